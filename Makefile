@@ -1,0 +1,89 @@
+# LMS 146: the only commands people need to remember. `make` lists them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+CHROMIUM ?= /usr/bin/chromium
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-sqlite test-postgres lint format typecheck check cov migration upgrade translations bench worker
+
+help: ## show this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations ## create .venv and install the app with its test tools
+
+translations: | $(BIN)/python ## compile the Vietnamese/English message catalogs
+	@for dir in lms/translations lms/*/translations; do \
+	  [ -d "$$dir" ] && $(BIN)/pybabel compile -q -f -d "$$dir" 2>/dev/null || true; done
+
+upgrade: install ## apply database migrations
+	$(BIN)/flask db upgrade
+
+run: install ## migrate, load the demo data and courses, serve on http://127.0.0.1:5000
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed demo
+	@echo ""
+	@echo "  LMS 146 is running at http://127.0.0.1:5000   (Ctrl+C to stop)"
+	@echo ""
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+worker: install ## run the background-job worker (needs LMS_REDIS_URL)
+	$(BIN)/celery -A lms.jobs.worker worker --loglevel INFO
+
+test: install ## run the whole suite (SQLite; PostgreSQL too when CI=true)
+	@$(MAKE) --no-print-directory test-sqlite
+	@if [ "$$CI" = "true" ] || [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
+	  $(MAKE) --no-print-directory test-postgres; fi
+
+test-sqlite: install
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  echo "== tests on SQLite (with browser tests in $(CHROMIUM))"; \
+	  $(BIN)/pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "CI: $(CHROMIUM) is missing; the browser tests must run in CI" >&2; exit 1; \
+	else \
+	  echo "== tests on SQLite"; \
+	  echo "!! $(CHROMIUM) not found: the browser tests in tests/e2e/ are NOT run (apt-get install chromium)"; \
+	  $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS); \
+	fi
+
+test-postgres: install
+	@echo "== tests on PostgreSQL ($${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)})"
+	@$(BIN)/python -c "import psycopg,sys; u='$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)}'.replace('+psycopg',''); psycopg.connect(u, connect_timeout=5).close()" \
+	  || { echo "PostgreSQL is not reachable" >&2; exit 1; }
+	LMS_TEST_DATABASE_URL=$${LMS_TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: install ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install ## mypy on lms/
+	$(BIN)/mypy lms
+
+check: lint typecheck test ## everything CI checks
+
+cov: install ## tests with coverage
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered -m "not e2e"
+
+migration: install ## new Alembic revision from the models: make migration msg="..."
+	$(BIN)/flask db migrate -m "$(msg)"
+
+bench: install ## run the benchmarks (PostgreSQL), one JSON line each
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done

@@ -1,0 +1,106 @@
+"""Settings, read once from ``LMS_*`` environment variables.
+
+Every setting has a default that runs with no setup (an SQLite file under ``instance/``), so a
+newcomer needs nothing but ``make run``. Production overrides them through the environment;
+the README lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path, env: Mapping[str, str]) -> str:
+    """Return ``LMS_SECRET_KEY`` or a key generated once and kept under ``instance/``.
+
+    A constant in the code would let anyone who reads the source forge sessions; a key
+    generated per start would log everybody out on every restart.
+    """
+    if env.get("LMS_SECRET_KEY"):
+        return env["LMS_SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _database_url(raw: str) -> str:
+    """Accept the URLs operators usually paste and pick the psycopg 3 driver for them."""
+    if raw.startswith("postgres://"):
+        raw = "postgresql://" + raw[len("postgres://") :]
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw[len("postgresql://") :]
+    return raw
+
+
+def load_config(
+    instance_path: str, env: Mapping[str, str] | None = None, *, secret_key: str | None = None
+) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ if env is None else env
+    instance = Path(instance_path)
+    base_url = env.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    db_url = env.get("LMS_DATABASE_URL") or f"sqlite:///{instance / 'lms.sqlite3'}"
+    redis_url = env.get("LMS_REDIS_URL") or None
+    return {
+        "SECRET_KEY": secret_key or _secret_key(instance, env),
+        "SQLALCHEMY_DATABASE_URI": _database_url(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "BASE_URL": base_url,
+        "BABEL_DEFAULT_LOCALE": env.get("LMS_DEFAULT_LOCALE", "vi"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "MAX_CONTENT_LENGTH": int(env.get("LMS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "API_TOKEN_TTL_HOURS": int(env.get("LMS_API_TOKEN_TTL_HOURS", "720")),
+        "LOGIN_FAILURE_LIMIT": int(env.get("LMS_LOGIN_FAILURE_LIMIT", "10")),
+        "SESSION_COOKIE_SECURE": _bool(
+            env.get("LMS_SESSION_COOKIE_SECURE"), base_url.startswith("https://")
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(
+            env.get("LMS_SESSION_COOKIE_SECURE"), base_url.startswith("https://")
+        ),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "JOBS_EAGER": _bool(env.get("LMS_JOBS_EAGER"), redis_url is None),
+        "LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO"),
+        "PASSWORD_HASH_FAST": False,
+    }
+
+
+class TestConfig:
+    """Overrides for the test suite: fixed secret, fast hashing, eager jobs, no Redis."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False
+    JOBS_EAGER = True
+    REDIS_URL = None
+    PASSWORD_HASH_FAST = True
+    BASE_URL = "http://localhost"
+    SERVER_NAME = None
+
+
+def config_for_tests() -> dict[str, Any]:
+    """Return :class:`TestConfig` as a mapping, for ``create_app(config_for_tests() | {...})``."""
+    return {k: v for k, v in vars(TestConfig).items() if k.isupper()}

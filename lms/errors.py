@@ -1,0 +1,159 @@
+"""Domain errors and the one JSON error envelope of ``/api/v1``.
+
+Services raise :class:`DomainError` subclasses with a message a person can read; the handlers
+registered here turn them (and marshmallow's ``ValidationError``, and werkzeug's HTTP errors)
+into ``{"code", "status", "message", "errors"}``. The LRS under ``/xapi`` registers its own
+handlers, because the xAPI specification dictates its statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; the message is shown to the user as is."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, errors: Mapping[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+class BadRequest(DomainError):
+    status_code = 400
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Invalid(DomainError):
+    """Input that parsed but does not hold together (per-row CSV errors, package errors)."""
+
+    status_code = 422
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten marshmallow's nested messages into ``{"a.b.0.c": [...]}``.
+
+    Clients read one level; a field path tells them where, however deep the error is.
+    """
+    if isinstance(messages, Mapping):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_messages(value, path))
+        return out
+    if isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            return {prefix or "_schema": [str(m) for m in messages]}
+        out = {}
+        for item in messages:
+            out.update(flatten_messages(item, prefix))
+        return out
+    return {prefix or "_schema": [str(messages)]}
+
+
+def error_body(code: int, message: str, errors: Mapping[str, list[str]] | None = None) -> dict:
+    body: dict[str, Any] = {
+        "code": code,
+        "status": HTTPStatus(code).phrase,
+        "message": message,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    return body
+
+
+def json_error(code: int, message: str, errors: Mapping[str, list[str]] | None = None) -> Response:
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = code
+    return response
+
+
+def wants_json() -> bool:
+    """Whether this request gets a JSON error rather than an HTML page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _html_error(code: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", code=code, message=message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError) -> Any:
+        if wants_json():
+            return json_error(exc.status_code, exc.message, exc.errors)
+        return _html_error(exc.status_code, exc.message)
+
+    @app.errorhandler(ValidationError)
+    def handle_validation_error(exc: ValidationError) -> Any:
+        errors = flatten_messages(exc.messages)
+        if wants_json():
+            return json_error(422, _("Invalid input."), errors)
+        return _html_error(422, "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(exc: CSRFError) -> Any:
+        message = _("The form expired or was not sent from this site. Reload and try again.")
+        if wants_json():
+            return json_error(400, message)
+        return _html_error(400, message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        if code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+            message = _("Request body too large (limit %(mb)s MB).", mb=limit // (1024 * 1024))
+        else:
+            message = exc.description or HTTPStatus(code).phrase
+        if wants_json():
+            response = json_error(code, message)
+        else:
+            response = app.make_response(_html_error(code, message))
+        if code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception) -> Any:
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        message = _("Something went wrong on our side. The error has been logged.")
+        if wants_json():
+            return json_error(500, message)
+        return _html_error(500, message)

@@ -1,0 +1,18 @@
+// Small helpers shared by pages; no framework, no CDN.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  // fetch() wrapper that sends the CSRF token and JSON, for pages that call /api/v1.
+  window.lmsFetch = function (url, options) {
+    options = options || {};
+    options.headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+    if (meta) { options.headers["X-CSRFToken"] = meta.content; }
+    if (options.json !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(options.json);
+      delete options.json;
+    }
+    options.credentials = "same-origin";
+    return fetch(url, options);
+  };
+})();

@@ -1,0 +1,111 @@
+"""Fixtures: one app per test session, one isolated transaction per test.
+
+SQLite by default; PostgreSQL when ``LMS_TEST_DATABASE_URL`` points at a server (CI sets it):
+a fresh database is created for this run and dropped at the end. Each test runs inside a
+transaction that is rolled back, with the session's commits turned into SAVEPOINTs.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from lms import create_app
+from lms.config import config_for_tests
+from lms.extensions import db as _db
+from tests.factories import make_token
+
+pytest_plugins = ["tests.e2e.fixtures"]
+
+
+def _create_postgres_database(admin_url: str) -> tuple[str, str]:
+    url = make_url(admin_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    name = f"lms_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_postgres_database(admin_url: str, name: str) -> None:
+    url = make_url(admin_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if admin_url:
+        url, name = _create_postgres_database(admin_url)
+        yield url
+        _drop_postgres_database(admin_url, name)
+    else:
+        path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        yield f"sqlite:///{path}"
+
+
+def make_test_app(database_url: str, **overrides: object) -> Flask:
+    return create_app(config_for_tests() | {"SQLALCHEMY_DATABASE_URI": database_url} | overrides)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = make_test_app(database_url)
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[object]:
+    """The database, isolated: everything a test writes is rolled back after it."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db: object) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth_headers(db: object):  # type: ignore[no-untyped-def]
+    """``auth_headers(user)`` -> headers carrying a fresh bearer token for ``user``."""
+
+    def make(user: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(user)}"}
+
+    return make

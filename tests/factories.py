@@ -1,0 +1,80 @@
+"""Plain factory functions: keyword overrides, sensible defaults, flush, never commit."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from lms.auth.models import Role, User, UserRole
+from lms.constants import TargetGroup
+from lms.extensions import db
+from lms.org.models import Unit, UnitKind, UnitPlacement
+
+_seq = itertools.count(1)
+
+
+def make_unit(
+    code: str | None = None,
+    *,
+    parent: Unit | None = None,
+    kind: UnitKind | str = UnitKind.commune,
+    name: str | None = None,
+    valid_from: date = date(2020, 1, 1),
+    **kwargs: Any,
+) -> Unit:
+    n = next(_seq)
+    unit = Unit(
+        code=code or f"U{n:05d}",
+        name=name or f"Đơn vị {n}",
+        kind=UnitKind(kind),
+        parent=parent,
+        path="",
+        depth=(parent.depth + 1) if parent else 0,
+        valid_from=valid_from,
+        **kwargs,
+    )
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    db.session.add(
+        UnitPlacement(
+            unit_id=unit.id, parent_id=unit.parent_id, path=unit.path, valid_from=valid_from
+        )
+    )
+    db.session.flush()
+    return unit
+
+
+def make_user(
+    email: str | None = None,
+    *,
+    roles: tuple[Role | str, ...] = (Role.learner,),
+    unit: Unit | None = None,
+    target_group: TargetGroup | str | None = None,
+    password: str | None = "correct horse battery",
+    full_name: str | None = None,
+    **kwargs: Any,
+) -> User:
+    from lms.auth.services import hash_password
+
+    n = next(_seq)
+    user = User(
+        email=email if email is not None else f"user{n}@example.vn",
+        full_name=full_name or f"Nguyễn Văn {n}",
+        unit=unit,
+        target_group=TargetGroup(target_group) if target_group else None,
+        password_hash=hash_password(password) if password else None,
+        **kwargs,
+    )
+    user.role_rows = [UserRole(role=Role(r)) for r in roles]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_token(user: Any) -> str:
+    from lms.auth.services import create_token
+
+    token, _ = create_token(user)
+    return token
