@@ -9,10 +9,11 @@ was then (a commune merged in 2025 still adds up under its old district for 2024
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.constants import TargetGroup
@@ -60,6 +61,8 @@ class Unit(db.Model):
     serial_prefix: Mapped[str | None] = mapped_column(String(10))
     #: Day of December by which this province's units report (10 for Hải Phòng, 15 elsewhere).
     report_day: Mapped[int | None] = mapped_column(Integer)
+    #: Code and names lower-cased without diacritics, so "hai phong" finds "Hải Phòng".
+    search_text: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[CreatedAt]
 
     parent: Mapped[Unit | None] = relationship(
@@ -83,6 +86,24 @@ class Unit(db.Model):
 
     def __repr__(self) -> str:
         return f"<Unit {self.id} {self.code}>"
+
+
+def fold(text: str | None) -> str:
+    """Lower-case ``text`` and strip Vietnamese diacritics (``đ`` becomes ``d``)."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def search_text(code: str, name: str, name_en: str | None) -> str:
+    return " ".join(fold(part) for part in (code, name, name_en) if part)
+
+
+@event.listens_for(Unit, "before_insert")
+@event.listens_for(Unit, "before_update")
+def _fill_search_text(mapper: Any, connection: Any, unit: Unit) -> None:
+    unit.search_text = search_text(unit.code, unit.name, unit.name_en)
 
 
 class UnitPlacement(db.Model):
