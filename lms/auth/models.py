@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validates
 
+from lms.auth.text import normalise_email, normalise_phone, search_text
 from lms.constants import TargetGroup
 from lms.db import CreatedAt, IntPK, Str200, UTCDateTime, db
 
@@ -22,6 +24,12 @@ class Role(enum.StrEnum):
     official = "official"
     trainer = "trainer"
     learner = "learner"
+
+
+def _search_text_default(context: DefaultExecutionContext) -> str:
+    """Fill ``search_text`` on Core bulk inserts that do not set it (ORM inserts set it)."""
+    params = context.get_current_parameters()
+    return search_text(params.get("full_name"), params.get("email"), params.get("phone"))
 
 
 class User(UserMixin, db.Model):
@@ -45,6 +53,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[CreatedAt]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Name, email and phone lower-cased without diacritics, for ``?q=`` searches.
+    search_text: Mapped[str] = mapped_column(String(600), default=_search_text_default)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -53,7 +63,11 @@ class User(UserMixin, db.Model):
 
     @validates("email")
     def _normalise_email(self, key: str, value: str | None) -> str | None:
-        return value.strip().lower() if value else None
+        return normalise_email(value)
+
+    @validates("phone")
+    def _normalise_phone(self, key: str, value: str | None) -> str | None:
+        return normalise_phone(value)
 
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
@@ -73,6 +87,12 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email or self.phone}>"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _refresh_search_text(mapper: Mapper[Any], connection: Any, target: User) -> None:
+    target.search_text = search_text(target.full_name, target.email, target.phone)
 
 
 class UserRole(db.Model):

@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import re
 import secrets
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Request, current_app, redirect, request, url_for
+from flask import Flask, Request, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from werkzeug.wrappers import Response
 
-from lms.auth.models import ApiToken, User
+from lms import ratelimit
+from lms.auth import permissions
+from lms.auth.models import ApiToken, Role, User, UserRole
+from lms.auth.text import (
+    fold,
+    is_valid_email,
+    is_valid_phone,
+    looks_like_email,
+    normalise_email,
+    normalise_phone,
+)
+from lms.constants import TargetGroup
 from lms.db import utcnow
-from lms.errors import Unauthorized
+from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from lms.extensions import db, login_manager
+from lms.org.models import Unit, UnitKind
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +52,19 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200
+
+
+def password_problems(password: str) -> list[str]:
+    """What is wrong with ``password`` as a new password (empty when it will do)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [_("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [_("Use at most %(n)s characters.", n=MAX_PASSWORD_LENGTH)]
+    return []
+
+
 def check_password(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
@@ -46,7 +75,11 @@ def check_password(user: User, password: str) -> bool:
 
 
 def set_password(user: User, password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise Invalid(_("Invalid input."), errors={"password": problems})
     user.password_hash = hash_password(password)
+    logger.info("Password set for user %s", user.id)
 
 
 def token_digest(token: str) -> str:
@@ -110,6 +143,18 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "auth_views.login"
     login_manager.session_protection = "strong"
     login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_forget_cached_user)
+
+
+def _forget_cached_user() -> None:
+    """Load the user afresh for every request.
+
+    Flask-Login caches the user on ``g``, which lives as long as the application context;
+    when one context spans several requests (a script or a test holding it open), the
+    second request would otherwise see the first one's user, even after a logout or a
+    revoked token.
+    """
+    g.pop("_login_user", None)
 
 
 def _unauthorized() -> Response:
@@ -117,3 +162,299 @@ def _unauthorized() -> Response:
     if request.path.startswith("/api/"):
         raise Unauthorized(_("Authentication required."))
     return redirect(url_for("auth_views.login", next=request.full_path))
+
+
+# --- finding and authenticating people -----------------------------------------------------
+
+
+def find_user_by_login(login: str) -> User | None:
+    """The user whose email (any case) or phone number (any common spelling) is ``login``."""
+    login = (login or "").strip()
+    if not login:
+        return None
+    if looks_like_email(login):
+        return db.session.scalar(select(User).where(User.email == normalise_email(login)))
+    phone = normalise_phone(login)
+    return db.session.scalar(select(User).where(User.phone == phone)) if phone else None
+
+
+_DUMMY_HASHES: dict[bool, str] = {}
+
+
+def _burn_a_hash(password: str) -> None:
+    """Verify against a throwaway hash so an unknown login takes as long as a wrong password."""
+    fast = bool(current_app.config.get("PASSWORD_HASH_FAST"))
+    if fast not in _DUMMY_HASHES:
+        _DUMMY_HASHES[fast] = _hasher().hash(secrets.token_hex(8))
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher().verify(_DUMMY_HASHES[fast], password)
+
+
+def _failure_keys(login: str, user: User | None, address: str | None) -> list[str]:
+    account = f"user:{user.id}" if user is not None else f"login:{fold(login)[:254]}"
+    keys = [f"login-fail:{account}"]
+    if address:
+        keys.append(f"login-fail:addr:{address}")
+    return keys
+
+
+def authenticate(login: str, password: str, *, address: str | None) -> User:
+    """Check a login and password, counting failures per account and per remote address.
+
+    More than ``LOGIN_FAILURE_LIMIT`` failures in a minute for one account or one address
+    locks both out for the rest of that minute (429), even with the right password: otherwise
+    a guesser would learn the password from the one answer that differs.
+    """
+    limit = int(current_app.config.get("LOGIN_FAILURE_LIMIT", 10))
+    user = find_user_by_login(login)
+    keys = _failure_keys(login, user, address)
+    counters = ratelimit.store()
+    if any(counters.get(key) >= limit for key in keys):
+        raise TooManyRequests(_("Too many failed logins. Wait a minute and try again."))
+    if user is None:
+        _burn_a_hash(password)
+    if user is None or not user.active or not check_password(user, password):
+        counts = [counters.hit(key, 60) for key in keys]
+        logger.info("Failed login for %r from %s", login[:254], address)
+        if max(counts) > limit:
+            raise TooManyRequests(_("Too many failed logins. Wait a minute and try again."))
+        raise Unauthorized(_("Wrong email, phone number or password."))
+    user.last_login_at = utcnow()
+    logger.info("User %s logged in from %s", user.id, address)
+    return user
+
+
+# --- creating and changing people ----------------------------------------------------------
+
+
+def _check_contacts(email: str | None, phone: str | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not email and not phone:
+        errors["email"] = [_("Give an email address or a phone number.")]
+    if email and not is_valid_email(email):
+        errors["email"] = [_("Not a valid email address.")]
+    if phone and not is_valid_phone(phone):
+        errors["phone"] = [_("Not a valid phone number.")]
+    return errors
+
+
+def _ensure_unique(email: str | None, phone: str | None, *, exclude: int | None = None) -> None:
+    for column, value, message in (
+        (User.email, email, _("A user with this email address already exists.")),
+        (User.phone, phone, _("A user with this phone number already exists.")),
+    ):
+        if not value:
+            continue
+        stmt = select(User.id).where(column == value)
+        if exclude is not None:
+            stmt = stmt.where(User.id != exclude)
+        if db.session.scalar(stmt.limit(1)) is not None:
+            field = "email" if column is User.email else "phone"
+            raise Conflict(message, errors={field: [message]})
+
+
+def _ensure_may_place(by: User | None, unit: Unit | None, roles: Iterable[Role]) -> None:
+    """An official places people only inside their area and never makes admins."""
+    if by is None or by.is_admin:
+        return
+    if Role.official not in by.roles:
+        raise Forbidden(_("You do not have permission to do this."))
+    if unit is None or not permissions.unit_in_scope(by, unit):
+        raise Forbidden(_("This unit is outside your area."))
+    if set(roles) - permissions.grantable_roles(by):
+        raise Forbidden(_("Only an administrator can give the administrator role."))
+
+
+def _roles(roles: Iterable[Role | str] | None) -> set[Role]:
+    try:
+        chosen = {Role(r) for r in roles or ()}
+    except ValueError as exc:
+        raise Invalid(_("Invalid input."), errors={"roles": [_("Unknown role.")]}) from exc
+    return chosen or {Role.learner}
+
+
+def create_user(
+    *,
+    email: str | None,
+    phone: str | None,
+    full_name: str,
+    unit: Unit | None,
+    target_group: TargetGroup | str | None,
+    roles: Iterable[Role | str] | None,
+    password: str | None = None,
+    by: User | None,
+    locale: str | None = None,
+    active: bool = True,
+) -> User:
+    """Create a user; ``by`` is the acting user (None: the system, e.g. the CLI or sign-up)."""
+    email, phone = normalise_email(email), normalise_phone(phone)
+    full_name = (full_name or "").strip()
+    errors = _check_contacts(email, phone)
+    if not full_name:
+        errors["full_name"] = [_("Enter the full name.")]
+    if password is not None and password_problems(password):
+        errors["password"] = password_problems(password)
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+    chosen = _roles(roles)
+    _ensure_may_place(by, unit, chosen)
+    _ensure_unique(email, phone)
+    user = User(
+        email=email,
+        phone=phone,
+        full_name=full_name,
+        target_group=TargetGroup(target_group) if target_group else None,
+        locale=locale,
+        active=active,
+    )
+    user.role_rows = [UserRole(role=role) for role in sorted(chosen)]
+    if password is not None:
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    if unit is not None:
+        _assign_unit(user, unit)
+    logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)
+    return user
+
+
+def _assign_unit(user: User, unit: Unit | None, on: date | None = None) -> None:
+    from lms.org.services import assign_user_unit
+
+    assign_user_unit(user, unit, on=on)
+
+
+#: What a person may change on their own account without managing it.
+SELF_FIELDS = frozenset({"full_name", "phone", "email", "locale"})
+
+
+def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> User:
+    """Apply ``changes`` (``email, phone, full_name, unit, target_group, roles, active, locale``).
+
+    People in an official's area can be changed by them within the area; anyone may change
+    their own name, contacts and language.
+    """
+    if by is not None:
+        permissions.ensure_can_view_user(by, user)
+        if not permissions.user_in_scope(by, user) and set(changes) - SELF_FIELDS:
+            raise Forbidden(_("You do not have permission to do this."))
+    email = normalise_email(changes["email"]) if "email" in changes else user.email
+    phone = normalise_phone(changes["phone"]) if "phone" in changes else user.phone
+    errors = _check_contacts(email, phone)
+    if "full_name" in changes and not (changes["full_name"] or "").strip():
+        errors["full_name"] = [_("Enter the full name.")]
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+    roles = _roles(changes["roles"]) if "roles" in changes else user.roles
+    unit = changes.get("unit", user.unit)
+    if by is not None and permissions.user_in_scope(by, user) and not by.is_admin:
+        if "unit" in changes or "roles" in changes:
+            _ensure_may_place(by, unit, roles)
+        if Role.admin in user.roles and roles != user.roles:
+            raise Forbidden(_("Only an administrator can change an administrator's roles."))
+    _ensure_unique(email, phone, exclude=user.id)
+    user.email, user.phone = email, phone
+    if "full_name" in changes:
+        user.full_name = changes["full_name"].strip()
+    if "target_group" in changes:
+        group = changes["target_group"]
+        user.target_group = TargetGroup(group) if group else None
+    if "active" in changes:
+        user.active = bool(changes["active"])
+    if "locale" in changes:
+        user.locale = changes["locale"]
+    if "roles" in changes and roles != user.roles:
+        keep = [row for row in user.role_rows if row.role in roles]
+        user.role_rows = keep + [UserRole(role=r) for r in sorted(roles - user.roles)]
+    if "unit" in changes and (unit.id if unit else None) != user.unit_id:
+        _assign_unit(user, unit)
+    db.session.flush()
+    logger.info("Updated user %s (%s) by %s", user.id, ",".join(sorted(changes)), by and by.id)
+    return user
+
+
+def get_user(user_id: int, *, actor: User) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("User not found."))
+    permissions.ensure_can_view_user(actor, user)
+    return user
+
+
+_PHONE_QUERY = re.compile(r"^[\d\s.+\-()]{6,}$")
+
+
+def users_query(
+    actor: User,
+    *,
+    unit: Unit | None = None,
+    target_group: TargetGroup | str | None = None,
+    role: Role | str | None = None,
+    q: str | None = None,
+) -> Select[tuple[User]]:
+    """The people ``actor`` may see, filtered; ``unit`` means that unit's whole subtree."""
+    from lms.org.services import subtree_ids
+
+    stmt = select(User).where(permissions.users_scope_filter(actor))
+    if unit is not None:
+        permissions.ensure_unit_in_scope(actor, unit)
+        stmt = stmt.where(User.unit_id.in_(subtree_ids(unit)))
+    if target_group:
+        stmt = stmt.where(User.target_group == TargetGroup(target_group))
+    if role:
+        stmt = stmt.where(User.role_rows.any(UserRole.role == Role(role)))
+    if q and q.strip():
+        words = [normalise_phone(q) or ""] if _PHONE_QUERY.match(q.strip()) else fold(q).split()
+        for word in words[:8]:
+            stmt = stmt.where(User.search_text.contains(word, autoescape=True))
+    return stmt.order_by(User.id)
+
+
+# --- self-registration ---------------------------------------------------------------------
+
+
+def register_citizen(*, login: str, full_name: str, password: str, unit: Unit | None) -> User:
+    """Sign a citizen up with a phone number or an email address, as journey 1 does."""
+    login = (login or "").strip()
+    if not login:
+        raise Invalid(
+            _("Invalid input."), errors={"login": [_("Enter a phone number or an email address.")]}
+        )
+    if unit is not None and (unit.kind != UnitKind.commune or not unit.is_current()):
+        raise Invalid(
+            _("Invalid input."), errors={"unit": [_("Choose a current ward or commune.")]}
+        )
+    email, phone = (login, None) if looks_like_email(login) else (None, login)
+    try:
+        return create_user(
+            email=email,
+            phone=phone,
+            full_name=full_name,
+            unit=unit,
+            target_group=TargetGroup.citizen,
+            roles=[Role.learner],
+            password=password,
+            by=None,
+        )
+    except (Invalid, Conflict) as exc:
+        if exc.errors:  # the form has one contact field: "login"
+            exc.errors = {
+                ("login" if k in {"email", "phone"} else k): v for k, v in exc.errors.items()
+            }
+        raise
+
+
+def current_communes(on: date | None = None) -> list[tuple[str, list[Unit]]]:
+    """Today's wards and communes grouped by province, for the sign-up form's list."""
+    on = on or date.today()
+    current = (Unit.valid_from <= on) & or_(Unit.valid_to.is_(None), Unit.valid_to >= on)
+    communes = db.session.scalars(
+        select(Unit).where(Unit.kind == UnitKind.commune, current).order_by(Unit.name)
+    ).all()
+    root_ids = {c.ancestor_ids[0] if c.ancestor_ids else c.id for c in communes}
+    roots = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(root_ids)))}
+    groups: dict[str, list[Unit]] = {}
+    for commune in communes:
+        root = roots.get(commune.ancestor_ids[0] if commune.ancestor_ids else commune.id)
+        groups.setdefault(root.name if root else "", []).append(commune)
+    return sorted(groups.items())

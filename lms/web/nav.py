@@ -16,10 +16,27 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("classes_views.trainer_classes", _l("My classes"), ("trainer", "admin")),
     ("assessment_views.banks", _l("Question banks"), ("trainer", "admin")),
     ("classes_views.official_enrol", _l("Enrolment"), ("official", "admin")),
+    ("auth_views.users", _l("Users"), ("official", "admin")),
     ("stats_views.dashboard", _l("Dashboard"), ("official", "admin")),
+    ("org_views.tree", _l("Units"), ("official", "admin")),
     ("learning_views.imports", _l("Results import"), ("admin",)),
     ("apidocs.api_docs", _l("API"), ("admin", "official")),
 )
+
+#: What each page is for, shown as cards on the home page of a logged-in user.
+DESCRIPTIONS: dict[str, object] = {
+    "catalog_views.catalog": _l("Find a course for you and enrol."),
+    "catalog_views.my_learning": _l("Continue where you stopped; see your progress."),
+    "certificates_views.mine": _l("Download your certificates and share their QR codes."),
+    "classes_views.trainer_classes": _l("Run your classes: sessions, attendance, certificates."),
+    "assessment_views.banks": _l("Questions and quizzes of your courses."),
+    "classes_views.official_enrol": _l("Enrol the staff of your units in courses and classes."),
+    "auth_views.users": _l("The people of your units; import them from a spreadsheet."),
+    "stats_views.dashboard": _l("Indicators against the plan's targets, unit by unit."),
+    "org_views.tree": _l("The units of your area, their history and headcounts."),
+    "learning_views.imports": _l("Results sent by MOOC platforms and imported files."),
+    "apidocs.api_docs": _l("The JSON API for programs and integrations."),
+}
 
 
 @dataclass
@@ -27,18 +44,29 @@ class NavItem:
     url: str
     label: str
     active: bool
+    description: str = ""
+
+
+def _visible(needs: tuple[str, ...], roles: set[str]) -> bool:
+    if not needs:
+        return True
+    if not current_user.is_authenticated:
+        return False
+    return "user" in needs or bool(roles & set(needs))
 
 
 def nav_items() -> list[NavItem]:
     items = []
     roles = {str(r) for r in current_user.roles} if current_user.is_authenticated else set()
     for endpoint, label, needs in NAV:
-        if endpoint not in current_app.view_functions:
+        if endpoint not in current_app.view_functions or not _visible(needs, roles):
             continue
-        if needs:
-            if not current_user.is_authenticated:
-                continue
-            if "user" not in needs and not roles & set(needs):
-                continue
-        items.append(NavItem(url_for(endpoint), str(label), request.endpoint == endpoint))
+        items.append(
+            NavItem(
+                url_for(endpoint),
+                str(label),
+                request.endpoint == endpoint,
+                str(DESCRIPTIONS.get(endpoint, "")),
+            )
+        )
     return items

@@ -15,4 +15,12 @@
     options.credentials = "same-origin";
     return fetch(url, options);
   };
+  // The ☰ button opens the navigation on narrow screens.
+  var toggle = document.querySelector(".menu-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var open = document.body.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
 })();

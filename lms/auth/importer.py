@@ -1,0 +1,308 @@
+"""Import people from a CSV file, all or nothing.
+
+The whole file is validated before anything is written, and every problem is reported with
+its line and column (``rows.<line>.<column>``, the header being line 1, as a spreadsheet
+numbers rows) so an official fixes the typos and uploads again. Files over
+:data:`ASYNC_THRESHOLD` rows are written by a background job once they validate.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.auth import permissions
+from lms.auth.models import Role, User, UserRole
+from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
+from lms.constants import TargetGroup
+from lms.errors import Conflict, DomainError, Invalid, NotFound
+from lms.extensions import db
+from lms.jobs import services as jobs
+from lms.jobs.models import Job
+from lms.org.models import Unit
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("email", "phone", "full_name", "unit_code", "target_group", "roles")
+#: Above this many rows the writing runs as a job and the API answers 202.
+ASYNC_THRESHOLD = 500
+MAX_ROWS = 100_000
+JOB_KIND = "auth.import_users"
+_ROLE_SEPARATORS = (";", "|")
+_CHUNK = 500
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str | None
+    phone: str | None
+    full_name: str
+    unit_id: int | None
+    target_group: str | None
+    roles: list[str]
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text (with or without the BOM spreadsheets write), or a 422 saying what to do."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise Invalid(
+            _('The file is UTF-16 text. Save it as "CSV UTF-8" and upload it again.'),
+            errors={"file": [_("Not UTF-8.")]},
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = _(
+            "The file is not UTF-8 text (first bad byte on line %(line)s). "
+            'Save it as "CSV UTF-8" and upload it again.',
+            line=line,
+        )
+        raise Invalid(message, errors={"file": [message]}) from exc
+
+
+def _delimiter(header_line: str) -> str:
+    """Comma, or the semicolon/tab some spreadsheet locales write instead."""
+    for candidate in (",", ";", "\t"):
+        if candidate in header_line:
+            return candidate
+    return ","
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
+    for record in reader:
+        yield reader.line_num, record
+
+
+class _Checker:
+    """Validates rows one by one, collecting ``rows.<line>.<column>`` errors."""
+
+    def __init__(self, by: User | None) -> None:
+        self.by = by
+        self.errors: dict[str, list[str]] = {}
+        self.units: dict[str, Unit | None] = {}
+        self.emails: dict[str, int] = {}
+        self.phones: dict[str, int] = {}
+        self.grantable = permissions.grantable_roles(by)
+
+    def error(self, line: int, column: str, message: str) -> None:
+        self.errors.setdefault(f"rows.{line}.{column}", []).append(message)
+
+    def unit(self, line: int, code: str) -> Unit | None:
+        from lms.org.services import get_unit
+
+        if code not in self.units:
+            try:
+                self.units[code] = get_unit(code)
+            except NotFound:
+                self.units[code] = None
+        unit = self.units[code]
+        if unit is None:
+            self.error(line, "unit_code", _("Unknown unit code %(code)s.", code=code))
+        elif not unit.is_current():
+            self.error(line, "unit_code", _("Unit %(code)s no longer exists.", code=code))
+        elif self.by is not None and not permissions.unit_in_scope(self.by, unit):
+            self.error(line, "unit_code", _("Unit %(code)s is outside your area.", code=code))
+        else:
+            return unit
+        return None
+
+    def row(self, line: int, values: dict[str, str]) -> ImportRow:
+        email = normalise_email(values.get("email"))
+        phone = normalise_phone(values.get("phone"))
+        if not email and not phone:
+            self.error(line, "email", _("Give an email address or a phone number."))
+        if email:
+            if not is_valid_email(email):
+                self.error(line, "email", _("Not a valid email address."))
+            elif email in self.emails:
+                self.error(line, "email", _("Same email as line %(n)s.", n=self.emails[email]))
+            else:
+                self.emails[email] = line
+        if phone:
+            if not is_valid_phone(phone):
+                self.error(line, "phone", _("Not a valid phone number."))
+            elif phone in self.phones:
+                self.error(
+                    line, "phone", _("Same phone number as line %(n)s.", n=self.phones[phone])
+                )
+            else:
+                self.phones[phone] = line
+        full_name = " ".join((values.get("full_name") or "").split())
+        if not full_name:
+            self.error(line, "full_name", _("Enter the full name."))
+        elif len(full_name) > 200:
+            self.error(line, "full_name", _("Must be 1–200 characters."))
+        code = (values.get("unit_code") or "").strip()
+        unit = self.unit(line, code) if code else None
+        if not code and self.by is not None and not self.by.is_admin:
+            self.error(line, "unit_code", _("Give the unit code of a unit in your area."))
+        group = (values.get("target_group") or "").strip().lower() or None
+        if group is not None and group not in TargetGroup.__members__:
+            self.error(line, "target_group", _("Unknown target group %(code)s.", code=group))
+        return ImportRow(
+            line=line,
+            email=email,
+            phone=phone,
+            full_name=full_name,
+            unit_id=unit.id if unit else None,
+            target_group=group,
+            roles=self.roles(line, values.get("roles") or ""),
+        )
+
+    def roles(self, line: int, raw: str) -> list[str]:
+        for sep in _ROLE_SEPARATORS[1:]:
+            raw = raw.replace(sep, _ROLE_SEPARATORS[0])
+        names = [part.strip().lower() for part in raw.split(_ROLE_SEPARATORS[0]) if part.strip()]
+        chosen: list[str] = []
+        for name in names or [Role.learner.value]:
+            if name not in Role.__members__:
+                self.error(line, "roles", _("Unknown role %(code)s.", code=name))
+            elif Role(name) not in self.grantable:
+                self.error(
+                    line, "roles", _("Only an administrator can give the administrator role.")
+                )
+            elif name not in chosen:
+                chosen.append(name)
+        return chosen
+
+    def taken(self, rows: list[ImportRow]) -> None:
+        """Report emails and phones that already belong to someone, in a few IN queries."""
+        for column, attr in ((User.email, "email"), (User.phone, "phone")):
+            by_value = {getattr(r, attr): r.line for r in rows if getattr(r, attr)}
+            values = list(by_value)
+            for start in range(0, len(values), _CHUNK):
+                chunk = values[start : start + _CHUNK]
+                for value in db.session.scalars(select(column).where(column.in_(chunk))):
+                    if attr == "email":
+                        message = _("A user with this email address already exists.")
+                    else:
+                        message = _("A user with this phone number already exists.")
+                    self.error(by_value[value], attr, message)
+
+
+def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
+    """Parse and check the whole file; raise ``Invalid`` with every problem found."""
+    text = decode(data)
+    records = _records(text)
+    header: list[str] | None = None
+    for _line, record in records:
+        if any(cell.strip() for cell in record):
+            header = [cell.strip().lower() for cell in record]
+            break
+    if header is None:
+        raise Invalid(_("The file is empty."), errors={"file": [_("The file is empty.")]})
+    unknown = [name for name in header if name not in COLUMNS]
+    problems = []
+    if unknown:
+        problems.append(
+            _(
+                "Unknown columns: %(names)s. The columns are: %(columns)s.",
+                names=", ".join(unknown),
+                columns=", ".join(COLUMNS),
+            )
+        )
+    if "full_name" not in header or not {"email", "phone"} & set(header):
+        problems.append(_("The file needs a full_name column and an email or phone column."))
+    if len(set(header)) != len(header):
+        problems.append(_("A column appears twice in the header."))
+    if problems:
+        raise Invalid(problems[0], errors={"columns": problems})
+    checker = _Checker(by)
+    rows: list[ImportRow] = []
+    for line, record in records:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) > len(header):
+            checker.error(line, "_row", _("This row has more values than the header has columns."))
+        rows.append(checker.row(line, dict(zip(header, record, strict=False))))
+        if len(rows) > MAX_ROWS:
+            raise Invalid(_("At most %(n)s rows per file.", n=MAX_ROWS))
+    if not rows:
+        raise Invalid(_("The file has no rows under its header."), errors={"file": [_("No rows.")]})
+    checker.taken(rows)
+    if checker.errors:
+        count = len({key.split(".")[1] for key in checker.errors})
+        message = _(
+            "Nothing was imported: %(n)s rows have errors. Fix them and upload the file again.",
+            n=count,
+        )
+        raise Invalid(message, errors=checker.errors)
+    return rows
+
+
+def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
+    """Create the users of already validated rows (in the caller's transaction)."""
+    from lms.org.services import assign_user_unit
+
+    units = {
+        u.id: u
+        for u in db.session.scalars(
+            select(Unit).where(Unit.id.in_({r.unit_id for r in rows if r.unit_id}))
+        )
+    }
+    users = []
+    for row in rows:
+        user = User(
+            email=row.email,
+            phone=row.phone,
+            full_name=row.full_name,
+            target_group=TargetGroup(row.target_group) if row.target_group else None,
+        )
+        user.role_rows = [UserRole(role=Role(name)) for name in row.roles]
+        users.append((user, row.unit_id))
+    db.session.add_all([user for user, _unit in users])
+    db.session.flush()
+    for user, unit_id in users:
+        if unit_id is not None:
+            assign_user_unit(user, units[unit_id])
+    db.session.flush()
+    logger.info("Imported %s users by %s", len(users), by and by.id)
+    return len(users)
+
+
+def import_users(data: bytes, *, by: User | None) -> int | Job:
+    """Validate ``data``; write it now (returns the count) or in a job (returns the job)."""
+    rows = validate_csv(data, by=by)
+    if len(rows) <= ASYNC_THRESHOLD:
+        return write_rows(rows, by=by)
+    return jobs.submit(
+        JOB_KIND,
+        {"rows": [asdict(row) for row in rows], "by_id": by.id if by else None},
+        by_id=by.id if by else None,
+    )
+
+
+@jobs.handler(JOB_KIND)
+def _import_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
+    """Write a validated import; re-checks uniqueness since someone may have been added since."""
+    rows = [ImportRow(**row) for row in payload["rows"]]
+    by = db.session.get(User, payload["by_id"]) if payload.get("by_id") else None
+    progress(0, len(rows))
+    checker = _Checker(by)
+    checker.taken(rows)
+    if checker.errors:
+        raise Conflict(_("Some people were added meanwhile; nothing was imported."))
+    created = write_rows(rows, by=by)
+    return {"created": created, "rows": len(rows)}
+
+
+def errors_by_line(exc: DomainError) -> list[dict[str, Any]]:
+    """``rows.<line>.<column>`` errors regrouped per line, for the browser page's table."""
+    lines: dict[int, dict[str, list[str]]] = {}
+    for key, messages in exc.errors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit():
+            lines.setdefault(int(parts[1]), {})[parts[2]] = messages
+    return [{"line": line, "columns": cols} for line, cols in sorted(lines.items())]
