@@ -1,5 +1,393 @@
-"""Browser pages of the classes domain."""
+"""Trainers' and officials' pages: classes, rosters, attendance, CSV enrollment, assignment."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from lms.auth.models import Role, User
+from lms.auth.permissions import current, require_role, scope_filter
+from lms.catalog.labels import template_helpers
+from lms.catalog.models import Course
+from lms.classes import exports, management
+from lms.classes.models import ClassMode, Enrollment, EnrollmentStatus
+from lms.classes.schemas import ClassCreateSchema, SessionCreateSchema
+from lms.constants import TargetGroup
+from lms.errors import DomainError, flatten_messages
+from lms.extensions import db
+from lms.org.models import Unit
 
 bp = Blueprint("classes_views", __name__)
+bp.context_processor(template_helpers)
+
+MANAGERS = (Role.admin, Role.official, Role.trainer)
+UNIT_CHOICES = 500
+PER_PAGE = 50
+
+
+def _manager() -> User:
+    user = current()
+    require_role(user, *MANAGERS)
+    return user
+
+
+def _units_for(user: User) -> list[Unit]:
+    """Units ``user`` may pick in forms: their area (officials) or every current unit."""
+    stmt = select(Unit).where(Unit.valid_to.is_(None)).order_by(Unit.path).limit(UNIT_CHOICES)
+    if not user.is_admin and Role.official in user.roles:
+        stmt = stmt.where(scope_filter(user, Unit.path))
+    return list(db.session.scalars(stmt))
+
+
+def _courses() -> list[Course]:
+    return list(
+        db.session.scalars(select(Course).where(Course.published.is_(True)).order_by(Course.title))
+    )
+
+
+# --- trainers -----------------------------------------------------------------------------------
+
+
+@bp.get("/trainer/classes")
+@login_required
+def trainer_classes() -> ResponseReturnValue:
+    user = _manager()
+    classes = list(db.session.scalars(management.manageable_classes(user).limit(200)))
+    counts: dict[int, int] = {}
+    if classes:
+        rows = db.session.execute(
+            select(Enrollment.class_id, func.count())
+            .where(
+                Enrollment.class_id.in_([k.id for k in classes]),
+                Enrollment.status != EnrollmentStatus.withdrawn,
+            )
+            .group_by(Enrollment.class_id)
+        )
+        counts = {int(class_id): int(n) for class_id, n in rows if class_id is not None}
+    return render_template("classes/list.html", classes=classes, counts=counts)
+
+
+def _form_sessions(form: Any) -> list[dict[str, Any]]:
+    rows = []
+    for day, start, end, topic in zip(
+        form.getlist("session_date"),
+        form.getlist("session_start"),
+        form.getlist("session_end"),
+        form.getlist("session_topic"),
+        strict=False,
+    ):
+        if not day.strip():
+            continue
+        row: dict[str, Any] = {"date": day, "topic": topic.strip()}
+        if start.strip():
+            row["starts_at"] = start
+        if end.strip():
+            row["ends_at"] = end
+        rows.append(row)
+    return rows
+
+
+def _class_form_data(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "code": form.get("code", "").strip(),
+        "course": form.get("course", ""),
+        "unit": form.get("unit", "").strip(),
+        "title": form.get("title", "").strip() or None,
+        "mode": form.get("mode", "online"),
+        "sessions": _form_sessions(form),
+    }
+    for key in ("starts_on", "ends_on", "enrol_opens_on", "enrol_closes_on", "place"):
+        if form.get(key, "").strip():
+            data[key] = form[key].strip()
+    if form.get("capacity", "").strip():
+        data["capacity"] = form["capacity"].strip()
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@bp.route("/classes/new", methods=["GET", "POST"])
+@login_required
+def new_class() -> ResponseReturnValue:
+    from lms.org.services import get_unit
+
+    user = _manager()
+    errors: dict[str, list[str]] = {}
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            data = ClassCreateSchema().load(_class_form_data(request.form))
+            sessions = data.pop("sessions", [])
+            course = db.session.scalar(select(Course).where(Course.slug == data.pop("course")))
+            if course is None:
+                raise ValidationError({"course": [_("Choose a course.")]})
+            klass = management.create_class(
+                code=data.pop("code"),
+                course=course,
+                unit=get_unit(data.pop("unit")),
+                by=user,
+                **data,
+            )
+            for item in sessions:
+                management.add_session(klass, on=item.pop("date"), by=user, **item)
+            db.session.commit()
+            flash(_("Class %(code)s created.", code=klass.code), "success")
+            return redirect(url_for(".class_page", code=klass.code))
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = flatten_messages(exc.messages)
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.errors or {"_schema": [exc.message]}
+            if exc.errors:
+                errors["_schema"] = [exc.message]
+    return render_template(
+        "classes/new.html",
+        form=form,
+        errors=errors,
+        courses=_courses(),
+        units=_units_for(user),
+        modes=list(ClassMode),
+        default_unit=user.unit.code if user.unit else "",
+    ), (422 if errors else 200)
+
+
+@bp.get("/classes/<code>")
+@login_required
+def class_page(code: str) -> ResponseReturnValue:
+    user = _manager()
+    klass = management.get_class_for(user, code)
+    roster = management.roster(klass)
+    return render_template(
+        "classes/class.html",
+        klass=klass,
+        roster=roster,
+        summary=management.class_summary(klass),
+        sessions=klass.sessions,
+        lesson_count=len(klass.course.lessons),
+        certificates_url=_optional_url("certificates_views.class_page", code=klass.code),
+    )
+
+
+def _optional_url(endpoint: str, **values: Any) -> str | None:
+    from flask import current_app
+
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
+@bp.post("/classes/<code>/sessions")
+@login_required
+def add_session(code: str) -> ResponseReturnValue:
+    user = _manager()
+    klass = management.get_class_for(user, code)
+    raw = {
+        k: request.form.get(k, "").strip()
+        for k in ("date", "starts_at", "ends_at", "topic", "place")
+    }
+    try:
+        data = SessionCreateSchema().load({k: v for k, v in raw.items() if v})
+        management.add_session(klass, on=data.pop("date"), by=user, **data)
+        db.session.commit()
+        flash(_("Session added."), "success")
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in flatten_messages(exc.messages).items()),
+            "error",
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for(".class_page", code=code) + "#sessions")
+
+
+@bp.post("/classes/<code>/sessions/<int:session_id>/delete")
+@login_required
+def delete_session(code: str, session_id: int) -> ResponseReturnValue:
+    user = _manager()
+    klass = management.get_class_for(user, code)
+    management.delete_session(management.get_session(klass, session_id), by=user)
+    db.session.commit()
+    flash(_("Session deleted."), "success")
+    return redirect(url_for(".class_page", code=code) + "#sessions")
+
+
+@bp.route("/classes/<code>/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(code: str, session_id: int) -> ResponseReturnValue:
+    """The sheet a trainer fills on a tablet in the room: one big toggle per person."""
+    user = _manager()
+    klass = management.get_class_for(user, code)
+    session = management.get_session(klass, session_id)
+    people = management.roster(klass, include_withdrawn=False)
+    if request.method == "POST":
+        present = set(request.form.getlist("present"))
+        entries = [
+            {
+                "user_id": row.user.id,
+                "present": str(row.user.id) in present,
+                "note": request.form.get(f"note-{row.user.id}", "")[:500],
+            }
+            for row in people
+        ]
+        try:
+            management.set_attendance(session, entries, by=user)
+            db.session.commit()
+            flash(
+                _(
+                    "Attendance saved: %(n)s of %(total)s present.",
+                    n=len(present),
+                    total=len(people),
+                ),
+                "success",
+            )
+            return redirect(url_for(".attendance", code=code, session_id=session_id))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+    marks = management.session_attendance(session)
+    return render_template(
+        "classes/attendance.html", klass=klass, session=session, people=people, marks=marks
+    )
+
+
+@bp.get("/classes/<code>/import")
+@login_required
+def import_page(code: str) -> ResponseReturnValue:
+    user = _manager()
+    klass = management.get_class_for(user, code)
+    return render_template(
+        "classes/import.html",
+        klass=klass,
+        api_url=url_for("classes.import_enrollments", code=klass.code),
+        target_groups=list(TargetGroup),
+        texts={
+            "create": _("new account, enrolled"),
+            "enrol": _("enrolled"),
+            "join": _("joins the class"),
+            "skip": _("skipped"),
+            "errors": _(
+                "Fix the highlighted cells in your file and upload it again. Nothing was imported."
+            ),
+            "ready": _("Everything is right. Check the list, then import."),
+            "done": _("Imported. Going back to the class…"),
+            "failed": _("The server could not read the file."),
+            "summary": _(
+                "%(rows)s rows: %(create)s new accounts, %(enrol)s enrolled, %(join)s join, "
+                "%(skip)s skipped."
+            ),
+        },
+    )
+
+
+@bp.get("/classes/<code>/roster.<fmt>")
+@login_required
+def roster_export(code: str, fmt: str) -> ResponseReturnValue:
+    user = _manager()
+    klass = management.get_class_for(user, code)
+    if fmt not in {"csv", "xlsx"}:
+        return redirect(url_for(".class_page", code=code))
+    header, rows = exports.roster_table(management.roster(klass), len(klass.sessions))
+    filename = f"roster-{klass.code}.{fmt}"
+    if fmt == "csv":
+        response = Response(exports.csv_bytes(header, rows), mimetype="text/csv; charset=utf-8")
+    else:
+        response = Response(
+            exports.xlsx_bytes(klass.code, header, rows),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- officials ----------------------------------------------------------------------------------
+
+
+@bp.get("/enrol")
+@login_required
+def official_enrol() -> ResponseReturnValue:
+    """Enrol a whole target group of your area in a course, as a job with a progress bar."""
+    user = current()
+    require_role(user, Role.admin, Role.official)
+    return render_template(
+        "classes/enrol.html",
+        courses=_courses(),
+        units=_units_for(user),
+        target_groups=list(TargetGroup),
+        default_unit=user.unit.code if user.unit else "",
+        texts={
+            "running": _("Enrolling… %(done)s of %(total)s"),
+            "done": _(
+                "Done: %(enrolled)s enrolled, %(already)s were already enrolled "
+                "(%(people)s people)."
+            ),
+            "failed": _("The job failed: %(error)s"),
+            "choose": _("Choose a course."),
+        },
+    )
+
+
+@bp.get("/enrol/progress")
+@login_required
+def unit_progress() -> ResponseReturnValue:
+    """Progress of the people of your area, course by course, with progress bars."""
+    user = current()
+    require_role(user, Role.admin, Role.official)
+    course_slug = request.args.get("course") or ""
+    unit_code = (request.args.get("unit") or "").strip()
+    status = request.args.get("status") or ""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    stmt = (
+        select(Enrollment)
+        .join(User, User.id == Enrollment.user_id)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(scope_filter(user, Unit.path), Enrollment.status != EnrollmentStatus.withdrawn)
+    )
+    course = None
+    if course_slug:
+        course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+        if course is not None:
+            stmt = stmt.where(Enrollment.course_id == course.id)
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+    if unit is not None:
+        stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+    counts = _status_counts(stmt)
+    if status in set(EnrollmentStatus):
+        stmt = stmt.where(Enrollment.status == status)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(
+        db.session.scalars(
+            stmt.order_by(Unit.path, User.full_name, Enrollment.id)
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "classes/progress.html",
+        rows=rows,
+        counts=counts,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        args=args,
+        courses=_courses(),
+        units=_units_for(user),
+        course_slug=course_slug,
+        unit_code=unit_code,
+        status=status,
+        statuses=[s for s in EnrollmentStatus if s != EnrollmentStatus.withdrawn],
+    )
+
+
+def _status_counts(stmt: Any) -> dict[str, int]:
+    sub = stmt.with_only_columns(Enrollment.status.label("status")).order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all()
+    return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,77 @@
+"""Course packages: the error type, the registry of package parts, and the import entry points.
+
+A package is a folder (``courses/<slug>/``, format in ``courses/README.md``). The catalog
+validates ``course.yaml`` and ``lessons/``; other domains add files to the format with
+:func:`register_part` (the assessment domain registers ``questions.yaml``). Validation runs every
+check of every part and reports all errors together, each with its file and line; nothing is
+written until the whole package is clean.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lms.auth.models import User
+    from lms.catalog.importer import ImportResult
+    from lms.catalog.models import Course
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PackageError:
+    """One problem in a package: which file (relative to the package folder), which line."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "message": self.message}
+
+
+Validator = Callable[[Path], list[PackageError]]
+Applier = Callable[["Course", Path], None]
+
+
+@dataclass(frozen=True)
+class Part:
+    filename: str
+    validate: Validator
+    apply: Applier
+
+
+#: filename (relative to the package folder) -> the part that owns it.
+PARTS: dict[str, Part] = {}
+
+
+def register_part(filename: str, *, validate: Validator, apply: Applier) -> None:
+    """Add a file to the package format.
+
+    ``validate(package_dir)`` runs during validation when ``package_dir / filename`` exists and
+    returns its errors (file names relative to the package folder); ``apply(course,
+    package_dir)`` runs after the course rows are written, in the same transaction. Registering
+    the same filename again replaces the earlier part (modules may be reloaded).
+    """
+    PARTS[filename] = Part(filename=filename, validate=validate, apply=apply)
+    logger.debug("Registered course package part %s", filename)
+
+
+def parts_present(package_dir: Path) -> list[Part]:
+    return [part for name, part in sorted(PARTS.items()) if (package_dir / name).exists()]
+
+
+def import_path(path: Path, *, by: User | None = None, force: bool = False) -> list[ImportResult]:
+    """Import one package folder, a folder of packages, or a ``.zip`` of one package."""
+    from lms.catalog import importer
+
+    return importer.import_path(path, by=by, force=force)

@@ -1,0 +1,98 @@
+"""Catalog schemas: the list's query string and the shapes of courses and lessons."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from lms.catalog.models import CourseLevel
+from lms.constants import SkillArea, TargetGroup
+
+
+class CourseQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200, error="At most 200 characters."),
+        metadata={"description": "Words to find; case and Vietnamese diacritics are ignored."},
+    )
+    target_group = fields.String(
+        load_default=None,
+        validate=validate.OneOf(list(TargetGroup), error="Unknown target group."),
+    )
+    skill_area = fields.String(
+        load_default=None, validate=validate.OneOf(list(SkillArea), error="Unknown skill area.")
+    )
+    level = fields.String(
+        load_default=None, validate=validate.OneOf(list(CourseLevel), error="Unknown level.")
+    )
+    open = fields.Boolean(load_default=None, metadata={"description": "Only self-enrol courses."})
+    page = fields.Integer(load_default=1)
+    per_page = fields.Integer(load_default=50)
+
+
+class LessonSummarySchema(Schema):
+    slug = fields.String()
+    position = fields.Integer()
+    title = fields.String()
+    title_en = fields.String(allow_none=True)
+    minutes = fields.Integer()
+
+
+class LessonSchema(LessonSummarySchema):
+    body_html = fields.String(metadata={"description": "Sanitised HTML rendered at import."})
+    previous = fields.String(allow_none=True, metadata={"description": "Slug of the previous."})
+    next = fields.String(allow_none=True, metadata={"description": "Slug of the next lesson."})
+
+
+class CourseSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    title_en = fields.String(allow_none=True)
+    summary = fields.String()
+    summary_en = fields.String(allow_none=True)
+    target_groups = fields.List(fields.String())
+    skill_areas = fields.List(fields.String())
+    level = fields.String()
+    hours = fields.Float()
+    indicators = fields.List(fields.String())
+    open = fields.Boolean()
+    gives_certificate = fields.Boolean()
+    completion_rule = fields.Dict()
+    activity_iri = fields.String()
+    version = fields.Integer()
+    lesson_count = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class CourseEnrollmentBriefSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    progress = fields.Integer()
+    class_code = fields.Function(lambda e: e.klass.code if e.klass else None)
+
+
+class CourseDetailSchema(CourseSchema):
+    external_activity_iris = fields.List(fields.String())
+    lessons = fields.List(fields.Nested(LessonSummarySchema))
+    enrollment = fields.Nested(
+        CourseEnrollmentBriefSchema,
+        allow_none=True,
+        metadata={"description": "The caller's live enrollment, when logged in and enrolled."},
+    )
+
+
+class PackageProblemSchema(Schema):
+    file = fields.String()
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+
+
+class ImportResultSchema(Schema):
+    slug = fields.String()
+    course_id = fields.Integer()
+    version = fields.Integer()
+    status = fields.String(metadata={"description": "created | updated | unchanged"})
+    lessons = fields.Integer()
+    lessons_deactivated = fields.List(fields.String())

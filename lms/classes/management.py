@@ -1,0 +1,396 @@
+"""Classes: who may manage them, creating and changing them, sessions, attendance, rosters.
+
+Admins manage every class; officials the classes organised by a unit of their subtree;
+trainers the classes they are assigned to.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from lms.auth.models import Role, User
+from lms.auth.permissions import scope_filter, unit_in_scope
+from lms.catalog.models import Course
+from lms.classes import services
+from lms.classes.models import (
+    Attendance,
+    Class,
+    ClassMode,
+    ClassSession,
+    Enrollment,
+    EnrollmentStatus,
+    class_trainers,
+)
+from lms.db import utcnow
+from lms.errors import Conflict, Forbidden, Invalid, NotFound
+from lms.extensions import db
+from lms.org.models import Unit
+
+logger = logging.getLogger(__name__)
+
+CLASS_FIELDS = (
+    "title", "mode", "starts_on", "ends_on", "place", "capacity", "enrol_opens_on",
+    "enrol_closes_on",
+)  # fmt: skip
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+
+def is_trainer_of(user: User, klass: Class) -> bool:
+    return any(t.id == user.id for t in klass.trainers)
+
+
+def can_manage(user: User, klass: Class) -> bool:
+    if user.is_admin:
+        return True
+    if Role.official in user.roles and unit_in_scope(user, klass.unit):
+        return True
+    return Role.trainer in user.roles and is_trainer_of(user, klass)
+
+
+def can_view(user: User, klass: Class) -> bool:
+    return can_manage(user, klass)
+
+
+def ensure_can_manage(user: User, klass: Class) -> None:
+    """404 for people who cannot see the class at all, so codes do not leak."""
+    if not can_manage(user, klass):
+        raise NotFound(_("Class %(code)s not found.", code=klass.code))
+
+
+def manageable_classes(user: User) -> Select[Any]:
+    """Every class ``user`` may manage, newest first."""
+    stmt = select(Class).join(Unit, Unit.id == Class.unit_id)
+    if user.is_admin:
+        return stmt.order_by(Class.starts_on.desc().nulls_last(), Class.id.desc())
+    clauses = []
+    if Role.official in user.roles:
+        clauses.append(scope_filter(user, Unit.path))
+    if Role.trainer in user.roles:
+        clauses.append(
+            exists().where(
+                class_trainers.c.class_id == Class.id, class_trainers.c.user_id == user.id
+            )
+        )
+    stmt = stmt.where(or_(*clauses) if clauses else false())
+    return stmt.order_by(Class.starts_on.desc().nulls_last(), Class.id.desc())
+
+
+def list_classes(
+    user: User,
+    *,
+    course: Course | None = None,
+    unit: Unit | None = None,
+    trainer_me: bool = False,
+) -> Select[Any]:
+    stmt = manageable_classes(user)
+    if course is not None:
+        stmt = stmt.where(Class.course_id == course.id)
+    if unit is not None:
+        stmt = stmt.where(Unit.path.startswith(unit.path, autoescape=True))
+    if trainer_me:
+        stmt = stmt.where(
+            exists().where(
+                class_trainers.c.class_id == Class.id, class_trainers.c.user_id == user.id
+            )
+        )
+    return stmt
+
+
+def get_class(code: str) -> Class:
+    klass = db.session.scalar(select(Class).where(Class.code == code))
+    if klass is None:
+        raise NotFound(_("Class %(code)s not found.", code=code))
+    return klass
+
+
+def get_class_for(user: User, code: str) -> Class:
+    klass = get_class(code)
+    ensure_can_manage(user, klass)
+    return klass
+
+
+# --- creating and changing -------------------------------------------------------------------
+
+
+def _trainers(ids: Iterable[int]) -> list[User]:
+    wanted = sorted(set(ids))
+    users = list(db.session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
+    missing = set(wanted) - {u.id for u in users}
+    errors: dict[str, list[str]] = {}
+    if missing:
+        errors["trainer_ids"] = [
+            _("Unknown user(s): %(ids)s.", ids=", ".join(map(str, sorted(missing))))
+        ]
+    not_trainers = [u for u in users if not u.has_role(Role.trainer, Role.admin)]
+    if not_trainers:
+        errors.setdefault("trainer_ids", []).append(
+            _(
+                "Not a trainer: %(names)s.",
+                names=", ".join(u.full_name for u in not_trainers),
+            )
+        )
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+    return users
+
+
+def _check_dates(values: Mapping[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    pairs = (("starts_on", "ends_on"), ("enrol_opens_on", "enrol_closes_on"))
+    for first, last in pairs:
+        a, b = values.get(first), values.get(last)
+        if a is not None and b is not None and b < a:
+            errors[last] = [_("Must not be before %(field)s.", field=first)]
+    capacity = values.get("capacity")
+    if capacity is not None and capacity < 1:
+        errors["capacity"] = [_("Must be at least 1.")]
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+
+
+def create_class(
+    *,
+    code: str,
+    course: Course,
+    unit: Unit,
+    by: User,
+    trainer_ids: Iterable[int] = (),
+    **fields: Any,
+) -> Class:
+    """Create a class; a trainer who creates one teaches it."""
+    if not (by.is_admin or unit_in_scope(by, unit) or Role.trainer in by.roles):
+        raise Forbidden(_("This unit is outside your area."))
+    if db.session.scalar(select(Class.id).where(Class.code == code)) is not None:
+        raise Conflict(
+            _("Class code %(code)s is already used.", code=code),
+            errors={"code": [_("Already used.")]},
+        )
+    _check_dates(fields)
+    trainers = _trainers(trainer_ids)
+    if Role.trainer in by.roles and not by.is_admin and all(t.id != by.id for t in trainers):
+        trainers.append(by)
+    klass = Class(
+        code=code,
+        course=course,
+        unit=unit,
+        title=fields.pop("title", None) or course.title,
+        mode=ClassMode(fields.pop("mode", ClassMode.online)),
+        created_by_id=by.id,
+        **{k: v for k, v in fields.items() if k in CLASS_FIELDS},
+    )
+    klass.trainers = trainers
+    db.session.add(klass)
+    db.session.flush()
+    logger.info("Created class %s (%s) for course %s by %s", klass.id, code, course.id, by.id)
+    return klass
+
+
+def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class:
+    ensure_can_manage(by, klass)
+    values = {k: changes.get(k, getattr(klass, k)) for k in CLASS_FIELDS}
+    _check_dates(values)
+    if "capacity" in changes and changes["capacity"] is not None:
+        taken = services.live_count(klass)
+        if changes["capacity"] < taken:
+            raise Conflict(
+                _("%(n)s people are already enrolled; capacity cannot be lower.", n=taken),
+                errors={"capacity": [_("Lower than the number enrolled.")]},
+            )
+    if "unit" in changes and changes["unit"] is not None:
+        unit = changes["unit"]
+        if not (by.is_admin or unit_in_scope(by, unit) or is_trainer_of(by, klass)):
+            raise Forbidden(_("This unit is outside your area."))
+        klass.unit = unit
+    for key in CLASS_FIELDS:
+        if key in changes:
+            value = changes[key]
+            setattr(klass, key, ClassMode(value) if key == "mode" else value)
+    if "trainer_ids" in changes:
+        klass.trainers = _trainers(changes["trainer_ids"])
+    db.session.flush()
+    logger.info("Updated class %s by %s", klass.id, by.id)
+    return klass
+
+
+# --- sessions and attendance -----------------------------------------------------------------
+
+
+def add_session(
+    klass: Class,
+    *,
+    on: date,
+    by: User,
+    starts_at: time | None = None,
+    ends_at: time | None = None,
+    topic: str = "",
+    place: str | None = None,
+) -> ClassSession:
+    ensure_can_manage(by, klass)
+    _check_session(starts_at, ends_at)
+    session = ClassSession(
+        date=on, starts_at=starts_at, ends_at=ends_at, topic=topic or "", place=place
+    )
+    klass.sessions.append(session)
+    db.session.flush()
+    _refresh_class(klass)
+    logger.info("Added session %s to class %s by %s", session.id, klass.id, by.id)
+    return session
+
+
+def _check_session(starts_at: time | None, ends_at: time | None) -> None:
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise Invalid(_("Invalid input."), errors={"ends_at": [_("Must be after the start.")]})
+
+
+def get_session(klass: Class, session_id: int) -> ClassSession:
+    session = db.session.get(ClassSession, session_id)
+    if session is None or session.class_id != klass.id:
+        raise NotFound(_("Session not found."))
+    return session
+
+
+def update_session(session: ClassSession, changes: Mapping[str, Any], *, by: User) -> ClassSession:
+    ensure_can_manage(by, session.klass)
+    if "date" in changes:
+        session.date = changes["date"]
+    for key in ("starts_at", "ends_at", "topic", "place"):
+        if key in changes:
+            setattr(session, key, changes[key] if key != "topic" else (changes[key] or ""))
+    _check_session(session.starts_at, session.ends_at)
+    db.session.flush()
+    return session
+
+
+def delete_session(session: ClassSession, *, by: User) -> None:
+    klass = session.klass
+    ensure_can_manage(by, klass)
+    klass.sessions.remove(session)
+    db.session.flush()
+    _refresh_class(klass)
+    logger.info("Deleted session %s of class %s by %s", session.id, klass.id, by.id)
+
+
+def _refresh_class(klass: Class) -> None:
+    """Sessions changed: attendance rates (and so completion) of the class change too."""
+    for enrollment in db.session.scalars(
+        select(Enrollment).where(
+            Enrollment.class_id == klass.id, Enrollment.status != EnrollmentStatus.withdrawn
+        )
+    ):
+        services.evaluate_completion(enrollment)
+
+
+def session_attendance(session: ClassSession) -> dict[int, Attendance]:
+    """enrollment id -> attendance row, for the sheet."""
+    rows = db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))
+    return {row.enrollment_id: row for row in rows}
+
+
+def set_attendance(
+    session: ClassSession, entries: Sequence[Mapping[str, Any]], *, by: User
+) -> list[Attendance]:
+    """Record who was there (all rows or none); re-evaluates each person's completion.
+
+    ``entries``: ``{"user_id", "present", "note"}``; every user must be enrolled in the class.
+    """
+    klass = session.klass
+    ensure_can_manage(by, klass)
+    enrollments = {
+        e.user_id: e
+        for e in db.session.scalars(
+            select(Enrollment).where(
+                Enrollment.class_id == klass.id, Enrollment.status != EnrollmentStatus.withdrawn
+            )
+        )
+    }
+    errors: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    for n, entry in enumerate(entries, 1):
+        user_id = entry["user_id"]
+        if user_id not in enrollments:
+            errors[f"rows.{n}.user_id"] = [_("This person is not enrolled in the class.")]
+        elif user_id in seen:
+            errors[f"rows.{n}.user_id"] = [_("Listed twice.")]
+        seen.add(user_id)
+    if errors:
+        raise Invalid(_("Attendance not saved: some rows are wrong."), errors=errors)
+    existing = session_attendance(session)
+    now = utcnow()
+    saved = []
+    for entry in entries:
+        enrollment = enrollments[entry["user_id"]]
+        row = existing.get(enrollment.id)
+        if row is None:
+            row = Attendance(session_id=session.id, enrollment_id=enrollment.id)
+            db.session.add(row)
+        row.present = bool(entry["present"])
+        row.note = (entry.get("note") or "").strip() or None
+        row.marked_by_id = by.id
+        row.marked_at = now
+        saved.append(row)
+    db.session.flush()
+    for user_id in seen:
+        enrollment = enrollments[user_id]
+        services.refresh_progress(enrollment)
+        services.evaluate_completion(enrollment)
+    logger.info("Attendance of session %s: %s rows by %s", session.id, len(entries), by.id)
+    return saved
+
+
+# --- rosters ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RosterRow:
+    enrollment: Enrollment
+    user: User
+    sessions_present: int
+
+
+def roster(klass: Class, *, include_withdrawn: bool = True) -> list[RosterRow]:
+    stmt = (
+        select(Enrollment)
+        .where(Enrollment.class_id == klass.id)
+        .options(selectinload(Enrollment.user))
+        .join(User, User.id == Enrollment.user_id)
+        .order_by(User.full_name, User.id)
+    )
+    if not include_withdrawn:
+        stmt = stmt.where(Enrollment.status != EnrollmentStatus.withdrawn)
+    enrollments = list(db.session.scalars(stmt))
+    present = dict(
+        db.session.execute(
+            select(Attendance.enrollment_id, func.count())
+            .join(ClassSession, ClassSession.id == Attendance.session_id)
+            .where(ClassSession.class_id == klass.id, Attendance.present.is_(True))
+            .group_by(Attendance.enrollment_id)
+        ).all()
+    )
+    return [RosterRow(e, e.user, int(present.get(e.id, 0))) for e in enrollments]
+
+
+def class_summary(klass: Class) -> dict[str, int]:
+    counts = dict(
+        db.session.execute(
+            select(Enrollment.status, func.count())
+            .where(Enrollment.class_id == klass.id)
+            .group_by(Enrollment.status)
+        ).all()
+    )
+    live = sum(v for k, v in counts.items() if k != EnrollmentStatus.withdrawn)
+    return {
+        "enrolled": live,
+        "completed": int(counts.get(EnrollmentStatus.completed, 0)),
+        "withdrawn": int(counts.get(EnrollmentStatus.withdrawn, 0)),
+        "places_left": (klass.capacity - live) if klass.capacity is not None else -1,
+    }
