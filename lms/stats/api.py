@@ -1,5 +1,320 @@
-"""JSON API of the stats domain under /api/v1."""
+"""Statistics API: indicator figures, breakdowns, exports, the annual report, closed years."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, jsonify, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.auth.models import Role, User
+from lms.auth.permissions import auth_required, current, ensure_unit_in_scope
+from lms.errors import BadRequest, NotFound
+from lms.exports import csv_bytes, download, xlsx_bytes
+from lms.extensions import db
+from lms.http import created, json_body, load, no_content, query_args
+from lms.openapi import doc
+from lms.org import services as org
+from lms.org.models import Unit
+from lms.stats import queries, report, services
+from lms.stats.models import Indicator
+from lms.stats.schemas import (
+    AnnualReportQuerySchema,
+    BreakdownSchema,
+    CloseYearSchema,
+    CompletionsQuerySchema,
+    IndicatorCreateSchema,
+    IndicatorFiguresSchema,
+    IndicatorListQuerySchema,
+    IndicatorSchema,
+    IndicatorUpdateSchema,
+    SnapshotSchema,
+    StatsQuerySchema,
+)
 
 bp = Blueprint("stats", __name__, url_prefix="/api/v1")
+
+READERS = (Role.admin, Role.official)
+
+
+def resolve_unit(user: User, code: str | None) -> Unit:
+    """The unit asked for (default: the user's own), which must be in the user's scope."""
+    if code:
+        unit = org.get_unit(code)
+    elif user.unit is not None:
+        unit = user.unit
+    else:
+        raise BadRequest(_("Say which unit: ?unit=<code>."))
+    ensure_unit_in_scope(user, unit)
+    return unit
+
+
+def _year(value: int | None) -> int:
+    return value or date.today().year
+
+
+FIGURE_HEADER = [
+    "code",
+    "title",
+    "target_group",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "forecast",
+    "on_track",
+    "unassigned",
+]
+
+
+def _figure_rows(items: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[item[k] for k in FIGURE_HEADER] for item in items]
+
+
+@bp.get("/stats/indicators")
+@auth_required(*READERS)
+@doc(
+    summary="Indicator figures of a unit's subtree for a year (JSON, CSV or XLSX)",
+    tags=["stats"],
+    query=StatsQuerySchema,
+    response=IndicatorFiguresSchema,
+)
+def indicator_figures() -> ResponseReturnValue:
+    args = query_args(StatsQuerySchema())
+    user = current()
+    unit = resolve_unit(user, args["unit"])
+    year = _year(args["year"])
+    items = [f.as_dict() for f in queries.indicator_figures(unit, year)]
+    name = f"chi-tieu-{unit.code}-{year}"
+    if args["format"] == "csv":
+        return download(csv_bytes(FIGURE_HEADER, _figure_rows(items)), f"{name}.csv", "csv")
+    if args["format"] == "xlsx":
+        data = xlsx_bytes([(str(year), FIGURE_HEADER, _figure_rows(items))])
+        return download(data, f"{name}.xlsx", "xlsx")
+    body = {
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "year": year,
+        "closed": services.snapshot_for(unit, year) is not None,
+        "items": items,
+    }
+    return jsonify(IndicatorFiguresSchema().dump(body))
+
+
+@bp.get("/stats/completions")
+@auth_required(*READERS)
+@doc(
+    summary="Completions and certificates grouped by child unit, target group, course or month",
+    tags=["stats"],
+    query=CompletionsQuerySchema,
+    response=BreakdownSchema,
+)
+def completions() -> ResponseReturnValue:
+    args = query_args(CompletionsQuerySchema())
+    unit = resolve_unit(current(), args["unit"])
+    year = _year(args["year"])
+    rows = queries.breakdown(unit, year, args["group_by"])
+    header = ["key", "label", "completions", "certificates"]
+    table = [[r.key, r.label, r.completions, r.certificates] for r in rows]
+    name = f"hoan-thanh-{unit.code}-{year}-{args['group_by']}"
+    if args["format"] == "csv":
+        return download(csv_bytes(header, table), f"{name}.csv", "csv")
+    if args["format"] == "xlsx":
+        return download(xlsx_bytes([(args["group_by"], header, table)]), f"{name}.xlsx", "xlsx")
+    body = {
+        "unit": unit.code,
+        "year": year,
+        "group_by": args["group_by"],
+        "items": rows,
+        "funnel": queries.funnel(unit, year),
+    }
+    return jsonify(BreakdownSchema().dump(body))
+
+
+@bp.get("/stats/annual-report")
+@auth_required(*READERS)
+@doc(
+    summary="The annual report of a unit (PDF, XLSX or JSON); closed=true gives the report as sent",
+    tags=["stats"],
+    query=AnnualReportQuerySchema,
+)
+def annual_report() -> ResponseReturnValue:
+    args = query_args(AnnualReportQuerySchema())
+    unit = resolve_unit(current(), args["unit"])
+    year = _year(args["year"])
+    snapshot = services.snapshot_for(unit, year)
+    if args["closed"]:
+        if snapshot is None:
+            raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
+        data = snapshot.payload
+    else:
+        data = report.annual_report_data(unit, year)
+    name = f"bao-cao-{unit.code}-{year}{'-da-chot' if args['closed'] else ''}"
+    if args["format"] == "json":
+        return jsonify(data)
+    if args["format"] == "xlsx":
+        return download(report.render_xlsx(data), f"{name}.xlsx", "xlsx")
+    closed = SnapshotSchema().dump(snapshot) if args["closed"] and snapshot else None
+    return download(report.render_pdf(data, closed=closed), f"{name}.pdf", "pdf")
+
+
+@bp.post("/stats/closures")
+@auth_required(*READERS)
+@doc(
+    summary="Close a unit's figures for a year (from the province's reporting cut-off)",
+    tags=["stats"],
+    body=CloseYearSchema,
+    response=SnapshotSchema,
+    status=201,
+    responses={409: "Before the cut-off, or already closed"},
+)
+def close_year() -> ResponseReturnValue:
+    data = load(CloseYearSchema())
+    user = current()
+    unit = resolve_unit(user, data["unit"])
+    snapshot = services.close_year(unit, data["year"], by=user, note=data["note"])
+    db.session.commit()
+    location = url_for("stats.get_closure", code=unit.code, year=snapshot.year)
+    return created(SnapshotSchema().dump(snapshot), location)
+
+
+@bp.get("/stats/closures/<code>/<int:year>")
+@auth_required(*READERS)
+@doc(
+    summary="A closed year beside the live figures",
+    tags=["stats"],
+    description="Returns {closed: snapshot, live: the same report computed now}.",
+)
+def get_closure(code: str, year: int) -> ResponseReturnValue:
+    unit = resolve_unit(current(), code)
+    snapshot = services.snapshot_for(unit, year)
+    if snapshot is None:
+        raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
+    return jsonify(
+        {
+            "closed": SnapshotSchema().dump(snapshot),
+            "live": report.annual_report_data(unit, year),
+        }
+    )
+
+
+@bp.delete("/stats/closures/<code>/<int:year>")
+@auth_required(Role.admin)
+@doc(summary="Reopen a closed year (admins only)", tags=["stats"], status=204)
+def reopen(code: str, year: int) -> ResponseReturnValue:
+    unit = org.get_unit(code)
+    snapshot = services.snapshot_for(unit, year)
+    if snapshot is None:
+        raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
+    services.reopen_year(snapshot, by=current())
+    db.session.commit()
+    return no_content()
+
+
+@bp.post("/stats/rebuild")
+@auth_required(Role.admin)
+@doc(summary="Rebuild the indicator aggregates from the certificates", tags=["stats"])
+def rebuild() -> ResponseReturnValue:
+    result = services.rebuild()
+    db.session.commit()
+    return jsonify(result)
+
+
+# --- indicators ------------------------------------------------------------------------------
+
+
+def _plan_unit(user: User, code: str | None) -> Unit:
+    if code:
+        return org.get_unit(code)
+    if user.unit is None:
+        raise BadRequest(_("Say which plan: ?unit=<province code>."))
+    return org.province_of(user.unit)
+
+
+@bp.get("/indicators")
+@auth_required(*READERS)
+@doc(
+    summary="The indicators of a province's plan",
+    tags=["indicators"],
+    query=IndicatorListQuerySchema,
+    response=IndicatorSchema,
+    many=True,
+)
+def list_indicators() -> ResponseReturnValue:
+    args = query_args(IndicatorListQuerySchema())
+    plan = _plan_unit(current(), args["unit"])
+    rows = db.session.scalars(
+        select(Indicator)
+        .where(Indicator.plan_unit_id == plan.id)
+        .order_by(Indicator.position, Indicator.id)
+    )
+    return jsonify(IndicatorSchema(many=True).dump(rows))
+
+
+def _indicator_in_scope(indicator_id: int, user: User) -> Indicator:
+    indicator = db.session.get(Indicator, indicator_id)
+    if indicator is None:
+        raise NotFound(_("Indicator not found."))
+    return indicator
+
+
+@bp.post("/indicators")
+@auth_required(*READERS)
+@doc(
+    summary="Add an indicator to a plan (admins; officials of the province)",
+    tags=["indicators"],
+    body=IndicatorCreateSchema,
+    response=IndicatorSchema,
+    status=201,
+    responses={409: "The plan already has this code"},
+)
+def create_indicator() -> ResponseReturnValue:
+    data = load(IndicatorCreateSchema())
+    user = current()
+    plan = org.get_unit(data.pop("plan_unit"))
+    ensure_unit_in_scope(user, plan)
+    indicator = services.create_indicator(data, plan_unit=plan)
+    db.session.commit()
+    return created(
+        IndicatorSchema().dump(indicator), url_for("stats.get_indicator", indicator_id=indicator.id)
+    )
+
+
+@bp.get("/indicators/<int:indicator_id>")
+@auth_required(*READERS)
+@doc(summary="One indicator with its targets", tags=["indicators"], response=IndicatorSchema)
+def get_indicator(indicator_id: int) -> ResponseReturnValue:
+    return jsonify(IndicatorSchema().dump(_indicator_in_scope(indicator_id, current())))
+
+
+@bp.patch("/indicators/<int:indicator_id>")
+@auth_required(*READERS)
+@doc(
+    summary="Change an indicator's titles, order or targets",
+    tags=["indicators"],
+    body=IndicatorUpdateSchema,
+    response=IndicatorSchema,
+)
+def update_indicator(indicator_id: int) -> ResponseReturnValue:
+    user = current()
+    indicator = _indicator_in_scope(indicator_id, user)
+    ensure_unit_in_scope(user, indicator.plan_unit)
+    data = load(IndicatorUpdateSchema(), json_body(), partial=True)
+    services.update_indicator(indicator, data)
+    db.session.commit()
+    return jsonify(IndicatorSchema().dump(indicator))
+
+
+@bp.delete("/indicators/<int:indicator_id>")
+@auth_required(*READERS)
+@doc(summary="Remove an indicator from its plan", tags=["indicators"], status=204)
+def delete_indicator(indicator_id: int) -> ResponseReturnValue:
+    user = current()
+    indicator = _indicator_in_scope(indicator_id, user)
+    ensure_unit_in_scope(user, indicator.plan_unit)
+    db.session.delete(indicator)
+    db.session.commit()
+    return no_content()

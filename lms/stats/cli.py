@@ -1,0 +1,69 @@
+"""``flask reports ...``: the annual report, rebuilding aggregates, closing a year."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from lms.auth.models import User
+from lms.extensions import db
+from lms.org import services as org
+from lms.stats import report, services
+
+
+@click.group("reports", help="Indicator figures and annual reports.")
+def reports_cli() -> None:
+    pass
+
+
+@reports_cli.command("annual")
+@click.option("--unit", "code", required=True, help="Unit code, e.g. HP")
+@click.option("--year", type=int, default=lambda: date.today().year, show_default="this year")
+@click.option(
+    "--format", "fmt", type=click.Choice(["pdf", "xlsx", "json"]), default="pdf", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_appcontext
+def annual(code: str, year: int, fmt: str, output: Path | None) -> None:
+    """Write the annual report of a unit (default file: bao-cao-<unit>-<year>.<format>)."""
+    import json
+
+    unit = org.get_unit(code)
+    data = report.annual_report_data(unit, year)
+    output = output or Path(f"bao-cao-{unit.code}-{year}.{fmt}")
+    if fmt == "pdf":
+        output.write_bytes(report.render_pdf(data))
+    elif fmt == "xlsx":
+        output.write_bytes(report.render_xlsx(data))
+    else:
+        output.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    click.echo(str(output))
+
+
+@reports_cli.command("rebuild")
+@with_appcontext
+def rebuild() -> None:
+    """Recompute the indicator aggregates from the certificates, from scratch."""
+    result = services.rebuild()
+    db.session.commit()
+    click.echo(f"Rebuilt: {result['people']} people, {result['rollups']} counters")
+
+
+@reports_cli.command("close")
+@click.option("--unit", "code", required=True)
+@click.option("--year", type=int, required=True)
+@click.option("--by", "email", required=True, help="Email of the official closing the year")
+@click.option("--note", default=None)
+@with_appcontext
+def close(code: str, year: int, email: str, note: str | None) -> None:
+    """Close a unit's figures for a year, keeping the report as sent."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user {email}")
+    snapshot = services.close_year(org.get_unit(code), year, by=user, note=note)
+    db.session.commit()
+    click.echo(f"Closed {snapshot.year} for {code} at {snapshot.closed_at:%Y-%m-%d %H:%M}")

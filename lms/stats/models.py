@@ -1,0 +1,183 @@
+"""Indicators of the provincial plans, their targets, and the aggregates that answer them.
+
+Figures are read from aggregates kept up to date as certificates are issued or revoked
+(``stat_holdings`` per person, ``stat_rollups`` per unit subtree), never from a scan of the
+certificates table per request. ``flask reports rebuild`` recomputes both from scratch.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.constants import TargetGroup
+from lms.db import CreatedAt, IntPK, JSONType, UTCDateTime, db
+from lms.org.models import Unit
+
+
+class IndicatorKind(enum.StrEnum):
+    #: Share of a target group's headcount holding a qualifying certificate.
+    share_of_headcount = "share_of_headcount"
+    #: Number of people holding a qualifying certificate (e.g. at least 20 DX experts).
+    count_people = "count_people"
+    #: Share of units of a kind (schools, communes) with at least one qualifying holder.
+    share_of_units = "share_of_units"
+
+
+class IndicatorPeriod(enum.StrEnum):
+    #: Certificates issued in the year only (DX specialists are assessed every year).
+    year = "year"
+    #: Certificates issued in the year or before, still valid at its end.
+    cumulative = "cumulative"
+
+
+class Indicator(db.Model):
+    __tablename__ = "indicators"
+    __table_args__ = (UniqueConstraint("plan_unit_id", "code"),)
+
+    id: Mapped[IntPK]
+    #: The province (or other unit) whose plan sets this indicator.
+    plan_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    code: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[IndicatorKind] = mapped_column(
+        db.Enum(IndicatorKind, native_enum=False, length=30)
+    )
+    period: Mapped[IndicatorPeriod] = mapped_column(
+        db.Enum(IndicatorPeriod, native_enum=False, length=20), default=IndicatorPeriod.cumulative
+    )
+    target_group: Mapped[TargetGroup | None] = mapped_column(
+        db.Enum(TargetGroup, native_enum=False, length=30)
+    )
+    #: Courses whose ``indicators`` list this code qualify (defaults to ``code``).
+    qualifying_code: Mapped[str] = mapped_column(String(50))
+    #: For ``share_of_units``: the kind of unit counted (``school``, ``commune``).
+    unit_kind: Mapped[str | None] = mapped_column(String(20))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[CreatedAt]
+
+    plan_unit: Mapped[Unit] = relationship()
+    targets: Mapped[list[IndicatorTarget]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", order_by="IndicatorTarget.year"
+    )
+
+    def target_for(self, year: int) -> float | None:
+        """The target of ``year``; between two set years the line between them."""
+        points = sorted((t.year, t.value) for t in self.targets)
+        if not points:
+            return None
+        for y, v in points:
+            if y == year:
+                return v
+        before = [(y, v) for y, v in points if y < year]
+        after = [(y, v) for y, v in points if y > year]
+        if before and after:
+            (y0, v0), (y1, v1) = before[-1], after[0]
+            return round(v0 + (v1 - v0) * (year - y0) / (y1 - y0), 1)
+        return before[-1][1] if before else None
+
+    def __repr__(self) -> str:
+        return f"<Indicator {self.id} {self.code} plan={self.plan_unit_id}>"
+
+
+class IndicatorTarget(db.Model):
+    __tablename__ = "indicator_targets"
+    __table_args__ = (UniqueConstraint("indicator_id", "year"),)
+
+    id: Mapped[IntPK]
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    #: Percent for shares, a number of people for counts.
+    value: Mapped[float] = mapped_column(Float)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class StatHolding(db.Model):
+    """A person counted for a qualifying code in a year, and where they are counted."""
+
+    __tablename__ = "stat_holdings"
+    __table_args__ = (
+        UniqueConstraint("code", "year", "in_year", "user_id"),
+        Index("ix_stat_holdings_code_year_unit", "code", "year", "unit_id"),
+    )
+
+    id: Mapped[IntPK]
+    code: Mapped[str] = mapped_column(String(50))
+    year: Mapped[int] = mapped_column(Integer)
+    #: Which ``period`` this holding answers: 0 = cumulative, 1 = issued in that year.
+    in_year: Mapped[bool] = mapped_column(default=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The unit the person is counted on (the certificate's snapshot; the issuing unit's
+    #: province when the person had no unit: then ``unassigned`` is true).
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    unassigned: Mapped[bool] = mapped_column(default=False)
+    target_group: Mapped[str | None] = mapped_column(String(30))
+    certificate_id: Mapped[int] = mapped_column(Integer)
+    #: The units this holding is counted on (``/province/.../unit/``), as the tree was that
+    #: year; a recount after a move takes it off exactly these.
+    chain: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class StatRollup(db.Model):
+    """How many people count for (code, year) in the subtree of a unit, per target group."""
+
+    __tablename__ = "stat_rollups"
+    __table_args__ = (
+        UniqueConstraint("code", "year", "in_year", "unit_id", "target_group", "unassigned"),
+    )
+
+    id: Mapped[IntPK]
+    code: Mapped[str] = mapped_column(String(50))
+    year: Mapped[int] = mapped_column(Integer)
+    in_year: Mapped[bool] = mapped_column(default=False)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: "" when the person had no target group.
+    target_group: Mapped[str] = mapped_column(String(30), default="")
+    unassigned: Mapped[bool] = mapped_column(default=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatSnapshot(db.Model):
+    """A year's figures of a unit as closed and sent; live figures move on beside it."""
+
+    __tablename__ = "stat_snapshots"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: Mapped[IntPK]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The annual report's data exactly as closed (indicators, breakdowns).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class StatCertCount(db.Model):
+    """Certificates of a year that still count at its end, per holder unit and one dimension.
+
+    ``dim`` is ``month`` (key ``01``..``12``), ``course`` (key: course id) or ``group``
+    (key: target group, ``""`` when none). The breakdowns sum these over a subtree instead of
+    counting a million certificates per request.
+    """
+
+    __tablename__ = "stat_cert_counts"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "dim", "key"),
+        Index("ix_stat_cert_counts_year_dim", "year", "dim"),
+    )
+
+    id: Mapped[IntPK]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    dim: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,229 @@
+"""The statistics API: figures, exports, the annual report, closing a year, permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from lms.auth.models import Role
+from lms.stats import services
+from tests.factories import make_user
+from tests.stats.conftest import Y0, Y1, Y2, World
+
+
+def test_indicator_figures_json(client, world: World, auth_headers) -> None:
+    response = client.get(
+        f"/api/v1/stats/indicators?unit=P&year={Y1}", headers=auth_headers(world.admin)
+    )
+    assert response.status_code == 200
+    body = response.json
+    assert (body["unit"], body["year"], body["closed"]) == ("P", Y1, False)
+    officials = next(i for i in body["items"] if i["code"] == "officials_trained")
+    assert (officials["numerator"], officials["denominator"], officials["value"]) == (3, 20, 15.0)
+    assert officials["target"] == 100.0 if Y1 >= 2025 else officials["target"] is not None
+
+
+def test_indicator_figures_csv_and_xlsx_carry_the_same_numbers(
+    client, world: World, auth_headers
+) -> None:
+    headers = auth_headers(world.admin)
+    response = client.get(f"/api/v1/stats/indicators?unit=P&year={Y2}&format=csv", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    officials = next(r for r in rows if r["code"] == "officials_trained")
+    assert (officials["numerator"], officials["denominator"], officials["value"]) == (
+        "2",
+        "25",
+        "8.0",
+    )
+    assert officials["unassigned"] == "1"
+    response = client.get(f"/api/v1/stats/indicators?unit=P&year={Y2}&format=xlsx", headers=headers)
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = values[0]
+    row = next(r for r in values[1:] if r[0] == "officials_trained")
+    record = dict(zip(header, row, strict=True))
+    assert (record["numerator"], record["denominator"], record["value"]) == (2, 25, 8.0)
+
+
+def test_completions_grouped_by_unit_and_funnel(client, world: World, auth_headers) -> None:
+    response = client.get(
+        f"/api/v1/stats/completions?unit=P&year={Y1}&group_by=unit",
+        headers=auth_headers(world.admin),
+    )
+    assert response.status_code == 200
+    rows = {r["key"]: r for r in response.json["items"]}
+    assert rows["P-A"]["certificates"] == 2
+    assert set(response.json["funnel"]) >= {"enrolled", "in_progress", "completed", "certified"}
+
+
+def test_exports_escape_spreadsheet_formulas(client, world: World, auth_headers) -> None:
+    world.B.name = '=HYPERLINK("http://evil")'
+    response = client.get(
+        f"/api/v1/stats/completions?unit=P&year={Y1}&group_by=unit&format=csv",
+        headers=auth_headers(world.admin),
+    )
+    assert "'=HYPERLINK" in response.data.decode("utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("roles", "unit_code", "asked", "status"),
+    [
+        ((Role.official,), "P", "P", 200),
+        ((Role.official,), "P-A", "P-A", 200),
+        ((Role.official,), "P-A", "P", 403),
+        ((Role.official,), "P-A", "P-B", 403),
+        ((Role.learner,), "P", "P", 403),
+        ((Role.trainer,), "P", "P", 403),
+    ],
+)
+def test_officials_see_only_their_subtree(
+    client, world: World, auth_headers, roles, unit_code, asked, status
+) -> None:
+    unit = {"P": world.P, "P-A": world.A}[unit_code]
+    user = make_user(roles=roles, unit=unit)
+    response = client.get(f"/api/v1/stats/indicators?unit={asked}", headers=auth_headers(user))
+    assert response.status_code == status
+    if status != 200:
+        assert response.json["code"] == status
+
+
+def test_stats_need_authentication(client, world: World) -> None:
+    response = client.get("/api/v1/stats/indicators?unit=P")
+    assert response.status_code == 401
+    assert response.json["status"] == "Unauthorized"
+
+
+def test_bad_query_parameters_are_422_with_the_field(client, world: World, auth_headers) -> None:
+    response = client.get(
+        "/api/v1/stats/completions?unit=P&group_by=weekday&year=abc",
+        headers=auth_headers(world.admin),
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"group_by", "year"}
+
+
+def test_unknown_unit_is_404(client, world: World, auth_headers) -> None:
+    response = client.get("/api/v1/stats/indicators?unit=NOPE", headers=auth_headers(world.admin))
+    assert response.status_code == 404
+
+
+def test_annual_report_pdf_contains_the_figures(client, world: World, auth_headers) -> None:
+    response = client.get(
+        f"/api/v1/stats/annual-report?unit=P&year={Y1}&format=pdf",
+        headers=auth_headers(world.admin),
+    )
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF")
+    pages = PdfReader(io.BytesIO(response.data)).pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+    assert f"BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 146 NĂM {Y1}" in text
+    assert "Cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số" in text
+    assert "15,0%" in text  # officials: 3 of 20
+    assert "Xã A" in text
+    assert "Khoá cb" in text
+
+
+def test_annual_report_xlsx_has_every_part(client, world: World, auth_headers) -> None:
+    response = client.get(
+        f"/api/v1/stats/annual-report?unit=P&year={Y1}&format=xlsx",
+        headers=auth_headers(world.admin),
+    )
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert {"Chỉ tiêu", "Theo đơn vị", "Theo đối tượng", "Theo khoá học", "Lớp học"} <= set(
+        workbook.sheetnames
+    )
+
+
+def test_closing_a_year_keeps_the_report_as_sent(client, world: World, auth_headers) -> None:
+    headers = auth_headers(world.admin)
+    response = client.post(
+        "/api/v1/stats/closures", json={"unit": "P", "year": Y0}, headers=headers
+    )
+    assert response.status_code == 201, response.json
+    assert response.headers["Location"].endswith(f"/stats/closures/P/{Y0}")
+    # a late certificate for Y0 changes the live figures, not the closed ones
+    from tests.stats.conftest import issue
+
+    issue(
+        world.users["u3"],
+        world.course,
+        date(Y0, 9, 1),
+        unit=world.B,
+        target_group="official",
+        issuing=world.B,
+    )
+    side = client.get(f"/api/v1/stats/closures/P/{Y0}", headers=headers).json
+    closed = next(
+        i for i in side["closed"]["payload"]["indicators"] if i["code"] == "officials_trained"
+    )
+    live = next(i for i in side["live"]["indicators"] if i["code"] == "officials_trained")
+    assert (closed["numerator"], live["numerator"]) == (1, 2)
+    again = client.post("/api/v1/stats/closures", json={"unit": "P", "year": Y0}, headers=headers)
+    assert again.status_code == 409
+    pdf = client.get(
+        f"/api/v1/stats/annual-report?unit=P&year={Y0}&format=pdf&closed=true", headers=headers
+    )
+    assert pdf.status_code == 200
+
+
+def test_closing_before_the_cut_off_is_refused(world: World) -> None:
+    from lms.errors import Conflict
+
+    with pytest.raises(Conflict):
+        services.close_year(world.P, Y2, by=world.admin, today=date(Y2, 12, 14))
+    snapshot = services.close_year(world.P, Y2, by=world.admin, today=date(Y2, 12, 15))
+    assert snapshot.payload["year"] == Y2
+
+
+def test_indicators_crud_and_validation(client, world: World, auth_headers) -> None:
+    headers = auth_headers(world.admin)
+    listed = client.get("/api/v1/indicators?unit=P", headers=headers).json
+    assert [i["code"] for i in listed][:2] == ["leaders_trained", "officials_trained"]
+    bad = client.post(
+        "/api/v1/indicators",
+        json={"plan_unit": "P", "code": "x", "title": "", "kind": "share_of_headcount", "extra": 1},
+        headers=headers,
+    )
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"code", "title", "extra"}
+    no_group = client.post(
+        "/api/v1/indicators",
+        json={"plan_unit": "P", "code": "xy", "title": "T", "kind": "share_of_headcount"},
+        headers=headers,
+    )
+    assert no_group.status_code == 422
+    assert set(no_group.json["errors"]) == {"target_group"}
+    made = client.post(
+        "/api/v1/indicators",
+        json={
+            "plan_unit": "P",
+            "code": "teachers_trained",
+            "title": "Giáo viên được bồi dưỡng",
+            "kind": "share_of_headcount",
+            "target_group": "teacher",
+            "qualifying_code": "schools_stem",
+            "targets": {"2025": 50, "2030": 100},
+        },
+        headers=headers,
+    )
+    assert made.status_code == 201, made.json
+    dup = client.post(
+        "/api/v1/indicators",
+        json={"plan_unit": "P", "code": "teachers_trained", "title": "x", "kind": "count_people"},
+        headers=headers,
+    )
+    assert dup.status_code == 409
+    patched = client.patch(
+        f"/api/v1/indicators/{made.json['id']}", json={"targets": {"2026": 70}}, headers=headers
+    )
+    assert patched.json["targets"] == {"2025": 50.0, "2026": 70.0, "2030": 100.0}
+    assert (
+        client.delete(f"/api/v1/indicators/{made.json['id']}", headers=headers).status_code == 204
+    )
