@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "lms.auth.api:bp",
     "lms.auth.views:bp",
     "lms.org.api:bp",
+    "lms.org.views:bp",
     "lms.jobs.api:bp",
     "lms.catalog.api:bp",
     "lms.catalog.views:bp",
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings read from the environment."""
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
+    init_proxy(app)
     init_extensions(app)
     from lms.errors import register_error_handlers
 
@@ -54,11 +56,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     overrides = dict(config or {})
     app.config.update(load_config(app.instance_path, secret_key=overrides.get("SECRET_KEY")))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = translation_directories(app.root_path)
     app.config.update(overrides)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.basicConfig(
         level=app.config.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def init_proxy(app: Flask) -> None:
+    """Trust ``X-Forwarded-*`` from the given number of proxies (client address, scheme)."""
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
 
 
 def init_extensions(app: Flask) -> None:
@@ -108,6 +123,15 @@ def init_extensions(app: Flask) -> None:
         }
 
 
+def translation_directories(root: str) -> str:
+    """Every domain keeps its own catalog in ``lms/<domain>/translations``; Babel merges them."""
+    from pathlib import Path
+
+    base = Path(root)
+    domains = sorted(str(p.relative_to(base)) for p in base.glob("*/translations") if p.is_dir())
+    return ";".join(["translations", *domains])
+
+
 def select_locale() -> str:
     """Session choice, then the user's saved language, then the configured default."""
     from flask import current_app
@@ -122,6 +146,11 @@ def select_locale() -> str:
     try:
         if current_user and current_user.is_authenticated and current_user.locale in languages:
             return str(current_user.locale)
+        if request.path.startswith("/api/"):
+            # Programs say what they want; people in a browser get Vietnamese first.
+            best = request.accept_languages.best_match(languages)
+            if best:
+                return str(best)
     except RuntimeError:
         pass
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])

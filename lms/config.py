@@ -84,6 +84,8 @@ def load_config(
         "JOBS_EAGER": _bool(env.get("LMS_JOBS_EAGER"), redis_url is None),
         "LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO"),
         "PASSWORD_HASH_FAST": False,
+        "PROXY_HOPS": int(env.get("LMS_PROXY_HOPS", "0")),
+        "COURSE_PACKAGE_MAX_MB": int(env.get("LMS_COURSE_PACKAGE_MAX_MB", "50")),
     }
 
 

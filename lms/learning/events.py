@@ -23,3 +23,8 @@ attempt_graded = _signals.signal("attempt-graded")
 certificate_issued = _signals.signal("certificate-issued")
 #: sender: Certificate, revoked.
 certificate_revoked = _signals.signal("certificate-revoked")
+#: sender: Unit, moved in the tree (a move or a merger); kwargs: on (date).
+unit_moved = _signals.signal("unit-moved")
+#: sender: None; kwargs: count (int). Sent by the LRS after a commit that stored statements,
+#: so the bridge can process them (in-process when jobs are eager, else as a Celery task).
+statements_stored = _signals.signal("statements-stored")
