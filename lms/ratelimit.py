@@ -73,4 +73,5 @@ def init_app(app: Flask) -> None:
 
 
 def store() -> CounterStore:
-    return current_app.extensions["lms_ratelimit"]  # type: ignore[no-any-return]
+    found: CounterStore = current_app.extensions["lms_ratelimit"]
+    return found

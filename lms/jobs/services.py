@@ -55,9 +55,7 @@ def submit(kind: str, payload: dict[str, Any], *, by_id: int | None = None) -> J
 
 def run(job_id: str) -> Job:
     """Run a job to its end, committing progress as it goes so pollers see it move."""
-    job = db.session.get(Job, job_id)
-    if job is None:
-        raise NotFound(_("Job not found."))
+    job = get(job_id)
     job.status = JobStatus.running
     db.session.commit()
 
@@ -70,9 +68,9 @@ def run(job_id: str) -> Job:
         job.status = JobStatus.done
         if job.total and job.done < job.total:
             job.done = job.total
-    except Exception as exc:
+    except Exception as exc:  # a failed job is recorded, never lost
         db.session.rollback()
-        job = db.session.get(Job, job_id)  # type: ignore[assignment]
+        job = get(job_id)
         job.status = JobStatus.failed
         job.error = str(exc)
         logger.exception("Job %s (%s) failed", job_id, job.kind)

@@ -79,8 +79,8 @@ def plan_indicators(unit: Unit, year: int) -> list[Indicator]:
     for unit_id in [int(p) for p in (path or unit.path).strip("/").split("/") if p]:
         candidates.append(unit_id)
     candidates.append(org.province_of(unit).id)
-    rows = db.session.execute(select(Unit.id, Unit.kind).where(Unit.id.in_(candidates))).all()
-    kinds = {row[0]: row[1] for row in rows}
+    kind_rows = db.session.execute(select(Unit.id, Unit.kind).where(Unit.id.in_(candidates)))
+    kinds = {row[0]: row[1] for row in kind_rows.all()}
     ordered = [u for u in candidates if kinds.get(u) == UnitKind.province] or candidates[:1]
     for plan_id in ordered:
         rows = list(

@@ -314,6 +314,7 @@ def _bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
         return
     columns = list(rows[0])
     raw = connection.connection.driver_connection
+    assert raw is not None  # noqa: S101 - a live connection always has its driver connection
     sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
@@ -613,7 +614,7 @@ def rebuild_cert_counts() -> int:
                 ["unit_id", "year", "dim", "key", "count"], select_rows
             )
         )
-        total += result.rowcount or 0
+        total += getattr(result, "rowcount", 0) or 0
     return total
 
 
