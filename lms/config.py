@@ -86,6 +86,7 @@ def load_config(
         "PASSWORD_HASH_FAST": False,
         "PROXY_HOPS": int(env.get("LMS_PROXY_HOPS", "0")),
         "COURSE_PACKAGE_MAX_MB": int(env.get("LMS_COURSE_PACKAGE_MAX_MB", "50")),
+        "CERTIFICATE_SERIAL_PREFIX": env.get("LMS_CERTIFICATE_SERIAL_PREFIX", "VN"),
     }
 
 

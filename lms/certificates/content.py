@@ -1,0 +1,182 @@
+"""What a certificate states, in the two signed forms it travels in.
+
+1. ``signed_content``: the canonical JSON the certificate row's Ed25519 signature covers.
+2. ``credential``: the same facts as an Open Badges 3.0 ``OpenBadgeCredential`` secured as a
+   VC-JWT (JOSE header ``alg: EdDSA``, ``kid`` = the key's thumbprint, ``jwk`` = the public
+   key; the payload is the credential itself plus ``iss``, ``jti`` and ``nbf``), which wallets
+   and other systems check offline against ``/.well-known/lms-keys.json``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from lms.certificates import crypto
+from lms.certificates.constants import CONTENT_VERSION, OB_CONTEXTS
+from lms.certificates.render import format_hours
+
+if TYPE_CHECKING:
+    from lms.certificates.keys import ActiveKey
+    from lms.certificates.models import Certificate
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def signed_content(cert: Certificate) -> dict[str, Any]:
+    """The facts the certificate's signature covers; status and revocation are not among them
+    (a revocation is a later fact, checked online)."""
+    return {
+        "v": CONTENT_VERSION,
+        "serial": cert.serial,
+        "holder": {"id": cert.user_id, "name": cert.holder_name},
+        "course": {
+            "slug": cert.course_slug,
+            "title": cert.course_title,
+            "hours": crypto.number(cert.hours),
+        },
+        "score": crypto.number(cert.score),
+        "issued_at": iso(cert.issued_at),
+        "issuer": {"name": cert.issuing_unit_name},
+        "signer": {"name": cert.signer_name, "title": cert.signer_title},
+        "indicators": sorted(cert.indicators or []),
+    }
+
+
+def sign_certificate(cert: Certificate, key: ActiveKey) -> None:
+    cert.kid = key.kid
+    cert.signature = crypto.sign(key.private_raw, crypto.canonical(signed_content(cert)))
+
+
+def signature_valid(cert: Certificate, public_raw: bytes | None) -> bool:
+    if public_raw is None:
+        return False
+    return crypto.verify(public_raw, crypto.canonical(signed_content(cert)), cert.signature)
+
+
+def mask_name(name: str) -> str:
+    """``Nguyễn Thị Hoa`` -> ``Nguyễn T** H**``: enough to recognise, too little to harvest."""
+    words = unicodedata.normalize("NFC", name).split()
+    if not words:
+        return ""
+    return " ".join([words[0], *(f"{w[0]}**" for w in words[1:])])
+
+
+def verify_url(base_url: str, serial: str) -> str:
+    return f"{base_url.rstrip('/')}/verify/{serial}"
+
+
+def issuer_id(base_url: str, unit_code: str | None) -> str:
+    return f"{base_url.rstrip('/')}/issuers/{unit_code or 'lms'}"
+
+
+def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
+    """The OpenBadgeCredential (OB 3.0, VC Data Model 2.0) for ``cert``."""
+    unit_code = cert.issuing_unit.code if cert.issuing_unit is not None else None
+    hours = format_hours(cert.hours)
+    description = f"Hoàn thành khoá học «{cert.course_title}» ({hours} giờ)."
+    if cert.score is not None:
+        description += f" Kết quả: {round(cert.score * 100)}%."
+    return {
+        "@context": list(OB_CONTEXTS),
+        "id": verify_url(base_url, cert.serial),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {
+            "id": issuer_id(base_url, unit_code),
+            "type": ["Profile"],
+            "name": cert.issuing_unit_name or "LMS 146",
+            "url": base_url,
+        },
+        "validFrom": iso(cert.issued_at),
+        "name": cert.course_title,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "identityHash": cert.holder_name,
+                    "identityType": "name",
+                    "hashed": False,
+                }
+            ],
+            "achievement": {
+                "id": f"{base_url.rstrip('/')}/courses/{cert.course_slug}",
+                "type": ["Achievement"],
+                "achievementType": "Certificate",
+                "name": cert.course_title,
+                "description": description,
+                "criteria": {
+                    "narrative": "Hoàn thành các bài học và điều kiện hoàn thành của khoá học "
+                    "(bài kiểm tra, chuyên cần) theo quy định của khoá học."
+                },
+                "humanCode": cert.serial,
+                "inLanguage": "vi",
+            },
+        },
+    }
+
+
+def credential_jwt(cert: Certificate, key: ActiveKey, base_url: str) -> str:
+    """Sign the credential as a VC-JWT with ``key`` (Ed25519 signatures are deterministic)."""
+    body = credential(cert, base_url)
+    claims = {
+        **body,
+        "iss": body["issuer"]["id"],
+        "jti": body["id"],
+        "nbf": int(cert.issued_at.timestamp()),
+    }
+    headers = {
+        "kid": key.kid,
+        "typ": "JWT",
+        "jwk": {k: v for k, v in crypto.public_jwk(key.public_raw, key.kid).items() if k != "use"},
+    }
+    return jwt.encode(
+        claims, crypto.private_key(key.private_raw), algorithm="EdDSA", headers=headers
+    )
+
+
+def decode_credential(token: str, public_raw: bytes) -> dict[str, Any]:
+    """Check the JWS signature and return the claims; raises ``jwt.InvalidTokenError``."""
+    return jwt.decode(
+        token,
+        crypto.public_key(public_raw),
+        algorithms=["EdDSA"],
+        options={"verify_aud": False, "verify_nbf": False, "verify_exp": False},
+    )
+
+
+def serial_of_credential(claims: dict[str, Any]) -> str | None:
+    """The serial is the last segment of the credential's id (its verification URL)."""
+    ident = claims.get("jti") or claims.get("id")
+    if not isinstance(ident, str) or "/verify/" not in ident:
+        return None
+    return ident.rsplit("/verify/", 1)[1] or None
+
+
+def credential_mismatches(claims: dict[str, Any], cert: Certificate) -> list[str]:
+    """Fields where a validly signed credential disagrees with the stored record."""
+    problems = []
+    subject = claims.get("credentialSubject") or {}
+    identifiers = subject.get("identifier") or [{}]
+    checks = {
+        "name": (claims.get("name"), cert.course_title),
+        "validFrom": (claims.get("validFrom"), iso(cert.issued_at)),
+        "issuer.name": (
+            (claims.get("issuer") or {}).get("name"),
+            cert.issuing_unit_name or "LMS 146",
+        ),
+        "credentialSubject.identifier": (identifiers[0].get("identityHash"), cert.holder_name),
+        "credentialSubject.achievement.humanCode": (
+            (subject.get("achievement") or {}).get("humanCode"),
+            cert.serial,
+        ),
+    }
+    for field, (given, stored) in checks.items():
+        if given != stored:
+            problems.append(field)
+    return problems

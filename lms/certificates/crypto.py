@@ -1,0 +1,120 @@
+"""Ed25519 signing over a canonical JSON form, and encryption of private keys at rest.
+
+The canonical form of a JSON value (what is signed) is documented in the README:
+``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded as
+UTF-8: keys sorted, no whitespace, non-ASCII characters as themselves, numbers written as
+integers when whole (``4``, not ``4.0``). Anyone can rebuild it in any language and check the
+signature with the public key published at ``/.well-known/lms-keys.json``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_RAW = serialization.Encoding.Raw
+_KEY_ENCRYPTION_INFO = b"lms146 certificate signing key encryption v1"
+
+
+class KeyDecryptionError(Exception):
+    """The stored private key cannot be decrypted (SECRET_KEY changed since it was made)."""
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def number(value: float | int | None) -> float | int | None:
+    """Write whole numbers as integers so every language serialises them alike."""
+    if value is None:
+        return None
+    if float(value).is_integer():
+        return int(value)
+    return round(float(value), 4)
+
+
+def canonical(value: Any) -> bytes:
+    """The bytes that are signed: sorted-key compact JSON in UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def generate_key() -> tuple[bytes, bytes]:
+    """A new Ed25519 pair as raw bytes: (private 32 bytes, public 32 bytes)."""
+    private = Ed25519PrivateKey.generate()
+    return (
+        private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption()),
+        private.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw),
+    )
+
+
+def thumbprint(public_raw: bytes) -> str:
+    """RFC 7638 JWK thumbprint: the key id, the same wherever it is computed."""
+    members = {"crv": "Ed25519", "kty": "OKP", "x": b64url(public_raw)}
+    return b64url(hashlib.sha256(canonical(members)).digest())
+
+
+def public_jwk(public_raw: bytes, kid: str) -> dict[str, str]:
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url(public_raw),
+        "kid": kid,
+        "use": "sig",
+        "alg": "EdDSA",
+    }
+
+
+def private_key(private_raw: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(private_raw)
+
+
+def public_key(public_raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_raw)
+
+
+def sign(private_raw: bytes, message: bytes) -> str:
+    return b64url(private_key(private_raw).sign(message))
+
+
+def verify(public_raw: bytes, message: bytes, signature: str) -> bool:
+    try:
+        public_key(public_raw).verify(b64url_decode(signature), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _wrapping_key(secret_key: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_ENCRYPTION_INFO)
+    return hkdf.derive(secret_key.encode("utf-8"))
+
+
+def encrypt_private_key(private_raw: bytes, secret_key: str) -> bytes:
+    """AES-256-GCM with a key derived (HKDF-SHA256) from SECRET_KEY: nonce || ciphertext."""
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_wrapping_key(secret_key)).encrypt(nonce, private_raw, b"ed25519")
+
+
+def decrypt_private_key(blob: bytes, secret_key: str) -> bytes:
+    try:
+        return AESGCM(_wrapping_key(secret_key)).decrypt(blob[:12], blob[12:], b"ed25519")
+    except (InvalidTag, ValueError) as exc:
+        raise KeyDecryptionError("the signing key was encrypted with another SECRET_KEY") from exc

@@ -1,0 +1,147 @@
+"""Demo certificates: templates and signers per province, a few issued ones, one revoked.
+
+Most demo certificates arrive by themselves: every completion the other demos seed issues
+one through the ``enrollment_completed`` receiver. This adds the certificate templates of
+Hải Phòng and Quảng Trị (their signers), makes sure a few citizens hold verifiable
+certificates of the online public services course, and revokes one so the public page shows
+both cases. Idempotent: a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.auth.models import User
+from lms.certificates import keys, services
+from lms.certificates.models import Certificate, CertificateStatus, CertificateTemplate
+from lms.extensions import db
+from lms.org.models import Unit
+
+DEMO_COURSE = "dich-vu-cong-truc-tuyen"
+REVOKE_REASON = "Cấp nhầm người học (bản ghi minh hoạ việc thu hồi)."
+
+#: unit code -> (template name, signer title, signer name, primary colour)
+TEMPLATES = {
+    "HP": (
+        "Hải Phòng",
+        "Giám đốc Sở Khoa học và Công nghệ",
+        "Trần Văn Đức",
+        "#0b4f8a",
+    ),
+    "QT": (
+        "Quảng Trị",
+        "Giám đốc Sở Khoa học và Công nghệ",
+        "Lê Quang Vinh",
+        "#7a1f1f",
+    ),
+}
+#: unit code -> how many of its citizens get a demo certificate
+HOLDERS = {"HP-HONGBANG": 4, "HP-LECHAN": 2, "QT-DONGHOI": 2}
+
+
+def _unit(code: str) -> Unit | None:
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def _templates() -> int:
+    added = 0
+    for code, (name, title, signer, colour) in TEMPLATES.items():
+        unit = _unit(code)
+        if unit is None:
+            continue
+        exists = db.session.scalar(
+            select(CertificateTemplate.id).where(
+                CertificateTemplate.unit_id == unit.id, CertificateTemplate.course_id.is_(None)
+            )
+        )
+        if exists is None:
+            db.session.add(
+                CertificateTemplate(
+                    name=name,
+                    unit_id=unit.id,
+                    signer_title=title,
+                    signer_name=signer,
+                    primary_color=colour,
+                )
+            )
+            added += 1
+    db.session.flush()
+    return added
+
+
+def _candidates(unit: Unit, count: int) -> list[User]:
+    """Learners of ``unit`` without a demo-course certificate, named accounts excluded."""
+    from lms.auth.models import Role, UserRole
+
+    staff = select(UserRole.user_id).where(UserRole.role != Role.learner)
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.unit_id == unit.id,
+                User.active.is_(True),
+                User.password_hash.is_(None),
+                User.id.not_in(staff),
+            )
+            .order_by(User.id)
+            .limit(count)
+        )
+    )
+
+
+def _issue_some() -> list[Certificate]:
+    from lms.catalog.models import Course
+    from lms.classes.models import EnrollmentSource
+    from lms.classes.services import complete_enrollment, enroll, enrollment_for
+
+    course = db.session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
+    if course is None:
+        return []
+    issued = []
+    for code, count in HOLDERS.items():
+        unit = _unit(code)
+        if unit is None:
+            continue
+        for person in _candidates(unit, count):
+            enrollment = enrollment_for(person, course) or enroll(
+                person, course, by=None, source=EnrollmentSource.assigned
+            )
+            complete_enrollment(enrollment)
+            cert = services.certificate_for_enrollment(enrollment.id)
+            if cert is None:
+                cert, _created = services.issue_certificate(enrollment)
+            issued.append(cert)
+    return issued
+
+
+def seed() -> list[str]:
+    templates = _templates()
+    key = keys.active_key()
+    revoked = db.session.scalar(
+        select(Certificate).where(Certificate.revoked_reason == REVOKE_REASON)
+    )
+    lines = [f"certificates: {templates} templates added; signing key {key.kid[:12]}…"]
+    if revoked is None:
+        issued = _issue_some()
+        if issued:
+            services.revoke_certificate(issued[-1], by=None, reason=REVOKE_REASON)
+            revoked = issued[-1]
+        lines.append(f"certificates: {len(issued)} demo certificates issued, 1 revoked")
+    total = db.session.scalar(select(db.func.count()).select_from(Certificate)) or 0
+    valid = db.session.scalar(
+        select(db.func.count())
+        .select_from(Certificate)
+        .where(Certificate.status == CertificateStatus.valid)
+    )
+    lines.append(f"certificates: {total} in the database ({valid} valid)")
+    sample = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.status == CertificateStatus.valid)
+        .order_by(Certificate.id)
+        .limit(1)
+    )
+    if sample is not None:
+        lines.append(f"certificates: check one at /verify/{sample.serial}")
+    if revoked is not None:
+        lines.append(f"certificates: a revoked one at /verify/{revoked.serial}")
+    return lines

@@ -1,0 +1,190 @@
+"""Certificates, their serial counters, signing keys, templates and cached PDFs.
+
+A certificate keeps a snapshot of everything it states (the holder's name, unit and target
+group, the course title, hours and indicators, the issuing unit and signer) so that neither
+its signature nor the statistics built on it change when a person moves, a course is
+renamed or units merge.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.constants import TargetGroup
+from lms.db import CreatedAt, IntPK, JSONType, UpdatedAt, UTCDateTime, db
+
+if TYPE_CHECKING:
+    from lms.auth.models import User
+    from lms.catalog.models import Course
+    from lms.classes.models import Enrollment
+    from lms.org.models import Unit
+
+
+class CertificateStatus(enum.StrEnum):
+    valid = "valid"
+    revoked = "revoked"
+
+
+class Certificate(db.Model):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("ix_certificates_course_year", "course_id", "year"),
+        Index("ix_certificates_holder_unit_year", "holder_unit_id", "year"),
+        Index("ix_certificates_issuing_unit_year", "issuing_unit_id", "year"),
+    )
+
+    id: Mapped[IntPK]
+    #: ``HP-2026-000123``: issuing province's prefix, year of issue, a counter never reused.
+    serial: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    #: One certificate per completion: unique, NULL for records without an enrollment.
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="SET NULL"), unique=True
+    )
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Year of issue in Vietnam's time zone (the serial's year and the reporting year).
+    year: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[float] = mapped_column(Float)
+    #: Best quiz result, 0..1; None when the course has no quiz.
+    score: Mapped[float | None] = mapped_column(Float)
+    issuing_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    issuing_unit_name: Mapped[str] = mapped_column(String(300), default="")
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    signer_title: Mapped[str] = mapped_column(String(200), default="")
+    holder_name: Mapped[str] = mapped_column(String(200))
+    #: Snapshot of the holder's unit when issued: statistics count it there for good.
+    holder_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    holder_target_group: Mapped[TargetGroup | None] = mapped_column(
+        db.Enum(TargetGroup, native_enum=False, length=30)
+    )
+    #: Snapshot of the course's indicator codes when issued.
+    indicators: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    course_slug: Mapped[str] = mapped_column(String(100), default="")
+    course_title: Mapped[str] = mapped_column(String(300), default="")
+    course_title_en: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[CertificateStatus] = mapped_column(
+        db.Enum(CertificateStatus, native_enum=False, length=20),
+        default=CertificateStatus.valid,
+        index=True,
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Why a trainer issued it although the completion rule was not met (kept for audit).
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    #: None when issued automatically on completion.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Key id (JWK thumbprint) and Ed25519 signature (base64url) over :func:`canonical`.
+    kid: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[CreatedAt]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    course: Mapped[Course] = relationship()
+    enrollment: Mapped[Enrollment | None] = relationship()
+    issuing_unit: Mapped[Unit | None] = relationship(foreign_keys=[issuing_unit_id])
+    holder_unit: Mapped[Unit | None] = relationship(foreign_keys=[holder_unit_id])
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.status == CertificateStatus.revoked
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.id} {self.serial} user={self.user_id} {self.status}>"
+
+
+class SerialCounter(db.Model):
+    """The last number used per serial prefix and year, incremented with one atomic upsert."""
+
+    __tablename__ = "certificate_serial_counters"
+
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SigningKey(db.Model):
+    """An Ed25519 key pair; the private half encrypted with a key derived from SECRET_KEY.
+
+    The newest key not retired signs; retired keys stay published so that everything they
+    signed keeps verifying.
+    """
+
+    __tablename__ = "certificate_signing_keys"
+
+    id: Mapped[IntPK]
+    #: RFC 7638 JWK thumbprint of the public key.
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Raw 32-byte public key, base64url (the JWK ``x``).
+    public_key: Mapped[str] = mapped_column(String(64))
+    #: AES-256-GCM(nonce || ciphertext) of the raw private key.
+    private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[CreatedAt]
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<SigningKey {self.kid[:12]} retired={self.retired_at is not None}>"
+
+
+class CertificateTemplate(db.Model):
+    """How certificates of a course, or of a unit's subtree, look and who signs them.
+
+    The most specific template wins: course and unit, then course, then the nearest unit up
+    the issuing unit's tree, then the default (no course, no unit), then built-in defaults.
+    """
+
+    __tablename__ = "certificate_templates"
+    __table_args__ = (UniqueConstraint("course_id", "unit_id"),)
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(200))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    primary_color: Mapped[str | None] = mapped_column(String(7))
+    accent_color: Mapped[str | None] = mapped_column(String(7))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signer_title: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
+
+    def __repr__(self) -> str:
+        return f"<CertificateTemplate {self.id} course={self.course_id} unit={self.unit_id}>"
+
+
+class CertificatePdf(db.Model):
+    """A rendered PDF, cached by the hash of what was drawn.
+
+    A new row appears only when the drawn content changes (a template edit, a new layout);
+    earlier rows keep their SHA-256 so a PDF downloaded before still verifies.
+    """
+
+    __tablename__ = "certificate_pdfs"
+    __table_args__ = (UniqueConstraint("certificate_id", "content_hash"),)
+
+    id: Mapped[IntPK]
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), index=True
+    )
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[CreatedAt]

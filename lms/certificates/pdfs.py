@@ -1,0 +1,119 @@
+"""Gathering what a certificate prints, and its PDF rendered on demand and cached.
+
+The cache key is the hash of everything drawn (:meth:`CertificateData.content_hash`), so a
+template change or a new layout renders again, while an unchanged certificate is served from
+the stored bytes. Renderings are deterministic and every one served stays recorded by its
+SHA-256, which is how an uploaded PDF is recognised as untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from flask import current_app
+from sqlalchemy import select
+
+from lms.certificates import content, keys
+from lms.certificates.models import Certificate, CertificatePdf
+from lms.certificates.render import CertificateData, TemplateStyle, render_certificate
+from lms.certificates.services import local_date, province_of_unit
+from lms.certificates.templates import find_template
+from lms.extensions import db
+
+_PLACE_PREFIXES = re.compile(r"^(Thành phố|Tỉnh|TP\.?)\s+", re.IGNORECASE)
+
+
+def base_url() -> str:
+    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
+
+
+def template_style(cert: Certificate) -> TemplateStyle:
+    template = find_template(cert.course_id, cert.issuing_unit)
+    default = TemplateStyle()
+    if template is None:
+        return default
+    return TemplateStyle(
+        title=template.title or default.title,
+        title_en=template.title_en if template.title_en is not None else default.title_en,
+        primary_color=template.primary_color or default.primary_color,
+        accent_color=template.accent_color or default.accent_color,
+        logo=template.logo,
+    )
+
+
+def place_of(cert: Certificate) -> str | None:
+    """``Hải Phòng`` for units of Thành phố Hải Phòng: where the certificate is dated."""
+    if cert.issuing_unit is None:
+        return None
+    return _PLACE_PREFIXES.sub("", province_of_unit(cert.issuing_unit).name).strip() or None
+
+
+def credential_token(cert: Certificate) -> str:
+    """The certificate's VC-JWT, signed now with the active key.
+
+    Ed25519 is deterministic, so the token only changes when the key is rotated (and the
+    cached PDF, which carries it, is then drawn again).
+    """
+    key = keys.active_key()
+    return content.credential_jwt(cert, key, base_url())
+
+
+def certificate_data(cert: Certificate) -> CertificateData:
+    unit = cert.issuing_unit
+    parent = unit.parent if unit is not None else None
+    return CertificateData(
+        serial=cert.serial,
+        holder_name=cert.holder_name,
+        course_title=cert.course_title,
+        course_title_en=cert.course_title_en,
+        hours=cert.hours,
+        score=cert.score,
+        issued_on=local_date(cert.issued_at),
+        issuing_unit_name=cert.issuing_unit_name,
+        issuing_parent_name=parent.name if parent is not None else None,
+        signer_name=cert.signer_name,
+        signer_title=cert.signer_title,
+        place=place_of(cert),
+        verify_url=content.verify_url(base_url(), cert.serial),
+        template=template_style(cert),
+        credential_jwt=credential_token(cert),
+    )
+
+
+def certificate_pdf(cert: Certificate) -> bytes:
+    """The PDF of ``cert``: from the cache when what it draws is unchanged, else rendered."""
+    data = certificate_data(cert)
+    digest = data.content_hash()
+    cached = db.session.scalar(
+        select(CertificatePdf.data).where(
+            CertificatePdf.certificate_id == cert.id, CertificatePdf.content_hash == digest
+        )
+    )
+    if cached is not None:
+        return bytes(cached)
+    pdf = render_certificate(data)
+    db.session.add(
+        CertificatePdf(
+            certificate_id=cert.id,
+            content_hash=digest,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            data=pdf,
+        )
+    )
+    db.session.flush()
+    return pdf
+
+
+def is_known_pdf(cert: Certificate, pdf: bytes) -> bool:
+    """Whether ``pdf`` is byte for byte a rendering this LMS served for ``cert``."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    return (
+        db.session.scalar(
+            select(CertificatePdf.id).where(
+                CertificatePdf.certificate_id == cert.id, CertificatePdf.sha256 == digest
+            )
+        )
+        is not None
+    )

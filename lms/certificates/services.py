@@ -1,0 +1,369 @@
+"""Issuing, revoking, finding and verifying certificates.
+
+Issuing is idempotent: one certificate per enrollment (a completion), guarded by a unique
+constraint, so a completion reported twice (an xAPI batch resent, a trainer clicking twice)
+never makes two. Serials come from a counter row per prefix and year, incremented by one
+atomic upsert, so concurrent issuers never share a number.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from lms.auth.models import Role, User
+from lms.auth.permissions import can_manage_class, unit_in_scope
+from lms.certificates import content, keys
+from lms.certificates.constants import DEFAULT_SERIAL_PREFIX, VIETNAM_TZ
+from lms.certificates.models import (
+    Certificate,
+    CertificateStatus,
+    SerialCounter,
+)
+from lms.certificates.statements import record_issued, record_revoked
+from lms.certificates.templates import find_template, signer_for
+from lms.db import utcnow
+from lms.errors import Conflict, Forbidden, Invalid
+from lms.extensions import db
+from lms.learning.events import certificate_issued, certificate_revoked
+from lms.org.models import Unit
+from lms.org.services import province_of
+
+if TYPE_CHECKING:
+    from lms.classes.models import Class, Enrollment
+
+logger = logging.getLogger(__name__)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar day in Vietnam: what the certificate, its year and the counts use."""
+    return moment.astimezone(VIETNAM_TZ).date()
+
+
+def day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
+
+
+def counts_on(cert: Certificate, day: date) -> bool:
+    """Whether ``cert`` counts toward indicators on ``day``.
+
+    From its issue date on, until the day it is revoked: a revoked certificate stops counting
+    from its revocation date, and earlier days keep counting it (closed reports stay true).
+    """
+    if local_date(cert.issued_at) > day:
+        return False
+    return cert.revoked_at is None or day < local_date(cert.revoked_at)
+
+
+def counting_clause(day: date) -> ColumnElement[bool]:
+    """:func:`counts_on` as SQL, for aggregates over ``certificates``."""
+    end = day_start(day + timedelta(days=1))
+    return and_(
+        Certificate.issued_at < end,
+        or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= end),
+    )
+
+
+# --- serials ----------------------------------------------------------------------------------
+
+
+def province_of_unit(unit: Unit) -> Unit:
+    """The province a unit belongs to now (its serial prefix, the place on the PDF)."""
+    return province_of(unit)
+
+
+def serial_prefix(unit: Unit | None) -> str:
+    """The issuing province's ``serial_prefix`` (or its code); a default without a unit."""
+    if unit is None:
+        return str(current_app.config.get("CERTIFICATE_SERIAL_PREFIX", DEFAULT_SERIAL_PREFIX))
+    province = province_of_unit(unit)
+    return (province.serial_prefix or province.code).upper()
+
+
+def next_serial(prefix: str, year: int) -> str:
+    """Take the next number for ``prefix`` and ``year`` with one atomic upsert.
+
+    ``INSERT ... ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`` locks the
+    counter row on PostgreSQL until the transaction ends and runs under SQLite's write lock,
+    so two issuers never get the same number; a rolled-back issue takes its number back with
+    it, and nobody ever saw that number.
+    """
+    table = SerialCounter.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(table).values(prefix=prefix, year=year, value=1)
+    stmt = upsert.on_conflict_do_update(
+        index_elements=[table.c.prefix, table.c.year], set_={"value": table.c.value + 1}
+    ).returning(table.c.value)
+    value = db.session.execute(stmt).scalar_one()
+    return f"{prefix}-{year}-{value:06d}"
+
+
+# --- issuing units ----------------------------------------------------------------------------
+
+
+def issuing_unit_for(enrollment: Enrollment) -> Unit | None:
+    """The class's organising unit; for online study, the holder's province."""
+    if enrollment.klass is not None:
+        return enrollment.klass.unit
+    if enrollment.user.unit is not None:
+        return province_of_unit(enrollment.user.unit)
+    return None
+
+
+# --- issuing ----------------------------------------------------------------------------------
+
+
+def certificate_for_enrollment(enrollment_id: int) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment_id))
+
+
+def can_issue_for(by: User, enrollment: Enrollment) -> bool:
+    """Admins; the class's trainers and officials; officials of the holder's unit."""
+    if by.is_admin:
+        return True
+    if enrollment.klass is not None and can_manage_class(by, enrollment.klass):
+        return True
+    holder_unit = enrollment.user.unit
+    return holder_unit is not None and Role.official in by.roles and unit_in_scope(by, holder_unit)
+
+
+def completion_status(enrollment: Enrollment) -> dict[str, Any]:
+    from lms.classes.services import completion_status as rule_status
+
+    return rule_status(enrollment)
+
+
+def _is_completed(enrollment: Enrollment) -> bool:
+    from lms.classes.models import EnrollmentStatus
+
+    return enrollment.status == EnrollmentStatus.completed
+
+
+def _build(
+    enrollment: Enrollment, *, by: User | None, override_reason: str | None, at: datetime
+) -> Certificate:
+    course, holder = enrollment.course, enrollment.user
+    unit = issuing_unit_for(enrollment)
+    template = find_template(course.id, unit)
+    signer_name, signer_title = signer_for(template, by)
+    issued_at = at.replace(microsecond=0)
+    year = local_date(issued_at).year
+    cert = Certificate(
+        serial=next_serial(serial_prefix(unit), year),
+        user_id=holder.id,
+        course_id=course.id,
+        enrollment_id=enrollment.id,
+        issued_at=issued_at,
+        year=year,
+        hours=float(course.hours or 0),
+        score=enrollment.quiz_score,
+        issuing_unit_id=unit.id if unit is not None else None,
+        issuing_unit_name=unit.name if unit is not None else "LMS 146",
+        signer_name=signer_name,
+        signer_title=signer_title,
+        holder_name=holder.full_name,
+        holder_unit_id=holder.unit_id,
+        holder_target_group=holder.target_group,
+        indicators=sorted(course.indicators or []),
+        course_slug=course.slug,
+        course_title=course.title,
+        course_title_en=course.title_en,
+        status=CertificateStatus.valid,
+        override_reason=override_reason,
+        issued_by_id=by.id if by is not None else None,
+    )
+    cert.issuing_unit = unit
+    content.sign_certificate(cert, keys.active_key())
+    return cert
+
+
+def issue_certificate(
+    enrollment: Enrollment,
+    *,
+    by: User | None = None,
+    override_reason: str | None = None,
+    at: datetime | None = None,
+) -> tuple[Certificate, bool]:
+    """Issue the certificate of ``enrollment``; returns ``(certificate, created)``.
+
+    ``by`` None is the automatic path (the enrollment just completed). A person issuing
+    (``by``) must be allowed to, and needs ``override_reason`` when the completion rule is not
+    met; the reason is kept on the certificate.
+    """
+    from lms.classes.models import EnrollmentStatus
+
+    existing = certificate_for_enrollment(enrollment.id)
+    if existing is not None:
+        return existing, False
+    if by is not None and not can_issue_for(by, enrollment):
+        raise Forbidden(_("You may not issue certificates for this enrollment."))
+    if not enrollment.course.gives_certificate:
+        raise Conflict(_("This course does not give certificates."))
+    if enrollment.status == EnrollmentStatus.withdrawn:
+        raise Conflict(_("This enrollment was withdrawn."))
+    override_reason = (override_reason or "").strip() or None
+    if _is_completed(enrollment):
+        override_reason = None
+    elif by is None:
+        raise Conflict(_("The enrollment is not completed."))
+    elif completion_status(enrollment)["met"]:
+        override_reason = None
+    elif override_reason is None:
+        raise Invalid(
+            _("The completion rule is not met: give a written reason to issue anyway."),
+            errors={"override_reason": [_("Required when the completion rule is not met.")]},
+        )
+    try:
+        with db.session.begin_nested():
+            cert = _build(enrollment, by=by, override_reason=override_reason, at=at or utcnow())
+            db.session.add(cert)
+            db.session.flush()
+    except IntegrityError:
+        # Someone issued it at the same moment: theirs stands.
+        existing = certificate_for_enrollment(enrollment.id)
+        if existing is None:
+            raise
+        return existing, False
+    logger.info(
+        "Issued certificate %s to user %s for enrollment %s (by %s)",
+        cert.serial,
+        cert.user_id,
+        enrollment.id,
+        by.id if by is not None else "rule",
+    )
+    record_issued(cert, enrollment)
+    certificate_issued.send(cert)
+    return cert, True
+
+
+def issue_for_class(
+    klass: Class,
+    *,
+    by: User,
+    override_reasons: dict[int, str] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Issue to everyone in ``klass`` who met the completion rule (or has an override reason).
+
+    Returns ``{"issued": [...], "skipped": [...]}``, each skipped row with its reason.
+    """
+    from lms.classes.models import Enrollment, EnrollmentStatus
+
+    if not can_manage_class(by, klass):
+        raise Forbidden(_("You do not run this class."))
+    if not klass.course.gives_certificate:
+        raise Conflict(_("This course does not give certificates."))
+    reasons = {int(k): v for k, v in (override_reasons or {}).items() if (v or "").strip()}
+    enrollments = db.session.scalars(
+        select(Enrollment)
+        .where(Enrollment.class_id == klass.id, Enrollment.status != EnrollmentStatus.withdrawn)
+        .order_by(Enrollment.id)
+    ).all()
+    unknown = set(reasons) - {e.id for e in enrollments}
+    if unknown:
+        raise Invalid(
+            _("Some override reasons name enrollments that are not in this class."),
+            errors={
+                f"override_reasons.{i}": [_("Not an enrollment of this class.")]
+                for i in sorted(unknown)
+            },
+        )
+    issued: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    for enrollment in enrollments:
+        row = {
+            "enrollment_id": enrollment.id,
+            "user_id": enrollment.user_id,
+            "full_name": enrollment.user.full_name,
+        }
+        existing = certificate_for_enrollment(enrollment.id)
+        if existing is not None:
+            skipped.append(
+                row
+                | {
+                    "reason": "already_issued",
+                    "serial": existing.serial,
+                    "message": _("A certificate was already issued."),
+                }
+            )
+            continue
+        status = completion_status(enrollment)
+        if not (_is_completed(enrollment) or status["met"]) and enrollment.id not in reasons:
+            skipped.append(
+                row
+                | {
+                    "reason": "rule_not_met",
+                    "rules": status["rules"],
+                    "message": _("The completion rule is not met."),
+                }
+            )
+            continue
+        cert, _created = issue_certificate(
+            enrollment, by=by, override_reason=reasons.get(enrollment.id)
+        )
+        issued.append(row | {"serial": cert.serial})
+    logger.info(
+        "Bulk issue for class %s by user %s: %s issued, %s skipped",
+        klass.code,
+        by.id,
+        len(issued),
+        len(skipped),
+    )
+    return {"issued": issued, "skipped": skipped}
+
+
+# --- revoking ---------------------------------------------------------------------------------
+
+
+def can_revoke(by: User, cert: Certificate) -> bool:
+    if by.is_admin:
+        return True
+    unit = cert.issuing_unit
+    return unit is not None and Role.official in by.roles and unit_in_scope(by, unit)
+
+
+def revoke_certificate(
+    cert: Certificate, *, by: User | None, reason: str, at: datetime | None = None
+) -> Certificate:
+    """Revoke ``cert``: it stops verifying as valid and stops counting from that day.
+
+    ``by`` None is the system itself (the completion behind the certificate was voided).
+    """
+    if by is not None and not can_revoke(by, cert):
+        raise Forbidden(_("Only administrators and officials of the issuing unit may revoke."))
+    if cert.status == CertificateStatus.revoked:
+        raise Conflict(_("This certificate was already revoked."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Give a reason."), errors={"reason": [_("Required.")]})
+    cert.status = CertificateStatus.revoked
+    cert.revoked_at = (at or utcnow()).replace(microsecond=0)
+    cert.revoked_reason = reason
+    cert.revoked_by_id = by.id if by is not None else None
+    db.session.flush()
+    logger.info(
+        "Revoked certificate %s by %s", cert.serial, by.id if by is not None else "the system"
+    )
+    record_revoked(cert, by)
+    certificate_revoked.send(cert)
+    return cert
+
+
+def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
+    """The completion behind a certificate was withdrawn: the certificate goes with it."""
+    cert = certificate_for_enrollment(enrollment.id)
+    if cert is None or cert.status == CertificateStatus.revoked:
+        return None
+    return revoke_certificate(
+        cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."
+    )

@@ -1,0 +1,94 @@
+"""Certificate templates: how certificates look and who signs them, per course or unit."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from lms.auth.models import User
+from lms.certificates.models import CertificateTemplate
+from lms.errors import Invalid
+from lms.extensions import db
+from lms.org.models import Unit
+
+logger = logging.getLogger(__name__)
+
+
+def find_template(course_id: int | None, unit: Unit | None) -> CertificateTemplate | None:
+    """The most specific template: course+unit, course, nearest unit up the tree, default."""
+    chain = ([unit.id, *reversed(unit.ancestor_ids)]) if unit is not None else []
+    rows = db.session.scalars(
+        select(CertificateTemplate).where(
+            or_(
+                CertificateTemplate.course_id.is_(None), CertificateTemplate.course_id == course_id
+            ),
+            or_(CertificateTemplate.unit_id.is_(None), CertificateTemplate.unit_id.in_(chain)),
+        )
+    ).all()
+
+    def rank(t: CertificateTemplate) -> tuple[int, int]:
+        distance = chain.index(t.unit_id) if t.unit_id is not None else len(chain)
+        return (0 if t.course_id is not None else 1, distance)
+
+    return min(rows, key=rank, default=None)
+
+
+def signer_for(template: CertificateTemplate | None, by: User | None) -> tuple[str, str]:
+    name = template.signer_name if template is not None else None
+    title = template.signer_title if template is not None else None
+    if not name:
+        name = by.full_name if by is not None else "Hệ thống LMS 146"
+    if not title:
+        title = "Người cấp" if by is not None else "Cấp tự động"
+    return name, title
+
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def save_template(
+    *, unit_code: str | None, course_slug: str | None, values: dict[str, Any]
+) -> CertificateTemplate:
+    """Create or update the template of (unit, course); both None is the default template."""
+    from lms.catalog.services import get_course
+    from lms.org.services import get_unit
+
+    unit = get_unit(unit_code) if unit_code else None
+    course = get_course(course_slug) if course_slug else None
+    errors: dict[str, list[str]] = {
+        key: [_("Must be a colour like #0b4f8a.")]
+        for key in ("primary_color", "accent_color")
+        if key in values and not _COLOUR.match(values[key] or "")
+    }
+    logo = values.get("logo")
+    if logo is not None and not (logo.startswith(b"\x89PNG") or logo.startswith(b"\xff\xd8")):
+        errors["logo"] = [_("The logo must be a PNG or JPEG image.")]
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+    row = db.session.scalar(
+        select(CertificateTemplate).where(
+            CertificateTemplate.unit_id == unit.id
+            if unit
+            else CertificateTemplate.unit_id.is_(None),
+            CertificateTemplate.course_id == course.id
+            if course
+            else CertificateTemplate.course_id.is_(None),
+        )
+    )
+    if row is None:
+        default_name = " · ".join(x for x in (unit and unit.name, course and course.title) if x)
+        row = CertificateTemplate(
+            unit_id=unit.id if unit else None,
+            course_id=course.id if course else None,
+            name=values.get("name") or default_name or "Mặc định",
+        )
+        db.session.add(row)
+    for key, value in values.items():
+        setattr(row, key, value)
+    db.session.flush()
+    logger.info("Saved certificate template %s", row.id)
+    return row

@@ -1,0 +1,199 @@
+"""Checking a certificate: by serial, by its signed credential (VC-JWT), or by its PDF.
+
+Every check answers a :class:`Verdict`: ``valid`` and ``revoked`` (HTTP 200), ``unknown``
+(404: no such serial) or ``invalid`` (422: a signature that does not match, a credential or a
+PDF that differs from the record, something that is not a credential at all). Nothing is
+written by a check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from flask_babel import gettext as _
+
+from lms.certificates import content, keys
+from lms.certificates.models import Certificate, CertificateStatus
+from lms.certificates.pdfs import base_url, is_known_pdf
+from lms.certificates.queries import find_certificate
+from lms.certificates.render import CREDENTIAL_MARKER, SERIAL_MARKER
+from lms.certificates.services import local_date
+
+_JWT = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_PDF_SERIAL = re.compile(re.escape(SERIAL_MARKER).encode() + rb"([A-Z0-9-]{3,40})")
+_PDF_JWT = re.compile(re.escape(CREDENTIAL_MARKER).encode() + rb"(" + _JWT.pattern + rb")")
+
+#: HTTP status of each verdict.
+HTTP_STATUS = {"valid": 200, "revoked": 200, "unknown": 404, "invalid": 422}
+
+
+@dataclass
+class Verdict:
+    status: str
+    message: str
+    serial: str | None = None
+    certificate: Certificate | None = None
+    checks: dict[str, bool] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def code(self) -> int:
+        return HTTP_STATUS[self.status]
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "status": self.status,
+            "message": self.message,
+            "serial": self.serial,
+        }
+        if self.checks:
+            body["checks"] = self.checks
+        if self.problems:
+            body["problems"] = self.problems
+        if self.certificate is not None:
+            body["certificate"] = public_view(self.certificate)
+        return body
+
+
+def public_view(cert: Certificate) -> dict[str, Any]:
+    """What anyone may see: the holder's name masked, no ids, no email."""
+    revoked = cert.status == CertificateStatus.revoked
+    return {
+        "serial": cert.serial,
+        "holder": content.mask_name(cert.holder_name),
+        "course": cert.course_title,
+        "course_en": cert.course_title_en,
+        "hours": cert.hours,
+        "issued_on": local_date(cert.issued_at).isoformat(),
+        "issuing_unit": cert.issuing_unit_name,
+        "signer": {"name": cert.signer_name, "title": cert.signer_title},
+        "status": cert.status.value,
+        "revoked_on": local_date(cert.revoked_at).isoformat()
+        if revoked and cert.revoked_at
+        else None,
+        "revoked_reason": cert.revoked_reason if revoked else None,
+        "kid": cert.kid,
+        "verify_url": content.verify_url(base_url(), cert.serial),
+    }
+
+
+def _record_verdict(cert: Certificate, checks: dict[str, bool]) -> Verdict:
+    """Valid or revoked, once the presented evidence matched the record."""
+    checks["record_signature"] = content.signature_valid(cert, keys.find_public_key(cert.kid))
+    if not checks["record_signature"]:
+        return Verdict(
+            "invalid",
+            _("The stored record does not match its signature. Contact the issuing unit."),
+            cert.serial,
+            cert,
+            checks,
+            ["record"],
+        )
+    if cert.status == CertificateStatus.revoked:
+        day = local_date(cert.revoked_at) if cert.revoked_at else None
+        return Verdict(
+            "revoked",
+            _(
+                "This certificate was revoked on %(day)s.",
+                day=day.strftime("%d/%m/%Y") if day else "?",
+            ),
+            cert.serial,
+            cert,
+            checks,
+        )
+    return Verdict("valid", _("This certificate is genuine and valid."), cert.serial, cert, checks)
+
+
+def verify_serial(serial: str) -> Verdict:
+    cert = find_certificate(serial)
+    if cert is None:
+        return Verdict("unknown", _("No certificate has this serial number."), serial)
+    return _record_verdict(cert, {})
+
+
+def verify_credential(token: str) -> Verdict:
+    """Check a VC-JWT: its signature with our published key, then its content with the record."""
+    token = (token or "").strip()
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        return Verdict("invalid", _("This is not a signed credential (a JWT was expected)."))
+    kid = header.get("kid")
+    public = keys.find_public_key(kid) if isinstance(kid, str) else None
+    if header.get("alg") != "EdDSA" or public is None:
+        return Verdict(
+            "invalid",
+            _("The credential was not signed with a key this system published."),
+            checks={"signature": False},
+            problems=["signature"],
+        )
+    try:
+        claims = content.decode_credential(token, public)
+    except jwt.InvalidTokenError:
+        return Verdict(
+            "invalid",
+            _("The signature does not match: the credential was changed after it was issued."),
+            checks={"signature": False},
+            problems=["signature"],
+        )
+    serial = content.serial_of_credential(claims)
+    if serial is None:
+        return Verdict(
+            "invalid", _("The credential names no certificate."), checks={"signature": True}
+        )
+    cert = find_certificate(serial)
+    if cert is None:
+        return Verdict("unknown", _("No certificate has this serial number."), serial)
+    problems = content.credential_mismatches(claims, cert)
+    checks = {"signature": True, "matches_record": not problems}
+    if problems:
+        return Verdict(
+            "invalid",
+            _("The credential differs from the issued certificate."),
+            serial,
+            cert,
+            checks,
+            problems,
+        )
+    return _record_verdict(cert, checks)
+
+
+def verify_pdf(pdf: bytes) -> Verdict:
+    """Check an uploaded PDF: it must be, byte for byte, a rendering this system served."""
+    found = _PDF_SERIAL.search(pdf)
+    if found is None:
+        return Verdict("invalid", _("This PDF is not a certificate issued by this system."))
+    serial = found.group(1).decode("ascii")
+    cert = find_certificate(serial)
+    if cert is None:
+        return Verdict("unknown", _("No certificate has this serial number."), serial)
+    checks = {"file_matches": is_known_pdf(cert, pdf)}
+    token = _PDF_JWT.search(pdf)
+    if token is not None:
+        inner = verify_credential(token.group(1).decode("ascii"))
+        checks["signature"] = inner.checks.get("signature", False)
+    if not checks["file_matches"] or not checks.get("signature", True):
+        return Verdict(
+            "invalid",
+            _("This PDF differs from the certificate that was issued: it was altered."),
+            serial,
+            cert,
+            checks,
+            ["file"],
+        )
+    return _record_verdict(cert, checks)
+
+
+def verify_upload(data: bytes) -> Verdict:
+    """A PDF, or a text file holding the credential JWT."""
+    if data.lstrip()[:5] == b"%PDF-":
+        return verify_pdf(data)
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return Verdict("invalid", _("Upload a certificate PDF or its credential (JWT)."))
+    return verify_credential(text)
