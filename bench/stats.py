@@ -250,6 +250,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the generated database of an earlier run"
     )
+    parser.add_argument(
+        "--no-rebuild", action="store_true", help="with --reuse: keep the aggregates too"
+    )
     args = parser.parse_args()
     admin = make_url(args.admin_url)
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -265,6 +268,9 @@ def main() -> None:
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
     )
     t0 = time.perf_counter()
+    if reuse:
+        with app.app_context():
+            db.create_all()  # tables added since the data was generated
     shape = {"reused": True} if reuse else build(app)
     load_s = time.perf_counter() - t0
     from lms.org.models import Unit
@@ -273,8 +279,9 @@ def main() -> None:
 
     with app.app_context():
         t0 = time.perf_counter()
-        services.rebuild()
-        db.session.commit()
+        if not (reuse and args.no_rebuild):
+            services.rebuild()
+            db.session.commit()
         rebuild_s = time.perf_counter() - t0
         province = db.session.get(Unit, 1)
         db.session.execute(text("DELETE FROM indicator_targets"))

@@ -130,13 +130,15 @@ class StatRollup(db.Model):
     __tablename__ = "stat_rollups"
     __table_args__ = (
         UniqueConstraint("code", "year", "in_year", "unit_id", "target_group", "unassigned"),
+        # A unit's figures for a year (the indicator table), and "does this year have rows".
+        Index("ix_stat_rollups_year_unit", "year", "unit_id"),
     )
 
     id: Mapped[IntPK]
     code: Mapped[str] = mapped_column(String(50))
     year: Mapped[int] = mapped_column(Integer)
     in_year: Mapped[bool] = mapped_column(default=False)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     #: "" when the person had no target group.
     target_group: Mapped[str] = mapped_column(String(30), default="")
     unassigned: Mapped[bool] = mapped_column(default=False)
