@@ -87,6 +87,7 @@ def load_config(
         "PROXY_HOPS": int(env.get("LMS_PROXY_HOPS", "0")),
         "COURSE_PACKAGE_MAX_MB": int(env.get("LMS_COURSE_PACKAGE_MAX_MB", "50")),
         "CERTIFICATE_SERIAL_PREFIX": env.get("LMS_CERTIFICATE_SERIAL_PREFIX", "VN"),
+        "XAPI_AUTH_CACHE_SECONDS": int(env.get("LMS_XAPI_AUTH_CACHE_SECONDS", "60")),
     }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from blinker import Namespace
 
+from lms.xapi.signals import statements_stored as _lrs_statements_stored
+
 _signals = Namespace()
 
 #: sender: Enrollment, just moved to status ``completed``.
@@ -27,4 +29,4 @@ certificate_revoked = _signals.signal("certificate-revoked")
 unit_moved = _signals.signal("unit-moved")
 #: sender: None; kwargs: count (int). Sent by the LRS after a commit that stored statements,
 #: so the bridge can process them (in-process when jobs are eager, else as a Celery task).
-statements_stored = _signals.signal("statements-stored")
+statements_stored = _lrs_statements_stored

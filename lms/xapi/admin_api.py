@@ -1,5 +1,86 @@
-"""Administration of LRS clients under /api/v1/lrs-clients."""
+"""Administration of LRS clients under /api/v1/lrs-clients (admins only)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, url_for
+from flask.typing import ResponseReturnValue
+
+from lms.auth.models import Role
+from lms.auth.permissions import auth_required, current
+from lms.extensions import db
+from lms.http import created, load, no_content, paginate
+from lms.openapi import doc
+from lms.xapi import clients
+from lms.xapi.models import LrsClient
+from lms.xapi.schemas import (
+    LrsClientCreatedSchema,
+    LrsClientCreateSchema,
+    LrsClientSchema,
+    LrsClientUpdateSchema,
+)
 
 bp = Blueprint("xapi_admin", __name__, url_prefix="/api/v1")
+
+TAGS = ["lrs-clients"]
+
+
+@bp.get("/lrs-clients")
+@auth_required(Role.admin)
+@doc(summary="List LRS clients", tags=TAGS, response=LrsClientSchema, paginated=True)
+def list_clients() -> ResponseReturnValue:
+    """Every client that can use /xapi, newest last; secrets are never shown."""
+    from sqlalchemy import select
+
+    return paginate(select(LrsClient).order_by(LrsClient.id), clients.to_dict)
+
+
+@bp.post("/lrs-clients")
+@auth_required(Role.admin)
+@doc(
+    summary="Create an LRS client",
+    tags=TAGS,
+    body=LrsClientCreateSchema,
+    response=LrsClientCreatedSchema,
+    status=201,
+)
+def create_client() -> ResponseReturnValue:
+    """The response holds the secret: it is shown this once and never stored in clear."""
+    data = load(LrsClientCreateSchema())
+    client, secret = clients.create_client(
+        data["name"], scopes=data["scopes"], authority=data["authority"], by=current()
+    )
+    db.session.commit()
+    body = clients.to_dict(client, secret=secret)
+    return created(body, url_for("xapi_admin.get_client", client_id=client.id))
+
+
+@bp.get("/lrs-clients/<int:client_id>")
+@auth_required(Role.admin)
+@doc(summary="Show an LRS client", tags=TAGS, response=LrsClientSchema)
+def get_client(client_id: int) -> ResponseReturnValue:
+    return clients.to_dict(clients.get_client(client_id))
+
+
+@bp.patch("/lrs-clients/<int:client_id>")
+@auth_required(Role.admin)
+@doc(
+    summary="Change an LRS client's name, scopes, authority or active flag",
+    tags=TAGS,
+    body=LrsClientUpdateSchema,
+    response=LrsClientSchema,
+)
+def update_client(client_id: int) -> ResponseReturnValue:
+    data = load(LrsClientUpdateSchema())
+    client = clients.update_client(clients.get_client(client_id), **data)
+    db.session.commit()
+    return clients.to_dict(client)
+
+
+@bp.delete("/lrs-clients/<int:client_id>")
+@auth_required(Role.admin)
+@doc(summary="Revoke an LRS client", tags=TAGS, status=204)
+def revoke_client(client_id: int) -> ResponseReturnValue:
+    """The credentials stop working; the client's statements stay."""
+    clients.revoke_client(clients.get_client(client_id))
+    db.session.commit()
+    return no_content()

@@ -1,0 +1,53 @@
+"""Small pure helpers shared by the LRS modules: index values, hashes, xAPI time strings."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from lms.xapi.constants import MAX_KEY_BYTES
+
+
+def key_value(value: str) -> str:
+    """The form of a filter value stored in (and looked up from) ``xapi_statement_keys``.
+
+    Short values are kept as they are, so the index stays readable; long ones become
+    ``#sha256:<hex>``, the same at write and at query time.
+    """
+    if len(value) <= MAX_KEY_BYTES // 4:  # at most 4 bytes a character: short enough
+        return value
+    raw = value.encode("utf-8")
+    if len(raw) <= MAX_KEY_BYTES:
+        return value
+    return "#sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def verb_activity_value(verb_id: str, activity_id: str) -> str:
+    """The combined key of a verb and an object activity (IRIs never contain a space)."""
+    return key_value(f"{verb_id} {activity_id}")
+
+
+def sha256_hex(*parts: str) -> str:
+    """SHA-256 of parts joined by a separator no IRI, IFI or id can contain unescaped."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def stored_now() -> datetime:
+    """Now, truncated to milliseconds: the precision ``stored`` is written with in JSON.
+
+    The column and the JSON then hold the same instant, so ``since=<a stored value>``
+    never returns the statement it came from.
+    """
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def xapi_time(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z`` (Data 4.5: LRS SHOULD* return UTC)."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def http_date(value: datetime) -> str:
+    """RFC 7231 IMF-fixdate, for Last-Modified."""
+    return value.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")

@@ -1,0 +1,374 @@
+"""Reading statements: GET /xapi/statements filters, pages and formats (Communication 2.1.3).
+
+Every filter is one ``(kind, value)`` range of ``xapi_statement_keys``, ordered by
+``(stored, seq)``. The most selective filter drives a backward (or forward) index scan;
+the others are primary-key probes on the same ``(stored, seq)``; the statement row is
+fetched by primary key. A page ends with a cursor on ``(stored, seq)`` of its last row,
+so the ``more`` link keeps its place while new statements arrive (they sort before it).
+
+A statement is voided when a voiding statement targets it and it is not itself voiding
+(Data 2.3.2.s2.b3). That is checked when reading, through a small partial index, so a
+voiding statement that arrives before or together with its target needs no bookkeeping.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    column,
+    exists,
+    text,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import TextualSelect
+
+from lms.db import UTCDateTime
+from lms.extensions import db
+from lms.xapi.constants import MAX_PAGE_SIZE, KeyKind
+from lms.xapi.keys import key_value, verb_activity_value
+from lms.xapi.models import Statement, UuidStr
+from lms.xapi.sql import is_postgres
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class StatementFilter:
+    """The validated parameters of a statement query (everything but the cursor)."""
+
+    agent: str | None = None  #: IFI of the ``agent`` parameter
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 0
+    ascending: bool = False
+    #: Only statements whose authority is this IFI (scope ``statements/read/mine``).
+    mine: str | None = None
+
+    def page_size(self) -> int:
+        return MAX_PAGE_SIZE if self.limit <= 0 else min(self.limit, MAX_PAGE_SIZE)
+
+
+@dataclass(slots=True)
+class Row:
+    seq: int
+    stored: datetime
+    statement_id: str
+    raw: str  #: the statement as stored, serialised
+
+
+@dataclass(slots=True)
+class Page:
+    rows: list[Row]
+    cursor: tuple[datetime, int] | None  #: where the next page starts, None when done
+
+
+def voided_clause() -> Any:
+    """SQL expression: the statement in the outer query is voided (hidden from queries)."""
+    voider = aliased(Statement)
+    return and_(
+        ~Statement.voiding,
+        exists().where(voider.voiding, voider.object_statement_ref == Statement.statement_id),
+    )
+
+
+#: The same test in SQL text, for the hand-written statement queries below. ``v.voiding``
+#: first, so both databases use the small partial index of voiding statements.
+_NOT_VOIDED = (
+    "(s.voiding OR NOT EXISTS (SELECT 1 FROM xapi_statements v "
+    "WHERE v.voiding AND v.object_statement_ref = s.statement_id))"
+)
+
+
+def _key_filters(f: StatementFilter) -> list[tuple[tuple[int, ...], str]]:
+    """``(kinds, value)`` pairs, most selective first (it drives the scan).
+
+    ``related_agents`` / ``related_activities`` widen a filter to two kinds: the value as
+    actor/object, or anywhere else in the statement (see ``statements.own_keys``).
+    """
+    pairs: list[tuple[tuple[int, ...], str]] = []
+    if f.registration:
+        pairs.append(((KeyKind.registration,), f.registration))
+    if f.agent:
+        kinds = (KeyKind.agent, KeyKind.related_agent) if f.related_agents else (KeyKind.agent,)
+        pairs.append((kinds, key_value(f.agent)))
+    if f.activity and f.verb and not f.related_activities:
+        pairs.append(((KeyKind.verb_activity,), verb_activity_value(f.verb, f.activity)))
+    else:
+        if f.activity:
+            kinds = (
+                (KeyKind.activity, KeyKind.related_activity)
+                if f.related_activities
+                else (KeyKind.activity,)
+            )
+            pairs.append((kinds, key_value(f.activity)))
+        if f.verb:
+            pairs.append(((KeyKind.verb,), key_value(f.verb)))
+    if not pairs and f.mine:
+        # The client's own authority is a related agent of everything it wrote.
+        pairs.append(((KeyKind.related_agent,), key_value(f.mine)))
+    return pairs
+
+
+@lru_cache(maxsize=256)
+def _sql(
+    lead_kinds: tuple[int, ...],
+    others: tuple[tuple[int, ...], ...],
+    since: bool,
+    until: bool,
+    cursor: bool,
+    mine: bool,
+    ascending: bool,
+    postgres: bool,
+) -> TextualSelect:
+    """The statement query of one shape of filter, written once and kept.
+
+    With keys: the lead filter's index range, in ``(stored, seq)`` order, drives; every
+    other filter is an EXISTS probe on the primary key; a widened lead filter is one
+    bounded scan per kind, merged with UNION. The page (seq, stored) is chosen first and
+    only its statements are read. Without keys: the ``(stored, seq)`` index of statements.
+    """
+    order = "ASC" if ascending else "DESC"
+    fence = " OFFSET 0" if postgres else ""
+    after, strictly = (">=", ">") if ascending else ("<=", "<")
+
+    def bounds(col: str) -> list[str]:
+        clauses = []
+        if since:
+            clauses.append(f"{col}.stored > :since")
+        if until:
+            clauses.append(f"{col}.stored <= :until")
+        if cursor:
+            clauses.append(
+                f"{col}.stored {after} :at_stored AND "
+                f"({col}.stored {strictly} :at_stored OR {col}.seq {strictly} :at_seq)"
+            )
+        if mine:
+            clauses.append("s.authority_ifi = :mine")
+        clauses.append(_NOT_VOIDED)
+        return clauses
+
+    select_columns = "s.seq, s.stored, s.statement_id, CAST(s.statement AS TEXT) AS raw"
+    if not lead_kinds:
+        where = " AND ".join(bounds("s"))
+        sql = (
+            f"SELECT {select_columns} FROM xapi_statements s WHERE {where} "  # noqa: S608 - fixed fragments; values are bound
+            f"ORDER BY s.stored {order}, s.seq {order} LIMIT :limit"
+        )
+    else:
+        branches = []
+        for kind in lead_kinds:
+            clauses = [f"k.kind = {int(kind)}", "k.value = :v0"]
+            for number, kinds in enumerate(others, start=1):
+                kind_test = (
+                    f"o{number}.kind = {int(kinds[0])}"
+                    if len(kinds) == 1
+                    else f"o{number}.kind IN ({', '.join(str(int(k)) for k in kinds)})"
+                )
+                # OFFSET 0 keeps the probe a per-row primary-key lookup on PostgreSQL: left
+                # to itself the planner may merge-join the two ranges and read a huge one (a
+                # common verb) to its end when the combination is rare. SQLite always probes.
+                clauses.append(
+                    f"EXISTS (SELECT 1 FROM xapi_statement_keys o{number} WHERE {kind_test} "  # noqa: S608 - fixed fragments; values are bound
+                    f"AND o{number}.value = :v{number} AND o{number}.stored = k.stored "
+                    f"AND o{number}.seq = k.seq{fence})"
+                )
+            clauses += bounds("k")
+            branches.append(
+                "SELECT k.stored, k.seq FROM xapi_statement_keys k "  # noqa: S608 - fixed fragments; values are bound
+                "JOIN xapi_statements s ON s.seq = k.seq "
+                f"WHERE {' AND '.join(clauses)} "
+                f"ORDER BY k.stored {order}, k.seq {order} LIMIT :limit"
+            )
+        if len(branches) == 1:
+            page = branches[0]
+        else:
+            merged = " UNION ".join(
+                f"SELECT b{i}.stored, b{i}.seq FROM ({branch}) b{i}"  # noqa: S608 - fixed fragments
+                for i, branch in enumerate(branches)
+            )
+            page = f"{merged} ORDER BY stored {order}, seq {order} LIMIT :limit"
+        sql = (
+            f"SELECT {select_columns} FROM ({page}) f "  # noqa: S608 - fixed fragments; values are bound
+            "JOIN xapi_statements s ON s.seq = f.seq "
+            f"ORDER BY f.stored {order}, f.seq {order}"
+        )
+    params: list[Any] = [
+        bindparam("since", type_=UTCDateTime()),
+        bindparam("until", type_=UTCDateTime()),
+        bindparam("at_stored", type_=UTCDateTime()),
+        bindparam("at_seq", type_=Integer()),
+        bindparam("mine", type_=Text()),
+        bindparam("limit", type_=Integer()),
+    ] + [bindparam(f"v{i}", type_=Text()) for i in range(len(others) + 1)]
+    used = [p for p in params if f":{p.key}" in sql]
+    return (
+        text(sql)
+        .bindparams(*used)
+        .columns(
+            column("seq", Integer()),
+            column("stored", UTCDateTime()),
+            column("statement_id", UuidStr),
+            column("raw", Text()),
+        )
+    )
+
+
+def find(f: StatementFilter, cursor: tuple[datetime, int] | None = None) -> Page:
+    size = f.page_size()
+    pairs = _key_filters(f)
+    lead_kinds = pairs[0][0] if pairs else ()
+    others = tuple(kinds for kinds, _ in pairs[1:])
+    sql = _sql(
+        lead_kinds,
+        others,
+        f.since is not None,
+        f.until is not None,
+        cursor is not None,
+        bool(f.mine),
+        f.ascending,
+        is_postgres(),
+    )
+    params: dict[str, Any] = {"limit": size + 1}
+    for number, (_, value) in enumerate(pairs):
+        params[f"v{number}"] = value
+    if f.since is not None:
+        params["since"] = f.since
+    if f.until is not None:
+        params["until"] = f.until
+    if cursor is not None:
+        params["at_stored"], params["at_seq"] = cursor
+    if f.mine:
+        params["mine"] = f.mine
+    rows = [Row(*r) for r in db.session.execute(sql, params)]
+    if len(rows) > size:
+        rows = rows[:size]
+        return Page(rows=rows, cursor=(rows[-1].stored, rows[-1].seq))
+    return Page(rows=rows, cursor=None)
+
+
+_GET_ONE = {
+    voided: text(
+        "SELECT s.seq, s.stored, s.statement_id, CAST(s.statement AS TEXT) AS raw "
+        "FROM xapi_statements s WHERE s.statement_id = :statement_id "
+        + ("AND NOT " if voided else "AND ")
+        + _NOT_VOIDED
+        + " AND (:mine IS NULL OR s.authority_ifi = :mine)"
+    )
+    .bindparams(bindparam("statement_id", type_=UuidStr), bindparam("mine", type_=Text()))
+    .columns(
+        column("seq", Integer()),
+        column("stored", UTCDateTime()),
+        column("statement_id", UuidStr),
+        column("raw", Text()),
+    )
+    for voided in (False, True)
+}
+
+
+def get_one(statement_id: str, *, voided: bool, mine: str | None) -> Row | None:
+    """The statement by id: a voided one only when asked by voidedStatementId (2.1.4.s1.b1)."""
+    row = db.session.execute(_GET_ONE[voided], {"statement_id": statement_id, "mine": mine}).first()
+    return Row(*row) if row else None
+
+
+# --- the "more" link -----------------------------------------------------------------------
+
+
+def encode_more(f: StatementFilter, options: dict[str, Any], cursor: tuple[datetime, int]) -> str:
+    """An opaque token holding the query and where the next page starts (Data 2.5.s3.b2).
+
+    Stateless, so it stays valid as long as the statements do (well past 24 hours); only
+    non-default settings are kept, so the link stays short.
+    """
+    stored, seq = cursor
+    defaults = StatementFilter()
+    state = {
+        k: (_micros(v) if isinstance(v, datetime) else v)
+        for k, v in asdict(f).items()
+        if v != getattr(defaults, k) and k != "mine"
+    }
+    payload = {"f": state, "o": options, "c": [_micros(stored), seq]}
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode("ascii")
+
+
+def decode_more(token: str) -> tuple[StatementFilter, dict[str, Any], tuple[datetime, int]]:
+    """Inverse of :func:`encode_more`; ValueError when the token was not made here."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = orjson.loads(raw)
+        state = dict(payload["f"])
+        for key in ("since", "until"):
+            if state.get(key) is not None:
+                state[key] = _from_micros(int(state[key]))
+        state.pop("mine", None)
+        f = StatementFilter(**state)
+        stored_us, seq = payload["c"]
+        options = dict(payload["o"])
+        return f, options, (_from_micros(int(stored_us)), int(seq))
+    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+        raise ValueError("not a continuation token of this LRS") from None
+
+
+def _micros(value: datetime) -> int:
+    delta = value.astimezone(UTC) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+# --- consistency ----------------------------------------------------------------------
+
+
+_through_cache: dict[str, tuple[float, datetime]] = {}
+_THROUGH_REUSE_SECONDS = 0.5
+
+
+def consistent_through() -> datetime:
+    """Before this instant every statement that has or will have a ``stored`` is visible.
+
+    ``stored`` is read from the database clock inside the writing transaction after it has
+    taken a transaction id (``statements._stored_time``), so a statement not yet visible
+    belongs to a transaction that holds an id and started before its ``stored``: the
+    oldest such transaction bounds what may still appear (Communication 2.1.3.s2.b5).
+    SQLite cannot show other connections' open transactions; its writers hold the write
+    lock from ``stored`` to their commit, a matter of milliseconds, so one second before
+    now is taken there. A value computed in the last half second is reused: an earlier
+    instant stays true.
+    """
+    if not is_postgres():
+        return datetime.now(UTC) - timedelta(seconds=1)
+    url = str(db.engine.url)
+    cached = _through_cache.get(url)
+    clock = time.monotonic()
+    if cached is not None and clock - cached[0] < _THROUGH_REUSE_SECONDS:
+        return cached[1]
+    # The database clock on both sides: ``stored`` is read from it too.
+    oldest, db_now = db.session.execute(
+        text(
+            "SELECT min(xact_start), clock_timestamp() FROM pg_stat_activity "
+            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+            "AND pid <> pg_backend_pid()"
+        )
+    ).one()
+    value = (oldest if oldest is not None and oldest < db_now else db_now).astimezone(UTC)
+    _through_cache[url] = (clock, value)
+    return value

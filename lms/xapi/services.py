@@ -1,0 +1,188 @@
+"""The LRS as the rest of the LMS sees it: record statements, read them back in order.
+
+Other domains (catalog/classes, assessment, certificates, the learning bridge) never talk
+HTTP to the LRS: they call :func:`record` / :func:`record_many` inside their own unit of
+work. The statements go through the same validation, completion, indexing and
+idempotency rules as statements sent to /xapi, and are committed with the caller's
+transaction (never here).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from flask import current_app
+from sqlalchemy import Text, cast, select
+
+from lms.errors import Invalid
+from lms.extensions import db
+from lms.xapi import canonical
+from lms.xapi.attachments import media_type
+from lms.xapi.constants import XAPI_VERSION
+from lms.xapi.models import Statement
+from lms.xapi.protocol import has_nul
+from lms.xapi.queries import consistent_through, voided_clause
+from lms.xapi.signatures import verify_signatures
+from lms.xapi.statements import Blob, Writer, attachments_of, complete, dump_json, store
+from lms.xapi.validation import XapiValidationError, validate_agent_param, validate_statements
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Blob",
+    "StoredStatement",
+    "consistent_through",
+    "lms_authority",
+    "read_after",
+    "record",
+    "record_many",
+    "voided_ids",
+]
+
+
+def lms_authority() -> dict[str, Any]:
+    """The LMS's own agent: the authority of the statements it records itself."""
+    base = current_app.config.get("BASE_URL", "http://localhost").rstrip("/")
+    return {"objectType": "Agent", "name": "LMS 146", "account": {"homePage": base, "name": "lms"}}
+
+
+def record(
+    statement: dict[str, Any],
+    *,
+    authority: dict[str, Any] | None = None,
+    attachments: Sequence[Blob] = (),
+) -> str:
+    """Validate and store one statement in the current transaction; return its id."""
+    return record_many([statement], authority=authority, attachments=attachments)[0]
+
+
+def record_many(
+    statements: list[dict[str, Any]],
+    *,
+    authority: dict[str, Any] | None = None,
+    attachments: Sequence[Blob] = (),
+) -> list[str]:
+    """Validate and store statements, all or none; return their ids in the same order.
+
+    Fills id, stored, timestamp (when absent), authority (default: :func:`lms_authority`)
+    and version. Re-recording a statement with the same id and content is a no-op (the id
+    is returned); the same id with other content raises Conflict. ``attachments`` carries
+    the raw data of attachment objects that have no fileUrl. Raises Invalid (with the
+    property path) for a statement that is not valid xAPI.
+    """
+    if not statements:
+        return []
+    try:
+        valid = validate_statements(list(statements), version=XAPI_VERSION)
+    except XapiValidationError as exc:
+        raise Invalid(f"Invalid xAPI statement: {exc}", errors={exc.path: [exc.message]}) from None
+    if any(has_nul(dump_json(s).encode()) for s in valid):
+        raise Invalid("An xAPI statement contains the character U+0000.")
+    blobs = _blobs(valid, attachments)
+    for number, stmt in enumerate(valid):
+        verify_signatures(stmt, blobs, where=f"[{number}]")
+    writer = Writer(authority=_authority(authority))
+    prepared = [complete(s, writer) for s in valid]
+    ids = store(prepared, writer, blobs=blobs)
+    # Inside the caller's transaction: inserts of new activities/agents do not wait on
+    # others and existing rows are only updated when free (see lms.xapi.canonical).
+    canonical.apply(canonical.collect(prepared))
+    logger.debug("Recorded %d statement(s)", len(ids))
+    return ids
+
+
+def _authority(authority: dict[str, Any] | None) -> dict[str, Any]:
+    if authority is None:
+        return lms_authority()
+    try:
+        return validate_agent_param(dict(authority), path="authority")
+    except XapiValidationError as exc:
+        raise Invalid(f"Invalid authority: {exc}", errors={exc.path: [exc.message]}) from None
+
+
+def _blobs(statements: list[dict[str, Any]], attachments: Sequence[Blob]) -> dict[str, Blob]:
+    import hashlib
+
+    by_sha = {hashlib.sha256(b.data).hexdigest(): b for b in attachments}
+    declared = {a["sha2"].lower(): a for s in statements for a in attachments_of(s)}
+    blobs: dict[str, Blob] = {}
+    for sha2, attachment in declared.items():
+        blob = by_sha.get(sha2)
+        if blob is None:
+            if "fileUrl" not in attachment:
+                raise Invalid(
+                    f"Attachment {sha2} has neither a fileUrl nor data.",
+                    errors={"attachments": ["Pass its data in attachments=."]},
+                )
+            continue
+        if media_type(blob.content_type) != media_type(attachment.get("contentType")):
+            raise Invalid(
+                f"Attachment {sha2}: its data is {blob.content_type}, "
+                f"the statement says {attachment.get('contentType')}.",
+            )
+        blobs[sha2] = blob
+    return blobs
+
+
+# --- reading in stored order ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatement:
+    seq: int  #: position in the stored order; strictly increasing
+    stored: datetime
+    statement: dict[str, Any]
+    voided: bool
+
+
+def read_after(
+    seq: int, *, limit: int = 500, until: datetime | None = None
+) -> list[StoredStatement]:
+    """Statements after position ``seq`` in stored order, for consumers such as the bridge.
+
+    Pass ``until=consistent_through()`` to read only what can no longer be overtaken by a
+    transaction still open (a later ``seq`` may commit before an earlier one).
+    """
+    query = (
+        select(
+            Statement.seq,
+            Statement.stored,
+            cast(Statement.statement, Text),
+            voided_clause().label("voided"),
+        )
+        .where(Statement.seq > seq)
+        .order_by(Statement.seq)
+        .limit(limit)
+    )
+    if until is not None:
+        query = query.where(Statement.stored < until)
+    return [
+        StoredStatement(seq=s, stored=st, statement=orjson.loads(raw), voided=bool(v))
+        for s, st, raw, v in db.session.execute(query)
+    ]
+
+
+def voided_ids(statement_ids: Sequence[str]) -> set[str]:
+    """Which of these statements are voided now (Data 2.3.2.s2.b3)."""
+    wanted = [s.lower() for s in statement_ids]
+    if not wanted:
+        return set()
+    rows = db.session.scalars(
+        select(Statement.statement_id).where(Statement.statement_id.in_(wanted), voided_clause())
+    )
+    return set(rows)
+
+
+def statement_by_id(statement_id: str) -> Mapping[str, Any] | None:
+    """The stored statement (voided or not), or None."""
+    raw = db.session.scalar(
+        select(cast(Statement.statement, Text)).where(
+            Statement.statement_id == statement_id.lower()
+        )
+    )
+    return orjson.loads(raw) if raw is not None else None

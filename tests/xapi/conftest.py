@@ -1,0 +1,191 @@
+"""Fixtures of the LRS tests: credentials, an xAPI-speaking client, a live LRS server.
+
+``lrs`` talks to the app through the Flask test client inside the rolled-back ``db``
+transaction. ``live_lrs`` is a real HTTP server (werkzeug, threaded) on its own database,
+for clients that speak HTTP themselves (tincan) and for concurrency between requests;
+what it writes is committed, so its tests use fresh ids and activities.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+from werkzeug.test import TestResponse
+
+VERSION = "1.0.3"
+VERB = "http://adlnet.gov/expapi/verbs/experienced"
+
+
+def basic(key: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def statement(**overrides: Any) -> dict[str, Any]:
+    """A small valid statement; keyword arguments replace its properties."""
+    stmt: dict[str, Any] = {
+        "actor": {"objectType": "Agent", "name": "Nguyễn Thị Hoa", "mbox": "mailto:hoa@example.vn"},
+        "verb": {"id": VERB, "display": {"en-US": "experienced", "vi-VN": "đã học"}},
+        "object": {
+            "objectType": "Activity",
+            "id": "https://lms146.example.vn/courses/dich-vu-cong",
+            "definition": {
+                "name": {"vi-VN": "Dịch vụ công trực tuyến", "en-US": "Online services"}
+            },
+        },
+    }
+    stmt.update(overrides)
+    return stmt
+
+
+@dataclass
+class Lrs:
+    """An LRS client for tests: the Flask test client plus credentials and the version."""
+
+    client: FlaskClient
+    authorization: str
+    key: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def h(self, **extra: str) -> dict[str, str]:
+        headers = {"Authorization": self.authorization, "X-Experience-API-Version": VERSION}
+        headers.update(self.headers)
+        headers.update({k.replace("_", "-"): v for k, v in extra.items()})
+        return headers
+
+    def post(self, body: Any, **headers: str) -> TestResponse:
+        return self.client.post(
+            "/xapi/statements",
+            data=orjson.dumps(body),
+            content_type="application/json",
+            headers=self.h(**headers),
+        )
+
+    def put(self, body: Any, statement_id: str, **headers: str) -> TestResponse:
+        return self.client.put(
+            "/xapi/statements",
+            query_string={"statementId": statement_id},
+            data=orjson.dumps(body),
+            content_type="application/json",
+            headers=self.h(**headers),
+        )
+
+    def get(
+        self, path: str = "/xapi/statements", params: dict[str, Any] | None = None, **headers: str
+    ) -> TestResponse:
+        return self.client.get(path, query_string=params or {}, headers=self.h(**headers))
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        """GET statements with ``params`` (dicts become JSON); assert 200; the result."""
+        encoded = {
+            k: orjson.dumps(v).decode() if isinstance(v, dict) else v for k, v in params.items()
+        }
+        response = self.get(params=encoded)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.json  # type: ignore[return-value]
+
+    def ids(self, **params: Any) -> list[str]:
+        return [s["id"] for s in self.query(**params)["statements"]]
+
+
+def make_client(scopes: list[str], name: str = "test client") -> tuple[str, str]:
+    from lms.xapi import clients
+
+    client, secret = clients.create_client(name, scopes=scopes)
+    return client.key, secret
+
+
+@pytest.fixture
+def lrs_factory(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """``lrs_factory(scopes)`` -> an :class:`Lrs` with a new client holding ``scopes``."""
+
+    def make(scopes: list[str] | None = None, name: str = "test client") -> Lrs:
+        from lms.extensions import db
+
+        key, secret = make_client(scopes or ["all"], name)
+        # "Commit" (a SAVEPOINT release inside the test's transaction): an error response
+        # rolls the request back, and must not take the client with it.
+        db.session.commit()
+        return Lrs(client=client, authorization=basic(key, secret), key=key)
+
+    return make
+
+
+@pytest.fixture
+def lrs(lrs_factory) -> Lrs:  # type: ignore[no-untyped-def]
+    """A client with scope ``all``."""
+    return lrs_factory(["all"])
+
+
+# --- a live server on its own database ---------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveLrs:
+    app: Flask
+    url: str  #: base URL, e.g. http://127.0.0.1:5123
+    key: str
+    secret: str
+
+    @property
+    def endpoint(self) -> str:
+        return self.url + "/xapi/"
+
+    @property
+    def authorization(self) -> str:
+        return basic(self.key, self.secret)
+
+
+@pytest.fixture(scope="session")
+def live_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLrs]:
+    from lms.extensions import db
+    from tests.conftest import make_test_app
+
+    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
+    name = None
+    if admin_url:
+        from tests.conftest import _create_postgres_database
+
+        url, name = _create_postgres_database(admin_url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('live_lrs') / 'lrs.sqlite3'}"
+    port = _free_port()
+    app = make_test_app(url, BASE_URL=f"http://127.0.0.1:{port}")
+    with app.app_context():
+        db.create_all()
+        key, secret = make_client(["all"], "live client")
+        db.session.commit()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveLrs(app=app, url=f"http://127.0.0.1:{port}", key=key, secret=secret)
+    server.shutdown()
+    thread.join(timeout=10)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    if admin_url and name:
+        from tests.conftest import _drop_postgres_database
+
+        _drop_postgres_database(admin_url, name)

@@ -1,0 +1,250 @@
+"""Writers at the same time, against a live server (its own database, real commits).
+
+Each round releases two requests together through a barrier; whatever the interleaving,
+the outcome must be what the spec allows: one row per statement id (Communication
+2.1.1.s2.b2), 409 only for different content, 412 for the loser of an ETag race (3.1).
+Rounds are repeated so that the racing paths (the unique-index conflict on PostgreSQL,
+the write lock on SQLite) are hit, not just the sequential ones.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlparse
+
+import orjson
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.xapi.models import Statement
+from tests.xapi.conftest import LiveLrs, statement
+
+ROUNDS = 8
+
+
+def request(
+    live: LiveLrs, method: str, path: str, body: bytes | None = None, **headers: str
+) -> tuple[int, bytes]:
+    parsed = urlparse(live.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    try:
+        all_headers = {
+            "Authorization": live.authorization,
+            "X-Experience-API-Version": "1.0.3",
+            "Content-Type": "application/json",
+        }
+        all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
+        conn.request(method, path, body=body, headers=all_headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Run ``calls`` in threads released at the same instant; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def rows_with_id(live: LiveLrs, statement_id: str) -> int:
+    with live.app.app_context():
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(Statement)
+            .where(Statement.statement_id == statement_id)
+        )
+        db.session.remove()
+        return int(count or 0)
+
+
+def test_two_writers_same_id_same_content(live_lrs: LiveLrs) -> None:
+    """Communication 2.1.1.s2.b2-b3: both accepted, one statement stored."""
+    for _ in range(ROUNDS):
+        statement_id = str(uuid.uuid4())
+        body = orjson.dumps(statement(id=statement_id))
+        put = f"/xapi/statements?statementId={statement_id}"
+        results = together(
+            lambda body=body, put=put: request(live_lrs, "PUT", put, body),
+            lambda body=body: request(live_lrs, "POST", "/xapi/statements", body),
+        )
+        assert results[0][0] == 204, results[0]
+        assert results[1][0] == 200, results[1]
+        assert orjson.loads(results[1][1]) == [statement_id]
+        assert rows_with_id(live_lrs, statement_id) == 1
+
+
+def test_two_writers_same_id_different_content(live_lrs: LiveLrs) -> None:
+    """Communication 2.1.2.s2.b4-b5: one wins, the other gets 409; one row, the winner's."""
+    for _ in range(ROUNDS):
+        statement_id = str(uuid.uuid4())
+        first = orjson.dumps(statement(id=statement_id, result={"success": True}))
+        second = orjson.dumps(statement(id=statement_id, result={"success": False}))
+        results = together(
+            lambda b=first: request(live_lrs, "POST", "/xapi/statements", b),
+            lambda b=second: request(live_lrs, "POST", "/xapi/statements", b),
+        )
+        statuses = sorted(status for status, _ in results)
+        assert statuses == [200, 409], results
+        assert rows_with_id(live_lrs, statement_id) == 1
+        _status, body = request(live_lrs, "GET", f"/xapi/statements?statementId={statement_id}")
+        winner = next(i for i, (s, _) in enumerate(results) if s == 200)
+        assert orjson.loads(body)["result"]["success"] is (winner == 0)
+
+
+def test_overlapping_batches_store_each_statement_once(live_lrs: LiveLrs) -> None:
+    """A retried batch racing its original: every id once, both answered 200."""
+    for _ in range(ROUNDS // 2):
+        shared = [statement(id=str(uuid.uuid4())) for _ in range(20)]
+        own_a = [statement(id=str(uuid.uuid4())) for _ in range(5)]
+        own_b = [statement(id=str(uuid.uuid4())) for _ in range(5)]
+        first, second = orjson.dumps(shared + own_a), orjson.dumps(own_b + shared)
+        results = together(
+            lambda b=first: request(live_lrs, "POST", "/xapi/statements", b),
+            lambda b=second: request(live_lrs, "POST", "/xapi/statements", b),
+        )
+        assert [s for s, _ in results] == [200, 200], results
+        for stmt in shared + own_a + own_b:
+            assert rows_with_id(live_lrs, stmt["id"]) == 1
+
+
+def test_two_app_contexts_recording_the_same_statement(live_lrs: LiveLrs) -> None:
+    """The internal API under concurrency: two units of work, one statement."""
+    from lms.xapi import services
+
+    def record(stmt: dict[str, Any]) -> str:
+        with live_lrs.app.app_context():
+            try:
+                statement_id = services.record(stmt)
+                db.session.commit()
+                return statement_id
+            finally:
+                db.session.remove()
+
+    for _ in range(ROUNDS):
+        stmt = statement(id=str(uuid.uuid4()))
+        results = together(lambda s=stmt: record(dict(s)), lambda s=stmt: record(dict(s)))
+        assert results == [stmt["id"], stmt["id"]]
+        assert rows_with_id(live_lrs, stmt["id"]) == 1
+
+
+def _profile_path(profile_id: str) -> str:
+    query = urlencode(
+        {"activityId": "https://lms146.example.vn/courses/race", "profileId": profile_id}
+    )
+    return f"/xapi/activities/profile?{query}"
+
+
+def test_etag_race_has_one_winner(live_lrs: LiveLrs) -> None:
+    """Communication 3.1.s4.b5, b9-b10: two PUTs with the same If-Match: 204 and 412."""
+    for _ in range(ROUNDS):
+        path = _profile_path(str(uuid.uuid4()))
+        assert request(live_lrs, "PUT", path, b'{"v": 0}', If_None_Match="*")[0] == 204
+        _status, _ = request(live_lrs, "GET", path)
+        etag = _etag(live_lrs, path)
+        results = together(
+            lambda p=path, e=etag: request(live_lrs, "PUT", p, b'{"v": 1}', If_Match=e),
+            lambda p=path, e=etag: request(live_lrs, "PUT", p, b'{"v": 2}', If_Match=e),
+        )
+        statuses = sorted(s for s, _ in results)
+        assert statuses == [204, 412], results
+        winner = 1 if results[0][0] == 204 else 2
+        assert orjson.loads(request(live_lrs, "GET", path)[1]) == {"v": winner}
+
+
+def test_create_race_with_if_none_match(live_lrs: LiveLrs) -> None:
+    """Communication 3.1.s4.b6: If-None-Match: * lets exactly one creator through."""
+    for _ in range(ROUNDS):
+        path = _profile_path(str(uuid.uuid4()))
+        results = together(
+            lambda p=path: request(live_lrs, "PUT", p, b'{"who": "a"}', If_None_Match="*"),
+            lambda p=path: request(live_lrs, "PUT", p, b'{"who": "b"}', If_None_Match="*"),
+        )
+        assert sorted(s for s, _ in results) == [204, 412], results
+
+
+def test_concurrent_merges_lose_nothing(live_lrs: LiveLrs) -> None:
+    """Communication 2.2.s7: two POST merges at once both land (compare-and-swap retry)."""
+    for number in range(ROUNDS):
+        query = urlencode(
+            {
+                "activityId": "https://lms146.example.vn/courses/race",
+                "agent": '{"mbox": "mailto:race@example.vn"}',
+                "stateId": f"merge-{uuid.uuid4()}",
+            }
+        )
+        path = f"/xapi/activities/state?{query}"
+        request(live_lrs, "PUT", path, b'{"start": true}')
+        results = together(
+            lambda p=path: request(live_lrs, "POST", p, b'{"a": 1}'),
+            lambda p=path: request(live_lrs, "POST", p, b'{"b": 2}'),
+        )
+        assert [s for s, _ in results] == [204, 204], (number, results)
+        assert orjson.loads(request(live_lrs, "GET", path)[1]) == {"start": True, "a": 1, "b": 2}
+
+
+def _etag(live: LiveLrs, path: str) -> str:
+    parsed = urlparse(live.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    try:
+        conn.request(
+            "GET",
+            path,
+            headers={"Authorization": live.authorization, "X-Experience-API-Version": "1.0.3"},
+        )
+        response = conn.getresponse()
+        response.read()
+        return str(response.getheader("ETag"))
+    finally:
+        conn.close()
+
+
+def test_consistent_through_waits_for_an_open_writer(live_lrs: LiveLrs) -> None:
+    """Communication 2.1.3.s2.b5: while a statement's transaction is still open, the header
+    stays before its ``stored``; once committed the statement is there to read."""
+    from lms.xapi import services
+
+    with live_lrs.app.app_context():
+        try:
+            statement_id = services.record(statement(id=str(uuid.uuid4())))
+            stored = services.statement_by_id(statement_id)["stored"]  # type: ignore[index]
+            through = _through(live_lrs)
+            assert through <= datetime.fromisoformat(stored.replace("Z", "+00:00"))
+            db.session.commit()
+        finally:
+            db.session.remove()
+    status, _ = request(live_lrs, "GET", f"/xapi/statements?statementId={statement_id}")
+    assert status == 200
+
+
+def _through(live: LiveLrs) -> datetime:
+    parsed = urlparse(live.url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+    try:
+        conn.request(
+            "GET",
+            "/xapi/statements?limit=1",
+            headers={"Authorization": live.authorization, "X-Experience-API-Version": "1.0.3"},
+        )
+        response = conn.getresponse()
+        response.read()
+        value = str(response.getheader("X-Experience-API-Consistent-Through"))
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    finally:
+        conn.close()
