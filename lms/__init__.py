@@ -146,7 +146,9 @@ def select_locale() -> str:
     try:
         if current_user and current_user.is_authenticated and current_user.locale in languages:
             return str(current_user.locale)
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and request.headers.get(
+            "Authorization", ""
+        ).lower().startswith("bearer "):
             # Programs say what they want; people in a browser get Vietnamese first.
             best = request.accept_languages.best_match(languages)
             if best:

@@ -17,7 +17,8 @@ def _on_enrollment_completed(enrollment: Any, **_kwargs: Any) -> None:
     from lms.certificates.services import issue_certificate
 
     if enrollment.course.gives_certificate:
-        issue_certificate(enrollment)
+        # Dated on the completion: a late-reported (MOOC, imported) completion counts in its year.
+        issue_certificate(enrollment, at=enrollment.completed_at)
 
 
 def _on_enrollment_reopened(enrollment: Any, **_kwargs: Any) -> None:

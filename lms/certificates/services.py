@@ -150,6 +150,17 @@ def _is_completed(enrollment: Enrollment) -> bool:
     return enrollment.status == EnrollmentStatus.completed
 
 
+def _holder_unit_on(holder: User, day: date) -> int | None:
+    """The holder's unit on the day of issue: a completion dated before a move or a merger
+    counts where the person was then."""
+    from lms.org.services import unit_of_user_on
+
+    if day >= date.today():
+        return holder.unit_id
+    # No membership recorded that far back: where they are now is the best we know.
+    return unit_of_user_on(holder, day) or holder.unit_id
+
+
 def _build(
     enrollment: Enrollment, *, by: User | None, override_reason: str | None, at: datetime
 ) -> Certificate:
@@ -173,7 +184,7 @@ def _build(
         signer_name=signer_name,
         signer_title=signer_title,
         holder_name=holder.full_name,
-        holder_unit_id=holder.unit_id,
+        holder_unit_id=_holder_unit_on(holder, local_date(issued_at)),
         holder_target_group=holder.target_group,
         indicators=sorted(course.indicators or []),
         course_slug=course.slug,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -97,7 +98,134 @@ PLAN: tuple[tuple[Any, ...], ...] = (
 )
 
 
+#: target group -> the course whose certificate counts for its indicator
+HISTORY_COURSES = {
+    "official": "ky-nang-so-co-ban-cho-can-bo",
+    "leader": "chuyen-doi-so-cho-lanh-dao",
+    "citizen": "dich-vu-cong-truc-tuyen",
+    "community_tech": "to-cong-nghe-so-cong-dong",
+    "dx_specialist": "chuan-ky-nang-so-cho-can-bo-chuyen-trach",
+    "teacher": "stem-steam-cho-giao-vien",
+    "expert": "chuong-trinh-chuyen-gia-chuyen-doi-so",
+}
+
+
+def seed_history() -> int:
+    """Completions of earlier years (and this one), so every year has figures to read.
+
+    Deterministic: the same people, courses and dates on every run; people who already
+    hold the course's certificate are left alone, so running it again adds nothing.
+    """
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from lms.auth.models import User
+    from lms.catalog.models import Course
+    from lms.certificates.models import Certificate
+    from lms.classes.models import EnrollmentSource
+    from lms.classes.services import complete_enrollment, enroll, enrollment_for
+
+    courses = {
+        c.slug: c
+        for c in db.session.scalars(select(Course).where(Course.slug.in_(HISTORY_COURSES.values())))
+    }
+    held = set(db.session.execute(select(Certificate.user_id, Certificate.course_id)).all())
+    people = db.session.scalars(
+        select(User)
+        .where(User.password_hash.is_(None), User.unit_id.is_not(None))
+        .order_by(User.id)
+    ).all()
+    people = list({p.id: p for p in [*people, *_people_of_merged_units()]}.values())
+    today = date.today()
+    issued = 0
+    for person in people:
+        rng = random.Random(person.id * 146)  # the same draws for a person on every run
+        slug = HISTORY_COURSES.get(str(person.target_group) if person.target_group else "")
+        course = courses.get(slug or "")
+        if course is None or (person.id, course.id) in held or rng.random() > 0.55:
+            continue
+        if person.email and person.email.startswith("lichsu."):
+            year = rng.choice((today.year - 2, today.year - 2, today.year - 1))
+            last = date(year, 6, 30) if year == 2025 else date(year, 12, 31)
+        else:
+            year = rng.choice((today.year - 2, today.year - 1, today.year - 1, today.year))
+            last = today - timedelta(days=2) if year == today.year else date(year, 12, 31)
+        start = date(year, 2, 1)
+        day = start + timedelta(days=rng.randint(0, max((last - start).days, 0)))
+        at = datetime(day.year, day.month, day.day, 9, rng.randint(0, 59), tzinfo=UTC)
+        enrollment = enrollment_for(person, course) or enroll(
+            person, course, by=None, source=EnrollmentSource.import_, at=at - timedelta(days=20)
+        )
+        complete_enrollment(enrollment, at=at)
+        issued += 1
+    db.session.flush()
+    return issued
+
+
+#: Communes of the provinces merged in 2025, whose staff learnt before the merger.
+MERGED_COMMUNES = (
+    "QB-DONGHOI-HAITHANH",
+    "QB-DONGHOI-BACLY",
+    "QB-BODRACH-PHONGNHA",
+    "HD-TPHD-TRANHUNGDAO",
+    "HD-CHILINH-SAODO",
+    "HD-KINHMON-ANLUU",
+)
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ")
+GIVEN = (
+    "Văn An",
+    "Thị Bình",
+    "Minh Châu",
+    "Quốc Dũng",
+    "Thu Hà",
+    "Đức Huy",
+    "Thị Lan",
+    "Hữu Nam",
+    "Thanh Phương",
+    "Ngọc Quỳnh",
+    "Văn Sơn",
+    "Thị Tuyết",
+)
+
+
+def _people_of_merged_units() -> list[Any]:
+    """Officials and leaders who worked in Quảng Bình and Hải Dương communes before July 2025.
+
+    Their membership history says where they were, so their certificates count for the old
+    province in 2024 and roll up into the successor afterwards.
+    """
+    from lms.auth.models import User
+    from lms.auth.services import create_user
+    from lms.org.services import assign_user_unit
+
+    people = []
+    for c, code in enumerate(MERGED_COMMUNES):
+        commune = find_unit(code)
+        if commune is None or commune.successor is None:
+            continue
+        for n in range(8):
+            email = f"lichsu.{code.lower()}.{n}@demo.lms.vn"
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is None:
+                name = f"{FAMILY[(c + n) % len(FAMILY)]} {GIVEN[(c * 3 + n) % len(GIVEN)]}"
+                group = "leader" if n == 0 else "official"
+                user = create_user(
+                    email=email,
+                    phone=None,
+                    full_name=name,
+                    unit=None,
+                    target_group=group,
+                    roles=["learner"],
+                    by=None,
+                )
+                assign_user_unit(user, commune, on=date(2023, 1, 1))
+                assign_user_unit(user, commune.successor, on=date(2025, 7, 1))
+            people.append(user)
+    return people
+
+
 def seed() -> list[str]:
+    history = seed_history()
     created = 0
     for province_code in ("HP", "QB", "QT"):
         province = find_unit(province_code)
@@ -127,6 +255,6 @@ def seed() -> list[str]:
                 services.update_indicator(exists, data)
     result = services.rebuild()
     return [
-        f"Indicators: {created} new (plans of HP, QB, QT); figures rebuilt for "
-        f"{result['people']} people."
+        f"Indicators: {created} new (plans of HP, QB, QT); {history} earlier completions added; "
+        f"figures rebuilt for {result['people']} people."
     ]
