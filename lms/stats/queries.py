@@ -439,3 +439,93 @@ def funnel(unit: Unit, year: int) -> dict[str, int]:
         "withdrawn": withdrawn,
         "certified": int(certified or 0),
     }
+
+
+@dataclass
+class ChildFigures:
+    """One child unit's share indicators, for the "who is behind" table."""
+
+    code: str
+    name: str
+    values: dict[str, float | None]
+    behind: list[str]
+
+
+def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[ChildFigures]]:
+    """Each child unit's value of every share-of-headcount indicator, against the target.
+
+    Three queries whatever the number of children: the children's own rollup counters, the
+    headcounts of the whole subtree per unit (summed up to the child they lie under), and
+    the children themselves.
+    """
+    indicators = [
+        i for i in plan_indicators(unit, year) if i.kind == IndicatorKind.share_of_headcount
+    ]
+    if not indicators:
+        return [], []
+    tree = TreeAtYearEnd()
+    paths = tree.paths(year)
+    own_path = paths.get(unit.id, unit.path)
+    depth = len([p for p in own_path.strip("/").split("/") if p])
+    child_ids = [
+        uid
+        for uid, path in paths.items()
+        if path.startswith(own_path)
+        and len([p for p in path.strip("/").split("/") if p]) == depth + 1
+    ]
+    children = [
+        u
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
+        if u.valid_to is None or u.valid_to >= date(year, 1, 1)
+    ]
+    if not children:
+        return indicators, []
+    counts: dict[tuple[int, str, bool, str], int] = defaultdict(int)
+    for unit_id, code, in_year, tg, n in db.session.execute(
+        select(
+            StatRollup.unit_id,
+            StatRollup.code,
+            StatRollup.in_year,
+            StatRollup.target_group,
+            func.sum(StatRollup.count),
+        )
+        .where(
+            StatRollup.year == year,
+            StatRollup.unassigned.is_(False),
+            StatRollup.unit_id.in_([c.id for c in children]),
+        )
+        .group_by(StatRollup.unit_id, StatRollup.code, StatRollup.in_year, StatRollup.target_group)
+    ).all():
+        counts[(unit_id, code, bool(in_year), tg or "")] += int(n or 0)
+    heads: dict[tuple[int, str], int] = defaultdict(int)
+    for unit_id, tg, n in db.session.execute(
+        select(Headcount.unit_id, Headcount.target_group, Headcount.count).where(
+            Headcount.year == year, Headcount.unit_id.in_(subtree(unit, year))
+        )
+    ).all():
+        parts = [int(p) for p in paths.get(unit_id, "").strip("/").split("/") if p]
+        if len(parts) > depth:
+            heads[(parts[depth], str(tg))] += int(n or 0)
+    rows = []
+    for child in children:
+        values: dict[str, float | None] = {}
+        behind = []
+        for indicator in indicators:
+            group = str(indicator.target_group)
+            num = counts[
+                (
+                    child.id,
+                    indicator.qualifying_code,
+                    indicator.period == IndicatorPeriod.year,
+                    group,
+                )
+            ]
+            den = heads[(child.id, group)]
+            value = round(100.0 * num / den, 1) if den else None
+            values[indicator.code] = value
+            target = indicator.target_for(year)
+            if value is not None and target is not None and value < target:
+                behind.append(indicator.code)
+        rows.append(ChildFigures(child.code, child.name, values, behind))
+    rows.sort(key=lambda r: (-len(r.behind), r.name))
+    return indicators, rows

@@ -44,6 +44,19 @@ def annual_report_data(unit: Unit, year: int, *, today: date | None = None) -> d
         "by_month": [_row(r) for r in queries.breakdown(unit, year, "month")],
         "funnel": queries.funnel(unit, year),
         "classes": _classes(unit, year),
+        "units_against_targets": _units_against_targets(unit, year),
+    }
+
+
+def _units_against_targets(unit: Unit, year: int) -> dict[str, Any]:
+    indicators, rows = queries.children_figures(unit, year)
+    return {
+        "indicators": [
+            {"code": i.code, "title": i.title, "target": i.target_for(year)} for i in indicators
+        ],
+        "units": [
+            {"code": r.code, "name": r.name, "values": r.values, "behind": r.behind} for r in rows
+        ],
     }
 
 
@@ -171,6 +184,7 @@ def render_pdf(data: dict[str, Any], *, closed: dict[str, Any] | None = None) ->
             cell,
             [62 * mm, 16 * mm, 18 * mm, 16 * mm, 18 * mm, 16 * mm, 20 * mm],
         ),
+        *_against_targets(data, h2, cell),
         Paragraph("2. Kết quả theo đơn vị trực thuộc", h2),
         _table(
             ["Đơn vị", "Hoàn thành khoá học", "Chứng chỉ cấp"],
@@ -228,6 +242,28 @@ def render_pdf(data: dict[str, Any], *, closed: dict[str, Any] | None = None) ->
     ]
     doc.build(story)
     return buffer.getvalue()
+
+
+def _against_targets(data: dict[str, Any], h2: ParagraphStyle, cell: ParagraphStyle) -> list:
+    part = data.get("units_against_targets") or {}
+    indicators, units = part.get("indicators") or [], part.get("units") or []
+    if not indicators or not units:
+        return []
+    header = ["Đơn vị"] + [f"{i['title']} (mục tiêu {_fmt(i['target'], '%')})" for i in indicators]
+    rows = []
+    for u in units:
+        marks = [
+            _fmt(u["values"].get(i["code"]), "%") + (" (chậm)" if i["code"] in u["behind"] else "")
+            for i in indicators
+        ]
+        rows.append([u["name"], *marks])
+    width = 180 * mm
+    first = 40 * mm
+    other = (width - first) / len(indicators)
+    return [
+        Paragraph("1b. Các đơn vị so với mục tiêu năm", h2),
+        _table(header, rows, cell, [first] + [other] * len(indicators)),
+    ]
 
 
 def _tg(key: str, label: str) -> str:

@@ -42,6 +42,7 @@ def dashboard() -> ResponseReturnValue:
     if snapshot is not None:
         closed_figures = {item["code"]: item for item in snapshot.payload.get("indicators", [])}
     deadline = queries.report_deadline(unit, year)
+    share_indicators, child_figures = queries.children_figures(unit, year)
     return render_template(
         "stats/dashboard.html",
         unit=unit,
@@ -58,6 +59,8 @@ def dashboard() -> ResponseReturnValue:
         closed_figures=closed_figures,
         deadline=deadline,
         can_close=snapshot is None and date.today() >= deadline,
+        share_indicators=share_indicators,
+        child_figures=child_figures,
     )
 
 

@@ -118,3 +118,12 @@ def test_breakdowns_by_child_unit_target_group_course_and_month(world: World) ->
     months = {r.key: r.certificates for r in queries.breakdown(world.P, Y1, "month")}
     assert (months[f"{Y1}-03"], months[f"{Y1}-04"], months[f"{Y1}-06"]) == (1, 1, 1)
     assert sum(months.values()) == 3
+
+
+def test_children_against_targets_put_the_units_furthest_behind_first(world: World) -> None:
+    indicators, rows = queries.children_figures(world.P, Y2)
+    assert "officials_trained" in [i.code for i in indicators]
+    by_code = {r.code: r.values["officials_trained"] for r in rows}
+    # A: u1 of 10; B: nobody of 10 (u3 revoked); C (moved under P by the merger): u2 of 5
+    assert by_code == {"P-A": 10.0, "P-B": 0.0, "Q-C": 20.0, "P-S": None}
+    assert all("officials_trained" in r.behind for r in rows if r.code != "P-S")
