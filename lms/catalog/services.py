@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 
 from lms.catalog.models import Course, CourseAsset, Lesson
 from lms.catalog.text import search_terms
@@ -54,7 +54,8 @@ def search_courses(
     on SQLite and PostgreSQL alike.
     """
     stmt = select(Course).where(Course.published.is_(True))
-    for word in search_terms(q):
+    words = search_terms(q)
+    for word in words:
         stmt = stmt.where(Course.search_text.contains(word, autoescape=True))
     if target_group:
         stmt = stmt.where(Course.facets.contains(f"|tg:{target_group}|", autoescape=True))
@@ -64,6 +65,11 @@ def search_courses(
         stmt = stmt.where(Course.level == level)
     if open_only:
         stmt = stmt.where(Course.open.is_(True))
+    if words:
+        # The whole phrase in the slug (which is the folded title) ranks first: "dich vu cong"
+        # puts "Sử dụng dịch vụ công trực tuyến" before courses that only mention it.
+        phrase = Course.slug.contains("-".join(words), autoescape=True)
+        return stmt.order_by(case((phrase, 0), else_=1), Course.title, Course.id)
     return stmt.order_by(Course.title, Course.id)
 
 
