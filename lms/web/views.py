@@ -36,6 +36,12 @@ def _endpoint_url(endpoint: str) -> str | None:
     return url_for(endpoint) if endpoint in current_app.view_functions else None
 
 
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers ask for /favicon.ico whatever the page says; send them the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/")
 def home() -> ResponseReturnValue:
     """A landing page for visitors; for a logged-in user, where to go by role."""
