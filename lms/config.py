@@ -88,6 +88,10 @@ def load_config(
         "COURSE_PACKAGE_MAX_MB": int(env.get("LMS_COURSE_PACKAGE_MAX_MB", "50")),
         "CERTIFICATE_SERIAL_PREFIX": env.get("LMS_CERTIFICATE_SERIAL_PREFIX", "VN"),
         "XAPI_AUTH_CACHE_SECONDS": int(env.get("LMS_XAPI_AUTH_CACHE_SECONDS", "60")),
+        "BRIDGE_ENABLED": _bool(env.get("LMS_BRIDGE_ENABLED"), True),
+        "BRIDGE_BATCH_SIZE": int(env.get("LMS_BRIDGE_BATCH_SIZE", "200")),
+        "BRIDGE_EAGER_LIMIT": int(env.get("LMS_BRIDGE_EAGER_LIMIT", "1000")),
+        "CMI5_SESSION_HOURS": int(env.get("LMS_CMI5_SESSION_HOURS", "8")),
     }
 
 

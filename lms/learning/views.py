@@ -1,5 +1,274 @@
-"""Browser pages of the learning domain."""
+"""Browser pages and endpoints of the learning domain.
 
-from flask import Blueprint
+``/learning/imports``: results files (preview, per-cell errors, accept or reject whole).
+``/learning/bridge``: the bridge's status and the statements held for review.
+``/learning/cmi5/<slug>``: a cmi5 course's units with their launch buttons.
+``/cmi5/...``: the fetch URL and the AU content (no CSRF: the AU, not a form, calls them).
+``/profile/lms146.jsonld``: the xAPI profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from lms.auth.models import Role
+from lms.auth.permissions import current, require_role
+from lms.catalog.services import get_course
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.learning import bridge, platforms
+from lms.learning import imports as uploads
+from lms.learning import unmatched as review
+from lms.learning.cmi5 import launch as cmi5_launch
+from lms.learning.cmi5 import runtime as cmi5_runtime
+from lms.learning.events import statements_stored
+from lms.learning.models import Cmi5Course, Cmi5File
+from lms.learning.profile import profile_document
+from lms.learning.results import COLUMNS
 
 bp = Blueprint("learning_views", __name__)
+
+CSS = "css/learning.css"
+
+
+def _admin() -> Any:
+    user = current()
+    require_role(user, Role.admin)
+    return user
+
+
+# --- the xAPI profile --------------------------------------------------------------------------
+
+
+@bp.get("/profile/lms146.jsonld")
+def profile() -> ResponseReturnValue:
+    response = Response(
+        orjson.dumps(profile_document(), option=orjson.OPT_INDENT_2),
+        mimetype="application/ld+json",
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# --- results files ------------------------------------------------------------------------------
+
+
+def _imports_page(**context: Any) -> str:
+    return render_template(
+        "learning/imports.html",
+        columns=COLUMNS,
+        platforms=platforms.list_platforms(),
+        recent=list(db.session.scalars(uploads.import_query().limit(20))),
+        **context,
+    )
+
+
+@bp.get("/learning/imports")
+@login_required
+def imports() -> ResponseReturnValue:
+    """Results files (``learning_views.imports`` is in the admin navigation)."""
+    _admin()
+    return _imports_page(errors={}, rows=[], record=None)
+
+
+@bp.post("/learning/imports")
+@login_required
+def upload_imports() -> ResponseReturnValue:
+    user = _admin()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a CSV or XLSX file."), "error")
+        return redirect(url_for(".imports"))
+    platform_id = request.form.get("platform_id") or ""
+    data = upload.read()
+    try:
+        record, _rows = uploads.preview(
+            data,
+            upload.filename,
+            platform_id=int(platform_id) if platform_id.isdigit() else None,
+            provision=request.form.get("provision") == "1",
+            by=user,
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _imports_page(
+            errors=exc.errors,
+            message=exc.message,
+            rows=_raw_rows(data, upload.filename),
+            record=None,
+        ), 422
+    return redirect(url_for(".import_detail", import_id=record.id))
+
+
+def _raw_rows(data: bytes, filename: str) -> list[dict[str, Any]]:
+    """The file's rows as read, to show the cells an error points at."""
+    from lms.learning import results
+
+    try:
+        return [{"n": r.n, **r.raw} for r in results.parse_rows(results.read_table(data, filename))]
+    except DomainError:
+        return []
+
+
+@bp.get("/learning/imports/<int:import_id>")
+@login_required
+def import_detail(import_id: int) -> ResponseReturnValue:
+    _admin()
+    record = uploads.get_import(import_id)
+    rows = uploads.rows_of(record) if record.status == "previewed" else []
+    return _imports_page(errors={}, rows=[], record=record, preview=[r.to_dict() for r in rows])
+
+
+@bp.post("/learning/imports/<int:import_id>/<any(accept, reject):decision>")
+@login_required
+def decide_import(import_id: int, decision: str) -> ResponseReturnValue:
+    user = _admin()
+    record = uploads.get_import(import_id)
+    try:
+        if decision == "accept":
+            uploads.accept(record, by=user)
+        else:
+            uploads.reject(record, by=user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(
+            f"{exc.message} " + " ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()),
+            "error",
+        )
+        return redirect(url_for(".import_detail", import_id=import_id))
+    if decision == "accept":
+        statements_stored.send(None, count=record.summary.get("statements", 0))
+        flash(_("The results were accepted."), "success")
+    else:
+        flash(_("The file was rejected; nothing was imported."), "success")
+    return redirect(url_for(".import_detail", import_id=import_id))
+
+
+# --- bridge status -------------------------------------------------------------------------------
+
+
+@bp.get("/learning/bridge")
+@login_required
+def bridge_page() -> ResponseReturnValue:
+    _admin()
+    held = list(db.session.scalars(review.unmatched_query(resolved=False).limit(100)))
+    return render_template("learning/bridge.html", status=bridge.status(), held=held)
+
+
+# --- cmi5: the learner's page ---------------------------------------------------------------------
+
+
+@bp.get("/learning/cmi5/<slug>")
+@login_required
+def cmi5_course(slug: str) -> ResponseReturnValue:
+    from lms.classes.services import enrollment_for
+
+    course = get_course(slug)
+    if db.session.scalar(select(Cmi5Course.id).where(Cmi5Course.course_id == course.id)) is None:
+        abort(404)
+    enrollment = enrollment_for(current(), course)
+    satisfied = enrollment is not None and cmi5_runtime.course_satisfied(
+        course, enrollment.registration
+    )
+    return render_template(
+        "learning/cmi5_course.html",
+        course=course,
+        enrollment=enrollment,
+        items=cmi5_runtime.progress(course, enrollment),
+        satisfied=satisfied,
+    )
+
+
+@bp.post("/learning/cmi5/aus/<int:au_id>/launch")
+@login_required
+def cmi5_launch_au(au_id: int) -> ResponseReturnValue:
+    user = current()
+    au = cmi5_launch.get_au(au_id)
+    course_slug = cmi5_course_slug(au.course_id)
+    try:
+        cmi5_launch.ensure_launchable(au, user)
+        root = request.url_root.rstrip("/")
+        url, _session = cmi5_launch.launch(
+            au,
+            user,
+            endpoint=f"{root}/xapi/",
+            fetch_base=f"{root}/cmi5/fetch",
+            content_base=f"{root}/cmi5/content/{au.course_id}",
+            return_url=url_for(".cmi5_course", slug=course_slug, _external=True),
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".cmi5_course", slug=course_slug))
+    statements_stored.send(None, count=1)
+    return redirect(url)
+
+
+def cmi5_course_slug(course_id: int) -> str:
+    from lms.catalog.models import Course
+
+    course = db.session.get(Course, course_id)
+    if course is None:
+        abort(404)
+    return course.slug
+
+
+# --- cmi5: called by the AU -----------------------------------------------------------------------
+
+
+def _cors(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/cmi5/fetch/<token>", methods=["POST", "OPTIONS"])
+def cmi5_fetch(token: str) -> ResponseReturnValue:
+    """cmi5 8.2: 200 with the auth-token once; 200 with error-code/error-text after that."""
+    if request.method == "OPTIONS":
+        return _cors(Response(status=204))
+    body = cmi5_launch.fetch(token)
+    db.session.commit()
+    return _cors(Response(orjson.dumps(body), status=200, mimetype="application/json"))
+
+
+@bp.get("/cmi5/content/<int:course_id>/<path:path>")
+def cmi5_content(course_id: int, path: str) -> ResponseReturnValue:
+    """An AU's files, in a sandbox: AU scripts get an opaque origin, not the LMS session."""
+    item = db.session.scalar(
+        select(Cmi5File).where(Cmi5File.course_id == course_id, Cmi5File.path == path)
+    )
+    if item is None:
+        abort(404)
+    response = Response(item.data, mimetype=item.content_type.split(";")[0])
+    if ";" in item.content_type:
+        response.headers["Content-Type"] = item.content_type
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.set_etag(item.sha256)
+    return response.make_conditional(request)

@@ -1,0 +1,427 @@
+"""The bridge: statements stored in the LRS become enrollments, completions, certificates.
+
+It runs after the statements are committed (never inside the LRS's request), in stored
+order, and exactly once per statement:
+
+* One cursor row (``bridge_cursor.last_seq``) says how far it has read. A batch locks it
+  (``SELECT ... FOR UPDATE`` on PostgreSQL, the write lock on SQLite), applies the effects
+  of the statements after it, and advances it **in the same transaction**: a crash or a
+  retry repeats the whole batch or nothing. A statement sent twice is stored once by the
+  LRS, so it is read once here.
+* It reads only statements stored before :func:`consistent_through` (every
+  earlier statement is visible) and stops at the first newer one. A lower ``seq`` can still
+  commit after a higher one was read; the sequence numbers the cursor skipped are kept in
+  ``bridge_gaps`` and looked at again until every transaction that could fill them ended.
+* Each statement about a course is applied in its own savepoint: one that fails is held in
+  ``bridge_unmatched`` with the reason, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, select, text
+
+from lms.catalog.models import Course
+from lms.db import utcnow
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.learning import effects, identities, mappings, platforms
+from lms.learning import unmatched as review
+from lms.learning.cmi5.runtime import Held
+from lms.learning.constants import VERB_VOIDED
+from lms.learning.cursor import lock_cursor, read_cursor
+from lms.learning.mappings import Target
+from lms.learning.models import (
+    BridgeGap,
+    BridgeRun,
+    BridgeUnmatched,
+    MappingKind,
+    SourcePlatform,
+    UnmatchedReason,
+)
+from lms.xapi import services as lrs
+from lms.xapi.models import Statement
+from lms.xapi.services import StoredStatement
+from lms.xapi.validation import agent_ifi, validate_timestamp
+
+logger = logging.getLogger(__name__)
+
+#: Statements per transaction. A batch holds the rows it changes (a certificate serial
+#: counter, statistics rollups) until it commits, so it is kept short.
+BATCH_SIZE = 200
+RUNS_KEPT_DAYS = 14
+
+APPLIED, IGNORED, UNMATCHED = "applied", "ignored", "unmatched"
+
+
+@dataclass
+class Batch:
+    """What one batch looks up once: platforms, the LMS's own authority, IRI targets."""
+
+    platforms: dict[str, SourcePlatform]
+    lms_ifi: str
+    targets: dict[str, Target | None] = field(default_factory=dict)
+    units: dict[str, Any] = field(default_factory=dict)
+    applied: int = 0
+    unmatched: int = 0
+
+    def target(self, iri: Any) -> Target | None:
+        if not isinstance(iri, str):
+            return None
+        if iri not in self.targets:
+            self.targets[iri] = mappings.lookup(iri)
+        return self.targets[iri]
+
+    def unit(self, code: str) -> Any:
+        if code not in self.units:
+            self.units[code] = identities.find_unit(code)
+        return self.units[code]
+
+    def platform(self, statement: dict[str, Any]) -> SourcePlatform | None:
+        try:
+            return self.platforms.get(agent_ifi(statement["authority"]))
+        except (KeyError, TypeError):
+            return None
+
+
+def new_batch() -> Batch:
+    return Batch(platforms=platforms.by_authority(), lms_ifi=agent_ifi(lrs.lms_authority()))
+
+
+def consistent_through() -> datetime:
+    """Every statement stored before this instant is visible now (``lms.xapi.queries``' rule).
+
+    Computed afresh for each batch (the LRS caches its value for half a second, and a batch
+    started right after a commit would then not see that commit's statements). On
+    PostgreSQL the database clock is read first, then the oldest open writing transaction:
+    one that is not in that list took its transaction id, and so its ``stored``, later.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return datetime.now(UTC)
+    now = db.session.execute(text("SELECT clock_timestamp()")).scalar_one()
+    db.session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    oldest = db.session.execute(
+        text(
+            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+    ).scalar()
+    now = now.astimezone(UTC)
+    return now if oldest is None else min(now, oldest.astimezone(UTC))
+
+
+def statement_time(item: StoredStatement) -> datetime:
+    """When it happened: the statement's timestamp, never later than when it was stored."""
+    raw = item.statement.get("timestamp")
+    try:
+        at = validate_timestamp(raw, path="timestamp") if raw else item.stored
+    except Exception:  # a stored statement was valid; be lenient with odd old data
+        at = item.stored
+    return min(at, item.stored)
+
+
+# --- one statement ----------------------------------------------------------------------------
+
+
+def handle(item: StoredStatement, batch: Batch) -> str:
+    """Apply one statement; returns ``applied``, ``ignored`` or ``unmatched``."""
+    stmt = item.statement
+    verb_id = (stmt.get("verb") or {}).get("id")
+    obj = stmt.get("object") or {}
+    if verb_id == VERB_VOIDED:
+        if obj.get("objectType") == "StatementRef" and effects.revert(str(obj.get("id"))):
+            return APPLIED
+        return IGNORED
+    if item.voided or obj.get("objectType", "Activity") != "Activity":
+        return IGNORED
+    target = batch.target(obj.get("id"))
+    if target is None:
+        return IGNORED
+    if _authority(stmt) == batch.lms_ifi:
+        return IGNORED  # the LMS's own statements record effects, they do not cause them
+    if target.kind == MappingKind.cmi5_au:
+        from lms.learning.cmi5 import runtime
+
+        return _guarded(item, batch, target, lambda: runtime.on_statement(item, target))
+    facts = effects.facts_of(stmt)
+    if not facts.relevant:
+        return IGNORED
+    return _guarded(item, batch, target, lambda: _apply_mooc(item, batch, target, facts))
+
+
+def _authority(stmt: dict[str, Any]) -> str | None:
+    try:
+        return agent_ifi(stmt["authority"])
+    except (KeyError, TypeError):
+        return None
+
+
+def _guarded(item: StoredStatement, batch: Batch, target: Target, work: Any) -> str:
+    """Run ``work`` in a savepoint; a failure is held for review instead of stopping us."""
+    try:
+        with db.session.begin_nested():
+            outcome = str(work())
+    except Held as exc:
+        outcome = _hold(item, batch, target, UnmatchedReason.cmi5_session, exc.detail)
+    except DomainError as exc:
+        outcome = _hold(item, batch, target, UnmatchedReason.error, exc.message)
+    except Exception as exc:
+        logger.exception("Bridge could not apply statement %s", item.statement.get("id"))
+        outcome = _hold(item, batch, target, UnmatchedReason.error, f"{type(exc).__name__}: {exc}")
+    if outcome == APPLIED:
+        batch.applied += 1
+    return outcome
+
+
+def _hold(
+    item: StoredStatement, batch: Batch, target: Target, reason: UnmatchedReason, detail: str
+) -> str:
+    platform = batch.platform(item.statement)
+    review.record(
+        statement=item.statement,
+        seq=item.seq,
+        stored=item.stored,
+        reason=reason,
+        detail=detail,
+        course_id=target.course_id,
+        platform_id=platform.id if platform else None,
+    )
+    batch.unmatched += 1
+    return UNMATCHED
+
+
+def _apply_mooc(item: StoredStatement, batch: Batch, target: Target, facts: effects.Facts) -> str:
+    from lms.classes import services as classes
+    from lms.classes.models import EnrollmentSource
+
+    stmt = item.statement
+    actor = stmt.get("actor") or {}
+    platform = batch.platform(stmt)
+    if actor.get("objectType") == "Group":
+        return _hold(item, batch, target, UnmatchedReason.group_actor, "a group, not one learner")
+    ifi = identities.ifi_of(actor)
+    if ifi is None:
+        return _hold(item, batch, target, UnmatchedReason.unknown_learner, "no identifier")
+    user = identities.find_user(ifi)
+    new = user is None
+    if user is None:
+        if platform is None or not platform.provision_unknown:
+            detail = f"no learner has {ifi}"
+            return _hold(item, batch, target, UnmatchedReason.unknown_learner, detail)
+        try:
+            with db.session.begin_nested():
+                user, _note = identities.provision(actor, ifi, platform, stmt, units=batch.unit)
+        except DomainError as exc:
+            detail = f"{exc.message} {exc.errors}".strip()
+            return _hold(item, batch, target, UnmatchedReason.provisioning_failed, detail)
+    if not user.active:
+        return _hold(item, batch, target, UnmatchedReason.account_disabled, f"user {user.id}")
+    course = db.session.get(Course, target.course_id)
+    if course is None:
+        return IGNORED
+    at = statement_time(item)
+    enrollment = None if new else classes.enrollment_for(user, course)
+    if enrollment is None:
+        enrollment = classes.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
+    effects.apply(enrollment, facts, statement_id=str(stmt["id"]), seq=item.seq, at=at)
+    return APPLIED
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+def _ready(items: list[StoredStatement], until: datetime) -> list[StoredStatement]:
+    """The prefix stored before ``until``: nothing older can still appear below it."""
+    out = []
+    for item in items:
+        if item.stored >= until:
+            break
+        out.append(item)
+    return out
+
+
+def _note_gaps(after: int, items: list[StoredStatement]) -> None:
+    """Remember the sequence numbers between ``after`` and the last item that were absent."""
+    expected = after + 1
+    for item in items:
+        if item.seq > expected:
+            db.session.add(BridgeGap(from_seq=expected, to_seq=item.seq - 1, noted_at=utcnow()))
+        expected = item.seq + 1
+
+
+def _recheck_gaps(until: datetime, batch: Batch) -> int:
+    """Process statements that appeared in remembered gaps; forget gaps that cannot fill."""
+    gaps = list(db.session.scalars(select(BridgeGap).order_by(BridgeGap.from_seq)))
+    done = 0
+    for gap in gaps:
+        found = [
+            s
+            for s in lrs.read_after(gap.from_seq - 1, limit=gap.to_seq - gap.from_seq + 1)
+            if s.seq <= gap.to_seq
+        ]
+        for item in found:
+            handle(item, batch)
+            done += 1
+        if found:
+            _split(gap, {s.seq for s in found})
+    for gap in db.session.scalars(select(BridgeGap).where(BridgeGap.noted_at < until)):
+        db.session.delete(gap)
+    db.session.flush()
+    return done
+
+
+def _split(gap: BridgeGap, seen: set[int]) -> None:
+    start = gap.from_seq
+    for seq in sorted(seen):
+        if seq > start:
+            db.session.add(BridgeGap(from_seq=start, to_seq=seq - 1, noted_at=gap.noted_at))
+        start = seq + 1
+    if start <= gap.to_seq:
+        db.session.add(BridgeGap(from_seq=start, to_seq=gap.to_seq, noted_at=gap.noted_at))
+    db.session.delete(gap)
+
+
+def batch_size() -> int:
+    return max(1, int(current_app.config.get("BRIDGE_BATCH_SIZE", BATCH_SIZE)))
+
+
+def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
+    """Process up to ``size`` statements in one transaction and commit.
+
+    Returns how many statements were read, or None when another process holds the cursor
+    (``wait=False``).
+    """
+    size = size or batch_size()
+    cursor = lock_cursor(wait=wait)
+    if cursor is None:
+        db.session.commit()
+        return None
+    started = utcnow()
+    mappings.refresh_changed()
+    until = consistent_through()
+    batch = new_batch()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    done = _recheck_gaps(until, batch)
+    first = cursor.last_seq
+    items = _ready(lrs.read_after(first, limit=size), until)
+    for item in items:
+        handle(item, batch)
+    if items:
+        if postgres:
+            _note_gaps(first, items)
+        cursor.last_seq = items[-1].seq
+    cursor.updated_at = utcnow()
+    if items or done:
+        db.session.add(
+            BridgeRun(
+                started_at=started,
+                finished_at=utcnow(),
+                from_seq=first + 1,
+                to_seq=cursor.last_seq,
+                statements=len(items) + done,
+                applied=batch.applied,
+                unmatched=batch.unmatched,
+            )
+        )
+    db.session.commit()
+    if items:
+        logger.info(
+            "Bridge processed statements %s-%s (%s applied, %s held)",
+            first + 1,
+            cursor.last_seq,
+            batch.applied,
+            batch.unmatched,
+        )
+    return len(items) + done
+
+
+def process_pending(limit: int | None = None, *, wait: bool = True) -> int:
+    """Process what is pending (at most ``limit`` statements); returns how many were read.
+
+    With ``wait=False`` it gives way when another process is already at it, and that one
+    looks again after its last batch, so nothing stored before is left behind.
+    """
+    total = 0
+    size = batch_size() if limit is None else max(1, min(batch_size(), limit))
+    while limit is None or total < limit:
+        count = run_batch(size, wait=wait)
+        if count is None:
+            break
+        total += count
+        if count < size and not has_ready():
+            break
+    return total
+
+
+def has_ready() -> bool:
+    """Whether a statement is waiting that a batch could process now."""
+    cursor = read_cursor()
+    items = lrs.read_after(cursor.last_seq, limit=1)
+    ready = bool(items) and items[0].stored < consistent_through()
+    # End the read: on SQLite a transaction that read cannot write after another writer.
+    db.session.commit()
+    return ready
+
+
+def reprocess(row: BridgeUnmatched) -> str:
+    """Apply a held statement again (after its actor was linked); returns the outcome."""
+    raw = lrs.statement_by_id(row.statement_id)
+    if raw is None:
+        return IGNORED
+    voided = bool(lrs.voided_ids([row.statement_id]))
+    item = StoredStatement(seq=row.seq, stored=row.stored, statement=dict(raw), voided=voided)
+    batch = new_batch()
+    return handle(item, batch)
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def status() -> dict[str, Any]:
+    """How far behind the bridge is: what ``GET /api/v1/bridge/status`` answers."""
+    cursor = read_cursor()
+    last_stored = db.session.scalar(select(func.max(Statement.seq))) or 0
+    pending, oldest = db.session.execute(
+        select(func.count(), func.min(Statement.stored)).where(Statement.seq > cursor.last_seq)
+    ).one()
+    now = utcnow()
+    last_run = db.session.scalar(select(BridgeRun).order_by(BridgeRun.id.desc()).limit(1))
+    return {
+        "last_stored_seq": int(last_stored),
+        "last_processed_seq": int(cursor.last_seq),
+        "pending": int(pending or 0),
+        "lag_seconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
+        "oldest_pending_stored": oldest.isoformat() if oldest else None,
+        "gaps": int(db.session.scalar(select(func.count()).select_from(BridgeGap)) or 0),
+        "unmatched_open": int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(BridgeUnmatched)
+                .where(BridgeUnmatched.resolved_at.is_(None))
+            )
+            or 0
+        ),
+        "activity_mappings": mappings.mapping_count(),
+        "last_run": None
+        if last_run is None
+        else {
+            "finished_at": last_run.finished_at.isoformat(),
+            "from_seq": last_run.from_seq,
+            "to_seq": last_run.to_seq,
+            "statements": last_run.statements,
+            "applied": last_run.applied,
+            "unmatched": last_run.unmatched,
+        },
+        "mode": "eager" if current_app.config.get("JOBS_EAGER", True) else "celery",
+    }
+
+
+def prune_runs(*, days: int = RUNS_KEPT_DAYS) -> int:
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(delete(BridgeRun).where(BridgeRun.finished_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,162 @@
+"""``flask --app wsgi bridge ...``: run the learning bridge, see its status, import cmi5."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+import orjson
+from flask.cli import with_appcontext
+
+from lms.errors import DomainError
+from lms.extensions import db
+
+logger = logging.getLogger(__name__)
+
+
+@click.group("bridge", help="The learning bridge: xAPI statements -> completions; cmi5.")
+def bridge_cli() -> None:
+    pass
+
+
+def _fail(exc: DomainError) -> None:
+    db.session.rollback()
+    click.echo(f"Error: {exc.message}", err=True)
+    for field, messages in exc.errors.items():
+        click.echo(f"  {field}: {' '.join(messages)}", err=True)
+    sys.exit(1)
+
+
+def _sweep() -> int:
+    from lms.learning.bridge import prune_runs
+    from lms.learning.cmi5.runtime import sweep
+
+    count = sweep()
+    prune_runs()
+    db.session.commit()
+    return count
+
+
+@bridge_cli.command("run")
+@click.option("--limit", type=int, default=None, help="Stop after this many statements.")
+@click.option("--follow", is_flag=True, help="Keep running: look again every --interval.")
+@click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds.")
+@with_appcontext
+def run(limit: int | None, follow: bool, interval: float) -> None:
+    """Process pending statements (catch up after downtime, or as a service with --follow).
+
+    Each pass also abandons cmi5 sessions whose time is up.
+    """
+    from lms.learning.bridge import process_pending, status
+
+    while True:
+        try:
+            processed = process_pending(limit)
+            abandoned = _sweep()
+        except Exception as exc:  # a follower keeps following: the batch rolled back whole
+            db.session.rollback()
+            if not follow:
+                raise
+            logger.exception("Bridge batch failed; retrying in %s s", interval)
+            click.echo(f"batch failed ({type(exc).__name__}); retrying", err=True)
+            time.sleep(interval)
+            continue
+        state = status()
+        click.echo(
+            f"processed {processed}; pending {state['pending']}; lag {state['lag_seconds']} s; "
+            f"held {state['unmatched_open']}"
+            + (f"; abandoned {abandoned} cmi5 session(s)" if abandoned else ""),
+            err=True,
+        )
+        if not follow:
+            break
+        time.sleep(interval)
+
+
+@bridge_cli.command("status")
+@with_appcontext
+def status_cmd() -> None:
+    """One JSON object: seqs, pending count, lag of the oldest pending statement."""
+    from lms.learning.bridge import status
+
+    click.echo(orjson.dumps(status()))
+
+
+@bridge_cli.command("sweep")
+@with_appcontext
+def sweep_cmd() -> None:
+    """Abandon cmi5 sessions that ran past LMS_CMI5_SESSION_HOURS without terminating."""
+    click.echo(f"abandoned {_sweep()} session(s)", err=True)
+
+
+@bridge_cli.command("rebuild-mappings")
+@with_appcontext
+def rebuild_mappings() -> None:
+    """Rebuild the activity IRI -> course table from every course."""
+    from lms.learning.mappings import mapping_count, rebuild_all
+
+    courses = rebuild_all()
+    db.session.commit()
+    click.echo(f"{courses} course(s), {mapping_count()} activity IRI(s)", err=True)
+
+
+@bridge_cli.command("sync-identities")
+@with_appcontext
+def sync_identities() -> None:
+    """Store the mbox_sha1sum of every user's email (after emails were changed)."""
+    from lms.learning.identities import sync_email_identities
+
+    added = sync_email_identities(full=True)
+    db.session.commit()
+    click.echo(f"{added} identity(ies) added", err=True)
+
+
+@bridge_cli.command("import-cmi5")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--slug", help="The catalog slug (default: from the course title).")
+@click.option("--target-group", "target_groups", multiple=True, help="Repeatable; default citizen.")
+@click.option("--closed", is_flag=True, help="Not open to self-enrolment.")
+@click.option("--no-certificate", is_flag=True, help="Completing it gives no certificate.")
+@click.option("--hours", type=float, default=1.0, show_default=True)
+@with_appcontext
+def import_cmi5(
+    path: Path,
+    slug: str | None,
+    target_groups: tuple[str, ...],
+    closed: bool,
+    no_certificate: bool,
+    hours: float,
+) -> None:
+    """Import a cmi5 course: cmi5.xml, a .zip, or a folder (a course package with cmi5.xml)."""
+    from lms.learning.cmi5 import package
+
+    groups = list(target_groups) or None
+    try:
+        if path.is_dir():
+            result = package.import_folder(
+                path,
+                slug=slug,
+                target_groups=groups,
+                open_=not closed,
+                certificate=not no_certificate,
+                hours=hours,
+            )
+        else:
+            result = package.import_cmi5(
+                path.read_bytes(),
+                path.name,
+                slug=slug,
+                target_groups=groups,
+                open_=not closed,
+                certificate=not no_certificate,
+                hours=hours,
+                by=None,
+            )
+    except DomainError as exc:
+        _fail(exc)
+        return
+    db.session.commit()
+    click.echo(orjson.dumps(result))

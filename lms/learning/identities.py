@@ -1,0 +1,323 @@
+"""Who a statement is about: matching xAPI actors to users, and provisioning new learners.
+
+An actor names a person by ``mbox``, ``mbox_sha1sum``, ``account`` or ``openid``
+(xAPI Data 2.4.2.1). A user's identities are the rows of ``learner_identities`` plus two
+implicit ones: their own email (as ``mbox``, and as ``mbox_sha1sum`` once synced into the
+table, because a hash cannot be searched backwards) and the LMS's own account
+``{homePage: BASE_URL, name: str(user.id)}`` (the actor ``lms.learning.statements`` writes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms.auth.models import Role, User
+from lms.errors import Conflict, Invalid, NotFound
+from lms.extensions import db
+from lms.learning.constants import EXT_UNIT_CODE
+from lms.learning.cursor import read_cursor
+from lms.learning.models import (
+    IdentityKind,
+    IdentitySource,
+    LearnerIdentity,
+    SourcePlatform,
+)
+
+if TYPE_CHECKING:
+    from lms.org.models import Unit
+
+logger = logging.getLogger(__name__)
+
+#: Provisioned learners known only by an account get an address in this reserved domain
+#: (RFC 2606): the users table needs an email or a phone, and nothing is ever sent there.
+PLACEHOLDER_DOMAIN = "learners.lms146.invalid"
+EMAIL_SYNC_CHUNK = 5000
+
+
+def base_url() -> str:
+    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class Ifi:
+    kind: IdentityKind
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+def ifi_of(actor: dict[str, Any]) -> Ifi | None:
+    """The inverse functional identifier of an Agent, normalised for matching."""
+    if not isinstance(actor, dict):
+        return None
+    if actor.get("mbox"):
+        return Ifi(IdentityKind.mbox, str(actor["mbox"]).strip().lower())
+    if actor.get("mbox_sha1sum"):
+        return Ifi(IdentityKind.mbox_sha1sum, str(actor["mbox_sha1sum"]).strip().lower())
+    account = actor.get("account")
+    if isinstance(account, dict) and account.get("homePage") and account.get("name") is not None:
+        return Ifi(IdentityKind.account, f"{account['homePage']}|{account['name']}")
+    if actor.get("openid"):
+        return Ifi(IdentityKind.openid, str(actor["openid"]))
+    return None
+
+
+def mbox_sha1(email: str) -> str:
+    return hashlib.sha1(f"mailto:{email}".encode(), usedforsecurity=False).hexdigest()
+
+
+def _by_identity(ifi: Ifi) -> User | None:
+    return db.session.scalar(
+        select(User)
+        .join(LearnerIdentity, LearnerIdentity.user_id == User.id)
+        .where(LearnerIdentity.kind == ifi.kind, LearnerIdentity.value == ifi.value)
+    )
+
+
+def find_user(ifi: Ifi) -> User | None:
+    """The user this identifier names, or None."""
+    user = _by_identity(ifi)
+    if user is not None:
+        return user
+    if ifi.kind == IdentityKind.mbox and ifi.value.startswith("mailto:"):
+        return db.session.scalar(select(User).where(User.email == ifi.value[7:]))
+    if ifi.kind == IdentityKind.account:
+        home, _sep, name = ifi.value.rpartition("|")
+        if home.rstrip("/") == base_url() and name.isdigit():
+            return db.session.get(User, int(name))
+        return None
+    if ifi.kind == IdentityKind.mbox_sha1sum and sync_email_identities() > 0:
+        return _by_identity(ifi)
+    return None
+
+
+def sync_email_identities(*, full: bool = False) -> int:
+    """Store the ``mbox_sha1sum`` of users' emails not stored yet; returns how many.
+
+    Incremental by user id (new users); ``full`` also re-reads everyone, for emails that
+    changed (``flask bridge sync-identities``).
+    """
+    cursor = read_cursor()
+    since = 0 if full else cursor.email_synced_user_id
+    added = 0
+    while True:
+        rows = db.session.execute(
+            select(User.id, User.email)
+            .where(User.id > since, User.email.is_not(None))
+            .order_by(User.id)
+            .limit(EMAIL_SYNC_CHUNK)
+        ).all()
+        if not rows:
+            break
+        hashes = {mbox_sha1(str(email)): uid for uid, email in rows}
+        known = set(
+            db.session.scalars(
+                select(LearnerIdentity.value).where(
+                    LearnerIdentity.kind == IdentityKind.mbox_sha1sum,
+                    LearnerIdentity.value.in_(list(hashes)),
+                )
+            )
+        )
+        for value, uid in hashes.items():
+            if value not in known:
+                db.session.add(
+                    LearnerIdentity(
+                        user_id=uid,
+                        kind=IdentityKind.mbox_sha1sum,
+                        value=value,
+                        source=IdentitySource.email,
+                    )
+                )
+                added += 1
+        since = rows[-1][0]
+        db.session.flush()
+    if since > cursor.email_synced_user_id:
+        cursor.email_synced_user_id = since
+    db.session.flush()
+    return added
+
+
+def link_identity(
+    user: User,
+    ifi: Ifi,
+    *,
+    source: IdentitySource,
+    by: User | None,
+    platform: SourcePlatform | None = None,
+) -> LearnerIdentity:
+    """Tie ``ifi`` to ``user``; idempotent for the same user, 409 for another one."""
+    if len(ifi.value) > 512:
+        raise Invalid(_("This identifier is too long."), errors={"value": [_("Too long.")]})
+    existing = db.session.scalar(
+        select(LearnerIdentity).where(
+            LearnerIdentity.kind == ifi.kind, LearnerIdentity.value == ifi.value
+        )
+    )
+    if existing is not None:
+        if existing.user_id == user.id:
+            return existing
+        raise Conflict(
+            _("This identity already belongs to another learner."),
+            errors={"value": [_("Already linked to user %(id)s.", id=existing.user_id)]},
+        )
+    other = find_user(ifi)
+    if other is not None and other.id != user.id:
+        raise Conflict(
+            _("This identity already belongs to another learner."),
+            errors={"value": [_("It is the email or account of user %(id)s.", id=other.id)]},
+        )
+    row = LearnerIdentity(
+        user_id=user.id,
+        kind=ifi.kind,
+        value=ifi.value,
+        source=source,
+        platform_id=platform.id if platform else None,
+        created_by_id=by.id if by else None,
+    )
+    db.session.add(row)
+    db.session.flush()
+    logger.info("Linked %s to user %s (%s) by %s", ifi, user.id, source, by.id if by else None)
+    return row
+
+
+def unlink_identity(identity_id: int) -> None:
+    row = db.session.get(LearnerIdentity, identity_id)
+    if row is None:
+        raise NotFound(_("Identity not found."))
+    db.session.delete(row)
+    db.session.flush()
+
+
+def identities_of(user: User) -> list[dict[str, Any]]:
+    """Every identity of ``user``, the implicit ones included (marked so)."""
+    out: list[dict[str, Any]] = [
+        {
+            "id": None,
+            "kind": "account",
+            "value": f"{base_url()}|{user.id}",
+            "source": "lms",
+            "implicit": True,
+        }
+    ]
+    if user.email:
+        out.append(
+            {
+                "id": None,
+                "kind": "mbox",
+                "value": f"mailto:{user.email}",
+                "source": "email",
+                "implicit": True,
+            }
+        )
+    rows = db.session.scalars(
+        select(LearnerIdentity)
+        .where(LearnerIdentity.user_id == user.id)
+        .order_by(LearnerIdentity.id)
+    )
+    for row in rows:
+        out.append(
+            {
+                "id": row.id,
+                "kind": str(row.kind),
+                "value": row.value,
+                "source": str(row.source),
+                "implicit": row.source == IdentitySource.email,
+                "platform_id": row.platform_id,
+            }
+        )
+    return out
+
+
+# --- provisioning ----------------------------------------------------------------------------
+
+
+def unit_code_of(statement: dict[str, Any]) -> str | None:
+    extensions = (statement.get("context") or {}).get("extensions") or {}
+    code = extensions.get(EXT_UNIT_CODE)
+    return code.strip() if isinstance(code, str) and code.strip() else None
+
+
+def _display_name(actor: dict[str, Any], ifi: Ifi) -> str:
+    name = actor.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()[:200]
+    if ifi.kind == IdentityKind.account:
+        return f"Học viên {ifi.value.rpartition('|')[2]}"[:200]
+    if ifi.kind == IdentityKind.mbox:
+        return ifi.value[7:].split("@")[0][:200]
+    return "Học viên MOOC"
+
+
+def placeholder_email(ifi: Ifi) -> str:
+    digest = hashlib.sha256(str(ifi).encode("utf-8")).hexdigest()[:24]
+    return f"{ifi.kind.replace('_', '-')}-{digest}@{PLACEHOLDER_DOMAIN}"
+
+
+def find_unit(code: str) -> Unit | None:
+    from lms.org.services import get_unit
+
+    try:
+        return get_unit(code)
+    except NotFound:
+        return None
+
+
+def provision(
+    actor: dict[str, Any],
+    ifi: Ifi,
+    platform: SourcePlatform,
+    statement: dict[str, Any],
+    *,
+    units: Callable[[str], Unit | None] = find_unit,
+) -> tuple[User, str | None]:
+    """Create the learner ``actor`` names, as the platform's default target group.
+
+    Their unit comes from the statement's unit-code extension (looked up with ``units``); an
+    unknown code leaves them unassigned (the second value says why) until an official places
+    them.
+    """
+    from lms.auth.services import create_user
+
+    note = None
+    unit = None
+    code = unit_code_of(statement)
+    if code:
+        unit = units(code)
+        if unit is None:
+            note = f"unknown unit code {code!r}"
+    email = ifi.value[7:] if ifi.kind == IdentityKind.mbox else placeholder_email(ifi)
+    user = create_user(
+        email=email,
+        phone=None,
+        full_name=_display_name(actor, ifi),
+        unit=unit,
+        target_group=platform.default_target_group,
+        roles=(Role.learner,),
+        password=None,
+        by=None,
+    )
+    if ifi.kind != IdentityKind.mbox:
+        # find_user just missed this identifier and the user is new: no checks to repeat.
+        db.session.add(
+            LearnerIdentity(
+                user_id=user.id,
+                kind=ifi.kind,
+                value=ifi.value,
+                source=IdentitySource.provisioned,
+                platform_id=platform.id,
+            )
+        )
+        db.session.flush()
+    logger.info(
+        "Provisioned user %s from platform %s (unit %s)", user.id, platform.id, unit and unit.code
+    )
+    return user, note

@@ -1,0 +1,67 @@
+"""When the bridge runs: after the LRS commits statements, and after a course import.
+
+``statements_stored`` (sent by the LRS after each commit that stored statements) runs the
+bridge in this process when jobs are eager (the embedded default), giving way if another
+process is already at it and stopping after ``LMS_BRIDGE_EAGER_LIMIT`` statements (it runs in
+the request that stored them); with Redis configured it submits one ``bridge.process`` job to
+the Celery workers, unless one is already queued (that one will read these statements too).
+``flask bridge run`` catches up by hand or as a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.jobs import services as jobs
+
+logger = logging.getLogger(__name__)
+
+JOB_KIND = "bridge.process"
+
+
+@jobs.handler(JOB_KIND)
+def _process_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
+    from lms.learning.bridge import process_pending
+
+    return {"processed": process_pending(wait=True)}
+
+
+def trigger() -> None:
+    """Get pending statements processed, now (eager) or by a worker (Celery)."""
+    from lms.jobs.models import Job, JobStatus
+    from lms.learning.bridge import process_pending
+
+    if current_app.config.get("JOBS_EAGER", True):
+        # Bounded: this runs inside the request that stored the statements; a backlog is
+        # left to the next trigger or to `flask bridge run --follow`.
+        process_pending(int(current_app.config.get("BRIDGE_EAGER_LIMIT", 1000)), wait=False)
+        return
+    queued = db.session.scalar(
+        select(Job.id).where(Job.kind == JOB_KIND, Job.status == JobStatus.queued).limit(1)
+    )
+    db.session.commit()
+    if queued is None:
+        jobs.submit(JOB_KIND, {})
+
+
+def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:
+    """Receiver of ``lms.learning.events.statements_stored``; never fails the LRS request."""
+    if not current_app.config.get("BRIDGE_ENABLED", True):
+        return
+    try:
+        trigger()
+    except Exception:
+        db.session.rollback()
+        logger.exception("Bridge trigger failed; `flask bridge run` will catch up")
+
+
+def on_course_imported(course: Any, **kwargs: Any) -> None:
+    """Keep the activity mappings of an imported course current (same transaction)."""
+    from lms.learning.mappings import rebuild_course
+
+    rebuild_course(course)

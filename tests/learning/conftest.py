@@ -1,0 +1,196 @@
+"""Fixtures of the learning bridge tests.
+
+``world``: units, people, two courses with MOOC IRIs, a MOOC LRS client registered as a
+source platform (rolled back after each test). ``mooc_app`` / ``mooc_server``: an app with
+its own database behind a live HTTP server, for the tests where the ``tincan`` library plays
+the MOOC platform.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from lms.auth.models import Role, User
+from lms.catalog.models import Course, Lesson
+from lms.extensions import db as _db
+from lms.learning import platforms
+from lms.learning.events import statements_stored
+from lms.learning.models import SourcePlatform
+from lms.org.models import Unit, UnitKind
+from lms.xapi import clients
+from lms.xapi import services as lrs
+from lms.xapi.models import LrsClient
+from tests.factories import make_unit, make_user
+
+MOOC_HOME = "https://mooc.example.vn"
+DVC_EXTERNAL = "https://mooc.example.vn/courses/dich-vu-cong"
+QUIZ_EXTERNAL = "https://mooc.example.vn/courses/ky-nang-so"
+ADL = "http://adlnet.gov/expapi/verbs/"
+
+
+@dataclass
+class World:
+    units: dict[str, Unit]
+    admin: User
+    citizen: User
+    dvc: Course  #: lessons only
+    quizzed: Course  #: lessons + quiz 70
+    client: LrsClient
+    secret: str
+    platform: SourcePlatform
+
+
+def make_course(
+    slug: str, *, external: list[str], rule: dict[str, Any], lessons: int = 2
+) -> Course:
+    course = Course(
+        slug=slug,
+        title=f"Khoá {slug}",
+        title_en=f"Course {slug}",
+        summary="",
+        target_groups=["citizen"],
+        skill_areas=["online_public_services"],
+        hours=4,
+        indicators=["citizens_online_services"],
+        open=True,
+        gives_certificate=True,
+        completion_rule=rule,
+        activity_iri=f"https://lms146.vn/xapi/activities/course/{slug}",
+        external_activity_iris=external,
+    )
+    course.all_lessons = [
+        Lesson(slug=f"bai-{n}", position=n, title=f"Bài {n}", minutes=5)
+        for n in range(1, lessons + 1)
+    ]
+    _db.session.add(course)
+    _db.session.flush()
+    return course
+
+
+def build_world(provision: bool = False) -> World:
+    hp = make_unit("HP", kind=UnitKind.province, name="Thành phố Hải Phòng", serial_prefix="HP")
+    lechan = make_unit("HP-LECHAN", kind=UnitKind.commune, name="Phường Lê Chân", parent=hp)
+    client, secret = clients.create_client(
+        "Nền tảng MOOC thử", scopes=["statements/write", "statements/read/mine"]
+    )
+    platform = platforms.register_platform(
+        client.id, name="MOOC thử", home_page=MOOC_HOME, provision_unknown=provision, by=None
+    )
+    return World(
+        units={"HP": hp, "HP-LECHAN": lechan},
+        admin=make_user(roles=(Role.admin,), unit=hp, full_name="Quản trị viên"),
+        citizen=make_user(
+            "hoa@example.vn", unit=lechan, target_group="citizen", full_name="Bà Hoa"
+        ),
+        dvc=make_course("dich-vu-cong", external=[DVC_EXTERNAL], rule={"lessons": "all"}),
+        quizzed=make_course(
+            "ky-nang-so", external=[QUIZ_EXTERNAL], rule={"lessons": "all", "quiz": 70}
+        ),
+        client=client,
+        secret=secret,
+        platform=platform,
+    )
+
+
+@pytest.fixture(autouse=True)
+def english(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages in English, so assertions read like the msgids."""
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
+
+
+@pytest.fixture
+def world(db: object) -> World:
+    return build_world()
+
+
+def login(client: Any, user: User, password: str = "correct horse battery") -> None:
+    """Log in through the real form, as a browser would."""
+    response = client.post("/login", data={"login": user.email or user.phone, "password": password})
+    assert response.status_code in {302, 303}, response.text
+
+
+def statement(
+    actor: dict[str, Any],
+    verb: str,
+    activity: str,
+    *,
+    result: dict[str, Any] | None = None,
+    extensions: dict[str, Any] | None = None,
+    statement_id: str | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": statement_id or str(uuid.uuid4()),
+        "actor": actor,
+        "verb": {"id": f"{ADL}{verb}", "display": {"en-US": verb}},
+        "object": {"objectType": "Activity", "id": activity},
+    }
+    if result is not None:
+        out["result"] = result
+    if extensions:
+        out["context"] = {"extensions": extensions}
+    return out
+
+
+def account(name: str, full_name: str | None = None) -> dict[str, Any]:
+    actor: dict[str, Any] = {
+        "objectType": "Agent",
+        "account": {"homePage": MOOC_HOME, "name": name},
+    }
+    if full_name:
+        actor["name"] = full_name
+    return actor
+
+
+def mbox(email: str) -> dict[str, Any]:
+    return {"objectType": "Agent", "mbox": f"mailto:{email}"}
+
+
+def send(
+    world: World, *statements: dict[str, Any], authority: dict[str, Any] | None = None
+) -> list[str]:
+    """Store statements as the MOOC client would, commit, and tell the bridge (as the LRS)."""
+    ids = lrs.record_many(list(statements), authority=authority or world.client.authority)
+    _db.session.commit()
+    statements_stored.send(None, count=len(ids))
+    return ids
+
+
+# --- a live server with its own database --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mooc_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
+
+    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if admin_url:
+        url, name = _create_postgres_database(admin_url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('mooc') / 'mooc.sqlite3'}"
+    app = make_test_app(url)
+    with app.app_context():
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    if admin_url:
+        _drop_postgres_database(admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def mooc_server(mooc_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, mooc_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

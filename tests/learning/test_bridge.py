@@ -1,0 +1,306 @@
+"""The bridge as a service: MOOC statements -> enrollments, completions, certificates."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from lms.certificates.models import Certificate
+from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
+from lms.extensions import db
+from lms.learning import bridge, identities
+from lms.learning.cursor import read_cursor
+from lms.learning.models import (
+    BridgeEvidence,
+    BridgeGap,
+    BridgeUnmatched,
+    IdentityKind,
+    IdentitySource,
+    UnmatchedReason,
+)
+from lms.learning.statements import actor_for
+from lms.xapi import services as lrs
+from tests.factories import make_user
+from tests.learning.conftest import (
+    DVC_EXTERNAL,
+    QUIZ_EXTERNAL,
+    World,
+    account,
+    build_world,
+    mbox,
+    send,
+    statement,
+)
+
+
+def _enrollment(user_id: int, course_id: int) -> Enrollment | None:
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
+    )
+
+
+def _certificates(user_id: int) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)))
+
+
+def test_completed_on_external_iri_enrolls_completes_and_issues_certificate(world: World) -> None:
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.source == EnrollmentSource.xapi
+    assert enrollment.status == EnrollmentStatus.completed
+    [cert] = _certificates(world.citizen.id)
+    assert cert.course_id == world.dvc.id
+    assert cert.status == "valid"
+    assert read_cursor().last_seq >= 1
+
+
+def test_same_batch_sent_twice_counts_once(world: World) -> None:
+    batch = [
+        statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL),
+        statement(mbox("hoa@example.vn"), "experienced", DVC_EXTERNAL),
+    ]
+    send(world, *batch)
+    send(world, *batch)
+    assert db.session.scalar(select(func.count()).select_from(BridgeEvidence)) == 1
+    assert len(_certificates(world.citizen.id)) == 1
+    enrollments = db.session.scalars(
+        select(Enrollment).where(Enrollment.user_id == world.citizen.id)
+    ).all()
+    assert len(enrollments) == 1
+
+
+def test_voiding_the_completion_reopens_and_revokes_the_certificate(world: World) -> None:
+    [completed_id] = send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    void = statement(mbox("hoa@example.vn"), "voided", DVC_EXTERNAL)
+    void["object"] = {"objectType": "StatementRef", "id": completed_id}
+    send(world, void)
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.in_progress
+    [cert] = _certificates(world.citizen.id)
+    assert cert.status == "revoked"
+    evidence = db.session.scalar(select(BridgeEvidence))
+    assert evidence is not None
+    assert evidence.voided_at is not None
+
+
+def test_voiding_keeps_a_completion_that_other_evidence_holds(world: World) -> None:
+    [first, _second] = send(
+        world,
+        statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL),
+        statement(mbox("hoa@example.vn"), "completed", world.dvc.activity_iri),
+    )
+    void = statement(mbox("hoa@example.vn"), "voided", DVC_EXTERNAL)
+    void["object"] = {"objectType": "StatementRef", "id": first}
+    send(world, void)
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    assert [c.status for c in _certificates(world.citizen.id)] == ["valid"]
+
+
+def test_statements_about_unknown_activities_are_stored_and_ignored(world: World) -> None:
+    send(world, statement(mbox("hoa@example.vn"), "completed", "https://elsewhere.example/x"))
+    assert _enrollment(world.citizen.id, world.dvc.id) is None
+    assert db.session.scalar(select(func.count()).select_from(BridgeUnmatched)) == 0
+    assert bridge.status()["pending"] == 0
+    assert lrs.statement_by_id(lrs.read_after(0)[-1].statement["id"]) is not None
+
+
+def test_unknown_learner_is_held_then_resolved_by_linking(world: World) -> None:
+    [held_id] = send(world, statement(account("u-778", "Lê Văn Tám"), "completed", DVC_EXTERNAL))
+    row = db.session.scalar(select(BridgeUnmatched))
+    assert row is not None
+    assert row.statement_id == held_id
+    assert row.reason == UnmatchedReason.unknown_learner
+    assert row.course_id == world.dvc.id
+    learner = make_user("tam@example.vn", full_name="Lê Văn Tám")
+    from lms.learning import unmatched
+
+    outcome = unmatched.resolve(row, learner, by=world.admin)
+    assert outcome == {"applied": 1, "still_held": 0}
+    assert row.resolved_at is not None
+    enrollment = _enrollment(learner.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    # The link stays: the next statement of this account is applied at once.
+    send(world, statement(account("u-778"), "completed", QUIZ_EXTERNAL))
+    assert _enrollment(learner.id, world.quizzed.id) is not None
+
+
+def test_provisioning_places_new_learners_by_the_unit_code_extension(db: object) -> None:
+    world = build_world(provision=True)
+    unit_ext = {"https://lms146.vn/xapi/extensions/unit-code": "HP-LECHAN"}
+    send(
+        world,
+        statement(account("m-1", "Phạm Thị Lan"), "completed", DVC_EXTERNAL, extensions=unit_ext),
+    )
+    ifi = identities.Ifi(IdentityKind.account, "https://mooc.example.vn|m-1")
+    user = identities.find_user(ifi)
+    assert user is not None
+    assert user.full_name == "Phạm Thị Lan"
+    assert user.unit is not None
+    assert user.unit.code == "HP-LECHAN"
+    assert user.target_group == "citizen"
+    assert user.email
+    assert user.email.endswith("@learners.lms146.invalid")
+    enrollment = _enrollment(user.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    assert len(_certificates(user.id)) == 1
+
+
+def test_provisioned_learner_with_an_unknown_unit_code_stays_unassigned(db: object) -> None:
+    world = build_world(provision=True)
+    unit_ext = {"https://lms146.vn/xapi/extensions/unit-code": "XX-NOWHERE"}
+    send(world, statement(mbox("moi@example.vn"), "completed", DVC_EXTERNAL, extensions=unit_ext))
+    user = identities.find_user(identities.Ifi(IdentityKind.mbox, "mailto:moi@example.vn"))
+    assert user is not None
+    assert user.email == "moi@example.vn"
+    assert user.unit_id is None
+
+
+def test_completed_alone_does_not_meet_a_quiz_rule_until_passed(world: World) -> None:
+    send(world, statement(mbox("hoa@example.vn"), "completed", QUIZ_EXTERNAL))
+    enrollment = _enrollment(world.citizen.id, world.quizzed.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.in_progress
+    send(
+        world,
+        statement(
+            mbox("hoa@example.vn"), "failed", QUIZ_EXTERNAL, result={"score": {"scaled": 0.5}}
+        ),
+    )
+    assert enrollment.status == EnrollmentStatus.in_progress
+    assert enrollment.quiz_score == 0.5
+    send(
+        world,
+        statement(
+            mbox("hoa@example.vn"),
+            "passed",
+            QUIZ_EXTERNAL,
+            result={"score": {"raw": 8, "min": 0, "max": 10}},
+        ),
+    )
+    assert enrollment.status == EnrollmentStatus.completed
+    assert enrollment.quiz_score == 0.8
+    assert len(_certificates(world.citizen.id)) == 1
+
+
+def test_voiding_a_pass_recomputes_the_quiz_result_of_an_xapi_enrollment(world: World) -> None:
+    send(world, statement(mbox("hoa@example.vn"), "completed", QUIZ_EXTERNAL))
+    [passed] = send(
+        world,
+        statement(
+            mbox("hoa@example.vn"), "passed", QUIZ_EXTERNAL, result={"score": {"scaled": 0.9}}
+        ),
+    )
+    void = statement(mbox("hoa@example.vn"), "voided", QUIZ_EXTERNAL)
+    void["object"] = {"objectType": "StatementRef", "id": passed}
+    send(world, void)
+    enrollment = _enrollment(world.citizen.id, world.quizzed.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.in_progress
+    assert enrollment.quiz_score is None
+
+
+def test_the_lms_own_statements_are_not_applied_again(world: World) -> None:
+    send(
+        world,
+        statement(actor_for(world.citizen), "completed", world.dvc.activity_iri),
+        authority=lrs.lms_authority(),
+    )
+    assert _enrollment(world.citizen.id, world.dvc.id) is None
+
+
+def test_lms_account_and_mbox_sha1sum_identify_users(world: World) -> None:
+    send(world, statement(actor_for(world.citizen), "completed", DVC_EXTERNAL))
+    assert _enrollment(world.citizen.id, world.dvc.id) is not None
+    other = make_user("ba@example.vn")
+    sha = hashlib.sha1(b"mailto:ba@example.vn").hexdigest()  # noqa: S324 - the xAPI IFI
+    send(world, statement({"mbox_sha1sum": sha}, "completed", DVC_EXTERNAL))
+    assert _enrollment(other.id, world.dvc.id) is not None
+
+
+def test_groups_and_disabled_accounts_are_held_with_the_reason(world: World) -> None:
+    group = {"objectType": "Group", "mbox": "mailto:to@example.vn", "member": []}
+    send(world, statement(group, "completed", DVC_EXTERNAL))
+    world.citizen.active = False
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    reasons = set(db.session.scalars(select(BridgeUnmatched.reason)))
+    assert reasons == {UnmatchedReason.group_actor, UnmatchedReason.account_disabled}
+
+
+def test_status_shows_pending_statements_and_their_lag(world: World) -> None:
+    lrs.record_many(
+        [statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL) for _ in range(3)],
+        authority=world.client.authority,
+    )
+    db.session.commit()
+    before = bridge.status()
+    assert before["pending"] == 3
+    assert before["last_stored_seq"] - before["last_processed_seq"] >= 3
+    assert before["lag_seconds"] >= 0
+    assert before["oldest_pending_stored"] is not None
+    assert bridge.process_pending() >= 3  # and the statements the LMS wrote meanwhile
+    after = bridge.status()
+    assert after["pending"] == 0
+    assert after["lag_seconds"] == 0
+    assert after["last_run"]["statements"] >= 1
+
+
+def test_a_statement_that_appears_in_a_remembered_gap_is_processed(world: World) -> None:
+    send(world, statement(mbox("hoa@example.vn"), "experienced", DVC_EXTERNAL))
+    lrs.record(
+        statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL),
+        authority=world.client.authority,
+    )
+    late = lrs.read_after(0)[-1]
+    cursor = read_cursor()
+    cursor.last_seq = late.seq  # as if the batch had passed it before it became visible
+    db.session.add(BridgeGap(from_seq=late.seq, to_seq=late.seq))
+    db.session.commit()
+    bridge.run_batch()
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    assert db.session.scalar(select(func.count()).select_from(BridgeGap)) == 0
+
+
+def test_identity_links_are_unique_across_learners(world: World) -> None:
+    from lms.errors import Conflict
+
+    ifi = identities.Ifi(IdentityKind.account, "https://mooc.example.vn|x1")
+    identities.link_identity(world.citizen, ifi, source=IdentitySource.linked, by=world.admin)
+    identities.link_identity(world.citizen, ifi, source=IdentitySource.linked, by=world.admin)
+    with pytest.raises(Conflict):
+        identities.link_identity(make_user(), ifi, source=IdentitySource.linked, by=world.admin)
+    with pytest.raises(Conflict):
+        identities.link_identity(
+            make_user(),
+            identities.Ifi(IdentityKind.mbox, "mailto:hoa@example.vn"),
+            source=IdentitySource.linked,
+            by=world.admin,
+        )
+
+
+def test_with_celery_a_queued_bridge_job_is_not_submitted_twice(
+    app: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Statements stored while a bridge job waits are read by that job when it runs."""
+    from lms.jobs.models import Job, JobStatus
+    from lms.learning import triggers
+
+    monkeypatch.setitem(app.config, "JOBS_EAGER", False)
+    db.session.add(Job(kind=triggers.JOB_KIND, payload={}, status=JobStatus.queued))
+    db.session.commit()
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    jobs = db.session.scalars(select(Job).where(Job.kind == triggers.JOB_KIND)).all()
+    assert len(jobs) == 1
+    assert _enrollment(world.citizen.id, world.dvc.id) is None  # left to the worker
+    assert triggers._process_job({}, lambda done, total: None)["processed"] >= 1
+    assert _enrollment(world.citizen.id, world.dvc.id) is not None
