@@ -275,7 +275,7 @@ def main() -> None:
     load_s = time.perf_counter() - t0
     from lms.org.models import Unit
     from lms.stats import queries, services
-    from lms.stats.demo import PLAN
+    from lms.stats.demo import create_plan
 
     with app.app_context():
         t0 = time.perf_counter()
@@ -286,21 +286,7 @@ def main() -> None:
         province = db.session.get(Unit, 1)
         db.session.execute(text("DELETE FROM indicator_targets"))
         db.session.execute(text("DELETE FROM indicators"))
-        for position, (code, vi, en, kind, period, group, unit_kind, targets) in enumerate(PLAN):
-            services.create_indicator(
-                {
-                    "code": code,
-                    "title": vi,
-                    "title_en": en,
-                    "kind": kind,
-                    "period": period,
-                    "target_group": group,
-                    "unit_kind": unit_kind,
-                    "position": position,
-                    "targets": targets,
-                },
-                plan_unit=province,
-            )
+        create_plan(province)
         db.session.commit()
         db.session.execute(text("ANALYZE"))
         commune = db.session.get(Unit, 43)

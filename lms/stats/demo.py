@@ -224,35 +224,41 @@ def _people_of_merged_units() -> list[Any]:
     return people
 
 
+def create_plan(province: Any, *, codes: tuple[str, ...] | None = None) -> int:
+    """Give ``province`` the plan's indicators (or refresh them); returns how many are new."""
+    created = 0
+    for position, (code, vi, en, kind, period, group, unit_kind, targets) in enumerate(PLAN):
+        if codes is not None and code not in codes:
+            continue
+        exists = db.session.scalar(
+            select(Indicator).where(Indicator.plan_unit_id == province.id, Indicator.code == code)
+        )
+        data = {
+            "code": code,
+            "title": vi,
+            "title_en": en,
+            "kind": kind,
+            "period": period,
+            "target_group": group,
+            "unit_kind": unit_kind,
+            "position": position,
+            "targets": targets,
+        }
+        if exists is None:
+            services.create_indicator(data, plan_unit=province)
+            created += 1
+        else:
+            services.update_indicator(exists, data)
+    return created
+
+
 def seed() -> list[str]:
     history = seed_history()
     created = 0
     for province_code in ("HP", "QB", "QT"):
         province = find_unit(province_code)
-        if province is None:
-            continue
-        for position, (code, vi, en, kind, period, group, unit_kind, targets) in enumerate(PLAN):
-            exists = db.session.scalar(
-                select(Indicator).where(
-                    Indicator.plan_unit_id == province.id, Indicator.code == code
-                )
-            )
-            data = {
-                "code": code,
-                "title": vi,
-                "title_en": en,
-                "kind": kind,
-                "period": period,
-                "target_group": group,
-                "unit_kind": unit_kind,
-                "position": position,
-                "targets": targets,
-            }
-            if exists is None:
-                services.create_indicator(data, plan_unit=province)
-                created += 1
-            else:
-                services.update_indicator(exists, data)
+        if province is not None:
+            created += create_plan(province)
     result = services.rebuild()
     return [
         f"Indicators: {created} new (plans of HP, QB, QT); {history} earlier completions added; "

@@ -18,8 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def dashboard_world(live_app: Any) -> dict[str, str]:
-    from lms.stats import services
-    from lms.stats.demo import PLAN
+    from lms.stats.demo import create_plan
     from tests.stats.conftest import _course, issue
 
     year = date.today().year
@@ -42,21 +41,7 @@ def dashboard_world(live_app: Any) -> dict[str, str]:
                 target_group="official",
                 issuing=commune,
             )
-        for position, (code, vi, en, kind, period, group, unit_kind, targets) in enumerate(PLAN):
-            services.create_indicator(
-                {
-                    "code": code,
-                    "title": vi,
-                    "title_en": en,
-                    "kind": kind,
-                    "period": period,
-                    "target_group": group,
-                    "unit_kind": unit_kind,
-                    "position": position,
-                    "targets": targets,
-                },
-                plan_unit=province,
-            )
+        create_plan(province)
         make_user(
             "lan.e2e@demo.lms.vn",
             roles=(Role.official,),

@@ -32,7 +32,6 @@ from lms.extensions import db
 from lms.learning.events import certificate_issued, certificate_revoked
 from lms.org import services as org
 from lms.org.models import Headcount, Unit
-from lms.stats import services
 from tests.factories import make_user
 
 TODAY = date.today()
@@ -171,36 +170,10 @@ def world(db: Any) -> World:
     }
     org.merge_unit(Q, P, on=date(Y1, 7, 1), by=None)
     revoke(certs["u3"], date(Y2, 1, 1))
-    from lms.stats.demo import PLAN
+    from lms.stats.demo import create_plan
 
-    for position, (code, vi, en, kind, period, group, unit_kind, targets) in enumerate(PLAN):
-        services.create_indicator(
-            {
-                "code": code,
-                "title": vi,
-                "title_en": en,
-                "kind": kind,
-                "period": period,
-                "target_group": group,
-                "unit_kind": unit_kind,
-                "position": position,
-                "targets": targets,
-            },
-            plan_unit=P,
-        )
-        if code == "officials_trained":
-            services.create_indicator(
-                {
-                    "code": code,
-                    "title": vi,
-                    "title_en": en,
-                    "kind": kind,
-                    "period": period,
-                    "target_group": group,
-                    "targets": targets,
-                },
-                plan_unit=Q,
-            )
+    create_plan(P)
+    create_plan(Q, codes=("officials_trained",))
     admin = make_user(roles=(Role.admin,), unit=P)
     db.session.flush()
     return World(
