@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, TypeDecorator, event
@@ -69,6 +69,13 @@ CreatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
 UpdatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # What ``db.Model`` is at run time, spelled so that type checkers can see a class.
+    class Model(Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 
 
 @event.listens_for(Engine, "connect")

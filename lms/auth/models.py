@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validate
 
 from lms.auth.text import normalise_email, normalise_phone, search_text
 from lms.constants import TargetGroup
-from lms.db import CreatedAt, IntPK, Str200, UTCDateTime, db
+from lms.db import CreatedAt, IntPK, Model, Str200, UTCDateTime, db
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -32,7 +32,7 @@ def _search_text_default(context: DefaultExecutionContext) -> str:
     return search_text(params.get("full_name"), params.get("email"), params.get("phone"))
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="email_or_phone"),
@@ -95,7 +95,7 @@ def _refresh_search_text(mapper: Mapper[Any], connection: Any, target: User) -> 
     target.search_text = search_text(target.full_name, target.email, target.phone)
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role"),)
 
@@ -106,7 +106,7 @@ class UserRole(db.Model):
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is stored, so a database leak leaks no tokens."""
 
     __tablename__ = "api_tokens"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from lms.db import CreatedAt, IntPK, JSONType, UTCDateTime, db, utcnow
+from lms.db import CreatedAt, IntPK, JSONType, Model, UTCDateTime, db, utcnow
 
 
 class CourseLevel(enum.StrEnum):
@@ -27,7 +27,7 @@ class CourseLevel(enum.StrEnum):
     advanced = "advanced"
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "courses"
     id: Mapped[IntPK]
     slug: Mapped[str] = mapped_column(String(100), unique=True)
@@ -92,7 +92,7 @@ class Course(db.Model):
         return f"<Course {self.id} {self.slug} v{self.version}>"
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     __tablename__ = "lessons"
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
@@ -118,7 +118,7 @@ class Lesson(db.Model):
         return f"<Lesson {self.id} {self.slug} course={self.course_id}>"
 
 
-class CourseAsset(db.Model):
+class CourseAsset(Model):
     """An image of a package's ``assets/`` folder, kept in the database.
 
     The web tier is stateless and packages arrive as uploads, so assets live with the course

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.constants import TargetGroup
-from lms.db import CreatedAt, IntPK, JSONType, UpdatedAt, UTCDateTime, db
+from lms.db import CreatedAt, IntPK, JSONType, Model, UpdatedAt, UTCDateTime, db
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -39,7 +39,7 @@ class CertificateStatus(enum.StrEnum):
     revoked = "revoked"
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificates"
     __table_args__ = (
         Index("ix_certificates_course_year", "course_id", "year"),
@@ -108,7 +108,7 @@ class Certificate(db.Model):
         return f"<Certificate {self.id} {self.serial} user={self.user_id} {self.status}>"
 
 
-class SerialCounter(db.Model):
+class SerialCounter(Model):
     """The last number used per serial prefix and year, incremented with one atomic upsert."""
 
     __tablename__ = "certificate_serial_counters"
@@ -118,7 +118,7 @@ class SerialCounter(db.Model):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class SigningKey(db.Model):
+class SigningKey(Model):
     """An Ed25519 key pair; the private half encrypted with a key derived from SECRET_KEY.
 
     The newest key not retired signs; retired keys stay published so that everything they
@@ -141,7 +141,7 @@ class SigningKey(db.Model):
         return f"<SigningKey {self.kid[:12]} retired={self.retired_at is not None}>"
 
 
-class CertificateTemplate(db.Model):
+class CertificateTemplate(Model):
     """How certificates of a course, or of a unit's subtree, look and who signs them.
 
     The most specific template wins: course and unit, then course, then the nearest unit up
@@ -169,7 +169,7 @@ class CertificateTemplate(db.Model):
         return f"<CertificateTemplate {self.id} course={self.course_id} unit={self.unit_id}>"
 
 
-class CertificatePdf(db.Model):
+class CertificatePdf(Model):
     """A rendered PDF, cached by the hash of what was drawn.
 
     A new row appears only when the drawn content changes (a template edit, a new layout);

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import CreatedAt, IntPK, UTCDateTime, db, new_uuid, utcnow
+from lms.db import CreatedAt, IntPK, Model, UTCDateTime, db, new_uuid, utcnow
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -60,7 +60,7 @@ class_trainers = Table(
 )
 
 
-class Class(db.Model):
+class Class(Model):
     __tablename__ = "classes"
 
     id: Mapped[IntPK]
@@ -100,7 +100,7 @@ class Class(db.Model):
         return f"<Class {self.id} {self.code} course={self.course_id}>"
 
 
-class ClassSession(db.Model):
+class ClassSession(Model):
     """A dated, in-person (or live online) meeting of a class; attendance is taken per session."""
 
     __tablename__ = "class_sessions"
@@ -119,7 +119,7 @@ class ClassSession(db.Model):
         return f"<ClassSession {self.id} class={self.class_id} {self.date}>"
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     __tablename__ = "enrollments"
     __table_args__ = (
         # One live enrollment per person and course; withdrawn ones are history.
@@ -187,7 +187,7 @@ class Enrollment(db.Model):
         return f"<Enrollment {self.id} user={self.user_id} course={self.course_id}>"
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     __tablename__ = "lesson_progress"
     __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id"),)
 
@@ -200,7 +200,7 @@ class LessonProgress(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("session_id", "enrollment_id"),)
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.constants import TargetGroup
-from lms.db import CreatedAt, IntPK, JSONType, Str200, UTCDateTime, db, utcnow
+from lms.db import CreatedAt, IntPK, JSONType, Model, Str200, UTCDateTime, db, utcnow
 
 #: BIGINT on PostgreSQL like ``xapi_statements.seq``; SQLite integers are 64-bit anyway.
 Seq = BigInteger().with_variant(Integer(), "sqlite")
@@ -37,7 +37,7 @@ class MappingKind(enum.StrEnum):
     cmi5_au = "cmi5_au"  #: the LMS-generated activity id of a cmi5 assignable unit
 
 
-class ActivityMapping(db.Model):
+class ActivityMapping(Model):
     """Which course an activity IRI belongs to: the bridge's one lookup per statement.
 
     Keyed by the SHA-256 of the IRI (IRIs have no length limit, unique indexes do), so an
@@ -56,7 +56,7 @@ class ActivityMapping(db.Model):
         return f"<ActivityMapping {self.activity_iri} -> course {self.course_id}>"
 
 
-class SourcePlatform(db.Model):
+class SourcePlatform(Model):
     """An LRS client that reports learning done elsewhere (a MOOC platform)."""
 
     __tablename__ = "source_platforms"
@@ -95,7 +95,7 @@ class IdentitySource(enum.StrEnum):
     imported = "imported"  #: a results file named this identity
 
 
-class LearnerIdentity(db.Model):
+class LearnerIdentity(Model):
     """One way a statement's actor names a user; a user may have many."""
 
     __tablename__ = "learner_identities"
@@ -119,7 +119,7 @@ class LearnerIdentity(db.Model):
         return f"<LearnerIdentity {self.kind}:{self.value} user={self.user_id}>"
 
 
-class BridgeCursor(db.Model):
+class BridgeCursor(Model):
     """The one row saying how far the bridge has read; locked while a batch runs."""
 
     __tablename__ = "bridge_cursor"
@@ -133,7 +133,7 @@ class BridgeCursor(db.Model):
     email_synced_user_id: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class BridgeGap(db.Model):
+class BridgeGap(Model):
     """Sequence numbers the cursor passed that had no visible statement yet.
 
     A transaction that took a lower ``seq`` may commit after a higher one was read; the
@@ -148,7 +148,7 @@ class BridgeGap(db.Model):
     noted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class BridgeRun(db.Model):
+class BridgeRun(Model):
     """One processed batch: what ``/api/v1/bridge/status`` and the benchmark read."""
 
     __tablename__ = "bridge_runs"
@@ -173,7 +173,7 @@ class UnmatchedReason(enum.StrEnum):
     error = "error"
 
 
-class BridgeUnmatched(db.Model):
+class BridgeUnmatched(Model):
     """A statement about a course that could not be applied, kept for a person to resolve."""
 
     __tablename__ = "bridge_unmatched"
@@ -202,7 +202,7 @@ class BridgeUnmatched(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class BridgeEvidence(db.Model):
+class BridgeEvidence(Model):
     """What one statement proved about one enrollment, so that voiding it can be undone."""
 
     __tablename__ = "bridge_evidence"
@@ -229,7 +229,7 @@ class ImportStatus(enum.StrEnum):
     rejected = "rejected"
 
 
-class ResultsImport(db.Model):
+class ResultsImport(Model):
     """An uploaded results file (CSV/XLSX) from a platform without xAPI."""
 
     __tablename__ = "results_imports"
@@ -255,7 +255,7 @@ class ResultsImport(db.Model):
 # --- cmi5 ------------------------------------------------------------------------------------
 
 
-class Cmi5Course(db.Model):
+class Cmi5Course(Model):
     """The cmi5 course structure behind a catalog course."""
 
     __tablename__ = "cmi5_courses"
@@ -279,7 +279,7 @@ class Cmi5Course(db.Model):
     )
 
 
-class Cmi5Au(db.Model):
+class Cmi5Au(Model):
     """An assignable unit: what the learner launches."""
 
     __tablename__ = "cmi5_aus"
@@ -312,7 +312,7 @@ class Cmi5Au(db.Model):
         return f"<Cmi5Au {self.id} {self.move_on} course={self.course_id}>"
 
 
-class Cmi5File(db.Model):
+class Cmi5File(Model):
     """A content file of an imported cmi5 package, served under ``/cmi5/content/``."""
 
     __tablename__ = "cmi5_files"
@@ -326,7 +326,7 @@ class Cmi5File(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
 
 
-class Cmi5Session(db.Model):
+class Cmi5Session(Model):
     """One launch of an AU, from ``launched`` to ``terminated`` or ``abandoned``."""
 
     __tablename__ = "cmi5_sessions"
@@ -358,7 +358,7 @@ class Cmi5Session(db.Model):
         return self.terminated_at is None and self.abandoned_at is None
 
 
-class Cmi5AuState(db.Model):
+class Cmi5AuState(Model):
     """What a registration has achieved in an AU (cmi5 9.3 ordering rules apply per AU)."""
 
     __tablename__ = "cmi5_au_states"
@@ -377,7 +377,7 @@ class Cmi5AuState(db.Model):
     satisfied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Cmi5Satisfied(db.Model):
+class Cmi5Satisfied(Model):
     """A ``satisfied`` statement the LMS wrote for a block or the course (once each)."""
 
     __tablename__ = "cmi5_satisfied"

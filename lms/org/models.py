@@ -17,7 +17,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.constants import TargetGroup
-from lms.db import CreatedAt, IntPK, Str200, db
+from lms.db import CreatedAt, IntPK, Model, Str200, db
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -33,7 +33,7 @@ class UnitKind(enum.StrEnum):
     other = "other"
 
 
-class Unit(db.Model):
+class Unit(Model):
     __tablename__ = "units"
     __table_args__ = (
         Index(
@@ -106,7 +106,7 @@ def _fill_search_text(mapper: Any, connection: Any, unit: Unit) -> None:
     unit.search_text = search_text(unit.code, unit.name, unit.name_en)
 
 
-class UnitPlacement(db.Model):
+class UnitPlacement(Model):
     """Where a unit sat in the tree during a period: its parent and its path then."""
 
     __tablename__ = "unit_placements"
@@ -128,7 +128,7 @@ class UnitPlacement(db.Model):
     valid_to: Mapped[date | None] = mapped_column(Date)
 
 
-class UnitMembership(db.Model):
+class UnitMembership(Model):
     """A person's unit over time, so moves and mergers keep the history of who was where."""
 
     __tablename__ = "unit_memberships"
@@ -143,7 +143,7 @@ class UnitMembership(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class Headcount(db.Model):
+class Headcount(Model):
     """How many people of a target group a unit has in a year: the denominator of a share."""
 
     __tablename__ = "headcounts"

@@ -15,7 +15,7 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.constants import TargetGroup
-from lms.db import CreatedAt, IntPK, JSONType, UTCDateTime, db
+from lms.db import CreatedAt, IntPK, JSONType, Model, UTCDateTime, db
 from lms.org.models import Unit
 
 
@@ -35,7 +35,7 @@ class IndicatorPeriod(enum.StrEnum):
     cumulative = "cumulative"
 
 
-class Indicator(db.Model):
+class Indicator(Model):
     __tablename__ = "indicators"
     __table_args__ = (UniqueConstraint("plan_unit_id", "code"),)
 
@@ -85,7 +85,7 @@ class Indicator(db.Model):
         return f"<Indicator {self.id} {self.code} plan={self.plan_unit_id}>"
 
 
-class IndicatorTarget(db.Model):
+class IndicatorTarget(Model):
     __tablename__ = "indicator_targets"
     __table_args__ = (UniqueConstraint("indicator_id", "year"),)
 
@@ -98,7 +98,7 @@ class IndicatorTarget(db.Model):
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
 
 
-class StatHolding(db.Model):
+class StatHolding(Model):
     """A person counted for a qualifying code in a year, and where they are counted."""
 
     __tablename__ = "stat_holdings"
@@ -124,7 +124,7 @@ class StatHolding(db.Model):
     chain: Mapped[str] = mapped_column(String(1000), default="")
 
 
-class StatRollup(db.Model):
+class StatRollup(Model):
     """How many people count for (code, year) in the subtree of a unit, per target group."""
 
     __tablename__ = "stat_rollups"
@@ -145,7 +145,7 @@ class StatRollup(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class StatSnapshot(db.Model):
+class StatSnapshot(Model):
     """A year's figures of a unit as closed and sent; live figures move on beside it."""
 
     __tablename__ = "stat_snapshots"
@@ -163,7 +163,7 @@ class StatSnapshot(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class StatCertCount(db.Model):
+class StatCertCount(Model):
     """Certificates of a year that still count at its end, per holder unit and one dimension.
 
     ``dim`` is ``month`` (key ``01``..``12``), ``course`` (key: course id) or ``group``

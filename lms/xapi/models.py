@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db import CreatedAt, IntPK, JSONType, Str200, UTCDateTime, db
+from lms.db import CreatedAt, IntPK, JSONType, Model, Str200, UTCDateTime, db
 from lms.xapi.constants import DocumentKind
 
 #: BIGINT on PostgreSQL; SQLite only auto-increments an ``INTEGER PRIMARY KEY``.
@@ -35,7 +35,7 @@ SeqType = BigInteger().with_variant(Integer(), "sqlite")
 UuidStr = Uuid(as_uuid=False)
 
 
-class Statement(db.Model):
+class Statement(Model):
     """One accepted statement; ``seq`` is the stored order (cursors, the learning bridge)."""
 
     __tablename__ = "xapi_statements"
@@ -76,7 +76,7 @@ class Statement(db.Model):
         return f"<Statement {self.seq} {self.statement_id}>"
 
 
-class StatementKey(db.Model):
+class StatementKey(Model):
     """One filterable fact about a statement: ``(kind, value)`` at ``(stored, seq)``.
 
     No foreign key to ``xapi_statements``: rows are only ever written in the same
@@ -91,7 +91,7 @@ class StatementKey(db.Model):
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
 
 
-class AttachmentBlob(db.Model):
+class AttachmentBlob(Model):
     """The raw data of an attachment, shared by every statement that declares its SHA-2."""
 
     __tablename__ = "xapi_attachments"
@@ -103,7 +103,7 @@ class AttachmentBlob(db.Model):
     created_at: Mapped[CreatedAt]
 
 
-class Activity(db.Model):
+class Activity(Model):
     """The LRS's canonical definition of an activity, merged from the statements it saw."""
 
     __tablename__ = "xapi_activities"
@@ -116,7 +116,7 @@ class Activity(db.Model):
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Person(db.Model):
+class Person(Model):
     """What the LRS knows about one agent identifier: the names it was given."""
 
     __tablename__ = "xapi_agents"
@@ -129,7 +129,7 @@ class Person(db.Model):
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Document(db.Model):
+class Document(Model):
     """A state, activity profile or agent profile document (Communication 2.2-2.7)."""
 
     __tablename__ = "xapi_documents"
@@ -155,7 +155,7 @@ class Document(db.Model):
         return f"<Document {self.id} {self.kind} {self.doc_id!r}>"
 
 
-class LrsClient(db.Model):
+class LrsClient(Model):
     """A program allowed to use the LRS with HTTP Basic: ``key`` / secret.
 
     Only an HMAC-SHA256 of the (high-entropy, generated) secret is kept, keyed with a
