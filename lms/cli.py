@@ -16,6 +16,7 @@ GROUPS = (
     "lms.org.cli:units_cli",
     "lms.org.cli:headcounts_cli",
     "lms.catalog.cli:courses_cli",
+    "lms.assessment.cli:assessment_cli",
     "lms.xapi.cli:lrs_client_cli",
     "lms.certificates.cli:certificates_cli",
     "lms.stats.cli:reports_cli",
