@@ -36,6 +36,7 @@ def seed_cli() -> None:
 def seed_demo() -> None:
     """Load (or refresh) the demo organisation tree, accounts, courses and records."""
     lines: list[str] = []
+    logins: list[str] = []
     for name in ORDER:
         try:
             module = importlib.import_module(f"lms.{name}.demo")
@@ -43,7 +44,9 @@ def seed_demo() -> None:
             if exc.name == f"lms.{name}.demo":
                 continue
             raise
-        lines += module.seed() or []
+        output = module.seed() or []
+        # The demo logins are what a newcomer needs: print them last, next to the URL.
+        (logins if name == "auth" else lines).extend(output)
         db.session.commit()
-    for line in lines:
+    for line in [*lines, "", *logins]:
         click.echo(line)
