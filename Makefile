@@ -27,7 +27,7 @@ install: $(STAMP) translations ## create .venv and install the app with its test
 
 translations: | $(BIN)/python ## compile the Vietnamese/English message catalogs
 	@for dir in lms/translations lms/*/translations; do \
-	  [ -d "$$dir" ] && $(BIN)/pybabel compile -q -f -d "$$dir" 2>/dev/null || true; done
+	  [ -d "$$dir" ] && $(BIN)/pybabel compile -f -d "$$dir" >/dev/null || exit 1; done
 
 upgrade: install ## apply database migrations
 	$(BIN)/flask db upgrade
