@@ -249,7 +249,7 @@ def fetch(token: str) -> dict[str, str]:
 def get_session(session_id: str) -> Cmi5Session:
     session = db.session.scalar(select(Cmi5Session).where(Cmi5Session.session_id == session_id))
     if session is None:
-        raise NotFound(_("Session not found."))
+        raise NotFound(_("cmi5 session not found."))
     return session
 
 
