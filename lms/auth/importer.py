@@ -94,7 +94,6 @@ class _Checker:
         self.units: dict[str, Unit | None] = {}
         self.emails: dict[str, int] = {}
         self.phones: dict[str, int] = {}
-        self.grantable = permissions.grantable_roles(by)
 
     def error(self, line: int, column: str, message: str) -> None:
         self.errors.setdefault(f"rows.{line}.{column}", []).append(message)
@@ -151,6 +150,12 @@ class _Checker:
         group = (values.get("target_group") or "").strip().lower() or None
         if group is not None and group not in TargetGroup.__members__:
             self.error(line, "target_group", _("Unknown target group %(code)s.", code=group))
+        roles = self.roles(line, values.get("roles") or "")
+        chosen = [Role(r) for r in roles]
+        if unit is not None or Role.admin in chosen:
+            problem = permissions.placement_problem(self.by, unit, chosen)
+            if problem is not None:
+                self.error(line, "roles", problem)
         return ImportRow(
             line=line,
             email=email,
@@ -158,7 +163,7 @@ class _Checker:
             full_name=full_name,
             unit_id=unit.id if unit else None,
             target_group=group,
-            roles=self.roles(line, values.get("roles") or ""),
+            roles=roles,
         )
 
     def roles(self, line: int, raw: str) -> list[str]:
@@ -169,10 +174,6 @@ class _Checker:
         for name in names or [Role.learner.value]:
             if name not in Role.__members__:
                 self.error(line, "roles", _("Unknown role %(code)s.", code=name))
-            elif Role(name) not in self.grantable:
-                self.error(
-                    line, "roles", _("Only an administrator can give the administrator role.")
-                )
             elif name not in chosen:
                 chosen.append(name)
         return chosen

@@ -253,18 +253,6 @@ def _ensure_unique(email: str | None, phone: str | None, *, exclude: int | None 
             raise Conflict(message, errors={field: [message]})
 
 
-def _ensure_may_place(by: User | None, unit: Unit | None, roles: Iterable[Role]) -> None:
-    """An official places people only inside their area and never makes admins."""
-    if by is None or by.is_admin:
-        return
-    if Role.official not in by.roles:
-        raise Forbidden(_("You do not have permission to do this."))
-    if unit is None or not permissions.unit_in_scope(by, unit):
-        raise Forbidden(_("This unit is outside your area."))
-    if set(roles) - permissions.grantable_roles(by):
-        raise Forbidden(_("Only an administrator can give the administrator role."))
-
-
 def _roles(roles: Iterable[Role | str] | None) -> set[Role]:
     try:
         chosen = {Role(r) for r in roles or ()}
@@ -297,7 +285,7 @@ def create_user(
     if errors:
         raise Invalid(_("Invalid input."), errors=errors)
     chosen = _roles(roles)
-    _ensure_may_place(by, unit, chosen)
+    permissions.ensure_may_place(by, unit, chosen)
     _ensure_unique(email, phone)
     user = User(
         email=email,
@@ -331,13 +319,15 @@ SELF_FIELDS = frozenset({"full_name", "phone", "email", "locale"})
 def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> User:
     """Apply ``changes`` (``email, phone, full_name, unit, target_group, roles, active, locale``).
 
-    People in an official's area can be changed by them within the area; anyone may change
-    their own name, contacts and language.
+    Anyone may change their own name, contacts and language; everything else, and anyone
+    else, only who manages the person (:func:`permissions.can_manage_user`): an official never
+    changes an admin or a peer, even one placed in their area.
     """
-    if by is not None:
-        permissions.ensure_can_view_user(by, user)
-        if not permissions.user_in_scope(by, user) and set(changes) - SELF_FIELDS:
+    if by is not None and by.id == user.id:
+        if not set(changes) <= SELF_FIELDS:
             raise Forbidden(_("You do not have permission to do this."))
+    elif by is not None:
+        permissions.ensure_can_manage_user(by, user)
     email = normalise_email(changes["email"]) if "email" in changes else user.email
     phone = normalise_phone(changes["phone"]) if "phone" in changes else user.phone
     errors = _check_contacts(email, phone)
@@ -347,11 +337,8 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
         raise Invalid(_("Invalid input."), errors=errors)
     roles = _roles(changes["roles"]) if "roles" in changes else user.roles
     unit = changes.get("unit", user.unit)
-    if by is not None and permissions.user_in_scope(by, user) and not by.is_admin:
-        if "unit" in changes or "roles" in changes:
-            _ensure_may_place(by, unit, roles)
-        if Role.admin in user.roles and roles != user.roles:
-            raise Forbidden(_("Only an administrator can change an administrator's roles."))
+    if by is not None and ("unit" in changes or "roles" in changes):
+        permissions.ensure_may_place(by, unit, roles)
     _ensure_unique(email, phone, exclude=user.id)
     user.email, user.phone = email, phone
     if "full_name" in changes:

@@ -130,7 +130,8 @@ def test_create_user_returns_201_with_location(
             "target_group": "official",
             "roles": ["official", "learner"],
         },
-        headers=auth_headers(people["official_hb"]),
+        # The city's official makes an official of a ward below: the level above decides.
+        headers=auth_headers(people["official_hp"]),
     )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
