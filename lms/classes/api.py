@@ -8,8 +8,9 @@ from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from lms.auth import permissions
 from lms.auth.models import Role, User
-from lms.auth.permissions import auth_required, current, user_in_scope
+from lms.auth.permissions import auth_required, can_manage_class, current, user_in_scope
 from lms.catalog.services import get_course, get_lesson
 from lms.classes import assign, csvimport, management, services
 from lms.classes.models import Enrollment, EnrollmentSource
@@ -131,10 +132,11 @@ def update_class(code: str) -> ResponseReturnValue:
     many=True,
 )
 def roster(code: str) -> ResponseReturnValue:
-    klass = management.get_class_for(current(), code)
+    user = current()
+    klass = management.get_class_for(user, code)
     out = []
-    for row in management.roster(klass):
-        item = EnrollmentSchema().dump(row.enrollment)
+    for row in management.roster(klass, viewer=user):
+        item = _dump(row.enrollment, row.show_contacts)
         item["sessions_present"] = row.sessions_present
         out.append(item)
     return jsonify(out)
@@ -243,18 +245,12 @@ def set_attendance(code: str, session_id: int) -> ResponseReturnValue:
     responses={409: "Already enrolled, class full or enrollment closed"},
 )
 def enrol_in_class(code: str) -> ResponseReturnValue:
-    from lms.auth.services import find_user_by_login
-
     user = current()
     klass = management.get_class_for(user, code)
     data = load(ClassEnrollSchema())
-    person = (
-        db.session.get(User, data["user_id"])
-        if data["user_id"]
-        else find_user_by_login(data["login"])
+    person = management.person_to_enrol(
+        klass, by=user, user_id=data["user_id"], login=data["login"]
     )
-    if person is None:
-        raise NotFound(_("User not found."))
     enrollment = services.enroll(
         person, klass.course, by=user, source=EnrollmentSource.klass, klass=klass
     )
@@ -365,9 +361,27 @@ def assign_course(slug: str) -> ResponseReturnValue:
 def can_view_enrollment(user: User, enrollment: Enrollment) -> bool:
     if enrollment.user_id == user.id or user.is_admin:
         return True
-    if enrollment.klass is not None and management.can_manage(user, enrollment.klass):
+    if enrollment.klass is not None and can_manage_class(user, enrollment.klass):
         return True
     return Role.official in user.roles and user_in_scope(user, enrollment.user)
+
+
+def _dump(enrollment: Enrollment, show_contacts: bool) -> dict[str, Any]:
+    body: dict[str, Any] = EnrollmentSchema().dump(enrollment)
+    if not show_contacts:
+        body["user"]["email"] = body["user"]["phone"] = None
+    return body
+
+
+def _dump_for(enrollment: Enrollment, viewer: User) -> dict[str, Any]:
+    """An enrollment as ``viewer`` may see it: the person's email and phone only when they
+    are within the viewer's reach (a class's trainer sees the name of someone who joined from
+    another area, not how to reach them)."""
+    if enrollment.klass is not None:
+        visible = permissions.class_reach(viewer, enrollment.klass)(enrollment.user)
+    else:
+        visible = permissions.person_in_reach(viewer, enrollment.user)
+    return _dump(enrollment, visible)
 
 
 def _visible_enrollment(enrollment_id: int) -> Enrollment:
@@ -385,7 +399,7 @@ def _own_enrollment(enrollment_id: int) -> Enrollment:
 
 
 def _detail(enrollment: Enrollment) -> dict[str, Any]:
-    body: dict[str, Any] = EnrollmentSchema().dump(enrollment)
+    body = _dump_for(enrollment, current())
     body["completion"] = services.completion_status(enrollment)
     return body
 
@@ -423,13 +437,13 @@ def withdraw(enrollment_id: int) -> ResponseReturnValue:
     enrollment = _visible_enrollment(enrollment_id)
     if enrollment.user_id != user.id and not (
         user.is_admin
-        or (enrollment.klass is not None and management.can_manage(user, enrollment.klass))
+        or (enrollment.klass is not None and can_manage_class(user, enrollment.klass))
         or (Role.official in user.roles and user_in_scope(user, enrollment.user))
     ):
         raise Forbidden(_("You do not have permission to do this."))
     services.withdraw(enrollment, by=user)
     db.session.commit()
-    return jsonify(EnrollmentSchema().dump(enrollment))
+    return jsonify(_dump_for(enrollment, user))
 
 
 @bp.post("/enrollments/<int:enrollment_id>/lessons/<lesson_slug>/open")

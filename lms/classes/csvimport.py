@@ -22,8 +22,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
+from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
-from lms.auth.permissions import unit_in_scope
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.catalog.text import fold
 from lms.classes import services
@@ -275,7 +275,10 @@ def plan_import(klass: Class, rows: list[Row], *, by: User) -> Plan:
         if len(found) > 1:
             err(row, "phone", _("This phone number belongs to another person than the email."))
         row.user = next(iter(found)) if len(found) == 1 else None
-        if row.user is not None and not row.user.active:
+        if row.user is not None and not permissions.person_in_reach(by, row.user, klass=klass):
+            # An account can be neither created (its email or phone is taken) nor enrolled.
+            err(row, "email" if row.email else "phone", _("This person is outside your area."))
+        elif row.user is not None and not row.user.active:
             err(row, "email", _("This account is disabled."))
         if row.user is None and not row.full_name:
             err(row, "full_name", _("Enter the full name of a new person."))
@@ -287,7 +290,7 @@ def plan_import(klass: Class, rows: list[Row], *, by: User) -> Plan:
                 err(row, "unit_code", _("Unknown unit code %(code)s.", code=row.unit_code))
             elif row.unit.valid_to is not None and not row.unit.is_current():
                 err(row, "unit_code", _("Unit %(code)s no longer exists.", code=row.unit_code))
-            elif row.user is None and not _may_place(by, row.unit):
+            elif row.user is None and not permissions.unit_in_reach(by, row.unit, klass=klass):
                 err(row, "unit_code", _("This unit is outside your area."))
         if row.target_group and row.target_group not in groups:
             err(
@@ -307,13 +310,6 @@ def plan_import(klass: Class, rows: list[Row], *, by: User) -> Plan:
 
 def _bad_rows(errors: dict[str, list[str]]) -> set[str]:
     return {key.split(".")[1] for key in errors}
-
-
-def _may_place(by: User, unit: Unit) -> bool:
-    """Officials create accounts only inside their area; trainers and admins anywhere."""
-    if by.is_admin or Role.trainer in by.roles:
-        return True
-    return unit_in_scope(by, unit)
 
 
 def _decide_actions(klass: Class, rows: list[Row]) -> None:

@@ -103,13 +103,15 @@ def _enrol(
 
 
 def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today: date) -> int:
-    course, unit, province = _course(LEADERS_COURSE), _unit("HP-SKHCN"), _unit("HP")
-    if course is None or unit is None or province is None:
+    """Organised by the city for the leaders of all its departments: the trainer (of the
+    Department of Science and Technology) teaches it because the city assigned them."""
+    course, province = _course(LEADERS_COURSE), _unit("HP")
+    if course is None or province is None:
         return 0
     klass = management.create_class(
         code=LEADERS_CLASS,
         course=course,
-        unit=unit,
+        unit=province,
         by=admin or trainer,
         trainer_ids=[trainer.id],
         title="Chuyển đổi số cho lãnh đạo các sở, ngành – khoá 1/2026",
@@ -166,15 +168,17 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
     return len(enrolled)
 
 
-def _online_class(trainer: User, rng: random.Random, today: date) -> int:
+def _online_class(trainer: User, organiser: User | None, rng: random.Random, today: date) -> int:
+    """Set up by Hồng Bàng's official, who assigns the trainer: the ward is outside the
+    trainer's own unit, so only its officials (or an admin) can open a class there for them."""
     course, unit = _course(COMMUNITY_COURSE) or _course(PUBLIC_SERVICES), _unit("HP-HONGBANG")
-    if course is None or unit is None:
+    if course is None or unit is None or organiser is None:
         return 0
     klass = management.create_class(
         code=ONLINE_CLASS,
         course=course,
         unit=unit,
-        by=trainer,
+        by=organiser,
         trainer_ids=[trainer.id],
         title="Tổ công nghệ số cộng đồng phường Hồng Bàng – học trực tuyến",
         mode=ClassMode.online,
@@ -284,9 +288,10 @@ def seed() -> list[str]:
     rng = random.Random(SEED)
     today = date.today()
     admin = _user("admin")
+    ward_official = _user("official.hongbang")
     leaders = _leaders_class(trainer, admin, rng, today)
-    online = _online_class(trainer, rng, today)
-    assigned = _assigned(_user("official.hongbang"), rng, today)
+    online = _online_class(trainer, ward_official or admin, rng, today)
+    assigned = _assigned(ward_official, rng, today)
     citizens = _citizens(rng, today)
     lines = _named(today)
     db.session.flush()

@@ -48,8 +48,8 @@ def roster_table(rows: list[RosterRow], sessions: int) -> tuple[list[str], list[
         body.append(
             [
                 user.full_name,
-                user.email or "",
-                user.phone or "",
+                (user.email or "") if row.show_contacts else "",
+                (user.phone or "") if row.show_contacts else "",
                 user.unit.code if user.unit else "",
                 str(e.status),
                 e.progress,

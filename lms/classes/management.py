@@ -1,7 +1,9 @@
-"""Classes: who may manage them, creating and changing them, sessions, attendance, rosters.
+"""Classes: creating and changing them, sessions, attendance, rosters.
 
 Admins manage every class; officials the classes organised by a unit of their subtree;
-trainers the classes they are assigned to.
+trainers the classes they are assigned to. Trainers create classes only in their own unit's
+subtree, and everyone enrols and sees the contacts of people only within their reach
+(``lms.auth.permissions``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from lms.auth import permissions
 from lms.auth.models import Role, User
-from lms.auth.permissions import scope_filter, unit_in_scope
 from lms.catalog.models import Course
 from lms.classes import services
 from lms.classes.models import (
@@ -43,28 +45,13 @@ CLASS_FIELDS = (
 
 
 # --- permissions -----------------------------------------------------------------------------
-
-
-def is_trainer_of(user: User, klass: Class) -> bool:
-    return any(t.id == user.id for t in klass.trainers)
-
-
-def can_manage(user: User, klass: Class) -> bool:
-    if user.is_admin:
-        return True
-    if Role.official in user.roles and unit_in_scope(user, klass.unit):
-        return True
-    return Role.trainer in user.roles and is_trainer_of(user, klass)
-
-
-def can_view(user: User, klass: Class) -> bool:
-    return can_manage(user, klass)
+# The rules are lms.auth.permissions' (can_manage_class, unit_in_reach, person_in_reach); these
+# helpers only look the class up and apply them.
 
 
 def ensure_can_manage(user: User, klass: Class) -> None:
     """404 for people who cannot see the class at all, so codes do not leak."""
-    if not can_manage(user, klass):
-        raise NotFound(_("Class %(code)s not found.", code=klass.code))
+    permissions.ensure_can_manage_class(user, klass)
 
 
 def manageable_classes(user: User) -> Select[Any]:
@@ -74,7 +61,7 @@ def manageable_classes(user: User) -> Select[Any]:
         return stmt.order_by(Class.starts_on.desc().nulls_last(), Class.id.desc())
     clauses = []
     if Role.official in user.roles:
-        clauses.append(scope_filter(user, Unit.path))
+        clauses.append(permissions.scope_filter(user, Unit.path))
     if Role.trainer in user.roles:
         clauses.append(
             exists().where(
@@ -122,9 +109,13 @@ def get_class_for(user: User, code: str) -> Class:
 # --- creating and changing -------------------------------------------------------------------
 
 
-def _trainers(ids: Iterable[int]) -> list[User]:
+def _trainers(ids: Iterable[int], *, by: User, klass: Class | None = None) -> list[User]:
+    """The people named as trainers: each must be within ``by``'s reach (or teach the class
+    already); anyone else answers like an unknown id, so ids of other areas reveal nothing."""
     wanted = sorted(set(ids))
-    users = list(db.session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
+    found = list(db.session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
+    keep = {t.id for t in klass.trainers} if klass is not None else set()
+    users = [u for u in found if u.id in keep or permissions.person_in_reach(by, u, klass=klass)]
     missing = set(wanted) - {u.id for u in users}
     errors: dict[str, list[str]] = {}
     if missing:
@@ -167,8 +158,9 @@ def create_class(
     trainer_ids: Iterable[int] = (),
     **fields: Any,
 ) -> Class:
-    """Create a class; a trainer who creates one teaches it."""
-    if not (by.is_admin or unit_in_scope(by, unit) or Role.trainer in by.roles):
+    """Create a class in ``by``'s reach (a trainer: their own unit's subtree); a trainer who
+    creates one teaches it."""
+    if not permissions.unit_in_reach(by, unit):
         raise Forbidden(_("This unit is outside your area."))
     if db.session.scalar(select(Class.id).where(Class.code == code)) is not None:
         raise Conflict(
@@ -176,7 +168,7 @@ def create_class(
             errors={"code": [_("Already used.")]},
         )
     _check_dates(fields)
-    trainers = _trainers(trainer_ids)
+    trainers = _trainers(trainer_ids, by=by)
     if Role.trainer in by.roles and not by.is_admin and all(t.id != by.id for t in trainers):
         trainers.append(by)
     klass = Class(
@@ -208,7 +200,7 @@ def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class
             )
     if "unit" in changes and changes["unit"] is not None:
         unit = changes["unit"]
-        if not (by.is_admin or unit_in_scope(by, unit) or is_trainer_of(by, klass)):
+        if not permissions.unit_in_reach(by, unit, klass=klass):
             raise Forbidden(_("This unit is outside your area."))
         klass.unit = unit
     for key in CLASS_FIELDS:
@@ -216,7 +208,7 @@ def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class
             value = changes[key]
             setattr(klass, key, ClassMode(value) if key == "mode" else value)
     if "trainer_ids" in changes:
-        klass.trainers = _trainers(changes["trainer_ids"])
+        klass.trainers = _trainers(changes["trainer_ids"], by=by, klass=klass)
     db.session.flush()
     logger.info("Updated class %s by %s", klass.id, by.id)
     return klass
@@ -355,9 +347,16 @@ class RosterRow:
     enrollment: Enrollment
     user: User
     sessions_present: int
+    #: Whether the viewer may see the person's email and phone (they are within reach).
+    show_contacts: bool = False
 
 
-def roster(klass: Class, *, include_withdrawn: bool = True) -> list[RosterRow]:
+def roster(
+    klass: Class, *, viewer: User | None = None, include_withdrawn: bool = True
+) -> list[RosterRow]:
+    """The class's people; ``show_contacts`` tells, per row, whether ``viewer`` may see the
+    person's email and phone: someone who joined the class from outside the viewer's reach
+    shows with name and progress only."""
     stmt = (
         select(Enrollment)
         .where(Enrollment.class_id == klass.id)
@@ -376,7 +375,32 @@ def roster(klass: Class, *, include_withdrawn: bool = True) -> list[RosterRow]:
             .group_by(Attendance.enrollment_id)
         ).all()
     )
-    return [RosterRow(e, e.user, int(present.get(e.id, 0))) for e in enrollments]
+    reaches = permissions.class_reach(viewer, klass) if viewer is not None else None
+    return [
+        RosterRow(
+            e,
+            e.user,
+            int(present.get(e.id, 0)),
+            show_contacts=reaches is not None and reaches(e.user),
+        )
+        for e in enrollments
+    ]
+
+
+def person_to_enrol(
+    klass: Class, *, by: User, user_id: int | None = None, login: str | None = None
+) -> User:
+    """The person ``by`` names to enrol in ``klass``, by id or by email/phone.
+
+    Someone outside ``by``'s reach answers exactly like someone who does not exist, so the
+    form cannot be used to learn whether an email address or an id has an account.
+    """
+    from lms.auth.services import find_user_by_login
+
+    person = db.session.get(User, user_id) if user_id else find_user_by_login(login or "")
+    if person is None or not permissions.person_in_reach(by, person, klass=klass):
+        raise NotFound(_("User not found."))
+    return person
 
 
 def class_summary(klass: Class) -> dict[str, int]:

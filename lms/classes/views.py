@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
-from lms.auth.permissions import current, require_role, scope_filter
+from lms.auth.permissions import current, reach_filter, require_role, scope_filter
 from lms.catalog.labels import template_helpers
 from lms.catalog.models import Course
 from lms.classes import exports, management
@@ -37,12 +37,12 @@ def _manager() -> User:
     return user
 
 
-def _units_for(user: User) -> list[Unit]:
-    """Units ``user`` may pick in forms: their area (officials) or every current unit."""
+def _units_for(user: User, *, reach: bool = False) -> list[Unit]:
+    """Units ``user`` may pick in forms: an official's area, or (``reach``, for a new class)
+    where they may act, a trainer's own unit subtree included."""
     stmt = select(Unit).where(Unit.valid_to.is_(None)).order_by(Unit.path).limit(UNIT_CHOICES)
-    if not user.is_admin and Role.official in user.roles:
-        stmt = stmt.where(scope_filter(user, Unit.path))
-    return list(db.session.scalars(stmt))
+    area = reach_filter(user, Unit.path) if reach else scope_filter(user, Unit.path)
+    return list(db.session.scalars(stmt.where(area)))
 
 
 def _courses() -> list[Course]:
@@ -150,7 +150,7 @@ def new_class() -> ResponseReturnValue:
         form=form,
         errors=errors,
         courses=_courses(),
-        units=_units_for(user),
+        units=_units_for(user, reach=True),
         modes=list(ClassMode),
         default_unit=user.unit.code if user.unit else "",
     ), (422 if errors else 200)
@@ -161,7 +161,7 @@ def new_class() -> ResponseReturnValue:
 def class_page(code: str) -> ResponseReturnValue:
     user = _manager()
     klass = management.get_class_for(user, code)
-    roster = management.roster(klass)
+    roster = management.roster(klass, viewer=user)
     return render_template(
         "classes/class.html",
         klass=klass,
@@ -223,7 +223,7 @@ def attendance(code: str, session_id: int) -> ResponseReturnValue:
     user = _manager()
     klass = management.get_class_for(user, code)
     session = management.get_session(klass, session_id)
-    people = management.roster(klass, include_withdrawn=False)
+    people = management.roster(klass, viewer=user, include_withdrawn=False)
     if request.method == "POST":
         present = set(request.form.getlist("present"))
         entries = [
@@ -291,7 +291,8 @@ def roster_export(code: str, fmt: str) -> ResponseReturnValue:
     klass = management.get_class_for(user, code)
     if fmt not in {"csv", "xlsx"}:
         return redirect(url_for(".class_page", code=code))
-    header, rows = exports.roster_table(management.roster(klass), len(klass.sessions))
+    rows_in = management.roster(klass, viewer=user)
+    header, rows = exports.roster_table(rows_in, len(klass.sessions))
     filename = f"roster-{klass.code}.{fmt}"
     if fmt == "csv":
         response = Response(exports.csv_bytes(header, rows), mimetype="text/csv; charset=utf-8")

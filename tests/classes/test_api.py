@@ -252,7 +252,7 @@ def test_enrol_one_person_into_a_class_by_login(
 ) -> None:  # type: ignore[no-untyped-def]
     course = make_course()
     klass = make_class(course, trainers=[people["trainer"]], capacity=1)
-    person = make_user("hoa@example.vn")
+    person = make_user("hoa@example.vn", unit=klass.unit)
     headers = auth_headers(people["trainer"])
     url = f"/api/v1/classes/{klass.code}/enrollments"
     response = client.post(url, json={"login": "HOA@example.vn"}, headers=headers)
@@ -261,7 +261,7 @@ def test_enrol_one_person_into_a_class_by_login(
     assert response.json["source"] == "class"
     again = client.post(url, json={"user_id": person.id}, headers=headers)
     assert again.status_code == 409
-    full = client.post(url, json={"user_id": make_user().id}, headers=headers)
+    full = client.post(url, json={"user_id": make_user(unit=klass.unit).id}, headers=headers)
     assert full.status_code == 409
     assert full.json["errors"] == {"class": ["The class is full."]}
     unknown = client.post(url, json={"login": "nobody@example.vn"}, headers=headers)

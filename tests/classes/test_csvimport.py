@@ -126,11 +126,11 @@ def test_rows_with_errors_reject_the_whole_file_with_row_and_field(
 def test_people_already_in_the_class_are_skipped_and_self_learners_join(
     client: FlaskClient, auth_headers, setup: dict[str, Any]
 ) -> None:  # type: ignore[no-untyped-def]
-    inside = make_user("inside@example.vn")
+    inside = make_user("inside@example.vn", unit=setup["commune"])
     enrol(inside, setup["course"], klass=setup["klass"])
-    solo = make_user("solo@example.vn")
+    solo = make_user("solo@example.vn", unit=setup["commune"])
     services.enroll(solo, setup["course"], by=None, source="assigned")
-    elsewhere = make_user("elsewhere@example.vn")
+    elsewhere = make_user("elsewhere@example.vn", unit=setup["commune"])
     enrol(elsewhere, setup["course"], klass=make_class(setup["course"]))
     text = HEADER + "inside@example.vn,,,,\nsolo@example.vn,,,,\nelsewhere@example.vn,,,,\n"
     response = post_csv(client, auth_headers(setup["trainer"]), setup["klass"].code, text)
