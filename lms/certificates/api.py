@@ -217,9 +217,10 @@ def issue(enrollment_id: int) -> ResponseReturnValue:
 @auth_required(Role.admin, Role.trainer, Role.official)
 @doc(summary="A class's learners with their completion rule and certificate", tags=TAGS)
 def class_certificates(code: str) -> ResponseReturnValue:
-    from lms.classes.management import get_class
+    from lms.classes.management import get_class_for
 
-    rows = queries.class_overview(get_class(code), by=current())
+    user = current()
+    rows = queries.class_overview(get_class_for(user, code), by=user)
     return jsonify({"items": rows, "total": len(rows)})
 
 
@@ -234,11 +235,14 @@ def class_certificates(code: str) -> ResponseReturnValue:
 )
 def issue_class(code: str) -> ResponseReturnValue:
     """Everyone who met the completion rule, plus those given an override reason; the others
-    are listed in ``skipped`` with the reason (``rule_not_met``, ``already_issued``)."""
-    from lms.classes.management import get_class
+    are listed in ``skipped`` with the reason (``rule_not_met``, ``already_issued``,
+    ``outside_area``: a person of another area, who joined the class on their own)."""
+    from lms.classes.management import get_class_for
 
+    user = current()
+    klass = get_class_for(user, code)
     data = load(BulkIssueSchema(), request.get_json(silent=True) or {})
     reasons = {int(k): v for k, v in data["override_reasons"].items()}
-    result = services.issue_for_class(get_class(code), by=current(), override_reasons=reasons)
+    result = services.issue_for_class(klass, by=user, override_reasons=reasons)
     db.session.commit()
     return jsonify(result)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from lms.auth.models import Role, User
-from lms.auth.permissions import can_manage_class, unit_in_scope
+from lms.auth.permissions import can_manage_class, class_reach, unit_in_scope, user_in_scope
 from lms.certificates import content, keys
 from lms.certificates.constants import DEFAULT_SERIAL_PREFIX, VIETNAM_TZ
 from lms.certificates.models import (
@@ -129,13 +129,16 @@ def certificate_for_enrollment(enrollment_id: int) -> Certificate | None:
 
 
 def can_issue_for(by: User, enrollment: Enrollment) -> bool:
-    """Admins; the class's trainers and officials; officials of the holder's unit."""
+    """Admins; those who run the class, for the members they reach (``class_reach``);
+    officials of the holder's unit. Nobody issues by hand to someone of another province: a
+    count in another province's figures is that province's to give."""
     if by.is_admin:
         return True
-    if enrollment.klass is not None and can_manage_class(by, enrollment.klass):
+    klass = enrollment.klass
+    runs = klass is not None and can_manage_class(by, klass)
+    if runs and class_reach(by, klass)(enrollment.user):
         return True
-    holder_unit = enrollment.user.unit
-    return holder_unit is not None and Role.official in by.roles and unit_in_scope(by, holder_unit)
+    return Role.official in by.roles and user_in_scope(by, enrollment.user)
 
 
 def completion_status(enrollment: Enrollment) -> dict[str, Any]:
@@ -305,6 +308,15 @@ def issue_for_class(
                     "reason": "already_issued",
                     "serial": existing.serial,
                     "message": _("A certificate was already issued."),
+                }
+            )
+            continue
+        if not can_issue_for(by, enrollment):
+            skipped.append(
+                row
+                | {
+                    "reason": "outside_area",
+                    "message": _("This person is outside your area."),
                 }
             )
             continue

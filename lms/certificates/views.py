@@ -139,11 +139,11 @@ def mine() -> ResponseReturnValue:
 @login_required
 def class_page(code: str) -> ResponseReturnValue:
     """A trainer's page: who met the completion rule, issue to them, or to one with a reason."""
-    from lms.classes.management import get_class
+    from lms.classes.management import get_class_for
     from lms.classes.services import get_enrollment
 
     user = current()
-    klass = get_class(code)
+    klass = get_class_for(user, code)
     if request.method == "POST":
         try:
             if request.form.get("enrollment_id", "").isdigit():

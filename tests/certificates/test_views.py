@@ -122,7 +122,8 @@ def test_trainer_class_page_issues_with_a_reason(client: FlaskClient, world: Wor
 
 def test_class_page_is_not_for_other_trainers(client: FlaskClient, world: World) -> None:
     login(client, world.other_trainer)
-    assert client.get(f"/certificates/classes/{world.klass.code}").status_code == 403
+    # As for an unknown code: class codes of others do not leak.
+    assert client.get(f"/certificates/classes/{world.klass.code}").status_code == 404
 
 
 def test_pages_are_vietnamese_first(client: FlaskClient, cert: Certificate) -> None:
