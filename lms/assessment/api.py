@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.assessment import analysis, attempts, banks, presenters, quizzes
@@ -30,12 +31,15 @@ from lms.assessment.schemas import (
     SavedSchema,
 )
 from lms.assessment.tx import commit_with_retry
+from lms.auth import permissions
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
 from lms.db import utcnow
+from lms.errors import Invalid, NotFound
 from lms.extensions import db
 from lms.http import created, load, no_content, paginate, query_args
 from lms.openapi import doc
+from lms.org.services import get_unit
 
 bp = Blueprint("assessment", __name__, url_prefix="/api/v1")
 
@@ -45,6 +49,20 @@ TAGS = ["assessment"]
 
 def _lang() -> str:
     return str(get_locale() or "vi")
+
+
+def _province(data: dict[str, Any], user: Any) -> Any:
+    """The owner named by ``data["province"]`` (a code; null: national), popped from ``data``;
+    the user's own province when the field is absent. An unknown code is a field error."""
+    if "province" not in data:
+        return permissions.home_province(user)
+    code = data.pop("province")
+    if not code:
+        return None
+    try:
+        return get_unit(code)
+    except NotFound as exc:
+        raise Invalid(_("Invalid input."), errors={"province": [exc.message]}) from exc
 
 
 # --- question banks ----------------------------------------------------------------------
@@ -61,7 +79,7 @@ def _lang() -> str:
 )
 def list_banks() -> ResponseReturnValue:
     args = query_args(BankQuerySchema())
-    stmt = select(QuestionBank).order_by(QuestionBank.code)
+    stmt = banks.banks_query(current())
     if args.get("skill_area"):
         stmt = stmt.where(QuestionBank.skill_area == args["skill_area"])
     if args.get("course"):
@@ -82,7 +100,8 @@ def list_banks() -> ResponseReturnValue:
 )
 def create_bank() -> ResponseReturnValue:
     data = load(BankCreateSchema())
-    bank = banks.create_bank(by=current(), **data)
+    user = current()
+    bank = banks.create_bank(by=user, province=_province(data, user), **data)
     db.session.commit()
     return created(BankSchema().dump(bank), url_for(".get_bank", bank_id=bank.id))
 
@@ -95,7 +114,7 @@ def create_bank() -> ResponseReturnValue:
     response=BankSchema,
 )
 def get_bank(bank_id: int) -> ResponseReturnValue:
-    bank = banks.get_bank(bank_id)
+    bank = banks.get_bank_for(current(), bank_id)
     body = BankSchema().dump(bank)
     body["questions"] = [
         banks.question_dict(q) | {"version": q.version, "active": q.active} for q in bank.questions
@@ -108,7 +127,11 @@ def get_bank(bank_id: int) -> ResponseReturnValue:
 @doc(summary="Change a question bank", tags=TAGS, body=BankUpdateSchema, response=BankSchema)
 def update_bank(bank_id: int) -> ResponseReturnValue:
     data = load(BankUpdateSchema(), partial=True)
-    bank = banks.update_bank(banks.get_bank(bank_id), data, by=current())
+    user = current()
+    bank = banks.get_bank_for(user, bank_id)
+    if "province" in data:
+        data["province"] = _province(data, user)
+    bank = banks.update_bank(bank, data, by=user)
     db.session.commit()
     return jsonify(BankSchema().dump(bank))
 
@@ -122,7 +145,8 @@ def update_bank(bank_id: int) -> ResponseReturnValue:
     responses={409: "In use"},
 )
 def delete_bank(bank_id: int) -> ResponseReturnValue:
-    banks.delete_bank(banks.get_bank(bank_id), by=current())
+    user = current()
+    banks.delete_bank(banks.get_bank_for(user, bank_id), by=user)
     db.session.commit()
     return no_content()
 
@@ -137,7 +161,7 @@ def _question_body(question: Any) -> dict[str, Any]:
 def list_questions(bank_id: int) -> ResponseReturnValue:
     from lms.assessment.models import Question
 
-    bank = banks.get_bank(bank_id)
+    bank = banks.get_bank_for(current(), bank_id)
     stmt = (
         select(Question).where(Question.bank_id == bank.id).order_by(Question.position, Question.id)
     )
@@ -154,8 +178,9 @@ def list_questions(bank_id: int) -> ResponseReturnValue:
     status=201,
 )
 def create_question(bank_id: int) -> ResponseReturnValue:
-    bank = banks.get_bank(bank_id)
-    question = banks.create_question(bank, load(QuestionInputSchema()), by=current())
+    user = current()
+    bank = banks.get_bank_for(user, bank_id)
+    question = banks.create_question(bank, load(QuestionInputSchema()), by=user)
     db.session.commit()
     return created(
         _question_body(question),
@@ -167,7 +192,7 @@ def create_question(bank_id: int) -> ResponseReturnValue:
 @auth_required(*STAFF)
 @doc(summary="One question (with its key)", tags=TAGS, response=QuestionOutputSchema)
 def get_question(bank_id: int, key: str) -> ResponseReturnValue:
-    return jsonify(_question_body(banks.get_question(banks.get_bank(bank_id), key)))
+    return jsonify(_question_body(banks.get_question(banks.get_bank_for(current(), bank_id), key)))
 
 
 @bp.put("/question-banks/<int:bank_id>/questions/<key>")
@@ -179,8 +204,9 @@ def get_question(bank_id: int, key: str) -> ResponseReturnValue:
     response=QuestionOutputSchema,
 )
 def update_question(bank_id: int, key: str) -> ResponseReturnValue:
-    question = banks.get_question(banks.get_bank(bank_id), key)
-    banks.update_question(question, load(QuestionUpdateSchema()), by=current())
+    user = current()
+    question = banks.get_question(banks.get_bank_for(user, bank_id), key)
+    banks.update_question(question, load(QuestionUpdateSchema()), by=user)
     db.session.commit()
     return jsonify(_question_body(question))
 
@@ -189,7 +215,8 @@ def update_question(bank_id: int, key: str) -> ResponseReturnValue:
 @auth_required(*STAFF)
 @doc(summary="Delete a question (deactivated if attempts hold it)", tags=TAGS, status=204)
 def delete_question(bank_id: int, key: str) -> ResponseReturnValue:
-    banks.delete_question(banks.get_question(banks.get_bank(bank_id), key), by=current())
+    user = current()
+    banks.delete_question(banks.get_question(banks.get_bank_for(user, bank_id), key), by=user)
     db.session.commit()
     return no_content()
 
@@ -213,7 +240,7 @@ def list_quizzes() -> ResponseReturnValue:
         from lms.catalog.services import get_course
 
         course_id = get_course(args["course"]).id
-    stmt = quizzes.list_quizzes_stmt(course_id=course_id, kind=args.get("kind"))
+    stmt = quizzes.list_quizzes_stmt(current(), course_id=course_id, kind=args.get("kind"))
     return paginate(stmt, presenters.quiz_for_staff)
 
 
@@ -227,7 +254,9 @@ def list_quizzes() -> ResponseReturnValue:
     status=201,
 )
 def create_quiz() -> ResponseReturnValue:
-    quiz = quizzes.create_quiz(load(QuizCreateSchema()), by=current())
+    data = load(QuizCreateSchema())
+    user = current()
+    quiz = quizzes.create_quiz(data, by=user, province=_province(data, user))
     db.session.commit()
     return created(presenters.quiz_for_staff(quiz), url_for(".get_quiz", quiz_id=quiz.id))
 
@@ -235,7 +264,7 @@ def create_quiz() -> ResponseReturnValue:
 def _quiz_body(quiz: Quiz) -> dict[str, Any]:
     user = current()
     body = presenters.quiz_for_learner(quiz, user)
-    if attempts.can_see_all(user):
+    if user.has_role(*STAFF) and permissions.can_read_content(user, quiz.province):
         body |= presenters.quiz_for_staff(quiz)
     db.session.commit()  # an attempt found past its time limit was just graded
     return body
@@ -257,9 +286,12 @@ def get_quiz(quiz_id: int) -> ResponseReturnValue:
     response=QuizSchema,
 )
 def update_quiz(quiz_id: int) -> ResponseReturnValue:
-    quiz = quizzes.update_quiz(
-        quizzes.get_quiz(quiz_id), load(QuizUpdateSchema(), partial=True), by=current()
-    )
+    user = current()
+    quiz = quizzes.get_quiz(quiz_id)
+    changes = load(QuizUpdateSchema(), partial=True)
+    if "province" in changes:
+        changes["province"] = _province(changes, user)
+    quiz = quizzes.update_quiz(quiz, changes, by=user)
     db.session.commit()
     return jsonify(presenters.quiz_for_staff(quiz))
 
@@ -285,7 +317,7 @@ def course_quiz(slug: str) -> ResponseReturnValue:
     response=AnalysisSchema,
 )
 def quiz_analysis(quiz_id: int) -> ResponseReturnValue:
-    return jsonify(analysis.analyse(quizzes.get_quiz(quiz_id), lang=_lang()))
+    return jsonify(analysis.analyse(quizzes.get_quiz_for_staff(current(), quiz_id), lang=_lang()))
 
 
 @bp.get("/quizzes/<int:quiz_id>/attempts")
@@ -298,10 +330,7 @@ def quiz_analysis(quiz_id: int) -> ResponseReturnValue:
 )
 def list_attempts(quiz_id: int) -> ResponseReturnValue:
     quiz = quizzes.get_quiz(quiz_id)
-    user = current()
-    stmt = select(Attempt).where(Attempt.quiz_id == quiz.id).order_by(Attempt.id)
-    if not attempts.can_see_all(user):
-        stmt = stmt.where(Attempt.user_id == user.id)
+    stmt = attempts.visible_attempts(quiz, current())
     return paginate(stmt, lambda a: presenters.attempt_summary(a) | {"user_id": a.user_id})
 
 

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, bindparam, func, select, update
+from sqlalchemy import CursorResult, Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from lms.assessment import statements
 from lms.assessment.drawing import build_items
@@ -32,11 +33,13 @@ from lms.assessment.models import (
     Quiz,
 )
 from lms.assessment.versions import load_versions
+from lms.auth import permissions
 from lms.auth.models import Role, User
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.events import attempt_graded
+from lms.org.models import Unit
 
 if TYPE_CHECKING:
     from lms.classes.models import Enrollment
@@ -69,13 +72,61 @@ def get_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-def can_see_all(user: User) -> bool:
-    """Trainers and admins see every attempt, with the key (they wrote it)."""
-    return user.has_role(Role.trainer, Role.admin)
+def _class_of(attempt: Attempt) -> Any:
+    """The class the attempt counts for (through its enrollment), or None."""
+    if attempt.enrollment_id is None:
+        return None
+    from lms.classes.models import Enrollment
+
+    enrollment = db.session.get(Enrollment, attempt.enrollment_id)
+    return enrollment.klass if enrollment is not None else None
+
+
+def can_review(viewer: User, attempt: Attempt) -> bool:
+    """Whether ``viewer`` may read ``attempt`` with its answers and the key: its learner, and
+    staff who reach the learner (``lms.auth.permissions.can_follow_learner``)."""
+    if viewer.id == attempt.user_id:
+        return True
+    return permissions.can_follow_learner(viewer, attempt.user, klass=_class_of(attempt))
+
+
+def visible_attempts(quiz: Quiz, viewer: User) -> Select[Any]:
+    """The attempts at ``quiz`` ``viewer`` may list: their own, and (trainers) those of
+    learners they reach: in their own unit subtree, or members of a class they run that the
+    attempt counts for (``class_reach``). The SQL twin of :func:`can_review`."""
+    from lms.classes.management import manageable_classes
+    from lms.classes.models import Enrollment
+
+    stmt = select(Attempt).where(Attempt.quiz_id == quiz.id).order_by(Attempt.id)
+    if viewer.is_admin:
+        return stmt
+    if Role.trainer not in viewer.roles:
+        return stmt.where(Attempt.user_id == viewer.id)
+    learner_unit = aliased(Unit)
+    learner = (
+        select(User.id)
+        .join(learner_unit, learner_unit.id == User.unit_id)
+        .where(User.id == Attempt.user_id)
+        .correlate(Attempt)
+    )
+    reached = learner.where(permissions.reach_filter(viewer, learner_unit.path)).exists()
+    in_class = (
+        learner.join(Enrollment, Enrollment.id == Attempt.enrollment_id)
+        .where(
+            permissions.class_reach_filter(
+                viewer,
+                db.session.scalars(manageable_classes(viewer)),
+                Enrollment.class_id,
+                learner_unit.path,
+            )
+        )
+        .exists()
+    )
+    return stmt.where(or_(Attempt.user_id == viewer.id, reached, in_class))
 
 
 def ensure_owner(attempt: Attempt, user: User, *, allow_staff: bool = False) -> None:
-    if attempt.user_id == user.id or (allow_staff and can_see_all(user)):
+    if attempt.user_id == user.id or (allow_staff and can_review(user, attempt)):
         return
     raise NotFound(_("Attempt not found."))
 

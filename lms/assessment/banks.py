@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 
 from lms.assessment.definitions import QuestionData, QuizSettings, validate_question
 from lms.assessment.models import (
@@ -25,6 +25,7 @@ from lms.assessment.models import (
     QuizKind,
     ReviewPolicy,
 )
+from lms.auth import permissions
 from lms.auth.models import Role, User
 from lms.auth.permissions import require_role
 from lms.errors import Conflict, Invalid, NotFound
@@ -32,6 +33,7 @@ from lms.extensions import db
 
 if TYPE_CHECKING:
     from lms.catalog.models import Course
+    from lms.org.models import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,22 @@ def get_bank(bank_id: int) -> QuestionBank:
     return bank
 
 
+def get_bank_for(user: User, bank_id: int) -> QuestionBank:
+    """The bank if ``user`` may read it (its key included); another province's is unknown."""
+    bank = get_bank(bank_id)
+    permissions.ensure_can_read_content(user, bank.province, missing=_("Question bank not found."))
+    return bank
+
+
+def banks_query(user: User) -> Select[Any]:
+    """The banks ``user`` may read: national ones and their province's."""
+    return (
+        select(QuestionBank)
+        .where(permissions.content_filter(user, QuestionBank.province_id))
+        .order_by(QuestionBank.code)
+    )
+
+
 def bank_for_course(course: Course) -> QuestionBank | None:
     return db.session.scalar(select(QuestionBank).where(QuestionBank.course_id == course.id))
 
@@ -61,8 +79,11 @@ def create_bank(
     skill_area: str | None = None,
     description: str | None = None,
     course: Course | None = None,
+    province: Unit | None = None,
 ) -> QuestionBank:
+    """Create a bank owned by ``province`` (None: national, which only admins create)."""
     require_role(by, *MANAGERS)
+    permissions.ensure_can_edit_content(by, province)
     if db.session.scalar(select(QuestionBank.id).where(QuestionBank.code == code)):
         raise Conflict(
             _("A question bank with code %(code)s exists.", code=code),
@@ -75,6 +96,7 @@ def create_bank(
         skill_area=skill_area,
         description=description,
         course_id=course.id if course else None,
+        province=province,
     )
     db.session.add(bank)
     db.session.flush()
@@ -83,7 +105,13 @@ def create_bank(
 
 
 def update_bank(bank: QuestionBank, changes: dict[str, Any], *, by: User) -> QuestionBank:
+    """Change a bank; ``changes["province"]`` (a Unit or None) hands it to another owner,
+    which must be one ``by`` may edit too."""
     require_role(by, *MANAGERS)
+    permissions.ensure_can_edit_content(by, bank.province)
+    if "province" in changes:
+        permissions.ensure_can_edit_content(by, changes["province"])
+        bank.province = changes["province"]
     for name in ("title", "title_en", "skill_area", "description"):
         if name in changes:
             setattr(bank, name, changes[name])
@@ -94,6 +122,7 @@ def update_bank(bank: QuestionBank, changes: dict[str, Any], *, by: User) -> Que
 
 def delete_bank(bank: QuestionBank, *, by: User) -> None:
     require_role(by, *MANAGERS)
+    permissions.ensure_can_edit_content(by, bank.province)
     if bank.course_id is not None:
         raise Conflict(_("A course's bank comes from its package; re-import the course instead."))
     used = db.session.scalar(
@@ -173,6 +202,7 @@ def _validated(raw: dict[str, Any], *, key: str | None = None) -> QuestionData:
 
 def create_question(bank: QuestionBank, raw: dict[str, Any], *, by: User) -> Question:
     require_role(by, *MANAGERS)
+    permissions.ensure_can_edit_content(by, bank.province)
     data = _validated(raw)
     if db.session.scalar(
         select(Question.id).where(Question.bank_id == bank.id, Question.key == data.key)
@@ -190,6 +220,7 @@ def create_question(bank: QuestionBank, raw: dict[str, Any], *, by: User) -> Que
 def update_question(question: Question, raw: dict[str, Any], *, by: User) -> Question:
     """Replace the question's content (a new version when it changed)."""
     require_role(by, *MANAGERS)
+    permissions.ensure_can_edit_content(by, question.bank.province)
     data = _validated(raw, key=question.key)
     upsert_question(question.bank, data)
     logger.info("Updated question %s (v%s) by user %s", question.key, question.version, by.id)
@@ -199,6 +230,7 @@ def update_question(question: Question, raw: dict[str, Any], *, by: User) -> Que
 def delete_question(question: Question, *, by: User) -> None:
     """Delete, or only deactivate when attempts already hold it."""
     require_role(by, *MANAGERS)
+    permissions.ensure_can_edit_content(by, question.bank.province)
     used = db.session.scalar(select(exists().where(AttemptResponse.question_id == question.id)))
     if used:
         question.active = False

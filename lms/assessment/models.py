@@ -29,6 +29,7 @@ from lms.db import CreatedAt, IntPK, JSONType, Model, UTCDateTime, db, utcnow
 if TYPE_CHECKING:
     from lms.auth.models import User
     from lms.catalog.models import Course
+    from lms.org.models import Unit
 
 
 class Difficulty(enum.StrEnum):
@@ -68,10 +69,14 @@ class QuestionBank(Model):
     #: Set for a bank of the digital-skills standard covering one skill area.
     skill_area: Mapped[str | None] = mapped_column(String(50), index=True)
     description: Mapped[str | None] = mapped_column(Text)
+    #: The province whose trainers edit it; None: national (course packages, the standard),
+    #: edited by admins only.
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     course: Mapped[Course | None] = relationship()
+    province: Mapped[Unit | None] = relationship()
     questions: Mapped[list[Question]] = relationship(
         back_populates="bank", order_by="Question.position", cascade="all, delete-orphan"
     )
@@ -192,10 +197,13 @@ class Quiz(Model):
     )
     #: A quiz no longer in its package: kept for its attempts, not startable.
     active: Mapped[bool] = mapped_column(default=True)
+    #: The province whose trainers set it up; None: national (a course package's quiz).
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     course: Mapped[Course | None] = relationship()
+    province: Mapped[Unit | None] = relationship()
     banks: Mapped[list[QuestionBank]] = relationship(
         secondary="quiz_banks", order_by="QuestionBank.id"
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from lms.assessment.attempts import (
     answers_of,
     attempts_used,
-    can_see_all,
+    can_review,
     load_versions,
     open_attempt,
     refresh_if_expired,
@@ -63,6 +63,7 @@ def quiz_for_staff(quiz: Quiz) -> dict[str, Any]:
         "shuffle_questions": quiz.shuffle_questions,
         "shuffle_options": quiz.shuffle_options,
         "banks": [b.code for b in quiz.banks],
+        "province": quiz.province.code if quiz.province is not None else None,
     }
 
 
@@ -116,7 +117,7 @@ def attempt_summary(attempt: Attempt) -> dict[str, Any]:
 def review_allowed(attempt: Attempt, viewer: User, *, now: datetime | None = None) -> bool:
     if attempt.status != AttemptStatus.graded:
         return False
-    if can_see_all(viewer) and viewer.id != attempt.user_id:
+    if viewer.id != attempt.user_id and can_review(viewer, attempt):
         return True
     policy = attempt.quiz.review
     if policy == ReviewPolicy.after_submit:

@@ -29,6 +29,13 @@ class BankCreateSchema(Schema):
     title_en = fields.String(allow_none=True, validate=validate.Length(max=300))
     skill_area = fields.String(allow_none=True, validate=_AREAS)
     description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    province = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "code of the owning province; null: national (admins only). "
+            "Default: your province (admins: national)"
+        },
+    )
 
 
 class BankUpdateSchema(BankCreateSchema):
@@ -55,6 +62,11 @@ class BankSchema(Schema):
     skill_area = fields.String(dump_only=True, allow_none=True)
     description = fields.String(dump_only=True, allow_none=True)
     course = fields.Function(lambda b: b.course.slug if b.course else None, dump_only=True)
+    province = fields.Function(
+        lambda b: b.province.code if b.province else None,
+        dump_only=True,
+        metadata={"description": "the owning province's code; null: national"},
+    )
     question_count = fields.Function(
         lambda b: sum(1 for q in b.questions if q.active), dump_only=True
     )
@@ -131,6 +143,13 @@ class QuizCreateSchema(Schema):
     session_id = fields.Integer(allow_none=True)
     banks = fields.List(
         fields.String(), metadata={"description": "codes of the banks to draw from"}
+    )
+    province = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "code of the owning province; null: national (admins only). "
+            "Default: your province (admins: national)"
+        },
     )
 
 

@@ -22,6 +22,7 @@ from lms.assessment.definitions import validate_question
 from lms.assessment.items import TYPES
 from lms.assessment.models import AttemptStatus, QuestionBank, Quiz
 from lms.assessment.tx import commit_with_retry
+from lms.auth import permissions
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.catalog.yamlines import YamlLoadError
@@ -60,10 +61,11 @@ def quiz(quiz_id: int) -> ResponseReturnValue:
     """The quiz's page; trainers also set its window and class session here (POST)."""
     the_quiz = quizzes.get_quiz(quiz_id)
     user = current()
-    staff = attempts.can_see_all(user)
+    staff = user.has_role(*STAFF) and permissions.can_edit_content(user, the_quiz.province)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         require_role(user, *STAFF)
+        permissions.ensure_can_edit_content(user, the_quiz.province)
         try:
             quizzes.update_quiz(the_quiz, _settings_form(), by=user)
             db.session.commit()
@@ -81,7 +83,7 @@ def quiz(quiz_id: int) -> ResponseReturnValue:
         data=data,
         course_url=_course_url(the_quiz),
         staff=staff,
-        sessions=_sessions(the_quiz) if staff else [],
+        sessions=_sessions(the_quiz, user) if staff else [],
         local=_local_input,
         errors=errors,
         **_common(),
@@ -112,17 +114,19 @@ def _settings_form() -> dict[str, Any]:
     }
 
 
-def _sessions(the_quiz: Quiz) -> list[Any]:
-    """Sessions of the classes of the quiz's course, for binding an exam to one."""
+def _sessions(the_quiz: Quiz, user: Any) -> list[Any]:
+    """Sessions of the classes of the quiz's course that ``user`` runs, for binding an exam."""
     if the_quiz.course_id is None:
         return []
+    from lms.classes.management import manageable_classes
     from lms.classes.models import Class, ClassSession
 
+    run = manageable_classes(user).with_only_columns(Class.id).order_by(None)
     return list(
         db.session.scalars(
             select(ClassSession)
             .join(Class, Class.id == ClassSession.class_id)
-            .where(Class.course_id == the_quiz.course_id)
+            .where(Class.course_id == the_quiz.course_id, ClassSession.class_id.in_(run))
             .order_by(ClassSession.date.desc())
             .limit(200)
         )
@@ -255,6 +259,7 @@ def banks() -> ResponseReturnValue:
                 title_en=request.form.get("title_en", "").strip() or None,
                 skill_area=request.form.get("skill_area") or None,
                 by=user,
+                province=permissions.home_province(user),
             )
             db.session.commit()
             flash(_("Question bank created."), "success")
@@ -262,8 +267,10 @@ def banks() -> ResponseReturnValue:
         except DomainError as exc:
             db.session.rollback()
             errors = exc.errors or {"_schema": [exc.message]}
-    rows = db.session.scalars(select(QuestionBank).order_by(QuestionBank.code)).all()
-    all_quizzes = db.session.scalars(select(Quiz).order_by(Quiz.kind, Quiz.slug)).all()
+    rows = db.session.scalars(bank_svc.banks_query(user)).all()
+    all_quizzes = db.session.scalars(
+        quizzes.quizzes_query(user).order_by(Quiz.kind, Quiz.slug)
+    ).all()
     return render_template(
         "assessment/banks.html",
         bank_rows=rows,
@@ -279,10 +286,11 @@ def banks() -> ResponseReturnValue:
 @login_required
 def bank(bank_id: int) -> ResponseReturnValue:
     user = _staff()
-    the_bank = bank_svc.get_bank(bank_id)
+    the_bank = bank_svc.get_bank_for(user, bank_id)
     problems: list[str] = []
     source = ""
     if request.method == "POST":
+        permissions.ensure_can_edit_content(user, the_bank.province)
         action = request.form.get("action", "save")
         try:
             if action == "delete":
@@ -316,6 +324,7 @@ def bank(bank_id: int) -> ResponseReturnValue:
         problems=problems,
         source=source,
         types=list(TYPES),
+        editable=permissions.can_edit_content(user, the_bank.province),
         **_common(),
     )
 
@@ -349,8 +358,7 @@ def _save_yaml_question(bank: QuestionBank, source: str, user: Any) -> list[str]
 @bp.get("/quizzes/<int:quiz_id>/analysis")
 @login_required
 def quiz_analysis(quiz_id: int) -> ResponseReturnValue:
-    _staff()
-    the_quiz = quizzes.get_quiz(quiz_id)
+    the_quiz = quizzes.get_quiz_for_staff(_staff(), quiz_id)
     data = analysis.analyse(the_quiz, lang=_lang())
     return render_template(
         "assessment/analysis.html",

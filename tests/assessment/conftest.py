@@ -14,7 +14,7 @@ from lms.assessment.models import Quiz
 from lms.assessment.package import parse
 from lms.auth.models import Role
 from lms.extensions import db
-from tests.factories import make_user
+from tests.factories import make_unit, make_user
 
 _seq = itertools.count(1)
 
@@ -159,13 +159,25 @@ def quiz(course: Any, tmp_path: Path) -> Quiz:
 
 
 @pytest.fixture
-def learner(db: Any) -> Any:
-    return make_user(roles=(Role.learner,), target_group="citizen")
+def province(db: Any) -> Any:
+    """The province of the trainer and the learners: its trainers own its banks and quizzes,
+    and reach its people."""
+    return make_unit(kind="province", name="Tỉnh Thử")
 
 
 @pytest.fixture
-def trainer(db: Any) -> Any:
-    return make_user(roles=(Role.trainer,))
+def ward(province: Any) -> Any:
+    return make_unit(parent=province, name="Phường Thử")
+
+
+@pytest.fixture
+def learner(ward: Any) -> Any:
+    return make_user(roles=(Role.learner,), target_group="citizen", unit=ward)
+
+
+@pytest.fixture
+def trainer(province: Any) -> Any:
+    return make_user(roles=(Role.trainer,), unit=province)
 
 
 @pytest.fixture

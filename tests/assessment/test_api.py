@@ -319,9 +319,11 @@ def test_review_policies(client, auth_headers, quiz, learner, enrollment, traine
     assert later["review"]
 
 
-def test_attempt_lists(client, auth_headers, quiz, learner, enrollment, trainer, course) -> None:
+def test_attempt_lists(
+    client, auth_headers, quiz, learner, enrollment, trainer, course, ward
+) -> None:
     start(client, auth_headers(learner), quiz)
-    other = make_user()
+    other = make_user(unit=ward)
     enrol(other, course)
     start(client, auth_headers(other), quiz)
     mine = client.get(f"/api/v1/quizzes/{quiz.id}/attempts", headers=auth_headers(learner))

@@ -25,7 +25,11 @@ def standard_banks(trainer: Any) -> list[str]:
     codes = []
     for area in AREAS:
         bank = banks.create_bank(
-            code=f"std-{area}", title=f"Chuẩn: {area}", skill_area=area, by=trainer
+            code=f"std-{area}",
+            title=f"Chuẩn: {area}",
+            skill_area=area,
+            by=trainer,
+            province=trainer.unit,
         )
         for n in range(4):
             banks.create_question(
@@ -46,12 +50,14 @@ def standard_banks(trainer: Any) -> list[str]:
 
 @pytest.fixture
 def exam_setup(db: Any) -> dict[str, Any]:
-    trainer = make_user(roles=("trainer",))
+    province = make_unit(kind="province")
+    trainer = make_user(roles=("trainer",), unit=province)
     course = make_course(quiz_percent=None)
-    unit = make_unit()
+    unit = make_unit(parent=province)
     klass = Class(
         code="CDS-2026-01", course_id=course.id, unit_id=unit.id, title="Lớp chuyên trách"
     )
+    klass.trainers = [trainer]
     db.session.add(klass)
     db.session.flush()
     session = ClassSession(
@@ -72,6 +78,7 @@ def exam_setup(db: Any) -> dict[str, Any]:
             "session_id": session.id,
         },
         by=trainer,
+        province=province,
     )
     return {"trainer": trainer, "course": course, "klass": klass, "session": session, "exam": exam}
 
@@ -134,6 +141,7 @@ def test_binding_a_session_of_another_course_is_refused(exam_setup) -> None:
                 "session_id": exam_setup["session"].id,
             },
             by=exam_setup["trainer"],
+            province=exam_setup["trainer"].unit,
         )
     assert "session_id" in caught.value.errors
     assert db.session.scalar(db.select(db.func.count()).where(quizzes.Quiz.slug == "sai-khoa")) == 0
