@@ -323,11 +323,11 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
     else, only who manages the person (:func:`permissions.can_manage_user`): an official never
     changes an admin or a peer, even one placed in their area.
     """
-    if by is not None and by.id == user.id:
-        if not set(changes) <= SELF_FIELDS:
+    if by is not None and not by.is_admin:
+        if by.id != user.id:
+            permissions.ensure_can_manage_user(by, user)
+        elif not set(changes) <= SELF_FIELDS:
             raise Forbidden(_("You do not have permission to do this."))
-    elif by is not None:
-        permissions.ensure_can_manage_user(by, user)
     email = normalise_email(changes["email"]) if "email" in changes else user.email
     phone = normalise_phone(changes["phone"]) if "phone" in changes else user.phone
     errors = _check_contacts(email, phone)
