@@ -127,6 +127,20 @@ def person_in_reach(actor: User, person: User, *, klass: Any = None) -> bool:
     return unit_in_reach(actor, person.unit, klass=klass)
 
 
+def may_assign_trainer(actor: User, person: User, unit: Unit, *, klass: Any = None) -> bool:
+    """Whether ``actor`` may name ``person`` as a trainer of a class organised by ``unit``
+    (which must be in ``actor``'s reach): someone within their reach, or a trainer of the
+    unit's province (a ward's official assigns the trainer of a city department).
+    Anyone else is answered like an unknown id."""
+    if person_in_reach(actor, person, klass=klass):
+        return True
+    if not person.has_role(Role.trainer, Role.admin):
+        return False
+    from lms.org.services import province_of
+
+    return _within(person.unit, province_of(unit))
+
+
 def class_reach(actor: User, klass: Any) -> Callable[[User], bool]:
     """Which members of ``klass`` ``actor`` reaches: may see their phone and email on the
     roster, read their attempts, and issue them a certificate by hand.

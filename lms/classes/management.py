@@ -109,13 +109,18 @@ def get_class_for(user: User, code: str) -> Class:
 # --- creating and changing -------------------------------------------------------------------
 
 
-def _trainers(ids: Iterable[int], *, by: User, klass: Class | None = None) -> list[User]:
-    """The people named as trainers: each must be within ``by``'s reach (or teach the class
-    already); anyone else answers like an unknown id, so ids of other areas reveal nothing."""
+def _trainers(
+    ids: Iterable[int], *, by: User, unit: Unit, klass: Class | None = None
+) -> list[User]:
+    """The people named as trainers of a class organised by ``unit``: each one ``by`` may
+    assign (``permissions.may_assign_trainer``), or teaching the class already; anyone else
+    answers like an unknown id, so ids of other areas reveal nothing."""
     wanted = sorted(set(ids))
     found = list(db.session.scalars(select(User).where(User.id.in_(wanted)))) if wanted else []
     keep = {t.id for t in klass.trainers} if klass is not None else set()
-    users = [u for u in found if u.id in keep or permissions.person_in_reach(by, u, klass=klass)]
+    users = [
+        u for u in found if u.id in keep or permissions.may_assign_trainer(by, u, unit, klass=klass)
+    ]
     missing = set(wanted) - {u.id for u in users}
     errors: dict[str, list[str]] = {}
     if missing:
@@ -168,7 +173,7 @@ def create_class(
             errors={"code": [_("Already used.")]},
         )
     _check_dates(fields)
-    trainers = _trainers(trainer_ids, by=by)
+    trainers = _trainers(trainer_ids, by=by, unit=unit)
     if Role.trainer in by.roles and not by.is_admin and all(t.id != by.id for t in trainers):
         trainers.append(by)
     klass = Class(
@@ -208,7 +213,7 @@ def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class
             value = changes[key]
             setattr(klass, key, ClassMode(value) if key == "mode" else value)
     if "trainer_ids" in changes:
-        klass.trainers = _trainers(changes["trainer_ids"], by=by, klass=klass)
+        klass.trainers = _trainers(changes["trainer_ids"], by=by, unit=klass.unit, klass=klass)
     db.session.flush()
     logger.info("Updated class %s by %s", klass.id, by.id)
     return klass
