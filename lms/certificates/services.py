@@ -129,15 +129,15 @@ def certificate_for_enrollment(enrollment_id: int) -> Certificate | None:
 
 
 def can_issue_for(by: User, enrollment: Enrollment) -> bool:
-    """Admins; those who run the class, for the members they reach (``class_reach``);
-    officials of the holder's unit. Nobody issues by hand to someone of another province: a
-    count in another province's figures is that province's to give."""
+    """Who may issue by hand: admins; for an enrollment in a class, those who run the class,
+    to the members they reach (``class_reach``: members of the class's province); for online
+    study, officials of the holder's unit. So a serial (the class's or the holder's province)
+    and a count in the figures (the holder's unit) are never another province's to give."""
     if by.is_admin:
         return True
     klass = enrollment.klass
-    runs = klass is not None and can_manage_class(by, klass)
-    if runs and class_reach(by, klass)(enrollment.user):
-        return True
+    if klass is not None:
+        return can_manage_class(by, klass) and class_reach(by, klass)(enrollment.user)
     return Role.official in by.roles and user_in_scope(by, enrollment.user)
 
 
