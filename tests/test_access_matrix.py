@@ -15,8 +15,8 @@ a request body (it is reported like an unknown one).
 
 An operation in ``/api/v1/openapi.json`` or a page in the app's url_map without a row fails
 :func:`test_every_operation_and_page_has_a_row`. Not covered here: ``/xapi`` (the LRS) and the
-cmi5 runtime (``/cmi5/...``, the launched content and its fetch URL): their matrix over scopes
-and cmi5 credentials is ``tests/xapi/test_access_matrix.py``.
+cmi5 runtime (``/cmi5/...``, the launched content and its fetch URL): they have their own
+matrix, over each LRS scope and cmi5 session credentials, with the LRS tests.
 """
 
 from __future__ import annotations
@@ -595,9 +595,8 @@ def test_page(world: World, method: str, path: str, obj: str, expected: str) -> 
 
 # --- every operation and page has a row ---------------------------------------------------------
 
-#: Covered by tests/xapi/test_access_matrix.py (each LRS scope and cmi5 session credentials):
-#: the LRS and the cmi5 runtime (launched content and its one-time fetch URL). Static files are
-#: public by design.
+#: The LRS and the cmi5 runtime (launched content and its one-time fetch URL) have their own
+#: matrix with the LRS tests (each scope and cmi5 session credentials); static files are public.
 ELSEWHERE = ("/xapi", "/cmi5/", "/static/")
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
