@@ -13,14 +13,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Request, current_app, g, redirect, request, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from werkzeug.wrappers import Response
 
 from lms import ratelimit
 from lms.auth import permissions
-from lms.auth.models import ApiToken, Role, User, UserRole
+from lms.auth.models import ApiToken, Role, SessionEnd, User, UserRole, UserSession
 from lms.auth.text import (
     fold,
     is_valid_email,
@@ -79,6 +79,8 @@ def set_password(user: User, password: str) -> None:
     if problems:
         raise Invalid(_("Invalid input."), errors={"password": problems})
     user.password_hash = hash_password(password)
+    if user.id is not None:
+        end_sessions(user, reason=SessionEnd.password)
     logger.info("Password set for user %s", user.id)
 
 
@@ -118,9 +120,71 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+#: The key of the server-side session id in the signed session cookie.
+SESSION_KEY = "lms_sid"
+
+
+def start_session(user: User) -> str:
+    """Open a browser session for ``user``; the clear id goes into the cookie, never stored."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user=user, token_hash=token_digest(sid)))
+    db.session.flush()
+    return sid
+
+
+def find_session(sid: str | None) -> UserSession | None:
+    """The open session whose id is ``sid``, or None once it has ended."""
+    if not sid or not isinstance(sid, str):
+        return None
+    return db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == token_digest(sid), UserSession.ended_at.is_(None)
+        )
+    )
+
+
+def end_session(sid: str | None) -> None:
+    """Log out: this session ends for every copy of its cookie."""
+    row = find_session(sid)
+    if row is not None:
+        row.ended_at, row.end_reason = utcnow(), SessionEnd.logout
+        logger.info("Session %s of user %s ended (logout)", row.id, row.user_id)
+
+
+def end_sessions(user: User, *, reason: SessionEnd) -> None:
+    """End every browser session and revoke every API token of ``user``.
+
+    A new password or a deactivation must lock out whoever holds an old cookie or token,
+    including a thief; reactivating an account does not bring them back.
+    """
+    now = utcnow()
+    sessions = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    tokens = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    logger.info(
+        "Ended %s session(s) and revoked %s token(s) of user %s (%s)",
+        getattr(sessions, "rowcount", "?"),
+        getattr(tokens, "rowcount", "?"),
+        user.id,
+        reason,
+    )
+
+
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """The user of a cookie session, only while the session it names is open on the server."""
+    if not user_id.isdigit():
+        return None
+    row = find_session(session.get(SESSION_KEY))
+    if row is None or row.user_id != int(user_id) or not row.user.active:
+        return None
+    return row.user
 
 
 def load_user_from_request(request: Request) -> User | None:
@@ -360,6 +424,8 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
         group = changes["target_group"]
         user.target_group = TargetGroup(group) if group else None
     if "active" in changes:
+        if user.active and not changes["active"]:
+            end_sessions(user, reason=SessionEnd.deactivated)
         user.active = bool(changes["active"])
     if "locale" in changes:
         user.locale = changes["locale"]
