@@ -56,14 +56,14 @@ def test_login_then_switch_language_on_a_360px_screen(
         assert _fits_the_screen(page), path
     page.goto(f"{live_server}/")
 
-    page.get_by_role("link", name="English").click()
+    page.get_by_role("button", name="English").click()
     page.get_by_role("heading", name="Hello, Trần Minh Tuấn").wait_for()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_text("Where to go").is_visible()
     assert page.get_by_role("button", name="Log out").is_visible()
     assert _fits_the_screen(page)
 
-    page.get_by_role("link", name="Tiếng Việt").click()
+    page.get_by_role("button", name="Tiếng Việt").click()
     page.get_by_role("heading", name="Xin chào, Trần Minh Tuấn").wait_for()
     page.get_by_role("button", name="Đăng xuất").click()
     page.get_by_text("Bạn đã đăng xuất.").wait_for()
