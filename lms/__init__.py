@@ -77,7 +77,7 @@ def init_proxy(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from lms import ratelimit, requestlog
+    from lms import headers, ratelimit, requestlog
     from lms.auth.services import init_login
     from lms.extensions import babel, csrf, db, migrate
 
@@ -88,6 +88,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     ratelimit.init_app(app)
     requestlog.init_app(app)
+    headers.init_app(app)
     _import_models()
 
     @app.before_request
