@@ -36,6 +36,8 @@ BLUEPRINTS = (
     "lms.certificates.views:bp",
     "lms.stats.api:bp",
     "lms.stats.views:bp",
+    "lms.audit.api:bp",
+    "lms.audit.views:bp",
 )
 
 
@@ -187,6 +189,7 @@ def _import_models() -> None:
         "learning",
         "certificates",
         "stats",
+        "audit",
     ):
         try:
             importlib.import_module(f"lms.{name}.models")
