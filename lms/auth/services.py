@@ -19,6 +19,8 @@ from sqlalchemy import Select, or_, select, update
 from werkzeug.wrappers import Response
 
 from lms import ratelimit
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth import permissions
 from lms.auth.models import ApiToken, Role, SessionEnd, User, UserRole, UserSession
 from lms.auth.text import (
@@ -74,13 +76,18 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, by: User | None = None) -> None:
+    """Give ``user`` a new password; every session and token they had ends.
+
+    ``by`` None is an operator at the command line, the only place passwords are set today.
+    """
     problems = password_problems(password)
     if problems:
         raise Invalid(_("Invalid input."), errors={"password": problems})
     user.password_hash = hash_password(password)
     if user.id is not None:
         end_sessions(user, reason=SessionEnd.password)
+        audit.record(AuditAction.user_password_set, user, actor=by)
     logger.info("Password set for user %s", user.id)
 
 
@@ -378,8 +385,16 @@ def create_user(
     db.session.flush()
     if unit is not None:
         _assign_unit(user, unit)
+    record_roles_given(user, by=by)
     logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)
     return user
+
+
+def record_roles_given(user: User, *, by: User | None) -> None:
+    """Audit a new account that holds more than the learner role (sign-ups hold only that)."""
+    if user.roles - {Role.learner}:
+        details = {"roles": sorted(user.roles)}
+        audit.record(AuditAction.user_created, user, actor=by, details=details)
 
 
 def _assign_unit(user: User, unit: Unit | None, on: date | None = None) -> None:
@@ -423,15 +438,20 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
     if "target_group" in changes:
         group = changes["target_group"]
         user.target_group = TargetGroup(group) if group else None
-    if "active" in changes:
-        if user.active and not changes["active"]:
+    if "active" in changes and bool(changes["active"]) != user.active:
+        if user.active:
             end_sessions(user, reason=SessionEnd.deactivated)
         user.active = bool(changes["active"])
+        action = AuditAction.user_reactivated if user.active else AuditAction.user_deactivated
+        audit.record(action, user, actor=by)
     if "locale" in changes:
         user.locale = changes["locale"]
     if "roles" in changes and roles != user.roles:
+        before = sorted(user.roles)
         keep = [row for row in user.role_rows if row.role in roles]
         user.role_rows = keep + [UserRole(role=r) for r in sorted(roles - user.roles)]
+        details = {"roles_before": before, "roles_after": sorted(roles)}
+        audit.record(AuditAction.user_roles_changed, user, actor=by, details=details)
     if "unit" in changes and (unit.id if unit else None) != user.unit_id:
         _assign_unit(user, unit)
     db.session.flush()
