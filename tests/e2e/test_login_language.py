@@ -39,6 +39,8 @@ def test_login_then_switch_language_on_a_360px_screen(
     page.get_by_label("Mật khẩu").fill("correct horse battery")
     page.locator("form button[type=submit]").click()
     page.get_by_role("heading", name="Xin chào, Trần Minh Tuấn").wait_for()
+    # The heading is in the DOM before the stylesheet and the deferred script have loaded.
+    page.wait_for_load_state("load")
     assert page.url == f"{live_server}/"
     assert page.locator("html").get_attribute("lang") == "vi"
     assert page.get_by_text("Bạn muốn làm gì?").is_visible()
