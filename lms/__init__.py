@@ -36,6 +36,8 @@ BLUEPRINTS = (
     "lms.certificates.views:bp",
     "lms.stats.api:bp",
     "lms.stats.views:bp",
+    "lms.audit.api:bp",
+    "lms.audit.views:bp",
 )
 
 
@@ -77,7 +79,7 @@ def init_proxy(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from lms import ratelimit, requestlog
+    from lms import headers, ratelimit, requestlog
     from lms.auth.services import init_login
     from lms.extensions import babel, csrf, db, migrate
 
@@ -88,6 +90,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     ratelimit.init_app(app)
     requestlog.init_app(app)
+    headers.init_app(app)
     _import_models()
 
     @app.before_request
@@ -95,7 +98,8 @@ def init_extensions(app: Flask) -> None:
         """CSRF applies where a cookie authenticates the request.
 
         Bearer-token API calls, the LRS (HTTP Basic) and endpoints marked
-        ``csrf_exempt`` (getting a token with a password) carry no ambient authority.
+        ``csrf_exempt`` (getting a token with a password) carry no ambient authority, and
+        neither does an API call without a live session: it gets its 401 from the view.
         """
         if request.method in {"GET", "HEAD", "OPTIONS", "TRACE"}:
             return
@@ -104,6 +108,8 @@ def init_extensions(app: Flask) -> None:
         if request.path.startswith("/xapi") or request.path.startswith("/cmi5"):
             return
         if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
             return
         view = app.view_functions.get(request.endpoint or "")
         if view is not None and getattr(view, "_csrf_exempt", False):
@@ -183,6 +189,7 @@ def _import_models() -> None:
         "learning",
         "certificates",
         "stats",
+        "audit",
     ):
         try:
             importlib.import_module(f"lms.{name}.models")

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
+from lms.auth.services import record_roles_given
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.constants import TargetGroup
 from lms.errors import Conflict, DomainError, Invalid, NotFound
@@ -268,6 +269,7 @@ def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
     for user, unit_id in users:
         if unit_id is not None:
             assign_user_unit(user, units[unit_id])
+        record_roles_given(user, by=by)
     db.session.flush()
     logger.info("Imported %s users by %s", len(users), by and by.id)
     return len(users)

@@ -1,4 +1,4 @@
-"""Users, their roles, and API tokens."""
+"""Users, their roles, their browser sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -124,3 +124,36 @@ class ApiToken(Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} user={self.user_id}>"
+
+
+class SessionEnd(enum.StrEnum):
+    """Why a browser session ended."""
+
+    logout = "logout"
+    password = "password"  # noqa: S105 - why a session ended, not a secret
+    deactivated = "deactivated"
+
+
+class UserSession(Model):
+    """A browser login, open on the server until it ends.
+
+    The signed cookie carries a random session id; only its SHA-256 is stored. Every request
+    must find its row still open, so logging out, a password change or a deactivation ends the
+    session for whoever holds a copy of the cookie, not just for the browser that logged out.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[CreatedAt]
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[SessionEnd | None] = mapped_column(
+        db.Enum(SessionEnd, native_enum=False, length=20)
+    )
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id}>"

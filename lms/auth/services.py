@@ -13,14 +13,16 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Request, current_app, g, redirect, request, url_for
+from flask import Flask, Request, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from werkzeug.wrappers import Response
 
 from lms import ratelimit
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth import permissions
-from lms.auth.models import ApiToken, Role, User, UserRole
+from lms.auth.models import ApiToken, Role, SessionEnd, User, UserRole, UserSession
 from lms.auth.text import (
     fold,
     is_valid_email,
@@ -74,11 +76,18 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, by: User | None = None) -> None:
+    """Give ``user`` a new password; every session and token they had ends.
+
+    ``by`` None is an operator at the command line, the only place passwords are set today.
+    """
     problems = password_problems(password)
     if problems:
         raise Invalid(_("Invalid input."), errors={"password": problems})
     user.password_hash = hash_password(password)
+    if user.id is not None:
+        end_sessions(user, reason=SessionEnd.password)
+        audit.record(AuditAction.user_password_set, user, actor=by)
     logger.info("Password set for user %s", user.id)
 
 
@@ -118,9 +127,71 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+#: The key of the server-side session id in the signed session cookie.
+SESSION_KEY = "lms_sid"
+
+
+def start_session(user: User) -> str:
+    """Open a browser session for ``user``; the clear id goes into the cookie, never stored."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user=user, token_hash=token_digest(sid)))
+    db.session.flush()
+    return sid
+
+
+def find_session(sid: str | None) -> UserSession | None:
+    """The open session whose id is ``sid``, or None once it has ended."""
+    if not sid or not isinstance(sid, str):
+        return None
+    return db.session.scalar(
+        select(UserSession).where(
+            UserSession.token_hash == token_digest(sid), UserSession.ended_at.is_(None)
+        )
+    )
+
+
+def end_session(sid: str | None) -> None:
+    """Log out: this session ends for every copy of its cookie."""
+    row = find_session(sid)
+    if row is not None:
+        row.ended_at, row.end_reason = utcnow(), SessionEnd.logout
+        logger.info("Session %s of user %s ended (logout)", row.id, row.user_id)
+
+
+def end_sessions(user: User, *, reason: SessionEnd) -> None:
+    """End every browser session and revoke every API token of ``user``.
+
+    A new password or a deactivation must lock out whoever holds an old cookie or token,
+    including a thief; reactivating an account does not bring them back.
+    """
+    now = utcnow()
+    sessions = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    tokens = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    logger.info(
+        "Ended %s session(s) and revoked %s token(s) of user %s (%s)",
+        getattr(sessions, "rowcount", "?"),
+        getattr(tokens, "rowcount", "?"),
+        user.id,
+        reason,
+    )
+
+
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """The user of a cookie session, only while the session it names is open on the server."""
+    if not user_id.isdigit():
+        return None
+    row = find_session(session.get(SESSION_KEY))
+    if row is None or row.user_id != int(user_id) or not row.user.active:
+        return None
+    return row.user
 
 
 def load_user_from_request(request: Request) -> User | None:
@@ -302,8 +373,16 @@ def create_user(
     db.session.flush()
     if unit is not None:
         _assign_unit(user, unit)
+    record_roles_given(user, by=by)
     logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)
     return user
+
+
+def record_roles_given(user: User, *, by: User | None) -> None:
+    """Audit a new account that holds more than the learner role (sign-ups hold only that)."""
+    if user.roles - {Role.learner}:
+        details = {"roles": sorted(user.roles)}
+        audit.record(AuditAction.user_created, user, actor=by, details=details)
 
 
 def _assign_unit(user: User, unit: Unit | None, on: date | None = None) -> None:
@@ -346,13 +425,20 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
     if "target_group" in changes:
         group = changes["target_group"]
         user.target_group = TargetGroup(group) if group else None
-    if "active" in changes:
+    if "active" in changes and bool(changes["active"]) != user.active:
+        if user.active:
+            end_sessions(user, reason=SessionEnd.deactivated)
         user.active = bool(changes["active"])
+        action = AuditAction.user_reactivated if user.active else AuditAction.user_deactivated
+        audit.record(action, user, actor=by)
     if "locale" in changes:
         user.locale = changes["locale"]
     if "roles" in changes and roles != user.roles:
+        before = sorted(user.roles)
         keep = [row for row in user.role_rows if row.role in roles]
         user.role_rows = keep + [UserRole(role=r) for r in sorted(roles - user.roles)]
+        details = {"roles_before": before, "roles_after": sorted(roles)}
+        audit.record(AuditAction.user_roles_changed, user, actor=by, details=details)
     if "unit" in changes and (unit.id if unit else None) != user.unit_id:
         _assign_unit(user, unit)
     db.session.flush()

@@ -43,6 +43,7 @@ def _start_session(user: User) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+    session[services.SESSION_KEY] = services.start_session(user)
     login_user(user)
 
 
@@ -82,6 +83,8 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    services.end_session(session.get(services.SESSION_KEY))
+    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()

@@ -18,6 +18,8 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import can_manage_class, class_reach, unit_in_scope, user_in_scope
 from lms.certificates import content, keys
@@ -256,6 +258,10 @@ def issue_certificate(
         enrollment.id,
         by.id if by is not None else "rule",
     )
+    if override_reason is not None:
+        audit.record(
+            AuditAction.certificate_issued_override, cert, actor=by, reason=override_reason
+        )
     record_issued(cert, enrollment)
     certificate_issued.send(cert)
     return cert, True
@@ -377,6 +383,7 @@ def revoke_certificate(
     logger.info(
         "Revoked certificate %s by %s", cert.serial, by.id if by is not None else "the system"
     )
+    audit.record(AuditAction.certificate_revoked, cert, actor=by, reason=reason)
     record_revoked(cert, by)
     certificate_revoked.send(cert)
     return cert

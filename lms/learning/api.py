@@ -13,6 +13,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, current
 from lms.catalog.services import get_course
@@ -216,6 +218,7 @@ def create_platform() -> ResponseReturnValue:
         default_target_group=data["default_target_group"],
         by=current(),
     )
+    audit.record(AuditAction.source_platform_created, platform, actor=current(), details=data)
     db.session.commit()
     return created(platforms.to_dict(platform), url_for(".get_platform", platform_id=platform.id))
 
@@ -238,6 +241,7 @@ def get_platform(platform_id: int) -> ResponseReturnValue:
 def update_platform(platform_id: int) -> ResponseReturnValue:
     data = load(PlatformUpdateSchema())
     platform = platforms.update_platform(platforms.get_platform(platform_id), data)
+    audit.record(AuditAction.source_platform_changed, platform, actor=current(), details=data)
     db.session.commit()
     return jsonify(platforms.to_dict(platform))
 
@@ -246,7 +250,9 @@ def update_platform(platform_id: int) -> ResponseReturnValue:
 @auth_required(Role.admin)
 @doc(summary="Stop treating an LRS client as a source platform", tags=BRIDGE, status=204)
 def delete_platform(platform_id: int) -> ResponseReturnValue:
-    platforms.delete_platform(platforms.get_platform(platform_id))
+    platform = platforms.get_platform(platform_id)
+    audit.record(AuditAction.source_platform_deleted, platform, actor=current())
+    platforms.delete_platform(platform)
     db.session.commit()
     return no_content()
 

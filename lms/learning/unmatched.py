@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.db import utcnow
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
@@ -112,6 +114,10 @@ def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
         item.user_id = user.id
         applied += 1
     db.session.flush()
+    details = {"person": user.full_name, "applied": applied, "still_held": held}
+    audit.record(
+        AuditAction.held_statement_resolved, row, actor=by, details=details, unit=user.unit
+    )
     logger.info("Resolved %s statement(s) of %s by linking user %s", applied, ifi, user.id)
     return {"applied": applied, "still_held": held}
 
@@ -125,6 +131,7 @@ def dismiss(row: BridgeUnmatched, *, reason: str, by: User) -> BridgeUnmatched:
     mark_resolved(row, resolution="dismissed", by=by)
     row.detail = f"{row.detail}\n{_('Dismissed')}: {reason}".strip()[:2000]
     db.session.flush()
+    audit.record(AuditAction.held_statement_dismissed, row, actor=by, reason=reason)
     return row
 
 

@@ -24,6 +24,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import User
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement
@@ -510,6 +512,7 @@ def close_year(
     )
     db.session.add(snapshot)
     db.session.flush()
+    audit.record(AuditAction.year_closed, snapshot, actor=by, reason=note)
     logger.info("Closed %s figures of unit %s by user %s", year, unit.code, by.id)
     return snapshot
 
@@ -522,6 +525,7 @@ def snapshot_for(unit: Unit, year: int) -> StatSnapshot | None:
 
 def reopen_year(snapshot: StatSnapshot, *, by: User) -> None:
     logger.info("Reopened %s figures of unit %s by user %s", snapshot.year, snapshot.unit_id, by.id)
+    audit.record(AuditAction.year_reopened, snapshot, actor=by)
     db.session.delete(snapshot)
     db.session.flush()
 

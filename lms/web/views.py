@@ -56,13 +56,17 @@ def home() -> ResponseReturnValue:
     )
 
 
-@bp.route("/lang/<code>", methods=["GET", "POST"])
+@bp.post("/lang/<code>")
 def set_language(code: str) -> ResponseReturnValue:
-    """Remember the chosen language in the session (and on the account when logged in)."""
+    """Remember the chosen language in the session (and on the account when logged in).
+
+    A POST form (with its CSRF token), not a link: it changes the account, and a GET that
+    changes state can be triggered by any page the person visits.
+    """
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = safe_next(request.args.get("next")) or local_part(request.referrer, request.host)
+    target = safe_next(request.values.get("next")) or local_part(request.referrer, request.host)
     return redirect(target or url_for("web.home"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, url_for
 from flask.typing import ResponseReturnValue
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
 from lms.extensions import db
@@ -49,6 +51,9 @@ def create_client() -> ResponseReturnValue:
     client, secret = clients.create_client(
         data["name"], scopes=data["scopes"], authority=data["authority"], by=current()
     )
+    audit.record(
+        AuditAction.lrs_client_created, client, actor=current(), details=clients.shown(client)
+    )
     db.session.commit()
     body = clients.to_dict(client, secret=secret)
     return created(body, url_for("xapi_admin.get_client", client_id=client.id))
@@ -72,6 +77,7 @@ def get_client(client_id: int) -> ResponseReturnValue:
 def update_client(client_id: int) -> ResponseReturnValue:
     data = load(LrsClientUpdateSchema())
     client = clients.update_client(clients.get_client(client_id), **data)
+    audit.record(AuditAction.lrs_client_changed, client, actor=current(), details=data)
     db.session.commit()
     return clients.to_dict(client)
 
@@ -81,6 +87,7 @@ def update_client(client_id: int) -> ResponseReturnValue:
 @doc(summary="Revoke an LRS client", tags=TAGS, status=204)
 def revoke_client(client_id: int) -> ResponseReturnValue:
     """The credentials stop working; the client's statements stay."""
-    clients.revoke_client(clients.get_client(client_id))
+    client = clients.revoke_client(clients.get_client(client_id))
+    audit.record(AuditAction.lrs_client_revoked, client, actor=current())
     db.session.commit()
     return no_content()

@@ -8,6 +8,8 @@ import click
 import orjson
 from flask.cli import with_appcontext
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.xapi import clients
@@ -55,6 +57,7 @@ def create(name: str, scopes: tuple[str, ...], authority: str | None) -> None:
     except DomainError as exc:
         _fail(exc)
         return
+    audit.record(AuditAction.lrs_client_created, client, actor=None, details=clients.shown(client))
     db.session.commit()
     click.echo(orjson.dumps({"key": client.key, "secret": secret, "endpoint": clients.endpoint()}))
 
@@ -84,5 +87,6 @@ def revoke(key_or_id: str) -> None:
     except DomainError as exc:
         _fail(exc)
         return
+    audit.record(AuditAction.lrs_client_revoked, client, actor=None)
     db.session.commit()
     click.echo(f"Revoked {client.key} ({client.name}).", err=True)

@@ -134,6 +134,11 @@ def create_client(
     return client, secret
 
 
+def shown(client: LrsClient) -> dict[str, Any]:
+    """What the audit log keeps of a new client: never its secret."""
+    return {"name": client.name, "scopes": list(client.scopes or [])}
+
+
 def list_clients(*, include_revoked: bool = False) -> list[LrsClient]:
     query = select(LrsClient).order_by(LrsClient.id)
     if not include_revoked:

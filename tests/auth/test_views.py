@@ -112,8 +112,33 @@ def test_form_post_without_csrf_token_is_refused(csrf_app: Flask) -> None:
         assert "The form expired" in response.get_data(as_text=True) or "Biểu mẫu" in (
             response.get_data(as_text=True)
         )
-    api = client.post("/api/v1/users", json={}, headers={"Accept": "application/json"})
+
+
+def test_unauthenticated_api_write_answers_401_before_csrf(csrf_app: Flask) -> None:
+    """No session, no ambient authority: the caller needs to log in, not a fresh form."""
+    client = csrf_app.test_client()
+    for method, path in (("post", "/api/v1/users"), ("patch", "/api/v1/users/1")):
+        api = getattr(client, method)(path, json={}, headers={"Accept": "application/json"})
+        assert api.status_code == 401, path
+        assert api.get_json() == {
+            "code": 401,
+            "status": "Unauthorized",
+            "message": "Bạn cần đăng nhập.",
+        }
+
+
+def test_api_write_with_a_session_cookie_still_needs_the_csrf_token(
+    app: Flask, client: FlaskClient, people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    data = {"login": "admin@example.vn", "password": PASSWORD, "csrf_token": token[1]}
+    assert client.post("/login", data=data).status_code == 302
+    api = client.post("/api/v1/users", json={})
     assert api.status_code == 400
+    assert api.get_json()["code"] == 400
 
 
 def test_form_post_with_csrf_token_passes(csrf_app: Flask) -> None:

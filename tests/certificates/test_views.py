@@ -130,7 +130,7 @@ def test_pages_are_vietnamese_first(client: FlaskClient, cert: Certificate) -> N
     page = client.get(f"/verify/{cert.serial}").get_data(as_text=True)
     assert "Chứng nhận hợp lệ" in page
     assert "Kiểm tra chứng nhận" in page
-    client.get("/lang/en")
+    client.post("/lang/en")
     # The db fixture's app context outlives requests, and Flask-Babel caches the catalog
     # in it; a real request starts with a fresh one.
     flask_babel.refresh()

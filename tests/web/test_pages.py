@@ -24,7 +24,7 @@ PAGES = {
 def test_pages_render_in_both_languages(
     client: FlaskClient, db: object, path: str, lang: str
 ) -> None:
-    client.get(f"/lang/{lang}")
+    client.post(f"/lang/{lang}")
     response = client.get(path, headers={"Accept": "text/html"})
     status, vietnamese, english = PAGES[path]
     assert response.status_code == status
@@ -66,7 +66,7 @@ def test_home_for_a_learner_has_no_official_pages(client: FlaskClient, db: objec
 def test_language_choice_is_kept_on_the_account(client: FlaskClient, db: object) -> None:
     user = make_user()
     login(client, user)
-    response = client.get("/lang/en?next=/register")
+    response = client.post("/lang/en?next=/register")
     assert response.status_code == 302
     assert response.location == "/register"
     from lms.extensions import db as database
@@ -75,6 +75,27 @@ def test_language_choice_is_kept_on_the_account(client: FlaskClient, db: object)
     client.post("/logout")
     login(client, user)
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_changes_nothing_on_get(client: FlaskClient, db: object) -> None:
+    """A link or an image on any site could trigger a GET: it must not touch the account."""
+    user = make_user()
+    login(client, user)
+    assert client.get("/lang/en?next=/register").status_code == 405
+    from lms.extensions import db as database
+
+    assert database.session.get(User, user.id).locale is None
+    assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_is_a_form_that_works_without_javascript(
+    client: FlaskClient, db: object
+) -> None:
+    html = client.get("/register").get_data(as_text=True)
+    switch = html.split('class="lang-switch"')[1].split("</span>")[0]
+    assert switch.count('<form method="post" action="/lang/') == 2
+    assert 'action="/lang/en?next=/register' in switch
+    assert 'name="csrf_token"' in switch
 
 
 @pytest.mark.parametrize(
@@ -90,12 +111,12 @@ def test_language_choice_is_kept_on_the_account(client: FlaskClient, db: object)
 def test_language_switch_redirects_only_inside_the_site(
     client: FlaskClient, db: object, url: str, headers: dict, target: str
 ) -> None:
-    response = client.get(url, headers=headers)
+    response = client.post(url, headers=headers)
     assert response.location == target
 
 
 def test_unknown_language_is_ignored(client: FlaskClient, db: object) -> None:
-    client.get("/lang/xx")
+    client.post("/lang/xx")
     assert '<html lang="vi">' in client.get("/").get_data(as_text=True)
 
 
@@ -155,7 +176,7 @@ def test_openapi_document_is_valid_openapi_3(client: FlaskClient, db: object) ->
 
 
 def test_api_docs_page_describes_the_endpoints(client: FlaskClient, db: object) -> None:
-    client.get("/lang/en")
+    client.post("/lang/en")
     html = client.get("/api/docs").get_data(as_text=True)
     assert "/api/v1/auth/tokens" in html
     assert "Get an API token with an email (or phone) and password" in html

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.events import unit_moved
@@ -277,6 +279,15 @@ def move_unit(
     return unit
 
 
+def _merge_details(into: Unit, on: date, children: list[Unit], moved: int) -> dict[str, Any]:
+    return {
+        "into": f"{into.code} — {into.name}",
+        "on": on.isoformat(),
+        "units_moved": len(children),
+        "people_moved": moved,
+    }
+
+
 def merge_unit(unit: Unit, into: Unit, *, on: date, by: User | None) -> Unit:
     """Merge ``unit`` into ``into`` from ``on``: the unit exists until ``on - 1 day``.
 
@@ -324,6 +335,9 @@ def merge_unit(unit: Unit, into: Unit, *, on: date, by: User | None) -> Unit:
     unit.valid_to = on - ONE_DAY
     unit.successor_id = into.id
     db.session.flush()
+    audit.record(
+        AuditAction.unit_merged, unit, actor=by, details=_merge_details(into, on, children, moved)
+    )
     logger.info(
         "Merged unit %s into %s on %s (%s children, %s people moved)",
         unit.id,

@@ -15,6 +15,18 @@
     options.credentials = "same-origin";
     return fetch(url, options);
   };
+  // Behaviour is wired here, never in inline on…= attributes: the Content-Security-Policy
+  // runs no inline script. A <select data-autosubmit> submits its form when changed (pages
+  // keep a <noscript> button for browsers without JavaScript)...
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+  // ...and a <form data-confirm="question"> asks before it is sent.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
   // The ☰ button opens the navigation on narrow screens.
   var toggle = document.querySelector(".menu-toggle");
   if (toggle) {

@@ -143,7 +143,7 @@
     var show = function (job) {
       box.hidden = false;
       bar.setAttribute("aria-valuenow", job.percent);
-      bar.firstElementChild.style.width = job.percent + "%";
+      bar.querySelector("rect").setAttribute("width", job.percent);
       percent.textContent = job.percent + "%";
       if (job.status === "done") {
         var r = job.result || {};
