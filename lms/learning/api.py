@@ -40,6 +40,8 @@ from lms.learning.schemas import (
     PlatformSchema,
     PlatformUpdateSchema,
     ResolveSchema,
+    RetryOutSchema,
+    RetrySchema,
     RunSchema,
     StatusSchema,
     UnmatchedQuerySchema,
@@ -116,6 +118,25 @@ def resolve_unmatched(item_id: int) -> ResponseReturnValue:
     outcome = review.resolve(row, _user(data["user_id"]), by=current())
     db.session.commit()
     return jsonify({**outcome, "item": review.to_dict(row)})
+
+
+@bp.post("/bridge/unmatched/retry")
+@auth_required(Role.admin)
+@doc(
+    summary="Apply held statements again",
+    tags=BRIDGE,
+    body=RetrySchema,
+    response=RetryOutSchema,
+)
+def retry_unmatched() -> ResponseReturnValue:
+    """Oldest first, at most ``limit``; for example after a source platform was allowed more
+    courses or units (``reason=platform_scope``, ``platform_id``)."""
+    data = load(RetrySchema(), request.get_json(silent=True) or {})
+    outcome = review.retry(
+        by=current(), platform_id=data["platform_id"], reason=data["reason"], limit=data["limit"]
+    )
+    db.session.commit()
+    return jsonify(outcome)
 
 
 @bp.post("/bridge/unmatched/<int:item_id>/dismiss")
@@ -212,6 +233,8 @@ def create_platform() -> ResponseReturnValue:
         data["client_id"],
         name=data["name"],
         home_page=data["home_page"],
+        courses=data["courses"],
+        units=data["units"],
         provision_unknown=data["provision_unknown"],
         default_target_group=data["default_target_group"],
         by=current(),
