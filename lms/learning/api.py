@@ -132,8 +132,11 @@ def retry_unmatched() -> ResponseReturnValue:
     """Oldest first, at most ``limit``; for example after a source platform was allowed more
     courses or units (``reason=platform_scope``, ``platform_id``)."""
     data = load(RetrySchema(), request.get_json(silent=True) or {})
+    by = current()
+    # End the read of authentication: retrying takes the bridge's cursor lock first.
+    db.session.commit()
     outcome = review.retry(
-        by=current(), platform_id=data["platform_id"], reason=data["reason"], limit=data["limit"]
+        by=by, platform_id=data["platform_id"], reason=data["reason"], limit=data["limit"]
     )
     db.session.commit()
     return jsonify(outcome)
@@ -229,6 +232,9 @@ def list_platforms() -> ResponseReturnValue:
 )
 def create_platform() -> ResponseReturnValue:
     data = load(PlatformCreateSchema())
+    by = current()
+    # End the read of authentication: the service takes SQLite's write lock before reading.
+    db.session.commit()
     platform = platforms.register_platform(
         data["client_id"],
         name=data["name"],
@@ -237,7 +243,7 @@ def create_platform() -> ResponseReturnValue:
         units=data["units"],
         provision_unknown=data["provision_unknown"],
         default_target_group=data["default_target_group"],
-        by=current(),
+        by=by,
     )
     db.session.commit()
     return created(platforms.to_dict(platform), url_for(".get_platform", platform_id=platform.id))

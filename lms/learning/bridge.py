@@ -476,15 +476,17 @@ def has_ready() -> bool:
     return ready
 
 
-def reprocess(row: BridgeUnmatched) -> str:
-    """Apply a held statement again (after its actor was linked); returns the outcome."""
+def reprocess(row: BridgeUnmatched, batch: Batch | None = None) -> str:
+    """Apply a held statement again (after its actor was linked); returns the outcome.
+
+    Pass one ``batch`` when reprocessing many, so platforms are looked up once.
+    """
     raw = lrs.statement_by_id(row.statement_id)
     if raw is None:
         return IGNORED
     voided = bool(lrs.voided_ids([row.statement_id]))
     item = StoredStatement(seq=row.seq, stored=row.stored, statement=dict(raw), voided=voided)
-    batch = new_batch()
-    return handle(item, batch)
+    return handle(item, batch or new_batch())
 
 
 # --- status -----------------------------------------------------------------------------------

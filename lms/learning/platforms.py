@@ -21,6 +21,7 @@ from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.models import SourcePlatform
 from lms.org.models import Unit
+from lms.xapi import clients
 from lms.xapi.models import LrsClient
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ def register_platform(
     ``courses`` (slugs) and ``units`` (codes) are what it may move; nothing when omitted.
     """
     _check({"name": name, "home_page": home_page, "default_target_group": default_target_group})
+    # One platform per client, checked then written: serialised with every client change.
+    clients.lock_clients()
     client = db.session.get(LrsClient, client_id)
     if client is None:
         raise Invalid(_("LRS client not found."), errors={"client_id": [_("No such LRS client.")]})

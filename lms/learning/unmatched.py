@@ -91,7 +91,7 @@ def mark_resolved(row: BridgeUnmatched, *, resolution: str, by: User | None) -> 
 
 def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
     """Link the statement's actor to ``user`` and apply every open statement of that actor."""
-    from lms.learning.bridge import reprocess
+    from lms.learning.bridge import new_batch, reprocess
 
     if row.resolved_at is not None:
         raise Conflict(_("This statement was already resolved."))
@@ -108,8 +108,9 @@ def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
         )
     )
     applied = held = 0
+    batch = new_batch()
     for item in same:
-        outcome = reprocess(item)
+        outcome = reprocess(item, batch)
         if outcome in STILL_HELD:
             held += 1
             continue
@@ -133,7 +134,7 @@ def retry(
     Takes the bridge's cursor lock, so it never runs beside a batch or another retry: a held
     statement is applied once. Returns how many were applied, are still held, and remain.
     """
-    from lms.learning.bridge import reprocess
+    from lms.learning.bridge import new_batch, reprocess
     from lms.learning.cursor import lock_cursor
 
     lock_cursor()
@@ -143,8 +144,9 @@ def retry(
     rows = list(db.session.scalars(query.limit(max(1, limit) + 1)))
     remaining = max(0, len(rows) - limit)
     applied = held = 0
+    batch = new_batch()
     for item in rows[:limit]:
-        if reprocess(item) in STILL_HELD:
+        if reprocess(item, batch) in STILL_HELD:
             held += 1
             continue
         mark_resolved(item, resolution="applied", by=by)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lms.db import utcnow
 from lms.errors import Conflict, Invalid, NotFound
@@ -33,6 +33,7 @@ from lms.extensions import db
 from lms.xapi.binding import Binding
 from lms.xapi.constants import DEFAULT_SCOPES, Scope
 from lms.xapi.models import LrsClient
+from lms.xapi.sql import is_postgres
 from lms.xapi.validation import XapiValidationError, agent_ifi, validate_agent_param
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ def _check_authority(
             errors={"authority": [_("Choose an identifier outside the LMS's own accounts.")]},
         )
     ifi = agent_ifi(agent)
+    lock_clients()
     # Bound clients always write under their own default authority: only the others can clash.
     others = select(LrsClient).where(LrsClient.id != (client_id or 0), LrsClient.binding.is_(None))
     for other in db.session.scalars(others):
@@ -130,6 +132,22 @@ def _check_authority(
                 errors={"authority": [_("Already used by client %(id)s.", id=other.id)]},
             )
     return agent
+
+
+#: Key of the PostgreSQL advisory lock that serialises choosing a custom authority.
+_AUTHORITY_LOCK = 146_0001
+
+
+def lock_clients() -> None:
+    """Serialise check-then-write of custom authorities until the transaction ends: two
+    administrators giving two clients one authority at once get one success, one 409.
+
+    PostgreSQL: an advisory lock (cmi5 fetches creating clients never wait for it). SQLite:
+    its write lock, which must come before anything the transaction reads."""
+    if is_postgres():
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUTHORITY_LOCK})
+    else:
+        db.session.execute(text("UPDATE lrs_clients SET id = id WHERE 0 = 1"))
 
 
 def default_authority(name: str, key: str) -> dict[str, Any]:
