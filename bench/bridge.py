@@ -115,8 +115,15 @@ def prepare(url: str) -> tuple[str, str, int]:
         client, secret = clients.create_client(
             "Nền tảng MOOC (bench)", scopes=["statements/write", "statements/read/mine"]
         )
+        db.session.flush()
         platforms.register_platform(
-            client.id, name="MOOC bench", home_page=MOOC, provision_unknown=True, by=None
+            client.id,
+            name="MOOC bench",
+            home_page=MOOC,
+            courses=[f"khoa-mooc-{n}" for n in range(COURSES)],
+            units=["HP", "QT"],
+            provision_unknown=True,
+            by=None,
         )
         db.session.commit()
         key, client_id = client.key, client.id

@@ -2,8 +2,10 @@
 
 Written through :mod:`lms.learning.statements` (actor, verbs, the LRS) in the transaction that
 starts or grades the attempt, each with the enrollment's registration. Question activities
-carry their interaction definition, correct responses included: statements are read by
-trainers and other systems, never shown to learners.
+carry their interaction definition (type, choices, text) and ``answered`` its response and
+result, but never ``correctResponsesPattern``: the answer key lives only in the question bank,
+so no LRS read (a statement, a canonical definition from ``/xapi/activities``) can reveal it
+while the quiz can still be attempted.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from lms.auth.models import User
 
 ADL = "http://adlnet.gov/expapi/verbs/"
+#: The interaction property holding the answer key: kept out of every statement.
+ANSWER_KEY = "correctResponsesPattern"
 VERB_ANSWERED = f"{ADL}answered"
 ACTIVITY_ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"
 
@@ -123,6 +127,7 @@ def graded(attempt: Attempt, result: Result) -> list[dict[str, Any]]:
         answer = answers.get(item["key"])
         item_result = by_key[item["key"]]
         definition = item_type.to_xapi_interaction(version.definition, "vi")
+        definition.pop(ANSWER_KEY, None)
         definition["name"] = lang_map(version.content["text"][:200], None)
         definition["description"] = lang_map(
             version.content["text"], version.content.get("text_en")

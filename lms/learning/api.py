@@ -42,6 +42,8 @@ from lms.learning.schemas import (
     PlatformSchema,
     PlatformUpdateSchema,
     ResolveSchema,
+    RetryOutSchema,
+    RetrySchema,
     RunSchema,
     StatusSchema,
     UnmatchedQuerySchema,
@@ -118,6 +120,28 @@ def resolve_unmatched(item_id: int) -> ResponseReturnValue:
     outcome = review.resolve(row, _user(data["user_id"]), by=current())
     db.session.commit()
     return jsonify({**outcome, "item": review.to_dict(row)})
+
+
+@bp.post("/bridge/unmatched/retry")
+@auth_required(Role.admin)
+@doc(
+    summary="Apply held statements again",
+    tags=BRIDGE,
+    body=RetrySchema,
+    response=RetryOutSchema,
+)
+def retry_unmatched() -> ResponseReturnValue:
+    """Oldest first, at most ``limit``; for example after a source platform was allowed more
+    courses or units (``reason=platform_scope``, ``platform_id``)."""
+    data = load(RetrySchema(), request.get_json(silent=True) or {})
+    by = current()
+    # End the read of authentication: retrying takes the bridge's cursor lock first.
+    db.session.commit()
+    outcome = review.retry(
+        by=by, platform_id=data["platform_id"], reason=data["reason"], limit=data["limit"]
+    )
+    db.session.commit()
+    return jsonify(outcome)
 
 
 @bp.post("/bridge/unmatched/<int:item_id>/dismiss")
@@ -210,13 +234,18 @@ def list_platforms() -> ResponseReturnValue:
 )
 def create_platform() -> ResponseReturnValue:
     data = load(PlatformCreateSchema())
+    by = current()
+    # End the read of authentication: the service takes SQLite's write lock before reading.
+    db.session.commit()
     platform = platforms.register_platform(
         data["client_id"],
         name=data["name"],
         home_page=data["home_page"],
+        courses=data["courses"],
+        units=data["units"],
         provision_unknown=data["provision_unknown"],
         default_target_group=data["default_target_group"],
-        by=current(),
+        by=by,
     )
     audit.record(AuditAction.source_platform_created, platform, actor=current(), details=data)
     db.session.commit()

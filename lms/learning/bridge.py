@@ -14,6 +14,8 @@ order, and exactly once per statement:
   ``bridge_gaps`` and looked at again until every transaction that could fill them ended.
 * Each statement about a course is applied in its own savepoint: one that fails is held in
   ``bridge_unmatched`` with the reason, and the batch goes on.
+* Whose statements may move anything is decided by :mod:`lms.learning.rules`; the others are
+  counted as ignored by rule (``bridge_ignored_sources``), never applied, never pending.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.learning import effects, identities, mappings, platforms
+from lms.learning import effects, identities, mappings, rules
 from lms.learning import unmatched as review
 from lms.learning.cmi5.runtime import Held
 from lms.learning.constants import VERB_VOIDED
@@ -38,13 +40,15 @@ from lms.learning.cursor import lock_cursor, read_cursor
 from lms.learning.mappings import Target
 from lms.learning.models import (
     BridgeGap,
+    BridgeIgnoredSource,
     BridgeRun,
     BridgeUnmatched,
     MappingKind,
-    SourcePlatform,
     UnmatchedReason,
 )
+from lms.learning.rules import Allowance, Source
 from lms.xapi import services as lrs
+from lms.xapi.keys import sha256_hex
 from lms.xapi.models import Statement
 from lms.xapi.services import StoredStatement
 from lms.xapi.validation import agent_ifi, validate_timestamp
@@ -57,18 +61,38 @@ BATCH_SIZE = 200
 RUNS_KEPT_DAYS = 14
 
 APPLIED, IGNORED, UNMATCHED = "applied", "ignored", "unmatched"
+#: About a course, but from someone who may not move figures (``lms.learning.rules``).
+IGNORED_BY_RULE = "ignored_by_rule"
+
+
+@dataclass
+class Ignored:
+    """Statements of one authority ignored by rule in this batch."""
+
+    authority: dict[str, Any]
+    statements: int = 0
+    last_seq: int = 0
+    last_stored: datetime | None = None
 
 
 @dataclass
 class Batch:
-    """What one batch looks up once: platforms, the LMS's own authority, IRI targets."""
+    """What one batch looks up once: who may write what, the LMS's authority, IRI targets."""
 
-    platforms: dict[str, SourcePlatform]
-    lms_ifi: str
+    sources: rules.Sources
     targets: dict[str, Target | None] = field(default_factory=dict)
     units: dict[str, Any] = field(default_factory=dict)
     applied: int = 0
     unmatched: int = 0
+    ignored: dict[str, Ignored] = field(default_factory=dict)
+
+    @property
+    def lms_ifi(self) -> str:
+        return self.sources.lms_ifi
+
+    @property
+    def ignored_by_rule(self) -> int:
+        return sum(i.statements for i in self.ignored.values())
 
     def target(self, iri: Any) -> Target | None:
         if not isinstance(iri, str):
@@ -82,15 +106,24 @@ class Batch:
             self.units[code] = identities.find_unit(code)
         return self.units[code]
 
-    def platform(self, statement: dict[str, Any]) -> SourcePlatform | None:
-        try:
-            return self.platforms.get(agent_ifi(statement["authority"]))
-        except (KeyError, TypeError):
-            return None
+    def allowance(self, statement: dict[str, Any]) -> Allowance | None:
+        return self.sources.allowance(_authority(statement))
+
+    def ignore(self, item: StoredStatement) -> str:
+        """Count a statement that the rule does not let move anything."""
+        authority = item.statement.get("authority") or {}
+        ifi = _authority(item.statement) or ""
+        entry = self.ignored.setdefault(ifi, Ignored(authority=dict(authority)))
+        entry.statements += 1
+        entry.last_seq = max(entry.last_seq, item.seq)
+        entry.last_stored = max(entry.last_stored or item.stored, item.stored)
+        return IGNORED_BY_RULE
 
 
 def new_batch() -> Batch:
-    return Batch(platforms=platforms.by_authority(), lms_ifi=agent_ifi(lrs.lms_authority()))
+    return Batch(
+        sources=rules.Sources(lms_ifi=agent_ifi(lrs.lms_authority()), platforms=rules.allowances())
+    )
 
 
 def consistent_through() -> datetime:
@@ -129,29 +162,57 @@ def statement_time(item: StoredStatement) -> datetime:
 
 
 def handle(item: StoredStatement, batch: Batch) -> str:
-    """Apply one statement; returns ``applied``, ``ignored`` or ``unmatched``."""
+    """Apply one statement; returns ``applied``, ``ignored``, ``ignored_by_rule`` or
+    ``unmatched``."""
     stmt = item.statement
     verb_id = (stmt.get("verb") or {}).get("id")
     obj = stmt.get("object") or {}
     if verb_id == VERB_VOIDED:
-        if obj.get("objectType") == "StatementRef" and effects.revert(str(obj.get("id"))):
-            return APPLIED
-        return IGNORED
-    if item.voided or obj.get("objectType", "Activity") != "Activity":
+        return _void(item, batch, obj)
+    if obj.get("objectType", "Activity") != "Activity":
         return IGNORED
     target = batch.target(obj.get("id"))
     if target is None:
         return IGNORED
-    if _authority(stmt) == batch.lms_ifi:
+    author = _authority(stmt)
+    source = batch.sources.of(author)
+    if source == Source.lms:
         return IGNORED  # the LMS's own statements record effects, they do not cause them
+    if item.voided and _voided_for_bridge(item, author, batch):
+        return IGNORED
     if target.kind == MappingKind.cmi5_au:
+        if source != Source.cmi5:
+            return batch.ignore(item)
         from lms.learning.cmi5 import runtime
 
         return _guarded(item, batch, target, lambda: runtime.on_statement(item, target))
     facts = effects.facts_of(stmt)
     if not facts.relevant:
         return IGNORED
-    return _guarded(item, batch, target, lambda: _apply_mooc(item, batch, target, facts))
+    if source not in (Source.platform, Source.person):
+        return batch.ignore(item)
+    allowance = batch.sources.allowance(author)
+    return _guarded(item, batch, target, lambda: _apply_mooc(item, batch, target, facts, allowance))
+
+
+def _voided_for_bridge(item: StoredStatement, author: str | None, batch: Batch) -> bool:
+    """Voided by someone allowed to take it back (a voiding by anyone else changes nothing)."""
+    return any(
+        batch.sources.may_take_back(voider, author)
+        for voider in lrs.voiding_authorities(str(item.statement.get("id", "")))
+    )
+
+
+def _void(item: StoredStatement, batch: Batch, obj: dict[str, Any]) -> str:
+    """Take back what the target did, when the voiding comes from its author or the LMS."""
+    if obj.get("objectType") != "StatementRef":
+        return IGNORED
+    target_id = str(obj.get("id"))
+    if not effects.has_evidence(target_id):
+        return IGNORED
+    if not batch.sources.may_take_back(_authority(item.statement), lrs.authority_of(target_id)):
+        return batch.ignore(item)
+    return APPLIED if effects.revert(target_id) else IGNORED
 
 
 def _authority(stmt: dict[str, Any]) -> str | None:
@@ -181,7 +242,7 @@ def _guarded(item: StoredStatement, batch: Batch, target: Target, work: Any) -> 
 def _hold(
     item: StoredStatement, batch: Batch, target: Target, reason: UnmatchedReason, detail: str
 ) -> str:
-    platform = batch.platform(item.statement)
+    allowance = batch.allowance(item.statement)
     review.record(
         statement=item.statement,
         seq=item.seq,
@@ -189,19 +250,29 @@ def _hold(
         reason=reason,
         detail=detail,
         course_id=target.course_id,
-        platform_id=platform.id if platform else None,
+        platform_id=allowance.platform.id if allowance else None,
     )
     batch.unmatched += 1
     return UNMATCHED
 
 
-def _apply_mooc(item: StoredStatement, batch: Batch, target: Target, facts: effects.Facts) -> str:
+def _apply_mooc(
+    item: StoredStatement,
+    batch: Batch,
+    target: Target,
+    facts: effects.Facts,
+    allowance: Allowance | None,
+) -> str:
+    """Apply a platform's (``allowance``) or an accepted results file's (None) statement."""
     from lms.classes import services as classes
     from lms.classes.models import EnrollmentSource
 
     stmt = item.statement
     actor = stmt.get("actor") or {}
-    platform = batch.platform(stmt)
+    scope = UnmatchedReason.platform_scope
+    if allowance is not None and not allowance.allows_course(target.course_id):
+        detail = f"platform {allowance.platform.id} may not report course {target.course_id}"
+        return _hold(item, batch, target, scope, detail)
     if actor.get("objectType") == "Group":
         return _hold(item, batch, target, UnmatchedReason.group_actor, "a group, not one learner")
     ifi = identities.ifi_of(actor)
@@ -210,15 +281,23 @@ def _apply_mooc(item: StoredStatement, batch: Batch, target: Target, facts: effe
     user = identities.find_user(ifi)
     new = user is None
     if user is None:
-        if platform is None or not platform.provision_unknown:
+        if allowance is None or not allowance.platform.provision_unknown:
             detail = f"no learner has {ifi}"
             return _hold(item, batch, target, UnmatchedReason.unknown_learner, detail)
+        code = identities.unit_code_of(stmt)
+        unit = batch.unit(code) if code else None
+        if unit is None or not allowance.allows_unit(unit):
+            detail = _outside(allowance, code, unit)
+            return _hold(item, batch, target, scope, detail)
         try:
             with db.session.begin_nested():
-                user, _note = identities.provision(actor, ifi, platform, stmt, units=batch.unit)
+                user = identities.provision(actor, ifi, allowance.platform, unit=unit)
         except DomainError as exc:
             detail = f"{exc.message} {exc.errors}".strip()
             return _hold(item, batch, target, UnmatchedReason.provisioning_failed, detail)
+    elif allowance is not None and not allowance.allows_user(user):
+        detail = f"learner {user.id} is outside the units platform {allowance.platform.id} affects"
+        return _hold(item, batch, target, scope, detail)
     if not user.active:
         return _hold(item, batch, target, UnmatchedReason.account_disabled, f"user {user.id}")
     course = db.session.get(Course, target.course_id)
@@ -230,6 +309,15 @@ def _apply_mooc(item: StoredStatement, batch: Batch, target: Target, facts: effe
         enrollment = classes.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
     effects.apply(enrollment, facts, statement_id=str(stmt["id"]), seq=item.seq, at=at)
     return APPLIED
+
+
+def _outside(allowance: Allowance, code: str | None, unit: Any) -> str:
+    platform = allowance.platform.id
+    if code is None:
+        return f"no unit code: platform {platform} provisions only into its units"
+    if unit is None:
+        return f"unknown unit code {code!r}: platform {platform} provisions only into its units"
+    return f"unit {code} is outside the units platform {platform} may provision into"
 
 
 # --- batches ----------------------------------------------------------------------------------
@@ -286,6 +374,24 @@ def _split(gap: BridgeGap, seen: set[int]) -> None:
     db.session.delete(gap)
 
 
+def _count_ignored(batch: Batch) -> None:
+    """Add this batch's ignored-by-rule statements to their sources' rows (under the cursor
+    lock, so no other writer touches them)."""
+    for ifi, entry in batch.ignored.items():
+        key = sha256_hex(ifi)
+        row = db.session.get(BridgeIgnoredSource, key)
+        if row is None:
+            row = BridgeIgnoredSource(
+                authority_hash=key, authority_ifi=ifi, authority=entry.authority, statements=0
+            )
+            db.session.add(row)
+        row.statements = (row.statements or 0) + entry.statements
+        row.last_seq = max(row.last_seq or 0, entry.last_seq)
+        assert entry.last_stored is not None  # noqa: S101 - set with every count
+        row.last_stored = entry.last_stored
+    db.session.flush()
+
+
 def batch_size() -> int:
     return max(1, int(current_app.config.get("BRIDGE_BATCH_SIZE", BATCH_SIZE)))
 
@@ -316,6 +422,7 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
             _note_gaps(first, items)
         cursor.last_seq = items[-1].seq
     cursor.updated_at = utcnow()
+    _count_ignored(batch)
     if items or done:
         db.session.add(
             BridgeRun(
@@ -326,6 +433,7 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
                 statements=len(items) + done,
                 applied=batch.applied,
                 unmatched=batch.unmatched,
+                ignored_by_rule=batch.ignored_by_rule,
             )
         )
     db.session.commit()
@@ -368,15 +476,17 @@ def has_ready() -> bool:
     return ready
 
 
-def reprocess(row: BridgeUnmatched) -> str:
-    """Apply a held statement again (after its actor was linked); returns the outcome."""
+def reprocess(row: BridgeUnmatched, batch: Batch | None = None) -> str:
+    """Apply a held statement again (after its actor was linked); returns the outcome.
+
+    Pass one ``batch`` when reprocessing many, so platforms are looked up once.
+    """
     raw = lrs.statement_by_id(row.statement_id)
     if raw is None:
         return IGNORED
     voided = bool(lrs.voided_ids([row.statement_id]))
     item = StoredStatement(seq=row.seq, stored=row.stored, statement=dict(raw), voided=voided)
-    batch = new_batch()
-    return handle(item, batch)
+    return handle(item, batch or new_batch())
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -406,6 +516,7 @@ def status() -> dict[str, Any]:
             )
             or 0
         ),
+        **_ignored_status(),
         "activity_mappings": mappings.mapping_count(),
         "last_run": None
         if last_run is None
@@ -416,8 +527,34 @@ def status() -> dict[str, Any]:
             "statements": last_run.statements,
             "applied": last_run.applied,
             "unmatched": last_run.unmatched,
+            "ignored_by_rule": last_run.ignored_by_rule,
         },
         "mode": "eager" if current_app.config.get("JOBS_EAGER", True) else "celery",
+    }
+
+
+#: How many ignored sources the status lists (the busiest first).
+IGNORED_SOURCES_SHOWN = 20
+
+
+def _ignored_status() -> dict[str, Any]:
+    total = db.session.scalar(select(func.sum(BridgeIgnoredSource.statements))) or 0
+    rows = db.session.scalars(
+        select(BridgeIgnoredSource)
+        .order_by(BridgeIgnoredSource.statements.desc(), BridgeIgnoredSource.authority_hash)
+        .limit(IGNORED_SOURCES_SHOWN)
+    ).all()
+    return {
+        "ignored_by_rule": int(total),
+        "ignored_sources": [
+            {
+                "authority": row.authority,
+                "client_key": rules.client_key(row.authority_ifi),
+                "statements": int(row.statements),
+                "last_stored": row.last_stored.isoformat(),
+            }
+            for row in rows
+        ],
     }
 
 

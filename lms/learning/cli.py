@@ -92,6 +92,23 @@ def sweep_cmd() -> None:
     click.echo(f"abandoned {_sweep()} session(s)", err=True)
 
 
+@bridge_cli.command("retry-held")
+@click.option("--platform", "platform_id", type=int, default=None, help="A source platform id.")
+@click.option("--reason", default=None, help="Only held for this reason (e.g. platform_scope).")
+@click.option("--limit", type=int, default=1000, show_default=True)
+@with_appcontext
+def retry_held(platform_id: int | None, reason: str | None, limit: int) -> None:
+    """Apply held statements again (after a platform was allowed more courses or units)."""
+    from lms.learning.models import UnmatchedReason
+    from lms.learning.unmatched import retry
+
+    if reason is not None and reason not in set(UnmatchedReason):
+        raise click.BadParameter(", ".join(UnmatchedReason), param_hint="--reason")
+    outcome = retry(by=None, platform_id=platform_id, reason=reason, limit=limit)
+    db.session.commit()
+    click.echo(orjson.dumps(outcome))
+
+
 @bridge_cli.command("rebuild-mappings")
 @with_appcontext
 def rebuild_mappings() -> None:

@@ -51,10 +51,13 @@ def lock_cursor(*, wait: bool = True) -> BridgeCursor | None:
     ``wait`` is false). SQLite has one writer at a time: a no-op UPDATE takes the database's
     write lock before anything is read, so two processes cannot read the same position.
     """
-    ensure_cursor()
     if _dialect() == "postgresql":
+        ensure_cursor()
         query = select(BridgeCursor).where(BridgeCursor.id == CURSOR_ID)
         query = query.with_for_update() if wait else query.with_for_update(skip_locked=True)
         return db.session.scalar(query.execution_options(populate_existing=True))
+    # The UPDATE comes first: a transaction that has read cannot take the lock once another
+    # writer has committed (SQLite refuses it at once instead of waiting).
     db.session.execute(text("UPDATE bridge_cursor SET id = id WHERE id = :id"), {"id": CURSOR_ID})
+    ensure_cursor()
     return db.session.get(BridgeCursor, CURSOR_ID, populate_existing=True)

@@ -30,6 +30,8 @@ COURSE_SLUG = "dich-vu-cong-truc-tuyen"
 CMI5_SLUG = "cmi5-thu-nghiem"
 CMI5_DIR = Path(__file__).resolve().parent.parent.parent / "courses" / CMI5_SLUG
 NAMESPACE = uuid.UUID("0b9d8c0e-5f1e-4c38-9a46-146000000146")
+#: The units (with their subtrees) the demo platform may provision into and affect.
+UNITS = ("HP", "QT")
 #: Learners only the MOOC knows: provisioned as citizens of the unit their statements name.
 NEW_LEARNERS = (
     ("hv-000123", "Đỗ Thị Thu Trang", "HP-LECHAN"),
@@ -43,7 +45,11 @@ def _platform() -> tuple[SourcePlatform, str | None]:
     existing = db.session.scalar(
         select(SourcePlatform).join(LrsClient).where(LrsClient.name == PLATFORM_NAME)
     )
+    courses = [COURSE_SLUG] if _course() is not None else []
     if existing is not None:
+        if not existing.courses and not existing.units:
+            # Seeded before platforms had explicit allowances: give it the demo's.
+            platforms.update_platform(existing, {"courses": courses, "units": list(UNITS)})
         return existing, None
     client, secret = clients.create_client(
         PLATFORM_NAME, scopes=["statements/write", "statements/read/mine"]
@@ -52,6 +58,8 @@ def _platform() -> tuple[SourcePlatform, str | None]:
         client.id,
         name=PLATFORM_NAME,
         home_page=HOME_PAGE,
+        courses=courses,
+        units=list(UNITS),
         provision_unknown=True,
         default_target_group=TargetGroup.citizen,
         by=None,
@@ -59,12 +67,20 @@ def _platform() -> tuple[SourcePlatform, str | None]:
     return platform, secret
 
 
+def _course() -> Course | None:
+    return db.session.scalar(select(Course).where(Course.slug == COURSE_SLUG))
+
+
 def _statements(course: Course) -> list[dict[str, Any]]:
     iri = (course.external_activity_iris or [course.activity_iri])[0]
     name = {"vi-VN": course.title}
     citizens = db.session.scalars(
         select(User)
-        .where(User.target_group == TargetGroup.citizen, User.email.is_not(None))
+        .where(
+            User.target_group == TargetGroup.citizen,
+            User.email.is_not(None),
+            User.unit_id.is_not(None),
+        )
         .order_by(User.id)
         .limit(6)
     ).all()
@@ -143,9 +159,9 @@ def seed() -> list[str]:
             f"learning: MOOC platform {PLATFORM_NAME!r} (LRS key {client.key}; its secret was "
             "shown when it was created; for new credentials run "
             "`flask --app wsgi lrs-client create NAME` and register them under "
-            "/api/v1/source-platforms)"
+            "/api/v1/source-platforms with the courses and units they may report)"
         )
-    course = db.session.scalar(select(Course).where(Course.slug == COURSE_SLUG))
+    course = _course()
     if course is not None:
         batch = [s for s in _statements(course) if lrs.statement_by_id(s["id"]) is None]
         if batch:

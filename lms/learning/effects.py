@@ -14,8 +14,11 @@ The rule (documented in the README section):
   certificates domain issues the certificate, exactly as for learning inside the LMS.
 * Every statement that changed an enrollment leaves a ``bridge_evidence`` row. Voiding it
   takes its part back: quiz results of ``xapi`` enrollments are recomputed from the live
-  evidence, and a completion it caused is reopened (``reopen_enrollment``, which revokes the
-  certificate) unless other live evidence, or the learning done inside the LMS, still holds.
+  evidence, and when the enrollment's completion came through the bridge the rule is
+  evaluated again with what is still valid. Any requirement the voided statement met (the
+  ``completed`` as much as the ``passed``) reopens the completion (``reopen_enrollment``,
+  which revokes the certificate) unless other live evidence, or the learning done inside the
+  LMS, still meets it. Who may void is decided by ``lms.learning.rules``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms.classes import services as classes
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
@@ -182,16 +185,37 @@ def _recompute_quiz(enrollment: Enrollment) -> None:
     classes.refresh_progress(enrollment)
 
 
+def _live_rows(statement_id: str) -> Any:
+    return select(BridgeEvidence).where(
+        BridgeEvidence.statement_id == statement_id.lower(),
+        BridgeEvidence.voided_at.is_(None),
+    )
+
+
+def has_evidence(statement_id: str) -> bool:
+    """Whether the statement changed an enrollment that voiding it could take back."""
+    return db.session.scalar(_live_rows(statement_id).limit(1)) is not None
+
+
+def _completed_by_bridge(enrollment: Enrollment) -> bool:
+    """The enrollment's completion came from statements (voided ones included), not from
+    learning or a decision inside the LMS."""
+    return (
+        db.session.scalar(
+            select(BridgeEvidence.id)
+            .where(
+                BridgeEvidence.enrollment_id == enrollment.id,
+                BridgeEvidence.caused_completion.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def revert(statement_id: str) -> int:
     """Take back what the statement ``statement_id`` did; returns enrollments touched."""
-    rows = list(
-        db.session.scalars(
-            select(BridgeEvidence).where(
-                BridgeEvidence.statement_id == statement_id.lower(),
-                BridgeEvidence.voided_at.is_(None),
-            )
-        )
-    )
+    rows = list(db.session.scalars(_live_rows(statement_id)))
     for row in rows:
         row.voided_at = utcnow()
         db.session.flush()
@@ -200,12 +224,14 @@ def revert(statement_id: str) -> int:
             continue
         if row.scaled is not None or row.success is not None:
             _recompute_quiz(enrollment)
-        if not row.caused_completion or enrollment.status != EnrollmentStatus.completed:
+        if enrollment.status != EnrollmentStatus.completed or not _completed_by_bridge(enrollment):
             continue
         if rule_met(enrollment):
-            heir = next((e for e in _live_evidence(enrollment) if e.completion), None)
-            if heir is not None:
-                heir.caused_completion = True
+            if row.caused_completion:
+                row.caused_completion = False
+                live = _live_evidence(enrollment)
+                if live:
+                    live[-1].caused_completion = True
             logger.info(
                 "Voided statement %s; enrollment %s stays completed on other evidence",
                 statement_id,
@@ -213,6 +239,13 @@ def revert(statement_id: str) -> int:
             )
             continue
         classes.reopen_enrollment(enrollment)
+        # A later completion, inside the LMS or not, starts afresh.
+        db.session.execute(
+            update(BridgeEvidence)
+            .where(BridgeEvidence.enrollment_id == enrollment.id)
+            .values(caused_completion=False)
+            .execution_options(synchronize_session="fetch")
+        )
         logger.info("Voided statement %s reopened enrollment %s", statement_id, enrollment.id)
     db.session.flush()
     return len(rows)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -271,29 +270,12 @@ def find_unit(code: str) -> Unit | None:
         return None
 
 
-def provision(
-    actor: dict[str, Any],
-    ifi: Ifi,
-    platform: SourcePlatform,
-    statement: dict[str, Any],
-    *,
-    units: Callable[[str], Unit | None] = find_unit,
-) -> tuple[User, str | None]:
-    """Create the learner ``actor`` names, as the platform's default target group.
-
-    Their unit comes from the statement's unit-code extension (looked up with ``units``); an
-    unknown code leaves them unassigned (the second value says why) until an official places
-    them.
-    """
+def provision(actor: dict[str, Any], ifi: Ifi, platform: SourcePlatform, *, unit: Unit) -> User:
+    """Create the learner ``actor`` names, as the platform's default target group, in ``unit``
+    (from the statement's unit-code extension; the bridge checked that the platform may
+    provision into it)."""
     from lms.auth.services import create_user
 
-    note = None
-    unit = None
-    code = unit_code_of(statement)
-    if code:
-        unit = units(code)
-        if unit is None:
-            note = f"unknown unit code {code!r}"
     email = ifi.value[7:] if ifi.kind == IdentityKind.mbox else placeholder_email(ifi)
     user = create_user(
         email=email,
@@ -317,7 +299,5 @@ def provision(
             )
         )
         db.session.flush()
-    logger.info(
-        "Provisioned user %s from platform %s (unit %s)", user.id, platform.id, unit and unit.code
-    )
-    return user, note
+    logger.info("Provisioned user %s from platform %s (unit %s)", user.id, platform.id, unit.code)
+    return user

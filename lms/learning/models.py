@@ -13,19 +13,23 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Column,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.catalog.models import Course
 from lms.constants import TargetGroup
 from lms.db import CreatedAt, IntPK, JSONType, Model, Str200, UTCDateTime, db, utcnow
+from lms.org.models import Unit
 
 #: BIGINT on PostgreSQL like ``xapi_statements.seq``; SQLite integers are 64-bit anyway.
 Seq = BigInteger().with_variant(Integer(), "sqlite")
@@ -56,8 +60,30 @@ class ActivityMapping(Model):
         return f"<ActivityMapping {self.activity_iri} -> course {self.course_id}>"
 
 
+#: The courses a source platform may report (its statements about others are held).
+source_platform_courses = Table(
+    "source_platform_courses",
+    db.metadata,
+    Column("platform_id", ForeignKey("source_platforms.id", ondelete="CASCADE"), primary_key=True),
+    Column("course_id", ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+#: The units whose subtrees a source platform may provision learners into and affect.
+source_platform_units = Table(
+    "source_platform_units",
+    db.metadata,
+    Column("platform_id", ForeignKey("source_platforms.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class SourcePlatform(Model):
-    """An LRS client that reports learning done elsewhere (a MOOC platform)."""
+    """An LRS client that reports learning done elsewhere (a MOOC platform).
+
+    What it may move is an administrator's explicit decision: the ``courses`` it may report
+    and the ``units`` (each with its subtree) whose learners it may create and affect.
+    Nothing is allowed until listed.
+    """
 
     __tablename__ = "source_platforms"
 
@@ -76,6 +102,11 @@ class SourcePlatform(Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[CreatedAt]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    courses: Mapped[list[Course]] = relationship(
+        secondary=source_platform_courses, order_by="Course.slug"
+    )
+    units: Mapped[list[Unit]] = relationship(secondary=source_platform_units, order_by="Unit.code")
 
     def __repr__(self) -> str:
         return f"<SourcePlatform {self.id} {self.name!r} client={self.client_id}>"
@@ -161,6 +192,27 @@ class BridgeRun(Model):
     statements: Mapped[int] = mapped_column(Integer, default=0)
     applied: Mapped[int] = mapped_column(Integer, default=0)
     unmatched: Mapped[int] = mapped_column(Integer, default=0)
+    #: Statements about courses from clients that may not move figures (stored, not applied).
+    ignored_by_rule: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class BridgeIgnoredSource(Model):
+    """Who sent statements about courses that the rule ignored, and how many.
+
+    One row per authority: an LRS client that is neither a source platform nor a cmi5
+    session (or a voiding by someone other than the statement's author). The status page
+    lists them so that an administrator notices a platform nobody registered.
+    """
+
+    __tablename__ = "bridge_ignored_sources"
+
+    #: SHA-256 of ``authority_ifi`` (IFIs have no length limit, keys do).
+    authority_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    authority_ifi: Mapped[str] = mapped_column(Text)
+    authority: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    statements: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(Seq)
+    last_stored: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UnmatchedReason(enum.StrEnum):
@@ -170,6 +222,8 @@ class UnmatchedReason(enum.StrEnum):
     provisioning_failed = "provisioning_failed"
     #: a statement about a cmi5 AU outside the session it names (cmi5 9.6.3.1)
     cmi5_session = "cmi5_session"
+    #: a source platform's statement about a course or a learner it was not allowed
+    platform_scope = "platform_scope"
     error = "error"
 
 

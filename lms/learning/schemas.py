@@ -10,6 +10,14 @@ from lms.learning.cmi5.runtime import WAIVE_REASONS
 from lms.learning.models import IdentityKind, UnmatchedReason
 
 _GROUPS = [g.value for g in TargetGroup]
+_COURSES = (
+    "Slugs of the courses the platform may report (any of their activity IRIs); "
+    "its statements about other courses are held for review. Empty: none."
+)
+_UNITS = (
+    "Codes of the units (each with its subtree) whose learners the platform may create "
+    "and affect; statements about anyone else are held for review. Empty: none."
+)
 
 
 class _Input(Schema):
@@ -42,6 +50,12 @@ class PlatformCreateSchema(_Input):
         validate=validate.Length(min=8, max=500),
         metadata={"description": "The account.homePage of the platform's learners"},
     )
+    courses = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={"description": _COURSES},
+    )
+    units = fields.List(fields.String(), load_default=list, metadata={"description": _UNITS})
     provision_unknown = fields.Boolean(load_default=False)
     default_target_group = fields.String(
         load_default=TargetGroup.citizen.value,
@@ -53,6 +67,8 @@ class PlatformCreateSchema(_Input):
 class PlatformUpdateSchema(_Input):
     name = fields.String(validate=validate.Length(min=1, max=200))
     home_page = fields.String(validate=validate.Length(min=8, max=500))
+    courses = fields.List(fields.String(), metadata={"description": _COURSES + " Replaces."})
+    units = fields.List(fields.String(), metadata={"description": _UNITS + " Replaces."})
     provision_unknown = fields.Boolean()
     default_target_group = fields.String(
         allow_none=True, validate=validate.OneOf(_GROUPS, error=_l("Must be one of: {choices}."))
@@ -68,6 +84,8 @@ class PlatformSchema(Schema):
     home_page = fields.String()
     provision_unknown = fields.Boolean()
     default_target_group = fields.String(allow_none=True)
+    courses = fields.List(fields.String(), metadata={"description": _COURSES})
+    units = fields.List(fields.String(), metadata={"description": _UNITS})
     active = fields.Boolean()
     created_at = fields.String(allow_none=True)
 
@@ -80,6 +98,16 @@ class StatusSchema(Schema):
     oldest_pending_stored = fields.String(allow_none=True)
     gaps = fields.Integer()
     unmatched_open = fields.Integer()
+    ignored_by_rule = fields.Integer(
+        metadata={
+            "description": "Statements about courses from clients that may not move figures "
+            "(neither a source platform nor a cmi5 session): stored, never applied"
+        }
+    )
+    ignored_sources = fields.List(
+        fields.Dict(),
+        metadata={"description": "Who sent them: authority, client_key, statements, last_stored"},
+    )
     activity_mappings = fields.Integer()
     last_run = fields.Dict(allow_none=True)
     mode = fields.String(metadata={"description": "eager (in-process) or celery"})
@@ -114,6 +142,22 @@ class UnmatchedSchema(Schema):
     resolved_at = fields.String(allow_none=True)
     resolution = fields.String(allow_none=True)
     user_id = fields.Integer(allow_none=True)
+
+
+class RetrySchema(_Input):
+    platform_id = fields.Integer(
+        load_default=None, metadata={"description": "Only this platform's held statements"}
+    )
+    reason = fields.String(
+        load_default=None, validate=validate.OneOf([r.value for r in UnmatchedReason])
+    )
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10_000))
+
+
+class RetryOutSchema(Schema):
+    applied = fields.Integer()
+    still_held = fields.Integer()
+    remaining = fields.Integer(metadata={"description": "Matching held statements not tried yet"})
 
 
 class ResolveSchema(_Input):

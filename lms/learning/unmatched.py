@@ -1,7 +1,8 @@
 """Statements the bridge could not apply, kept for review: never dropped, always explained.
 
 An administrator resolves one by linking its actor to a user (every open statement of the
-same actor is then processed again) or dismisses it with a reason.
+same actor is then processed again), retries them after changing what a platform may move
+(:func:`retry`), or dismisses one with a reason.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from lms.auth.models import User
 
 logger = logging.getLogger(__name__)
+
+#: Outcomes of applying a held statement again that leave it held.
+STILL_HELD = ("unmatched", "ignored_by_rule")
+RETRY_LIMIT = 1000
 
 
 def record(
@@ -88,7 +93,7 @@ def mark_resolved(row: BridgeUnmatched, *, resolution: str, by: User | None) -> 
 
 def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
     """Link the statement's actor to ``user`` and apply every open statement of that actor."""
-    from lms.learning.bridge import reprocess
+    from lms.learning.bridge import new_batch, reprocess
 
     if row.resolved_at is not None:
         raise Conflict(_("This statement was already resolved."))
@@ -105,9 +110,10 @@ def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
         )
     )
     applied = held = 0
+    batch = new_batch()
     for item in same:
-        outcome = reprocess(item)
-        if outcome == "unmatched":
+        outcome = reprocess(item, batch)
+        if outcome in STILL_HELD:
             held += 1
             continue
         mark_resolved(item, resolution="linked" if item.id == row.id else "applied", by=by)
@@ -120,6 +126,40 @@ def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
     )
     logger.info("Resolved %s statement(s) of %s by linking user %s", applied, ifi, user.id)
     return {"applied": applied, "still_held": held}
+
+
+def retry(
+    *,
+    by: User | None,
+    platform_id: int | None = None,
+    reason: str | None = None,
+    limit: int = RETRY_LIMIT,
+) -> dict[str, int]:
+    """Apply open held statements again, oldest first (after a platform was allowed more).
+
+    Takes the bridge's cursor lock, so it never runs beside a batch or another retry: a held
+    statement is applied once. Returns how many were applied, are still held, and remain.
+    """
+    from lms.learning.bridge import new_batch, reprocess
+    from lms.learning.cursor import lock_cursor
+
+    lock_cursor()
+    query = unmatched_query(resolved=False, reason=reason)
+    if platform_id is not None:
+        query = query.where(BridgeUnmatched.platform_id == platform_id)
+    rows = list(db.session.scalars(query.limit(max(1, limit) + 1)))
+    remaining = max(0, len(rows) - limit)
+    applied = held = 0
+    batch = new_batch()
+    for item in rows[:limit]:
+        if reprocess(item, batch) in STILL_HELD:
+            held += 1
+            continue
+        mark_resolved(item, resolution="applied", by=by)
+        applied += 1
+    db.session.flush()
+    logger.info("Retried held statements: %s applied, %s still held", applied, held)
+    return {"applied": applied, "still_held": held, "remaining": remaining}
 
 
 def dismiss(row: BridgeUnmatched, *, reason: str, by: User) -> BridgeUnmatched:

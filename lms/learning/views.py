@@ -24,6 +24,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -38,7 +39,7 @@ from lms.learning import unmatched as review
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import runtime as cmi5_runtime
 from lms.learning.events import statements_stored
-from lms.learning.models import Cmi5Course, Cmi5File
+from lms.learning.models import Cmi5Course, Cmi5File, UnmatchedReason
 from lms.learning.profile import profile_document
 from lms.learning.results import COLUMNS
 
@@ -166,12 +167,26 @@ def decide_import(import_id: int, decision: str) -> ResponseReturnValue:
 # --- bridge status -------------------------------------------------------------------------------
 
 
+#: Why a statement is held, in words (the codes stay in the API).
+REASONS = {
+    UnmatchedReason.unknown_learner: _l("Unknown learner"),
+    UnmatchedReason.group_actor: _l("A group, not one learner"),
+    UnmatchedReason.account_disabled: _l("Account disabled"),
+    UnmatchedReason.provisioning_failed: _l("The learner could not be created"),
+    UnmatchedReason.cmi5_session: _l("Outside its cmi5 session"),
+    UnmatchedReason.platform_scope: _l("Outside what the platform may report"),
+    UnmatchedReason.error: _l("Error"),
+}
+
+
 @bp.get("/learning/bridge")
 @login_required
 def bridge_page() -> ResponseReturnValue:
     _admin()
     held = list(db.session.scalars(review.unmatched_query(resolved=False).limit(100)))
-    return render_template("learning/bridge.html", status=bridge.status(), held=held)
+    return render_template(
+        "learning/bridge.html", status=bridge.status(), held=held, reasons=REASONS
+    )
 
 
 # --- cmi5: the learner's page ---------------------------------------------------------------------

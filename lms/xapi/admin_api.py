@@ -26,6 +26,15 @@ bp = Blueprint("xapi_admin", __name__, url_prefix="/api/v1")
 TAGS = ["lrs-clients"]
 
 
+def _write_first() -> None:
+    """End the transaction that authenticating the request read in, then take the clients'
+    lock before reading anything else: on SQLite a write must not start from an older
+    snapshot (the lock would fail instead of waiting)."""
+    if db.session().in_transaction():
+        db.session.commit()
+    clients.lock_clients()
+
+
 @bp.get("/lrs-clients")
 @auth_required(Role.admin)
 @doc(summary="List LRS clients", tags=TAGS, response=LrsClientSchema, paginated=True)
@@ -48,8 +57,10 @@ def list_clients() -> ResponseReturnValue:
 def create_client() -> ResponseReturnValue:
     """The response holds the secret: it is shown this once and never stored in clear."""
     data = load(LrsClientCreateSchema())
+    by = current()
+    _write_first()
     client, secret = clients.create_client(
-        data["name"], scopes=data["scopes"], authority=data["authority"], by=current()
+        data["name"], scopes=data["scopes"], authority=data["authority"], by=by
     )
     audit.record(
         AuditAction.lrs_client_created, client, actor=current(), details=clients.shown(client)
@@ -76,6 +87,7 @@ def get_client(client_id: int) -> ResponseReturnValue:
 )
 def update_client(client_id: int) -> ResponseReturnValue:
     data = load(LrsClientUpdateSchema())
+    _write_first()
     client = clients.update_client(clients.get_client(client_id), **data)
     audit.record(AuditAction.lrs_client_changed, client, actor=current(), details=data)
     db.session.commit()

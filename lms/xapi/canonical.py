@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 _MERGED_MAPS = ("name", "description")
 _CORRECTABLE = ("type", "moreInfo")
 _MAX_NAMES = 10
+#: The interaction property that is a question's answer key (Data 2.4.4.1 interactions).
+ANSWER_KEY = "correctResponsesPattern"
 
 
 @dataclass(slots=True)
@@ -229,12 +231,24 @@ def person(agent: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def activity(activity_id: str) -> dict[str, Any]:
+def shown_definition(definition: Mapping[str, Any], *, answer_keys: bool) -> dict[str, Any]:
+    """A canonical definition as a reader may see it: without the answer key unless allowed.
+
+    Canonical definitions are merged from whatever ``define`` clients (and the LMS) sent, so
+    they may hold a question's ``correctResponsesPattern``. Only readers who may read every
+    statement (``ClientInfo.sees_answer_keys``) get it; a learner's credentials never do.
+    """
+    if answer_keys or ANSWER_KEY not in definition:
+        return dict(definition)
+    return {k: v for k, v in definition.items() if k != ANSWER_KEY}
+
+
+def activity(activity_id: str, *, answer_keys: bool) -> dict[str, Any]:
     """The canonical Activity object, or the bare id when the LRS knows nothing (2.5.s2.b1)."""
     definition = db.session.scalar(
         select(Activity.definition).where(Activity.activity_hash == sha256_hex(activity_id))
     )
     out: dict[str, Any] = {"objectType": "Activity", "id": activity_id}
     if definition:
-        out["definition"] = definition
+        out["definition"] = shown_definition(definition, answer_keys=answer_keys)
     return out

@@ -20,17 +20,20 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lms.db import utcnow
-from lms.errors import Invalid, NotFound
+from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.xapi.binding import Binding
 from lms.xapi.constants import DEFAULT_SCOPES, Scope
 from lms.xapi.models import LrsClient
+from lms.xapi.sql import is_postgres
 from lms.xapi.validation import XapiValidationError, agent_ifi, validate_agent_param
 
 if TYPE_CHECKING:
@@ -51,6 +54,9 @@ class ClientInfo:
     scopes: frozenset[str]
     authority: dict[str, Any]
     authority_ifi: str
+    #: Set for credentials handed to a learner's browser (``lms.xapi.binding``).
+    binding: Binding | None = None
+    expires_at: datetime | None = None
 
     def has(self, *scopes: Scope) -> bool:
         return Scope.all in self.scopes or any(s in self.scopes for s in scopes)
@@ -61,7 +67,13 @@ class ClientInfo:
 
     @property
     def reads_all_statements(self) -> bool:
-        return bool(self.scopes & _READ_ALL)
+        return self.binding is None and bool(self.scopes & _READ_ALL)
+
+    @property
+    def sees_answer_keys(self) -> bool:
+        """Interaction answer keys (``correctResponsesPattern``) are shown only to clients
+        that may read every statement anyway: never to credentials a learner can hold."""
+        return self.reads_all_statements
 
 
 def _hash(salt: str, secret: str) -> str:
@@ -82,7 +94,19 @@ def _normalise_scopes(scopes: Iterable[str] | None) -> list[str]:
     return sorted(set(values))
 
 
-def _check_authority(authority: Mapping[str, Any]) -> dict[str, Any]:
+def _base_url() -> str:
+    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
+
+
+def _check_authority(
+    authority: Mapping[str, Any], *, client_id: int | None = None
+) -> dict[str, Any]:
+    """A custom authority must be an Agent of its own.
+
+    The bridge tells who wrote a statement by its authority, so a client may neither speak
+    in the LMS's own name (accounts on ``LMS_BASE_URL``: the LMS and the people acting
+    through it) nor borrow another client's authority (a source platform's, say).
+    """
     try:
         agent = validate_agent_param(dict(authority), path="authority")
     except XapiValidationError as exc:
@@ -91,16 +115,47 @@ def _check_authority(authority: Mapping[str, Any]) -> dict[str, Any]:
         raise Invalid(
             _("The authority must be an Agent."), errors={"authority": [_("Must be an Agent.")]}
         )
+    account = agent.get("account") or {}
+    if str(account.get("homePage", "")).rstrip("/") in (_base_url(), f"{_base_url()}/xapi"):
+        raise Invalid(
+            _("This authority belongs to the LMS itself."),
+            errors={"authority": [_("Choose an identifier outside the LMS's own accounts.")]},
+        )
+    ifi = agent_ifi(agent)
+    lock_clients()
+    # Bound clients always write under their own default authority: only the others can clash.
+    others = select(LrsClient).where(LrsClient.id != (client_id or 0), LrsClient.binding.is_(None))
+    for other in db.session.scalars(others):
+        if agent_ifi(other.authority) == ifi:
+            raise Conflict(
+                _("Another LRS client already writes under this authority."),
+                errors={"authority": [_("Already used by client %(id)s.", id=other.id)]},
+            )
     return agent
+
+
+#: Key of the PostgreSQL advisory lock that serialises choosing a custom authority.
+_AUTHORITY_LOCK = 146_0001
+
+
+def lock_clients() -> None:
+    """Serialise check-then-write of custom authorities until the transaction ends: two
+    administrators giving two clients one authority at once get one success, one 409.
+
+    PostgreSQL: an advisory lock (cmi5 fetches creating clients never wait for it). SQLite:
+    its write lock, which must come before anything the transaction reads."""
+    if is_postgres():
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUTHORITY_LOCK})
+    else:
+        db.session.execute(text("UPDATE lrs_clients SET id = id WHERE 0 = 1"))
 
 
 def default_authority(name: str, key: str) -> dict[str, Any]:
     """The client itself as an Agent identified by account (Data 2.4.9.s3.b2)."""
-    base = current_app.config.get("BASE_URL", "http://localhost").rstrip("/")
     return {
         "objectType": "Agent",
         "name": name,
-        "account": {"homePage": f"{base}/xapi", "name": key},
+        "account": {"homePage": f"{_base_url()}/xapi", "name": key},
     }
 
 
@@ -110,8 +165,14 @@ def create_client(
     scopes: Iterable[str] | None = None,
     authority: Mapping[str, Any] | None = None,
     by: User | None = None,
+    binding: Binding | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[LrsClient, str]:
-    """Create a client; the clear secret is returned once and never stored."""
+    """Create a client; the clear secret is returned once and never stored.
+
+    ``binding`` and ``expires_at`` make credentials for a learner's browser (a cmi5
+    session): see :mod:`lms.xapi.binding`.
+    """
     name = name.strip()
     if not name:
         raise Invalid(_("A client needs a name."), errors={"name": [_("Required.")]})
@@ -127,6 +188,8 @@ def create_client(
         authority=_check_authority(authority) if authority else default_authority(name, key),
         active=True,
         created_by_id=by.id if by is not None else None,
+        expires_at=expires_at,
+        binding=binding.to_json() if binding is not None else None,
     )
     db.session.add(client)
     db.session.flush()
@@ -178,7 +241,7 @@ def update_client(
     if scopes is not None:
         client.scopes = _normalise_scopes(scopes)
     if authority is not None:
-        client.authority = _check_authority(authority)
+        client.authority = _check_authority(authority, client_id=client.id)
     if active is not None:
         client.active = active
     db.session.flush()
@@ -241,11 +304,13 @@ def authenticate(header: str | None) -> ClientInfo | None:
     cache_key = hashlib.sha256(header.encode()).hexdigest()  # type: ignore[union-attr]
     now = time.monotonic()
     cached = _cache().get(cache_key)
-    if cached is not None and cached[1] > now:
+    if cached is not None and cached[1] > now and not _expired(cached[0].expires_at):
         return cached[0]
     key, secret = credentials
     client = db.session.scalar(select(LrsClient).where(LrsClient.key == key))
     if client is None or not client.active or client.revoked_at is not None:
+        return None
+    if _expired(client.expires_at):
         return None
     if not hmac.compare_digest(_hash(client.secret_salt, secret), client.secret_hash):
         return None
@@ -256,15 +321,29 @@ def authenticate(header: str | None) -> ClientInfo | None:
         scopes=frozenset(client.scopes or ()),
         authority=dict(client.authority),
         authority_ifi=agent_ifi(client.authority),
+        binding=Binding.from_json(client.binding),
+        expires_at=client.expires_at,
     )
     ttl = float(current_app.config.get("XAPI_AUTH_CACHE_SECONDS", 60))
-    if ttl > 0:
+    # Bound credentials end with their session, in every process at once: never cached.
+    if ttl > 0 and info.binding is None:
         with _cache_lock:
             cache = _cache()
             if len(cache) >= _CACHE_MAX:
                 cache.clear()
             cache[cache_key] = (info, now + ttl)
     return info
+
+
+def _expired(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at <= utcnow()
+
+
+def end_bound_client(client_id: int) -> None:
+    """Revoke bound credentials that just stored their closing statement (cmi5 ``terminated``)."""
+    client = db.session.get(LrsClient, client_id)
+    if client is not None and client.binding and client.revoked_at is None:
+        revoke_client(client)
 
 
 def to_dict(client: LrsClient, *, secret: str | None = None) -> dict[str, Any]:
@@ -277,6 +356,8 @@ def to_dict(client: LrsClient, *, secret: str | None = None) -> dict[str, Any]:
         "active": client.active,
         "created_at": client.created_at.isoformat() if client.created_at else None,
         "revoked_at": client.revoked_at.isoformat() if client.revoked_at else None,
+        "expires_at": client.expires_at.isoformat() if client.expires_at else None,
+        "binding": client.binding,
         "endpoint": endpoint(),
     }
     if secret is not None:
@@ -285,4 +366,4 @@ def to_dict(client: LrsClient, *, secret: str | None = None) -> dict[str, Any]:
 
 
 def endpoint() -> str:
-    return current_app.config.get("BASE_URL", "http://localhost").rstrip("/") + "/xapi/"
+    return _base_url() + "/xapi/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from lms.extensions import db
-from lms.xapi import canonical, documents
+from lms.xapi import binding, canonical, documents
 from lms.xapi.api import (
     METHODS,
     agent_param,
@@ -130,6 +130,15 @@ def _documents(res: _DocResource) -> Response:
     doc_id = params.get(res.id_param)
     if doc_id is not None and not doc_id:
         raise XapiError(400, f"{res.id_param} must not be empty.", path=res.id_param)
+    binding.check_document(
+        client.binding,
+        res.kind,
+        activity_id=scope.activity_id,
+        agent=scope.agent_ifi,
+        registration=scope.registration,
+        doc_id=doc_id,
+        writing=not reading,
+    )
     pre = Preconditions(
         if_match=parse_etags(xreq.header("If-Match")),
         if_none_match=parse_etags(xreq.header("If-None-Match")),
@@ -209,7 +218,8 @@ def activities() -> Response:
         raise forbid("reading activities")
     check_params(xreq.params, ("activityId",), required=("activityId",))
     activity_id = validate_activity_id(xreq.params["activityId"], path="activityId")
-    return json_with_etag(canonical.activity(activity_id))
+    binding.check_activity(client.binding, activity_id)
+    return json_with_etag(canonical.activity(activity_id, answer_keys=client.sees_answer_keys))
 
 
 @bp.route("/agents", methods=METHODS)

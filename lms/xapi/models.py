@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKey,
     Index,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import CreatedAt, IntPK, JSONType, Model, Str200, UTCDateTime, db
@@ -178,6 +180,12 @@ class LrsClient(Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: After this instant the credentials no longer authenticate (a cmi5 session's end).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What a client handed to a learner's browser may touch (``lms.xapi.binding``).
+    binding: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
 
     def __repr__(self) -> str:
         return f"<LrsClient {self.id} {self.key}>"

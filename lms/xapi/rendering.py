@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import select
 
 from lms.extensions import db
+from lms.xapi.canonical import shown_definition
 from lms.xapi.keys import sha256_hex
 from lms.xapi.models import Activity, AttachmentBlob
 from lms.xapi.queries import Row
@@ -20,8 +21,14 @@ from lms.xapi.statements import attachments_of
 from lms.xapi.validation import canonical_language, ids_format
 
 
-def render(rows: list[Row], fmt: str, languages: list[str]) -> list[bytes]:
-    """Each statement serialised as the ``format`` parameter asks (Communication 2.1.3)."""
+def render(
+    rows: list[Row], fmt: str, languages: list[str], *, answer_keys: bool = False
+) -> list[bytes]:
+    """Each statement serialised as the ``format`` parameter asks (Communication 2.1.3).
+
+    ``canonical`` shows the LRS's definitions, without answer keys unless ``answer_keys``
+    (``exact`` and ``ids`` return what the statements themselves hold).
+    """
     if fmt == "exact":
         return [row.raw.encode("utf-8") for row in rows]
     statements = [orjson.loads(row.raw) for row in rows]
@@ -32,7 +39,7 @@ def render(rows: list[Row], fmt: str, languages: list[str]) -> list[bytes]:
             if fmt == "ids":
                 out.append(orjson.dumps(ids_format(stmt)))
             else:
-                _apply_definitions(stmt, definitions)
+                _apply_definitions(stmt, definitions, answer_keys=answer_keys)
                 out.append(orjson.dumps(canonical_language(stmt, languages)))
         except orjson.JSONEncodeError:
             # A number beyond 64 bits (valid JSON, e.g. in an extension) defeats the fast
@@ -70,11 +77,13 @@ def canonical_definitions(statements: list[dict[str, Any]]) -> dict[str, dict[st
     return {hashes[h]: d for h, d in rows if d}
 
 
-def _apply_definitions(stmt: dict[str, Any], definitions: dict[str, dict[str, Any]]) -> None:
+def _apply_definitions(
+    stmt: dict[str, Any], definitions: dict[str, dict[str, Any]], *, answer_keys: bool
+) -> None:
     for activity in _activities(stmt):
         definition = definitions.get(activity.get("id", ""))
         if definition:
-            activity["definition"] = definition
+            activity["definition"] = shown_definition(definition, answer_keys=answer_keys)
 
 
 def attachment_blobs(raws: list[bytes]) -> list[AttachmentBlob]:

@@ -42,6 +42,7 @@ __all__ = [
     "record",
     "record_many",
     "voided_ids",
+    "voiding_authorities",
 ]
 
 
@@ -176,6 +177,23 @@ def voided_ids(statement_ids: Sequence[str]) -> set[str]:
         select(Statement.statement_id).where(Statement.statement_id.in_(wanted), voided_clause())
     )
     return set(rows)
+
+
+def voiding_authorities(statement_id: str) -> set[str]:
+    """The authority IFIs of the statements that void ``statement_id`` (usually none)."""
+    rows = db.session.scalars(
+        select(Statement.authority_ifi).where(
+            Statement.voiding, Statement.object_statement_ref == statement_id.lower()
+        )
+    )
+    return set(rows)
+
+
+def authority_of(statement_id: str) -> str | None:
+    """The authority IFI of a stored statement, or None when it is not (yet) stored."""
+    return db.session.scalar(
+        select(Statement.authority_ifi).where(Statement.statement_id == statement_id.lower())
+    )
 
 
 def statement_by_id(statement_id: str) -> Mapping[str, Any] | None:

@@ -10,7 +10,7 @@ from flask import Response, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.extensions import db
-from lms.xapi import canonical, queries, rendering
+from lms.xapi import binding, canonical, clients, queries, rendering
 from lms.xapi.api import (
     METHODS,
     agent_param,
@@ -125,9 +125,12 @@ def _write(
         define=client.has(Scope.define),
         version=xreq.version,
     )
+    binding.check_statements(client.binding, statements)
     prepared = [complete(s, writer) for s in statements]
     # No SAVEPOINT: this request owns its transaction, and any error rolls it all back.
     ids = store(prepared, writer, blobs=blobs, savepoint=False)
+    if binding.closes(client.binding, statements):
+        clients.end_bound_client(client.id)
     db.session.commit()
     statements_stored.send(None, count=len(ids))
     if writer.define:
@@ -185,8 +188,9 @@ def _get_statements(xreq: XRequest, client: ClientInfo) -> Response:
         raise forbid("reading statements")
     params = xreq.params
     languages = parse_accept_language(xreq.header("Accept-Language"))
+    keys = client.sees_answer_keys
     if "statementId" in params or "voidedStatementId" in params:
-        return _get_one(params, mine, languages)
+        return _get_one(params, mine, languages, keys)
     if "more" in params:
         check_params(params, ("more",))
         try:
@@ -203,7 +207,7 @@ def _get_statements(xreq: XRequest, client: ClientInfo) -> Response:
         attachments = parse_bool(params, "attachments")
         cursor = None
     page = queries.find(f, cursor)
-    rendered = rendering.render(page.rows, fmt, languages)
+    rendered = rendering.render(page.rows, fmt, languages, answer_keys=keys)
     more = ""
     if page.cursor is not None:
         options = {"format": fmt, "attachments": attachments}
@@ -216,7 +220,9 @@ def _get_statements(xreq: XRequest, client: ClientInfo) -> Response:
     return response
 
 
-def _get_one(params: dict[str, str], mine: str | None, languages: list[str]) -> Response:
+def _get_one(
+    params: dict[str, str], mine: str | None, languages: list[str], keys: bool
+) -> Response:
     check_params(params, ("statementId", "voidedStatementId", "format", "attachments"))
     if "statementId" in params and "voidedStatementId" in params:
         raise XapiError(400, "Give statementId or voidedStatementId, not both.")
@@ -230,7 +236,7 @@ def _get_one(params: dict[str, str], mine: str | None, languages: list[str]) -> 
         if voided:
             raise XapiError(404, f"No voided statement {statement_id}.")
         raise XapiError(404, f"No statement {statement_id} (or it has been voided).")
-    body = rendering.render([row], fmt, languages)[0]
+    body = rendering.render([row], fmt, languages, answer_keys=keys)[0]
     response = _statements_response(body, [body], attachments)
     response.headers["Last-Modified"] = http_date(row.stored)
     return response

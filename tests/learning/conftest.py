@@ -77,13 +77,24 @@ def make_course(
 
 
 def build_world(provision: bool = False) -> World:
+    """Hải Phòng with one ward; the MOOC may report both courses for Hải Phòng's learners."""
     hp = make_unit("HP", kind=UnitKind.province, name="Thành phố Hải Phòng", serial_prefix="HP")
     lechan = make_unit("HP-LECHAN", kind=UnitKind.commune, name="Phường Lê Chân", parent=hp)
+    dvc = make_course("dich-vu-cong", external=[DVC_EXTERNAL], rule={"lessons": "all"})
+    quizzed = make_course(
+        "ky-nang-so", external=[QUIZ_EXTERNAL], rule={"lessons": "all", "quiz": 70}
+    )
     client, secret = clients.create_client(
         "Nền tảng MOOC thử", scopes=["statements/write", "statements/read/mine"]
     )
     platform = platforms.register_platform(
-        client.id, name="MOOC thử", home_page=MOOC_HOME, provision_unknown=provision, by=None
+        client.id,
+        name="MOOC thử",
+        home_page=MOOC_HOME,
+        courses=[dvc.slug, quizzed.slug],
+        units=["HP"],
+        provision_unknown=provision,
+        by=None,
     )
     return World(
         units={"HP": hp, "HP-LECHAN": lechan},
@@ -91,10 +102,8 @@ def build_world(provision: bool = False) -> World:
         citizen=make_user(
             "hoa@example.vn", unit=lechan, target_group="citizen", full_name="Bà Hoa"
         ),
-        dvc=make_course("dich-vu-cong", external=[DVC_EXTERNAL], rule={"lessons": "all"}),
-        quizzed=make_course(
-            "ky-nang-so", external=[QUIZ_EXTERNAL], rule={"lessons": "all", "quiz": 70}
-        ),
+        dvc=dvc,
+        quizzed=quizzed,
         client=client,
         secret=secret,
         platform=platform,

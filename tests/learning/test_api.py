@@ -74,7 +74,7 @@ def test_unmatched_list_resolve_and_dismiss(
     assert listed["total"] == 3
     assert {i["reason"] for i in listed["items"]} == {"unknown_learner"}
     first = next(i for i in listed["items"] if i["actor_ifi"].endswith("|a-1"))
-    learner = make_user("a1@example.vn")
+    learner = make_user("a1@example.vn", unit=world.units["HP-LECHAN"])
     missing = client.post(
         f"/api/v1/bridge/unmatched/{first['id']}/resolve", json={}, headers=headers
     )
@@ -162,6 +162,9 @@ def test_source_platforms_crud(client: FlaskClient, world: World, auth_headers: 
     assert created.status_code == 201
     assert created.json["provision_unknown"] is False
     assert created.json["default_target_group"] == "citizen"
+    # Nothing is allowed until an administrator lists it.
+    assert created.json["courses"] == []
+    assert created.json["units"] == []
     assert client.post("/api/v1/source-platforms", json=body, headers=headers).status_code == 409
     bad = client.post(
         "/api/v1/source-platforms", json=body | {"home_page": "ftp://x.example"}, headers=headers
@@ -172,9 +175,77 @@ def test_source_platforms_crud(client: FlaskClient, world: World, auth_headers: 
         f"/api/v1/source-platforms/{pid}", json={"provision_unknown": True}, headers=headers
     )
     assert patched.json["provision_unknown"] is True
+    allowed = client.patch(
+        f"/api/v1/source-platforms/{pid}",
+        json={"courses": ["ky-nang-so", "dich-vu-cong"], "units": ["HP-LECHAN"]},
+        headers=headers,
+    )
+    assert allowed.status_code == 200
+    assert allowed.json["courses"] == ["dich-vu-cong", "ky-nang-so"]
+    assert allowed.json["units"] == ["HP-LECHAN"]
+    unknown = client.patch(
+        f"/api/v1/source-platforms/{pid}",
+        json={"courses": ["khong-co"], "units": ["XX"]},
+        headers=headers,
+    )
+    assert unknown.status_code == 422
+    assert unknown.json["errors"]["courses"] == ["No course khong-co."]
+    listed = client.get(f"/api/v1/source-platforms/{pid}", headers=headers).json
+    assert listed["courses"] == ["dich-vu-cong", "ky-nang-so"]
     assert client.get("/api/v1/source-platforms", headers=headers).json["total"] == 2
     assert client.delete(f"/api/v1/source-platforms/{pid}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/source-platforms/{pid}", headers=headers).status_code == 404
+
+
+def test_a_platform_created_with_its_allowance_and_never_a_cmi5_session(
+    client: FlaskClient, world: World, auth_headers: Headers
+) -> None:
+    from tests.cmi5_session import open_session
+
+    headers = auth_headers(world.admin)
+    new_client, _secret = clients.create_client("Nền tảng tỉnh")
+    db.session.commit()
+    body = {
+        "client_id": new_client.id,
+        "name": "Tỉnh",
+        "home_page": "https://tinh.example.vn",
+        "courses": ["dich-vu-cong"],
+        "units": ["HP"],
+    }
+    created = client.post("/api/v1/source-platforms", json=body, headers=headers)
+    assert created.status_code == 201, created.json
+    assert (created.json["courses"], created.json["units"]) == (["dich-vu-cong"], ["HP"])
+    session = open_session(world.citizen).session
+    refused = client.post(
+        "/api/v1/source-platforms", json=body | {"client_id": session.client_id}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert "client_id" in refused.json["errors"]
+
+
+def test_retry_applies_what_a_platform_was_later_allowed(
+    client: FlaskClient, world: World, auth_headers: Headers
+) -> None:
+    headers = auth_headers(world.admin)
+    client.patch(
+        f"/api/v1/source-platforms/{world.platform.id}", json={"courses": []}, headers=headers
+    )
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    held = client.get("/api/v1/bridge/unmatched?reason=platform_scope", headers=headers).json
+    assert held["total"] == 1
+    client.patch(
+        f"/api/v1/source-platforms/{world.platform.id}",
+        json={"courses": ["dich-vu-cong"]},
+        headers=headers,
+    )
+    retried = client.post(
+        "/api/v1/bridge/unmatched/retry",
+        json={"platform_id": world.platform.id, "reason": "platform_scope"},
+        headers=headers,
+    )
+    assert retried.status_code == 200
+    assert retried.json == {"applied": 1, "still_held": 0, "remaining": 0}
+    assert client.get("/api/v1/bridge/unmatched", headers=headers).json["total"] == 0
 
 
 def test_put_activity_iris_ties_a_mooc_course_to_the_course(
@@ -257,6 +328,7 @@ def test_openapi_describes_the_bridge(client: FlaskClient, db: object) -> None:
         "/api/v1/bridge/status",
         "/api/v1/bridge/unmatched",
         "/api/v1/source-platforms",
+        "/api/v1/bridge/unmatched/retry",
         "/api/v1/courses/{slug}/activity-iris",
         "/api/v1/bridge/imports",
         "/api/v1/cmi5/import",

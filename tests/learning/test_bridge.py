@@ -22,8 +22,9 @@ from lms.learning.models import (
     UnmatchedReason,
 )
 from lms.learning.statements import actor_for
+from lms.org.models import UnitKind
 from lms.xapi import services as lrs
-from tests.factories import make_user
+from tests.factories import make_unit, make_user
 from tests.learning.conftest import (
     DVC_EXTERNAL,
     QUIZ_EXTERNAL,
@@ -118,7 +119,7 @@ def test_unknown_learner_is_held_then_resolved_by_linking(world: World) -> None:
     assert row.statement_id == held_id
     assert row.reason == UnmatchedReason.unknown_learner
     assert row.course_id == world.dvc.id
-    learner = make_user("tam@example.vn", full_name="Lê Văn Tám")
+    learner = make_user("tam@example.vn", full_name="Lê Văn Tám", unit=world.units["HP-LECHAN"])
     from lms.learning import unmatched
 
     outcome = unmatched.resolve(row, learner, by=world.admin)
@@ -154,14 +155,29 @@ def test_provisioning_places_new_learners_by_the_unit_code_extension(db: object)
     assert len(_certificates(user.id)) == 1
 
 
-def test_provisioned_learner_with_an_unknown_unit_code_stays_unassigned(db: object) -> None:
+def test_provisioning_only_into_the_platform_units_others_are_held(db: object) -> None:
+    """A platform creates learners only inside the units it was allowed: an unknown, missing
+    or foreign unit code holds the statement (platform_scope) and creates nobody."""
     world = build_world(provision=True)
-    unit_ext = {"https://lms146.vn/xapi/extensions/unit-code": "XX-NOWHERE"}
-    send(world, statement(mbox("moi@example.vn"), "completed", DVC_EXTERNAL, extensions=unit_ext))
-    user = identities.find_user(identities.Ifi(IdentityKind.mbox, "mailto:moi@example.vn"))
-    assert user is not None
-    assert user.email == "moi@example.vn"
-    assert user.unit_id is None
+    make_unit("QT", kind=UnitKind.province, name="Tỉnh Quảng Trị")
+    code = "https://lms146.vn/xapi/extensions/unit-code"
+    cases = {
+        "moi@example.vn": {code: "XX-NOWHERE"},
+        "khac@example.vn": {code: "QT"},
+        "khong@example.vn": None,
+    }
+    for email, extensions in cases.items():
+        send(world, statement(mbox(email), "completed", DVC_EXTERNAL, extensions=extensions))
+    for email in cases:
+        assert identities.find_user(identities.Ifi(IdentityKind.mbox, f"mailto:{email}")) is None
+    held = {
+        row.actor_ifi: row.detail
+        for row in db.session.scalars(select(BridgeUnmatched))  # type: ignore[attr-defined]
+        if row.reason == UnmatchedReason.platform_scope
+    }
+    assert "unknown unit code 'XX-NOWHERE'" in held["mbox:mailto:moi@example.vn"]
+    assert "unit QT is outside" in held["mbox:mailto:khac@example.vn"]
+    assert "no unit code" in held["mbox:mailto:khong@example.vn"]
 
 
 def test_completed_alone_does_not_meet_a_quiz_rule_until_passed(world: World) -> None:
@@ -220,7 +236,7 @@ def test_the_lms_own_statements_are_not_applied_again(world: World) -> None:
 def test_lms_account_and_mbox_sha1sum_identify_users(world: World) -> None:
     send(world, statement(actor_for(world.citizen), "completed", DVC_EXTERNAL))
     assert _enrollment(world.citizen.id, world.dvc.id) is not None
-    other = make_user("ba@example.vn")
+    other = make_user("ba@example.vn", unit=world.units["HP"])
     sha = hashlib.sha1(b"mailto:ba@example.vn").hexdigest()  # noqa: S324 - the xAPI IFI
     send(world, statement({"mbox_sha1sum": sha}, "completed", DVC_EXTERNAL))
     assert _enrollment(other.id, world.dvc.id) is not None
@@ -304,3 +320,126 @@ def test_with_celery_a_queued_bridge_job_is_not_submitted_twice(
     assert _enrollment(world.citizen.id, world.dvc.id) is None  # left to the worker
     assert triggers._process_job({}, lambda done, total: None)["processed"] >= 1
     assert _enrollment(world.citizen.id, world.dvc.id) is not None
+
+
+# --- voiding: who may take an effect back, and what the rule says after -------------------------
+
+
+def _void(world: World, target: str, *, authority: dict[str, object] | None = None) -> str:
+    void = statement(mbox("hoa@example.vn"), "voided", QUIZ_EXTERNAL)
+    void["object"] = {"objectType": "StatementRef", "id": target}
+    [void_id] = send(world, void, authority=authority)
+    return void_id
+
+
+def _completed_and_passed(world: World) -> tuple[str, str]:
+    completed, passed = send(
+        world,
+        statement(mbox("hoa@example.vn"), "completed", QUIZ_EXTERNAL),
+        statement(
+            mbox("hoa@example.vn"), "passed", QUIZ_EXTERNAL, result={"score": {"scaled": 0.9}}
+        ),
+    )
+    enrollment = _enrollment(world.citizen.id, world.quizzed.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    return completed, passed
+
+
+@pytest.mark.parametrize("voided", ["completed", "passed"])
+def test_voiding_either_requirement_of_the_rule_reopens_and_revokes(
+    world: World, voided: str
+) -> None:
+    """The course needs a completed and a pass: voiding either one reopens the completion,
+    whichever statement happened to complete it."""
+    completed, passed = _completed_and_passed(world)
+    _void(world, completed if voided == "completed" else passed)
+    enrollment = _enrollment(world.citizen.id, world.quizzed.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.in_progress
+    assert [c.status for c in _certificates(world.citizen.id)] == ["revoked"]
+
+
+def test_voiding_the_completed_keeps_a_completion_another_completed_holds(world: World) -> None:
+    completed, _passed = _completed_and_passed(world)
+    send(world, statement(mbox("hoa@example.vn"), "completed", world.quizzed.activity_iri))
+    _void(world, completed)
+    enrollment = _enrollment(world.citizen.id, world.quizzed.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    assert [c.status for c in _certificates(world.citizen.id)] == ["valid"]
+
+
+def test_a_voiding_by_another_client_takes_nothing_back(world: World) -> None:
+    """Only the platform that made a statement (or the LMS) can take its effect back."""
+    from lms.xapi import clients
+
+    completed, passed = _completed_and_passed(world)
+    stranger, _secret = clients.create_client("Ứng dụng lạ")
+    _void(world, passed, authority=stranger.authority)
+    _void(world, completed, authority=stranger.authority)
+    enrollment = _enrollment(world.citizen.id, world.quizzed.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    assert [c.status for c in _certificates(world.citizen.id)] == ["valid"]
+    assert bridge.status()["ignored_by_rule"] == 2
+
+
+def test_a_statement_voided_in_advance_by_someone_else_still_counts(world: World) -> None:
+    """Statement ids can be guessed (results files use fixed ones): another client voiding an
+    id before the platform sends it does not stop the platform's statement from counting."""
+    from lms.xapi import clients
+
+    stranger, _secret = clients.create_client("Ứng dụng lạ")
+    planned = statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL)
+    void = statement(mbox("hoa@example.vn"), "voided", DVC_EXTERNAL)
+    void["object"] = {"objectType": "StatementRef", "id": planned["id"]}
+    send(world, void, authority=stranger.authority)
+    send(world, planned)
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+
+
+# --- a platform moves only what it was allowed ----------------------------------------------------
+
+
+def test_a_platform_reports_only_its_courses_for_learners_of_its_units(world: World) -> None:
+    from lms.learning import platforms
+    from lms.learning import unmatched as review
+    from tests.learning.conftest import make_course
+
+    closed = make_course("lanh-dao-so", external=[], rule={"lessons": "all"})
+    qt = make_unit("QT", kind=UnitKind.province, name="Tỉnh Quảng Trị")
+    outsider = make_user("ngoai@example.vn", unit=qt, full_name="Người ngoài")
+    send(
+        world,
+        statement(mbox("hoa@example.vn"), "completed", closed.activity_iri),
+        statement(mbox("ngoai@example.vn"), "completed", DVC_EXTERNAL),
+    )
+    assert _enrollment(world.citizen.id, closed.id) is None
+    assert _enrollment(outsider.id, world.dvc.id) is None
+    held = {row.actor_ifi: row for row in db.session.scalars(select(BridgeUnmatched))}
+    assert {row.reason for row in held.values()} == {UnmatchedReason.platform_scope}
+    assert f"may not report course {closed.id}" in held["mbox:mailto:hoa@example.vn"].detail
+    assert f"learner {outsider.id} is outside" in held["mbox:mailto:ngoai@example.vn"].detail
+    assert {row.platform_id for row in held.values()} == {world.platform.id}
+    # The administrator widens the allowance; the held statements then apply, once.
+    platforms.update_platform(
+        world.platform,
+        {"courses": ["dich-vu-cong", "ky-nang-so", "lanh-dao-so"], "units": ["HP", "QT"]},
+    )
+    outcome = review.retry(by=world.admin, platform_id=world.platform.id, reason="platform_scope")
+    assert outcome == {"applied": 2, "still_held": 0, "remaining": 0}
+    assert review.retry(by=world.admin) == {"applied": 0, "still_held": 0, "remaining": 0}
+    assert _enrollment(world.citizen.id, closed.id) is not None
+    assert _enrollment(outsider.id, world.dvc.id) is not None
+
+
+def test_an_inactive_platform_moves_nothing(world: World) -> None:
+    from lms.learning import platforms
+
+    platforms.update_platform(world.platform, {"active": False})
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    assert _enrollment(world.citizen.id, world.dvc.id) is None
+    assert bridge.status()["ignored_by_rule"] == 1

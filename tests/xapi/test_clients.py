@@ -256,3 +256,48 @@ def test_authority_must_be_an_agent(client: FlaskClient, admin_headers: dict[str
     )
     assert response.status_code == 201
     assert response.json["authority"]["mbox"] == "mailto:a@b.vn"
+
+
+@pytest.mark.parametrize(
+    "home_page", ["http://localhost", "http://localhost/", "http://localhost/xapi"]
+)
+def test_an_authority_cannot_speak_in_the_lms_name(
+    client: FlaskClient, admin_headers: dict[str, str], home_page: str
+) -> None:
+    """The bridge trusts the LMS's own accounts (its statements, an administrator's results
+    file) and tells clients apart by their authority: no client may borrow one."""
+    for name in ("lms", "1"):
+        response = client.post(
+            "/api/v1/lrs-clients",
+            json={"name": "x", "authority": {"account": {"homePage": home_page, "name": name}}},
+            headers=admin_headers,
+        )
+        assert response.status_code == 422, response.json
+        assert "authority" in response.json["errors"]
+
+
+def test_an_authority_belongs_to_one_client(
+    client: FlaskClient, admin_headers: dict[str, str]
+) -> None:
+    authority = {"objectType": "Agent", "mbox": "mailto:mooc@example.vn"}
+    first = client.post(
+        "/api/v1/lrs-clients", json={"name": "MOOC", "authority": authority}, headers=admin_headers
+    )
+    assert first.status_code == 201
+    second = client.post(
+        "/api/v1/lrs-clients", json={"name": "Giả", "authority": authority}, headers=admin_headers
+    )
+    assert second.status_code == 409
+    other = client.post("/api/v1/lrs-clients", json={"name": "Khác"}, headers=admin_headers)
+    patched = client.patch(
+        f"/api/v1/lrs-clients/{other.json['id']}",
+        json={"authority": authority},
+        headers=admin_headers,
+    )
+    assert patched.status_code == 409
+    same = client.patch(
+        f"/api/v1/lrs-clients/{first.json['id']}",
+        json={"authority": authority},
+        headers=admin_headers,
+    )
+    assert same.status_code == 200

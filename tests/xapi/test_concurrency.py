@@ -248,3 +248,52 @@ def _through(live: LiveLrs) -> datetime:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     finally:
         conn.close()
+
+
+def test_twenty_clients_racing_for_one_authority_get_one_success(live_lrs: LiveLrs) -> None:
+    """Choosing a custom authority is check-then-write: 20 administrators' requests giving
+    it at once to 20 new clients make one client and 19 clean 409s, never a 500."""
+    from lms.auth.models import Role
+    from tests.factories import make_token, make_user
+
+    with live_lrs.app.app_context():
+        admin = make_user(roles=(Role.admin,))
+        token = make_token(admin)
+        db.session.commit()
+        db.session.remove()
+    authority = {"objectType": "Agent", "mbox": f"mailto:{uuid.uuid4()}@mooc.example.vn"}
+
+    def create(n: int) -> int:
+        body = orjson.dumps({"name": f"MOOC {n}", "authority": authority})
+        status, _ = request(
+            live_lrs, "POST", "/api/v1/lrs-clients", body, Authorization=f"Bearer {token}"
+        )
+        return status
+
+    statuses = together(*(lambda n=n: create(n) for n in range(20)))
+    assert sorted(statuses) == [201] + [409] * 19, statuses
+
+
+def test_twenty_clients_changed_to_one_authority_at_once_get_one_success(
+    live_lrs: LiveLrs,
+) -> None:
+    from lms.auth.models import Role
+    from lms.xapi import clients
+    from tests.factories import make_token, make_user
+
+    with live_lrs.app.app_context():
+        token = make_token(make_user(roles=(Role.admin,)))
+        ids = [clients.create_client(f"MOOC {n}")[0].id for n in range(20)]
+        db.session.commit()
+        db.session.remove()
+    body = orjson.dumps(
+        {"authority": {"objectType": "Agent", "mbox": f"mailto:{uuid.uuid4()}@mooc.example.vn"}}
+    )
+
+    def patch(client_id: int) -> int:
+        path = f"/api/v1/lrs-clients/{client_id}"
+        status, _ = request(live_lrs, "PATCH", path, body, Authorization=f"Bearer {token}")
+        return status
+
+    statuses = together(*(lambda i=i: patch(i) for i in ids))
+    assert sorted(statuses) == [200] + [409] * 19, statuses

@@ -4,8 +4,9 @@ Before the AU opens, the LMS writes ``LMS.LaunchData`` into the LRS's state for 
 activity, the learner and the registration, and records the ``launched`` statement. The
 launch URL carries ``endpoint``, ``fetch``, ``actor``, ``registration`` and ``activityId``.
 The fetch URL answers once with an ``auth-token``: HTTP Basic credentials of an LRS client
-made for this session alone, revoked when the session ends (``terminated``, ``abandoned``,
-or its time is up).
+made for this session alone and bound to it (``lms.xapi.binding``: its learner, its
+registration, its AU), which stop working when the session ends (``terminated``,
+``abandoned``, or its time is up).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from lms.auth.models import User
 from lms.classes import services as classes
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.db import utcnow
@@ -39,20 +41,21 @@ from lms.learning.constants import (
     CMI5_EXT_MOVEON,
     CMI5_LAUNCH_DATA,
     VERB_LAUNCHED,
+    VERB_TERMINATED,
 )
 from lms.learning.models import Cmi5Au, Cmi5Session
 from lms.xapi import clients
+from lms.xapi.binding import Binding
 from lms.xapi.constants import DocumentKind, Scope
 from lms.xapi.validation import agent_ifi
 
 if TYPE_CHECKING:
-    from lms.auth.models import User
     from lms.catalog.models import Course
 
 logger = logging.getLogger(__name__)
 
-#: What the AU's credentials may do (cmi5 6.3: never voiding; the LRS cannot tell voiding
-#: apart from writing yet, so the bridge voids nothing on the AU's behalf either).
+#: What the AU's credentials may do; their binding (:func:`session_binding`) narrows every
+#: scope to the session's learner, registration and AU, and forbids voiding (cmi5 6.3).
 AU_SCOPES = (Scope.statements_write, Scope.statements_read_mine, Scope.state, Scope.profile)
 ERROR_USED = {"error-code": "1", "error-text": "The authorization token has already been returned."}
 ERROR_EXPIRED = {"error-code": "1", "error-text": "The AU session has ended or expired."}
@@ -236,14 +239,32 @@ def fetch(token: str) -> dict[str, str]:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return ERROR_USED
+    user = db.session.get(User, session.user_id)
+    if user is None:
+        return ERROR_EXPIRED
     client, secret = clients.create_client(
-        f"cmi5 session {session.session_id}"[:200], scopes=[str(s) for s in AU_SCOPES]
+        f"cmi5 session {session.session_id}"[:200],
+        scopes=[str(s) for s in AU_SCOPES],
+        binding=session_binding(session, user),
+        expires_at=session.expires_at,
     )
     session.client_id = client.id
     db.session.flush()
     token_value = base64.b64encode(f"{client.key}:{secret}".encode()).decode()
     logger.info("Fetch URL of cmi5 session %s used", session.session_id)
     return {"auth-token": token_value}
+
+
+def session_binding(session: Cmi5Session, user: User) -> Binding:
+    """What the session's credentials may touch: its learner, registration and AU (cmi5 6.3,
+    10.2: no voiding, ``LMS.LaunchData`` read-only); ``terminated`` ends them."""
+    return Binding(
+        agent=runtime.actor_of(user),
+        registration=session.registration,
+        activity_id=session.au.activity_id,
+        protected_state_ids=(CMI5_LAUNCH_DATA,),
+        closing_verbs=(VERB_TERMINATED,),
+    )
 
 
 def get_session(session_id: str) -> Cmi5Session:
