@@ -226,6 +226,8 @@ API: list[tuple[str, str, str, str]] = [
     ("PATCH", "/api/v1/indicators/{indicator}", "QT", "401 403 403 403 403 ok 403 ok"),
     ("DELETE", "/api/v1/indicators/{indicator}", "HP", "401 403 403 ok 403 403 403 ok"),
     ("DELETE", "/api/v1/indicators/{indicator}", "QT", "401 403 403 403 403 ok 403 ok"),
+    # --- the audit log: admins all of it, officials their subtree's
+    ("GET", "/api/v1/audit", "-", "401 403 403 ok ok ok 403 ok"),
     # --- the learning bridge, LRS clients and cmi5 (admins)
     ("GET", "/api/v1/bridge/status", "-", "401 403 403 403 403 403 403 ok"),
     ("POST", "/api/v1/bridge/run", "-", "401 403 403 403 403 403 403 ok"),
@@ -234,6 +236,7 @@ API: list[tuple[str, str, str, str]] = [
      "401 403 403 403 403 403 403 ok"),
     ("POST", "/api/v1/bridge/unmatched/{unmatched}/dismiss", "-",
      "401 403 403 403 403 403 403 ok"),
+    ("POST", "/api/v1/bridge/unmatched/retry", "-", "401 403 403 403 403 403 403 ok"),
     ("GET", "/api/v1/bridge/identities", "-", "401 403 403 403 403 403 403 ok"),
     ("POST", "/api/v1/bridge/identities", "-", "401 403 403 403 403 403 403 ok"),
     ("DELETE", "/api/v1/bridge/identities/{identity}", "-", "401 403 403 403 403 403 403 ok"),
@@ -453,7 +456,6 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/healthz", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/readyz", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/profile/lms146.jsonld", "-", "ok ok ok ok ok ok ok ok"),
-    ("GET", "/lang/{lang}", "-", "go go go go go go go go"),
     ("POST", "/lang/{lang}", "-", "go go go go go go go go"),
     # accounts
     ("GET", "/login", "-", "ok go go go go go go go"),
@@ -462,6 +464,7 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/register", "-", "ok go go go go go go go"),
     ("POST", "/register", "-", "go go go go go go go go"),
     ("GET", "/users", "-", "login 403 403 ok ok ok 403 ok"),
+    ("GET", "/audit", "-", "login 403 403 ok ok ok 403 ok"),
     ("POST", "/users/import", "HP", "login 403 403 go go 422 403 go"),
     ("POST", "/users/import", "QT", "login 403 403 422 422 go 403 go"),
     # the catalog and learning

@@ -5,7 +5,7 @@ registration and activity, and expires with its session (``lms.xapi.binding``). 
 clients are unbound and never expire.
 
 Revision ID: 5d1f0c7a9e42
-Revises: 83ed397cce90
+Revises: 3f6c0a9d2b71
 Create Date: 2026-12-01 09:00:00.000000
 
 """
@@ -18,7 +18,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = '5d1f0c7a9e42'
-down_revision = '83ed397cce90'
+down_revision = '3f6c0a9d2b71'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """user sessions on the server: logout, a new password or a deactivation end them
 
 Revision ID: bba4e35ed0ff
-Revises: 83ed397cce90
+Revises: b7d41c2e9a10
 Create Date: 2026-11-23 09:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = 'bba4e35ed0ff'
-down_revision = '83ed397cce90'
+down_revision = 'b7d41c2e9a10'
 branch_labels = None
 depends_on = None
 
