@@ -212,10 +212,10 @@ def test_cmi5_credentials_reach_only_their_own_learners_documents(
 
 
 def test_cmi5_credentials_end_with_their_session(
-    app: Flask, client: FlaskClient, world: World
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Expired: 401 at once, even in a process that has the credentials cached."""
-    app.config["XAPI_AUTH_CACHE_SECONDS"] = 60
+    monkeypatch.setitem(app.config, "XAPI_AUTH_CACHE_SECONDS", 60)
     creds = open_session(world.citizen)
     body = {
         "actor": creds.actor,
@@ -233,9 +233,9 @@ def test_cmi5_credentials_end_with_their_session(
 
 
 def test_cmi5_terminated_ends_the_credentials_without_the_bridge(
-    app: Flask, client: FlaskClient, world: World
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app.config["BRIDGE_ENABLED"] = False
+    monkeypatch.setitem(app.config, "BRIDGE_ENABLED", False)
     creds = open_session(world.citizen)
     headers = {"Authorization": creds.authorization, "X-Experience-API-Version": VERSION}
     body = {
