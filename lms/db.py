@@ -97,10 +97,18 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+#: Keys of a SQLite connection's ``info``: its change counter when the transaction began, and
+#: whether the transaction holds the write lock (see :mod:`lms.locks`).
+SQLITE_CHANGES_AT_BEGIN = "lms_changes_at_begin"
+SQLITE_WRITE_LOCKED = "lms_write_locked"
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
+        conn.info[SQLITE_CHANGES_AT_BEGIN] = conn.connection.driver_connection.total_changes
+        conn.info[SQLITE_WRITE_LOCKED] = False
 
 
 def is_postgres() -> bool:
