@@ -33,6 +33,7 @@ from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.extensions import db
 from lms.learning.events import certificate_issued, certificate_revoked
+from lms.locks import lock
 from lms.org.models import Unit
 from lms.org.services import province_of
 
@@ -214,6 +215,9 @@ def issue_certificate(
     """
     from lms.classes.models import EnrollmentStatus
 
+    # The enrollment is what is decided on: parallel issuers wait here, and all but the first
+    # find its certificate.
+    lock(enrollment)
     existing = certificate_for_enrollment(enrollment.id)
     if existing is not None:
         return existing, False
@@ -298,31 +302,33 @@ def issue_for_class(
             "full_name": enrollment.user.full_name,
         }
         existing = certificate_for_enrollment(enrollment.id)
-        if existing is not None:
-            skipped.append(
-                row
-                | {
-                    "reason": "already_issued",
-                    "serial": existing.serial,
-                    "message": _("A certificate was already issued."),
-                }
+        if existing is None:
+            status = completion_status(enrollment)
+            if not (_is_completed(enrollment) or status["met"]) and enrollment.id not in reasons:
+                skipped.append(
+                    row
+                    | {
+                        "reason": "rule_not_met",
+                        "rules": status["rules"],
+                        "message": _("The completion rule is not met."),
+                    }
+                )
+                continue
+            existing, created = issue_certificate(
+                enrollment, by=by, override_reason=reasons.get(enrollment.id)
             )
-            continue
-        status = completion_status(enrollment)
-        if not (_is_completed(enrollment) or status["met"]) and enrollment.id not in reasons:
-            skipped.append(
-                row
-                | {
-                    "reason": "rule_not_met",
-                    "rules": status["rules"],
-                    "message": _("The completion rule is not met."),
-                }
-            )
-            continue
-        cert, _created = issue_certificate(
-            enrollment, by=by, override_reason=reasons.get(enrollment.id)
+            if created:
+                issued.append(row | {"serial": existing.serial})
+                continue
+        # Issued before, or by a parallel request while this one waited for the lock.
+        skipped.append(
+            row
+            | {
+                "reason": "already_issued",
+                "serial": existing.serial,
+                "message": _("A certificate was already issued."),
+            }
         )
-        issued.append(row | {"serial": cert.serial})
     logger.info(
         "Bulk issue for class %s by user %s: %s issued, %s skipped",
         klass.code,
@@ -352,6 +358,7 @@ def revoke_certificate(
     """
     if by is not None and not can_revoke(by, cert):
         raise Forbidden(_("Only administrators and officials of the issuing unit may revoke."))
+    lock(cert)
     if cert.status == CertificateStatus.revoked:
         raise Conflict(_("This certificate was already revoked."))
     reason = (reason or "").strip()
@@ -373,7 +380,7 @@ def revoke_certificate(
 def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
     """The completion behind a certificate was withdrawn: the certificate goes with it."""
     cert = certificate_for_enrollment(enrollment.id)
-    if cert is None or cert.status == CertificateStatus.revoked:
+    if cert is None or lock(cert) is None or cert.status == CertificateStatus.revoked:
         return None
     return revoke_certificate(
         cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."
