@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms.auth.models import User
 from lms.extensions import db
+from lms.locks import lock
 from lms.org.models import Unit, UnitKind, UnitPlacement
 from lms.stats.models import (
     Indicator,
@@ -495,17 +496,19 @@ def close_year(
                 day=deadline.strftime("%d/%m/%Y"),
             )
         )
-    existing = db.session.scalar(
-        select(StatSnapshot).where(StatSnapshot.unit_id == unit.id, StatSnapshot.year == year)
-    )
-    if existing is not None:
+    if snapshot_for(unit, year) is not None:
+        raise Conflict(_("The figures of %(year)s are already closed.", year=year))
+    # The report is read before the lock, so that the lock is held for a moment only.
+    payload = annual_report_data(unit, year, today=today)
+    lock(unit)
+    if snapshot_for(unit, year) is not None:  # closed by a parallel request meanwhile
         raise Conflict(_("The figures of %(year)s are already closed.", year=year))
     snapshot = StatSnapshot(
         unit=unit,
         year=year,
         closed_at=utcnow(),
         closed_by_id=by.id,
-        payload=annual_report_data(unit, year, today=today),
+        payload=payload,
         note=note,
     )
     db.session.add(snapshot)
@@ -521,6 +524,15 @@ def snapshot_for(unit: Unit, year: int) -> StatSnapshot | None:
 
 
 def reopen_year(snapshot: StatSnapshot, *, by: User) -> None:
+    """Delete the closed figures; 404, as for a year never closed, when a parallel request
+    reopened them first."""
+    from flask_babel import gettext as _
+
+    from lms.errors import NotFound
+
+    year = snapshot.year
+    if lock(snapshot) is None:
+        raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
     logger.info("Reopened %s figures of unit %s by user %s", snapshot.year, snapshot.unit_id, by.id)
     db.session.delete(snapshot)
     db.session.flush()
