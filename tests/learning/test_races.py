@@ -1,0 +1,65 @@
+"""A previewed results file accepted by parallel identical requests: written once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from lms.auth.models import Role
+from lms.certificates.models import Certificate
+from lms.classes.models import Enrollment, EnrollmentStatus
+from lms.learning.constants import VERB_COMPLETED
+from lms.org.models import UnitKind
+from lms.xapi.models import Statement
+from tests.certificates.factories import make_course
+from tests.factories import make_unit, make_user
+from tests.races import LiveApi, fresh, multipart, one_winner
+
+
+def test_parallel_acceptances_write_a_results_file_once(live_api: LiveApi) -> None:
+    with live_api.data():
+        province = make_unit(fresh("P"), kind=UnitKind.province, serial_prefix="RK")
+        admin = make_user(f"{fresh('admin')}@example.vn", roles=(Role.admin,), unit=province)
+        learner = make_user(f"{fresh('hv')}@example.vn", unit=province, target_group="citizen")
+        course = make_course(rule={"lessons": 0})
+        course.slug = fresh("khoa")
+        course.activity_iri = f"https://lms146.vn/xapi/activities/course/{course.slug}"
+        admin_id, learner_id, email = admin.id, learner.id, learner.email
+        slug, iri, course_id = course.slug, course.activity_iri, course.id
+    token = live_api.token(admin_id)
+    csv = f"identity,full_name,course,completed_on\n{email},Bà Hoa,{slug},2025-05-02\n"
+    body, content_type = multipart({}, {"file": ("kq.csv", csv.encode())})
+    preview = live_api.request(
+        "POST",
+        "/api/v1/bridge/imports?dry_run=true",
+        token=token,
+        body=body,
+        content_type=content_type,
+    )
+    assert preview.status == 200, preview
+    replies = live_api.race(
+        "POST", f"/api/v1/bridge/imports/{preview.json['id']}/accept", token=token
+    )
+    won = one_winner(replies, won=200, lost=409)
+    assert won.json["status"] == "accepted"
+    assert {r.json["message"] for r in replies if r.status == 409} == {
+        "This file was already accepted."
+    }
+    with live_api.data() as db:
+        # The file's row, and the LMS's own record of the completion it caused (with the
+        # enrollment's registration): once each.
+        registrations = db.session.scalars(
+            select(Statement.registration).where(
+                Statement.verb_id == VERB_COMPLETED, Statement.object_activity_id == iri
+            )
+        ).all()
+        enrollment = db.session.scalar(
+            select(Enrollment).where(
+                Enrollment.user_id == learner_id, Enrollment.course_id == course_id
+            )
+        )
+        assert enrollment.status == EnrollmentStatus.completed
+        assert sorted(registrations, key=str) == sorted([None, enrollment.registration], key=str)
+        certificates = db.session.scalar(
+            select(func.count()).where(Certificate.enrollment_id == enrollment.id)
+        )
+        assert certificates == 1
