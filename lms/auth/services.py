@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Request, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from lms import ratelimit
@@ -310,8 +311,15 @@ def create_user(
     user.role_rows = [UserRole(role=role) for role in sorted(chosen)]
     if password is not None:
         user.password_hash = hash_password(password)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        # Taken between the check and the insert (a double submit, a parallel import):
+        # answer as the check would have.
+        _ensure_unique(email, phone)
+        raise
     if unit is not None:
         _assign_unit(user, unit)
     logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)
