@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import Role, User
@@ -171,10 +172,7 @@ def create_class(
     if not (by.is_admin or unit_in_scope(by, unit) or Role.trainer in by.roles):
         raise Forbidden(_("This unit is outside your area."))
     if db.session.scalar(select(Class.id).where(Class.code == code)) is not None:
-        raise Conflict(
-            _("Class code %(code)s is already used.", code=code),
-            errors={"code": [_("Already used.")]},
-        )
+        raise _code_used(code)
     _check_dates(fields)
     trainers = _trainers(trainer_ids)
     if Role.trainer in by.roles and not by.is_admin and all(t.id != by.id for t in trainers):
@@ -189,10 +187,21 @@ def create_class(
         **{k: v for k, v in fields.items() if k in CLASS_FIELDS},
     )
     klass.trainers = trainers
-    db.session.add(klass)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(klass)
+            db.session.flush()
+    except IntegrityError as exc:  # the same code created by a parallel request
+        raise _code_used(code) from exc
     logger.info("Created class %s (%s) for course %s by %s", klass.id, code, course.id, by.id)
     return klass
+
+
+def _code_used(code: str) -> Conflict:
+    return Conflict(
+        _("Class code %(code)s is already used.", code=code),
+        errors={"code": [_("Already used.")]},
+    )
 
 
 def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class:
@@ -200,6 +209,7 @@ def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class
     values = {k: changes.get(k, getattr(klass, k)) for k in CLASS_FIELDS}
     _check_dates(values)
     if "capacity" in changes and changes["capacity"] is not None:
+        services.lock_class(klass)  # no enrollment slips in between the count and the change
         taken = services.live_count(klass)
         if changes["capacity"] < taken:
             raise Conflict(
@@ -305,6 +315,8 @@ def set_attendance(
     """
     klass = session.klass
     ensure_can_manage(by, klass)
+    # One marking of a class at a time: a form sent twice at once must not insert twice.
+    services.lock_class(klass)
     enrollments = {
         e.user_id: e
         for e in db.session.scalars(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +11,15 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.catalog.models import Course, Lesson
 from lms.classes import services
-from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus, LessonProgress
+from lms.classes.models import (
+    Attendance,
+    Class,
+    ClassSession,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    LessonProgress,
+)
 from lms.constants import TargetGroup
 from lms.org.models import UnitKind
 from lms.xapi.models import Statement
@@ -245,3 +254,47 @@ def test_parallel_withdrawals_withdraw_once(live_api: LiveApi) -> None:
         "POST", f"/api/v1/enrollments/{enrollment_id}/withdraw", token=s.tokens[learner]
     )
     one_winner(replies, won=200, lost=409)
+
+
+def test_parallel_class_creations_create_one_class(live_api: LiveApi) -> None:
+    s = setup(live_api)
+    code = fresh("LOP")
+    replies = live_api.race(
+        "POST",
+        "/api/v1/classes",
+        token=s.official,
+        json={"code": code, "course": s.course, "unit": s.unit, "title": "Lớp song song"},
+    )
+    one_winner(replies, won=201, lost=409)
+    with live_api.data() as db:
+        assert db.session.scalar(select(func.count()).where(Class.code == code)) == 1
+
+
+def test_parallel_attendance_markings_keep_one_mark_each(live_api: LiveApi) -> None:
+    """The tablet's form sent 20 times at once: the same answer, one mark per person."""
+    s = setup(live_api, learners=2)
+    with live_api.data() as db:
+        klass = db.session.scalar(select(Class).where(Class.code == s.klass))
+        for uid in s.learners:
+            services.enroll(
+                db.session.get(User, uid),
+                klass.course,
+                by=None,
+                source=EnrollmentSource.klass,
+                klass=klass,
+            )
+        meeting = ClassSession(class_id=klass.id, date=date(2026, 3, 2), topic="Buổi 1")
+        db.session.add(meeting)
+        db.session.flush()
+        session_id = meeting.id
+    marks = [{"user_id": uid, "present": True} for uid in s.learners]
+    replies = live_api.race(
+        "PUT",
+        f"/api/v1/classes/{s.klass}/sessions/{session_id}/attendance",
+        token=s.official,
+        json=marks,
+    )
+    assert outcome(replies) == {200: PARALLEL}, replies
+    with live_api.data() as db:
+        rows = db.session.scalar(select(func.count()).where(Attendance.session_id == session_id))
+        assert rows == 2
