@@ -427,6 +427,7 @@ def create_indicator(data: dict[str, Any], *, plan_unit: Unit) -> Indicator:
 
     from lms.errors import Conflict
 
+    lock(plan_unit)  # parallel creations of one code: the first creates, the others get 409
     exists = db.session.scalar(
         select(Indicator.id).where(
             Indicator.plan_unit_id == plan_unit.id, Indicator.code == data["code"]
@@ -466,6 +467,8 @@ def set_targets(indicator: Indicator, targets: dict[str, float]) -> None:
 
 
 def update_indicator(indicator: Indicator, data: dict[str, Any]) -> Indicator:
+    lock(indicator)  # its targets are read, then inserted or changed per year
+    db.session.expire(indicator, ["targets"])
     for key in ("title", "title_en", "position"):
         if key in data:
             setattr(indicator, key, data[key])

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.org.models import UnitKind
+from lms.org.models import Unit, UnitKind
 from lms.stats import services
-from lms.stats.models import StatSnapshot
+from lms.stats.models import Indicator, IndicatorTarget, StatSnapshot
 from tests.factories import make_unit, make_user
 from tests.races import LiveApi, fresh, one_winner
 
@@ -51,13 +51,30 @@ def test_parallel_closings_close_once(live_api: LiveApi) -> None:
 def test_parallel_reopenings_reopen_once(live_api: LiveApi) -> None:
     code, unit_id, token = setup(live_api)
     with live_api.data() as db:
-        from lms.auth.models import User
-        from lms.org.models import Unit
-
-        admin = db.session.scalar(select(User).join(User.role_rows).where(User.unit_id == unit_id))
-        services.close_year(db.session.get(Unit, unit_id), YEAR, by=admin)
+        unit = db.session.get(Unit, unit_id)
+        services.close_year(unit, YEAR, by=make_user(roles=(Role.admin,), unit=unit))
     assert snapshots(live_api, unit_id) == 1
     replies = live_api.race("DELETE", f"/api/v1/stats/closures/{code}/{YEAR}", token=token)
     # The losers get what a reopening of a year not closed gets.
     one_winner(replies, won=204, lost=404)
     assert snapshots(live_api, unit_id) == 0
+
+
+def test_parallel_indicator_creations_create_one(live_api: LiveApi) -> None:
+    code, unit_id, token = setup(live_api)
+    body = {
+        "plan_unit": code,
+        "code": "experts_trained",
+        "title": "Chuyên gia CĐS",
+        "kind": "count_people",
+        "targets": {"2025": 20},
+    }
+    replies = live_api.race("POST", "/api/v1/indicators", token=token, json=body)
+    one_winner(replies, won=201, lost=409)
+    with live_api.data() as db:
+        ids = db.session.scalars(select(Indicator.id).where(Indicator.plan_unit_id == unit_id))
+        (indicator_id,) = list(ids)
+        targets = db.session.scalar(
+            select(func.count()).where(IndicatorTarget.indicator_id == indicator_id)
+        )
+        assert targets == 1
