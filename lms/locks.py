@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import InvalidRequestError
 
 from lms.db import SQLITE_CHANGES_AT_BEGIN, SQLITE_WRITE_LOCKED, Model
 from lms.extensions import db
@@ -78,19 +79,31 @@ def hold_write_lock() -> None:
 def lock_row(entity: type[M], ident: Any) -> M | None:
     """The row ``ident`` of ``entity`` read under a lock held to the end of the transaction.
 
-    None when the row is gone (deleted by whoever held the lock before). The identity map's
-    object, if any, is refreshed with what the row holds now.
+    None when the row is gone (deleted by whoever held the lock before). An object of the
+    identity map is refreshed in place: its columns from the row as it is now, its
+    relationships loaded again when next used.
     """
     session = db.session
     if session.new or session.dirty or session.deleted:
         session.flush()
     if _postgres():
-        # OF: only this table's row (joined eager loads may bring NULL sides of outer joins).
-        return session.get(
-            entity, ident, with_for_update={"key_share": True, "of": entity}, populate_existing=True
-        )
-    hold_write_lock()
-    return session.get(entity, ident, populate_existing=True)
+        # The lock alone first: a statement that waited for a lock sees the locked row as
+        # committed meanwhile but everything else as it was when it started, so the row and
+        # what hangs on it are read by the next statements.
+        (pk,) = inspect(entity).primary_key
+        locked = select(pk).where(pk == ident).with_for_update(key_share=True)
+        if session.execute(locked).first() is None:
+            return None
+    else:
+        hold_write_lock()
+    loaded = session.identity_map.get(session.identity_key(entity, ident))
+    if loaded is None:
+        return session.get(entity, ident, populate_existing=True)
+    try:
+        session.refresh(loaded)
+    except InvalidRequestError:  # "Could not refresh instance": the row was deleted
+        return None
+    return cast(M, loaded)
 
 
 def lock(obj: M) -> M | None:
