@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.assessment.definitions import QuestionData, QuizSettings, validate_question
 from lms.assessment.models import (
@@ -29,6 +30,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import require_role
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.locks import lock
 
 if TYPE_CHECKING:
     from lms.catalog.models import Course
@@ -64,10 +66,7 @@ def create_bank(
 ) -> QuestionBank:
     require_role(by, *MANAGERS)
     if db.session.scalar(select(QuestionBank.id).where(QuestionBank.code == code)):
-        raise Conflict(
-            _("A question bank with code %(code)s exists.", code=code),
-            errors={"code": [_("Already used.")]},
-        )
+        raise _bank_code_used(code)
     bank = QuestionBank(
         code=code,
         title=title,
@@ -76,10 +75,21 @@ def create_bank(
         description=description,
         course_id=course.id if course else None,
     )
-    db.session.add(bank)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(bank)
+            db.session.flush()
+    except IntegrityError as exc:  # the same code created by a parallel request
+        raise _bank_code_used(code) from exc
     logger.info("Created question bank %s (%s) by user %s", bank.id, code, by.id)
     return bank
+
+
+def _bank_code_used(code: str) -> Conflict:
+    return Conflict(
+        _("A question bank with code %(code)s exists.", code=code),
+        errors={"code": [_("Already used.")]},
+    )
 
 
 def update_bank(bank: QuestionBank, changes: dict[str, Any], *, by: User) -> QuestionBank:
@@ -96,6 +106,8 @@ def delete_bank(bank: QuestionBank, *, by: User) -> None:
     require_role(by, *MANAGERS)
     if bank.course_id is not None:
         raise Conflict(_("A course's bank comes from its package; re-import the course instead."))
+    if lock(bank) is None:  # deleted by a parallel request
+        raise NotFound(_("Question bank not found."))
     used = db.session.scalar(
         select(
             exists().where(AttemptResponse.question_id == Question.id, Question.bank_id == bank.id)
@@ -174,6 +186,7 @@ def _validated(raw: dict[str, Any], *, key: str | None = None) -> QuestionData:
 def create_question(bank: QuestionBank, raw: dict[str, Any], *, by: User) -> Question:
     require_role(by, *MANAGERS)
     data = _validated(raw)
+    lock(bank)  # the key check and the next position are decided on the bank's questions
     if db.session.scalar(
         select(Question.id).where(Question.bank_id == bank.id, Question.key == data.key)
     ):
@@ -191,6 +204,7 @@ def update_question(question: Question, raw: dict[str, Any], *, by: User) -> Que
     """Replace the question's content (a new version when it changed)."""
     require_role(by, *MANAGERS)
     data = _validated(raw, key=question.key)
+    lock(question)  # the next version number is decided on the question as it is now
     upsert_question(question.bank, data)
     logger.info("Updated question %s (v%s) by user %s", question.key, question.version, by.id)
     return question

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lms.assessment.banks import MANAGERS
 from lms.assessment.definitions import validate_pools
@@ -162,12 +163,17 @@ def _bind_session(quiz: Quiz, session: Any, *, set_window: bool) -> None:
 def create_quiz(data: dict[str, Any], *, by: User) -> Quiz:
     """Create a quiz or exam drawing from existing banks (the standard exam, for one)."""
     require_role(by, *MANAGERS)
+    used = Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
     if db.session.scalar(select(Quiz.id).where(Quiz.slug == data["slug"])):
-        raise Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
+        raise used
     quiz = Quiz(slug=data["slug"], title=data["title"], is_course_quiz=False)
     _apply(quiz, data)
-    db.session.add(quiz)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(quiz)
+            db.session.flush()
+    except IntegrityError as exc:  # the same slug created by a parallel request
+        raise used from exc
     logger.info("Created quiz %s (%s, %s) by user %s", quiz.id, quiz.slug, quiz.kind, by.id)
     return quiz
 
