@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
 from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment, EnrollmentStatus
+from lms.db import utcnow
 from lms.learning.constants import VERB_COMPLETED
+from lms.learning.models import BridgeUnmatched, SourcePlatform, UnmatchedReason
 from lms.org.models import UnitKind
+from lms.xapi import clients
 from lms.xapi.models import Statement
 from tests.certificates.factories import make_course
 from tests.factories import make_unit, make_user
@@ -44,6 +49,9 @@ def test_parallel_acceptances_write_a_results_file_once(live_api: LiveApi) -> No
     assert {r.json["message"] for r in replies if r.status == 409} == {
         "This file was already accepted."
     }
+    # The bridge holds back statements stored while other transactions were open (the
+    # losers, waiting for the lock): a run now applies them, as the next scheduled run would.
+    assert live_api.request("POST", "/api/v1/bridge/run", token=token, json={}).status == 200
     with live_api.data() as db:
         # The file's row, and the LMS's own record of the completion it caused (with the
         # enrollment's registration): once each.
@@ -63,3 +71,54 @@ def test_parallel_acceptances_write_a_results_file_once(live_api: LiveApi) -> No
             select(func.count()).where(Certificate.enrollment_id == enrollment.id)
         )
         assert certificates == 1
+
+
+def admin_token(live: LiveApi) -> str:
+    with live.data():
+        admin_id = make_user(f"{fresh('admin')}@example.vn", roles=(Role.admin,)).id
+    return live.token(admin_id)
+
+
+def test_parallel_platform_registrations_register_once(live_api: LiveApi) -> None:
+    token = admin_token(live_api)
+    with live_api.data():
+        client, _secret = clients.create_client(fresh("mooc"), scopes=["statements/write"])
+        client_id = client.id
+    replies = live_api.race(
+        "POST",
+        "/api/v1/source-platforms",
+        token=token,
+        json={"client_id": client_id, "name": "MOOC", "home_page": "https://mooc.example.vn"},
+    )
+    one_winner(replies, won=201, lost=409)
+    with live_api.data() as db:
+        count = db.session.scalar(select(func.count()).where(SourcePlatform.client_id == client_id))
+        assert count == 1
+
+
+def test_parallel_dismissals_of_a_held_statement_dismiss_once(live_api: LiveApi) -> None:
+    token = admin_token(live_api)
+    with live_api.data() as db:
+        held = BridgeUnmatched(
+            statement_id=str(uuid.uuid4()),
+            seq=0,
+            stored=utcnow(),
+            reason=UnmatchedReason.unknown_learner,
+            actor={"mbox": "mailto:ai-do@example.vn"},
+            actor_ifi="mbox::mailto:ai-do@example.vn",
+            activity_iri="https://mooc.example.vn/courses/x",
+            verb_id=VERB_COMPLETED,
+        )
+        db.session.add(held)
+        db.session.flush()
+        held_id = held.id
+    replies = live_api.race(
+        "POST",
+        f"/api/v1/bridge/unmatched/{held_id}/dismiss",
+        token=token,
+        json={"reason": "Không rõ người học"},
+    )
+    one_winner(replies, won=200, lost=409)
+    with live_api.data() as db:
+        detail = db.session.get(BridgeUnmatched, held_id).detail
+        assert detail.count("Không rõ người học") == 1
