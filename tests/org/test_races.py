@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lms.auth.models import Role
-from lms.org.models import Unit, UnitKind, UnitMembership, UnitPlacement
+from lms.org.models import Headcount, Unit, UnitKind, UnitMembership, UnitPlacement
 from lms.org.services import assign_user_unit
 from lms.org.services.imports import COLUMNS
 from tests.factories import make_unit, make_user
@@ -78,3 +78,33 @@ def test_parallel_tree_imports_create_each_unit_once(live_api: LiveApi) -> None:
         with live_api.data() as db:
             unit_id = db.session.scalar(select(Unit.id).where(Unit.code == code))
         assert count(live_api, UnitPlacement, UnitPlacement.unit_id == unit_id) == 1
+
+
+def test_parallel_unit_creations_create_one(live_api: LiveApi) -> None:
+    token = admin_token(live_api)
+    code = fresh("N")
+    replies = live_api.race(
+        "POST",
+        "/api/v1/units",
+        token=token,
+        json={"code": code, "name": "Tỉnh N", "kind": "province"},
+    )
+    one_winner(replies, won=201, lost=409)
+    assert count(live_api, Unit, Unit.code == code) == 1
+
+
+def test_parallel_headcount_loads_create_each_row_once(live_api: LiveApi) -> None:
+    token = admin_token(live_api)
+    with live_api.data():
+        unit = make_unit(fresh("H"), kind=UnitKind.province)
+        code, unit_id = unit.code, unit.id
+    rows = [
+        {"unit": code, "target_group": group, "year": 2025, "count": 100}
+        for group in ("leader", "official", "citizen")
+    ]
+    replies = live_api.race("POST", "/api/v1/headcounts", token=token, json=rows)
+    assert outcome(replies) == {200: PARALLEL}, replies
+    results = sorted((r.json for r in replies), key=lambda body: -body["created"])
+    assert results[0] == {"created": 3, "updated": 0, "unchanged": 0}
+    assert all(body == {"created": 0, "updated": 0, "unchanged": 3} for body in results[1:])
+    assert count(live_api, Headcount, Headcount.unit_id == unit_id) == 3
