@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
-from lms.org.models import UnitKind
+from lms.org.models import Unit, UnitKind, UnitMembership
+from lms.org.services import assign_user_unit
 from tests.factories import make_unit, make_user
-from tests.races import LiveApi, fresh, one_winner
+from tests.races import PARALLEL, LiveApi, fresh, one_winner, outcome
 
 
 def setup(live: LiveApi) -> tuple[str, str]:
@@ -57,3 +60,28 @@ def test_parallel_imports_of_one_file_import_it_once(live_api: LiveApi) -> None:
             }, reply
     for email in emails:
         assert accounts(live_api, email) == 1
+
+
+def test_parallel_moves_of_a_person_leave_one_open_membership(live_api: LiveApi) -> None:
+    unit, token = setup(live_api)
+    with live_api.data() as db:
+        home = db.session.scalar(select(Unit).where(Unit.code == unit))
+        person = make_user(f"{fresh('hv')}@example.vn", unit=home)
+        assign_user_unit(person, home, on=date(2024, 1, 1))
+        other = make_unit(fresh("Y"), kind=UnitKind.commune, parent=home)
+        person_id, other_code = person.id, other.code
+    replies = live_api.race(
+        "PATCH", f"/api/v1/users/{person_id}", token=token, json={"unit_code": other_code}
+    )
+    assert outcome(replies) == {200: PARALLEL}, replies
+    with live_api.data() as db:
+        open_rows = db.session.scalars(
+            select(UnitMembership.unit_id).where(
+                UnitMembership.user_id == person_id, UnitMembership.valid_to.is_(None)
+            )
+        ).all()
+        assert len(open_rows) == 1
+        assert db.session.get(Unit, open_rows[0]).code == other_code
+        assert (
+            db.session.scalar(select(func.count()).where(UnitMembership.user_id == person_id)) == 2
+        )
