@@ -213,6 +213,8 @@ def update_question(question: Question, raw: dict[str, Any], *, by: User) -> Que
 def delete_question(question: Question, *, by: User) -> None:
     """Delete, or only deactivate when attempts already hold it."""
     require_role(by, *MANAGERS)
+    if lock(question) is None:  # deleted by a parallel request
+        raise NotFound(_("Question not found."))
     used = db.session.scalar(select(exists().where(AttemptResponse.question_id == question.id)))
     if used:
         question.active = False

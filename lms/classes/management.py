@@ -33,6 +33,7 @@ from lms.classes.models import (
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
+from lms.locks import lock
 from lms.org.models import Unit
 
 logger = logging.getLogger(__name__)
@@ -284,6 +285,9 @@ def update_session(session: ClassSession, changes: Mapping[str, Any], *, by: Use
 def delete_session(session: ClassSession, *, by: User) -> None:
     klass = session.klass
     ensure_can_manage(by, klass)
+    services.lock_class(klass)  # sessions and attendance of a class change one at a time
+    if lock(session) is None:  # deleted by a parallel request
+        raise NotFound(_("Session not found."))
     klass.sessions.remove(session)
     db.session.flush()
     _refresh_class(klass)

@@ -478,6 +478,18 @@ def update_indicator(indicator: Indicator, data: dict[str, Any]) -> Indicator:
     return indicator
 
 
+def delete_indicator(indicator: Indicator) -> None:
+    """Remove an indicator and its targets; 404 when a parallel request removed it first."""
+    from flask_babel import gettext as _
+
+    from lms.errors import NotFound
+
+    if lock(indicator) is None:
+        raise NotFound(_("Indicator not found."))
+    db.session.delete(indicator)
+    db.session.flush()
+
+
 def close_year(
     unit: Unit, year: int, *, by: User, note: str | None = None, today: date | None = None
 ) -> StatSnapshot:

@@ -298,3 +298,17 @@ def test_parallel_attendance_markings_keep_one_mark_each(live_api: LiveApi) -> N
     with live_api.data() as db:
         rows = db.session.scalar(select(func.count()).where(Attendance.session_id == session_id))
         assert rows == 2
+
+
+def test_parallel_session_deletions_delete_it_once(live_api: LiveApi) -> None:
+    s = setup(live_api)
+    with live_api.data() as db:
+        klass = db.session.scalar(select(Class).where(Class.code == s.klass))
+        meeting = ClassSession(class_id=klass.id, date=date(2026, 3, 2), topic="Buổi 1")
+        db.session.add(meeting)
+        db.session.flush()
+        session_id = meeting.id
+    replies = live_api.race(
+        "DELETE", f"/api/v1/classes/{s.klass}/sessions/{session_id}", token=s.official
+    )
+    one_winner(replies, won=204, lost=404)
