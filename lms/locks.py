@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from lms.db import SQLITE_CHANGES_AT_BEGIN, SQLITE_WRITE_LOCKED, Model
+from lms.errors import DomainError
 from lms.extensions import db
 
 M = TypeVar("M", bound=Model)
@@ -143,3 +145,26 @@ def lock_name(name: str) -> None:
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
     db.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+@contextmanager
+def insert_unique(conflict: Callable[[], DomainError | None]) -> Iterator[None]:
+    """Flush the rows the block adds under a SAVEPOINT; a unique key that a parallel request
+    took meanwhile raises ``conflict()`` instead of a 500.
+
+    For creations decided by an existence check ("code already used") with no row to lock:
+    the check answers requests that come one after another, the unique index those that come
+    at the same moment, and ``conflict`` makes the second answer the same as the first. It
+    may read the database (the SAVEPOINT keeps the transaction usable), or raise itself; None
+    re-raises the database's error. Add the new rows inside the block: rows pending before it
+    are flushed before the SAVEPOINT begins, and their failure ends the whole transaction.
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+            db.session.flush()
+    except IntegrityError:
+        error = conflict()
+        if error is None:
+            raise
+        raise error from None

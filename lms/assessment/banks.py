@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
 
 from lms.assessment.definitions import QuestionData, QuizSettings, validate_question
 from lms.assessment.models import (
@@ -30,7 +29,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import require_role
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
-from lms.locks import lock
+from lms.locks import insert_unique, lock
 
 if TYPE_CHECKING:
     from lms.catalog.models import Course
@@ -75,12 +74,8 @@ def create_bank(
         description=description,
         course_id=course.id if course else None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(bank)
-            db.session.flush()
-    except IntegrityError as exc:  # the same code created by a parallel request
-        raise _bank_code_used(code) from exc
+    with insert_unique(lambda: _bank_code_used(code)):  # the same code, in parallel
+        db.session.add(bank)
     logger.info("Created question bank %s (%s) by user %s", bank.id, code, by.id)
     return bank
 
@@ -213,9 +208,9 @@ def update_question(question: Question, raw: dict[str, Any], *, by: User) -> Que
 def delete_question(question: Question, *, by: User) -> None:
     """Delete, or only deactivate when attempts already hold it."""
     require_role(by, *MANAGERS)
+    used = db.session.scalar(select(exists().where(AttemptResponse.question_id == question.id)))
     if lock(question) is None:  # deleted by a parallel request
         raise NotFound(_("Question not found."))
-    used = db.session.scalar(select(exists().where(AttemptResponse.question_id == question.id)))
     if used:
         question.active = False
         logger.info("Deactivated question %s by user %s", question.id, by.id)

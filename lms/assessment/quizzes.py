@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from lms.assessment.banks import MANAGERS
 from lms.assessment.definitions import validate_pools
@@ -23,6 +22,7 @@ from lms.auth.models import User
 from lms.auth.permissions import require_role
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.locks import insert_unique
 
 if TYPE_CHECKING:
     from lms.catalog.models import Course
@@ -163,19 +163,18 @@ def _bind_session(quiz: Quiz, session: Any, *, set_window: bool) -> None:
 def create_quiz(data: dict[str, Any], *, by: User) -> Quiz:
     """Create a quiz or exam drawing from existing banks (the standard exam, for one)."""
     require_role(by, *MANAGERS)
-    used = Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
     if db.session.scalar(select(Quiz.id).where(Quiz.slug == data["slug"])):
-        raise used
+        raise Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
     quiz = Quiz(slug=data["slug"], title=data["title"], is_course_quiz=False)
     _apply(quiz, data)
-    try:
-        with db.session.begin_nested():
-            db.session.add(quiz)
-            db.session.flush()
-    except IntegrityError as exc:  # the same slug created by a parallel request
-        raise used from exc
+    with insert_unique(_slug_used):  # the same slug created by a parallel request
+        db.session.add(quiz)
     logger.info("Created quiz %s (%s, %s) by user %s", quiz.id, quiz.slug, quiz.kind, by.id)
     return quiz
+
+
+def _slug_used() -> Conflict:
+    return Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
 
 
 def update_quiz(quiz: Quiz, changes: dict[str, Any], *, by: User) -> Quiz:

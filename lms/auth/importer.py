@@ -18,7 +18,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
@@ -28,7 +27,7 @@ from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job
-from lms.locks import lock_name
+from lms.locks import insert_unique, lock_name
 from lms.org.models import Unit
 
 logger = logging.getLogger(__name__)
@@ -267,18 +266,18 @@ def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
         )
         user.role_rows = [UserRole(role=Role(name)) for name in row.roles]
         users.append((user, row.unit_id))
-    try:
-        with db.session.begin_nested():
-            db.session.add_all([user for user, _unit in users])
-            db.session.flush()
-    except IntegrityError as exc:  # someone was created outside an import meanwhile
-        raise Conflict(_("Some people were added meanwhile; nothing was imported.")) from exc
+    with insert_unique(_added_meanwhile):  # someone was created outside an import meanwhile
+        db.session.add_all([user for user, _unit in users])
     for user, unit_id in users:
         if unit_id is not None:
             assign_user_unit(user, units[unit_id])
     db.session.flush()
     logger.info("Imported %s users by %s", len(users), by and by.id)
     return len(users)
+
+
+def _added_meanwhile() -> Conflict:
+    return Conflict(_("Some people were added meanwhile; nothing was imported."))
 
 
 def import_users(data: bytes, *, by: User | None) -> int | Job:
@@ -304,7 +303,7 @@ def _import_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, A
     checker = _Checker(by)
     checker.taken(rows)
     if checker.errors:
-        raise Conflict(_("Some people were added meanwhile; nothing was imported."))
+        raise _added_meanwhile()
     created = write_rows(rows, by=by)
     return {"created": created, "rows": len(rows)}
 

@@ -16,7 +16,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Request, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from lms import ratelimit
@@ -34,6 +33,7 @@ from lms.constants import TargetGroup
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from lms.extensions import db, login_manager
+from lms.locks import insert_unique
 from lms.org.models import Unit, UnitKind
 
 logger = logging.getLogger(__name__)
@@ -311,15 +311,10 @@ def create_user(
     user.role_rows = [UserRole(role=role) for role in sorted(chosen)]
     if password is not None:
         user.password_hash = hash_password(password)
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-            db.session.flush()
-    except IntegrityError:
-        # Taken between the check and the insert (a double submit, a parallel import):
-        # answer as the check would have.
-        _ensure_unique(email, phone)
-        raise
+    # Taken between the check and the insert (a double submit, a parallel import): answer
+    # as the check would have.
+    with insert_unique(lambda: _ensure_unique(email, phone)):
+        db.session.add(user)
     if unit is not None:
         _assign_unit(user, unit)
     logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)

@@ -14,7 +14,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, exists, false, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.auth.models import Role, User
@@ -33,7 +32,7 @@ from lms.classes.models import (
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
-from lms.locks import lock
+from lms.locks import insert_unique, lock
 from lms.org.models import Unit
 
 logger = logging.getLogger(__name__)
@@ -188,12 +187,8 @@ def create_class(
         **{k: v for k, v in fields.items() if k in CLASS_FIELDS},
     )
     klass.trainers = trainers
-    try:
-        with db.session.begin_nested():
-            db.session.add(klass)
-            db.session.flush()
-    except IntegrityError as exc:  # the same code created by a parallel request
-        raise _code_used(code) from exc
+    with insert_unique(lambda: _code_used(code)):  # the same code created in parallel
+        db.session.add(klass)
     logger.info("Created class %s (%s) for course %s by %s", klass.id, code, course.id, by.id)
     return klass
 
