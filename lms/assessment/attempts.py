@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lms import locks
 from lms.assessment import statements
 from lms.assessment.drawing import build_items
 from lms.assessment.grading import Result, grade
@@ -40,7 +41,6 @@ from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.events import attempt_graded
-from lms.locks import hold_write_lock, lock
 
 if TYPE_CHECKING:
     from lms.classes.models import Enrollment
@@ -166,7 +166,7 @@ def check_window(quiz: Quiz, now: datetime) -> None:
 def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> tuple[Attempt, bool]:
     """Start an attempt, or return the open one (``created`` False) to resume it."""
     now = now or utcnow()
-    lock(user)
+    locks.lock(user)
     current = open_attempt(quiz, user)
     if current is not None:
         refresh_if_expired(current, now=now)
@@ -274,7 +274,7 @@ def save_answers(
     must commit before answering.
     """
     now = now or utcnow()
-    hold_write_lock()
+    locks.hold_write_lock()
     row = db.session.execute(
         update(_attempts)
         .where(
@@ -345,7 +345,7 @@ def grade_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     now = now or utcnow()
     expired = is_past_deadline(attempt, now)
     submitted_at = attempt.deadline if expired and attempt.deadline is not None else now
-    hold_write_lock()
+    locks.hold_write_lock()
     claimed = _rowcount(
         update(_attempts)
         .where(_attempts.c.id == attempt.id, _attempts.c.status == AttemptStatus.open.value)
