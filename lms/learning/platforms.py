@@ -17,7 +17,6 @@ from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.models import SourcePlatform
-from lms.locks import lock
 from lms.xapi.models import LrsClient
 from lms.xapi.validation import agent_ifi
 
@@ -64,7 +63,7 @@ def register_platform(
     """Register LRS client ``client_id`` as a source platform (one platform per client)."""
     _check({"name": name, "home_page": home_page, "default_target_group": default_target_group})
     client = db.session.get(LrsClient, client_id)
-    if client is None or lock(client) is None:
+    if client is None:
         raise Invalid(_("LRS client not found."), errors={"client_id": [_("No such LRS client.")]})
     if db.session.scalar(select(SourcePlatform.id).where(SourcePlatform.client_id == client_id)):
         raise Conflict(

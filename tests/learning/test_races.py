@@ -11,9 +11,8 @@ from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.learning.constants import VERB_COMPLETED
-from lms.learning.models import BridgeUnmatched, SourcePlatform, UnmatchedReason
+from lms.learning.models import BridgeUnmatched, UnmatchedReason
 from lms.org.models import UnitKind
-from lms.xapi import clients
 from lms.xapi.models import Statement
 from tests.certificates.factories import make_course
 from tests.factories import make_unit, make_user
@@ -77,23 +76,6 @@ def admin_token(live: LiveApi) -> str:
     with live.data():
         admin_id = make_user(f"{fresh('admin')}@example.vn", roles=(Role.admin,)).id
     return live.token(admin_id)
-
-
-def test_parallel_platform_registrations_register_once(live_api: LiveApi) -> None:
-    token = admin_token(live_api)
-    with live_api.data():
-        client, _secret = clients.create_client(fresh("mooc"), scopes=["statements/write"])
-        client_id = client.id
-    replies = live_api.race(
-        "POST",
-        "/api/v1/source-platforms",
-        token=token,
-        json={"client_id": client_id, "name": "MOOC", "home_page": "https://mooc.example.vn"},
-    )
-    one_winner(replies, won=201, lost=409)
-    with live_api.data() as db:
-        count = db.session.scalar(select(func.count()).where(SourcePlatform.client_id == client_id))
-        assert count == 1
 
 
 def test_parallel_dismissals_of_a_held_statement_dismiss_once(live_api: LiveApi) -> None:
