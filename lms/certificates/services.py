@@ -302,33 +302,41 @@ def issue_for_class(
             "full_name": enrollment.user.full_name,
         }
         existing = certificate_for_enrollment(enrollment.id)
-        if existing is None:
-            status = completion_status(enrollment)
-            if not (_is_completed(enrollment) or status["met"]) and enrollment.id not in reasons:
-                skipped.append(
-                    row
-                    | {
-                        "reason": "rule_not_met",
-                        "rules": status["rules"],
-                        "message": _("The completion rule is not met."),
-                    }
-                )
-                continue
-            existing, created = issue_certificate(
-                enrollment, by=by, override_reason=reasons.get(enrollment.id)
+        if existing is not None:
+            skipped.append(
+                row
+                | {
+                    "reason": "already_issued",
+                    "serial": existing.serial,
+                    "message": _("A certificate was already issued."),
+                }
             )
-            if created:
-                issued.append(row | {"serial": existing.serial})
-                continue
-        # Issued before, or by a parallel request while this one waited for the lock.
-        skipped.append(
-            row
-            | {
-                "reason": "already_issued",
-                "serial": existing.serial,
-                "message": _("A certificate was already issued."),
-            }
+            continue
+        status = completion_status(enrollment)
+        if not (_is_completed(enrollment) or status["met"]) and enrollment.id not in reasons:
+            skipped.append(
+                row
+                | {
+                    "reason": "rule_not_met",
+                    "rules": status["rules"],
+                    "message": _("The completion rule is not met."),
+                }
+            )
+            continue
+        cert, created = issue_certificate(
+            enrollment, by=by, override_reason=reasons.get(enrollment.id)
         )
+        if created:
+            issued.append(row | {"serial": cert.serial})
+        else:  # issued by a parallel request while this one waited for the lock
+            skipped.append(
+                row
+                | {
+                    "reason": "already_issued",
+                    "serial": cert.serial,
+                    "message": _("A certificate was already issued."),
+                }
+            )
     logger.info(
         "Bulk issue for class %s by user %s: %s issued, %s skipped",
         klass.code,
