@@ -97,10 +97,35 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+#: Keys of a SQLite connection's ``info``: its change counter when the transaction began, and
+#: whether the transaction holds the write lock (see :mod:`lms.locks`).
+SQLITE_CHANGES_AT_BEGIN = "lms_changes_at_begin"
+SQLITE_WRITE_LOCKED = "lms_write_locked"
+
+#: Requests that may write; on SQLite their transactions begin holding the write lock.
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _in_writing_request() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in WRITING_METHODS
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
+    """Begin SQLite transactions, with the write lock at once in requests that may write.
+
+    SQLite refuses at once (whatever the busy timeout) to let a transaction that has read
+    write after another connection has committed, so under parallel requests a plain BEGIN
+    turns into "database is locked" 500s at the first write. ``BEGIN IMMEDIATE`` waits for
+    the lock instead, as Rails and Django do for SQLite; readers are not held up (WAL).
+    """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        immediate = _in_writing_request()
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info[SQLITE_CHANGES_AT_BEGIN] = conn.connection.driver_connection.total_changes
+        conn.info[SQLITE_WRITE_LOCKED] = immediate
 
 
 def is_postgres() -> bool:

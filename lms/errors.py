@@ -17,6 +17,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,14 @@ def register_error_handlers(app: Flask) -> None:
         if code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale_data(exc: StaleDataError) -> Any:
+        """A row read by this request was changed or deleted by a parallel one before it wrote
+        (e.g. the same thing deleted twice at once): a conflict, not a failure of ours."""
+        logger.info("Stale write on %s %s: %s", request.method, request.path, exc)
+        conflict = Conflict(_("This was changed by someone else at the same moment; reload it."))
+        return handle_domain_error(conflict)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:

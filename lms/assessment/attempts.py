@@ -1,11 +1,14 @@
 """Attempts: start (or resume), save answers as the learner goes, submit, grade, regrade.
 
 Concurrency rules, the same on PostgreSQL and SQLite:
-- one open attempt per learner and quiz (a partial unique index; a second start returns it);
+- a start locks the learner's row (:func:`lms.locks.lock`) before it counts attempts, and one
+  open attempt per learner and quiz is also a partial unique index; a second start returns it;
 - a save first runs ``UPDATE attempts ... WHERE id = :id AND status = 'open'``: it takes the
   row lock, so a save and a submit never interleave, and a save after a submit changes nothing;
 - grading claims the attempt with ``UPDATE ... SET status = 'graded' WHERE status = 'open'``:
   of two concurrent submits exactly one grades, the other returns the stored result.
+On SQLite each claim first takes the write lock (:func:`lms.locks.hold_write_lock`): a
+transaction that has read cannot start writing once another writer has committed.
 Time comes in as ``now`` so tests travel in time instead of sleeping.
 """
 
@@ -22,6 +25,7 @@ from sqlalchemy import CursorResult, Select, Table, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from lms import locks
 from lms.assessment import statements
 from lms.assessment.drawing import build_items
 from lms.assessment.grading import Result, grade
@@ -213,6 +217,7 @@ def check_window(quiz: Quiz, now: datetime) -> None:
 def start_attempt(quiz: Quiz, user: User, *, now: datetime | None = None) -> tuple[Attempt, bool]:
     """Start an attempt, or return the open one (``created`` False) to resume it."""
     now = now or utcnow()
+    locks.lock(user)
     current = open_attempt(quiz, user)
     if current is not None:
         refresh_if_expired(current, now=now)
@@ -320,6 +325,7 @@ def save_answers(
     must commit before answering.
     """
     now = now or utcnow()
+    locks.hold_write_lock()
     row = db.session.execute(
         update(_attempts)
         .where(
@@ -390,6 +396,7 @@ def grade_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     now = now or utcnow()
     expired = is_past_deadline(attempt, now)
     submitted_at = attempt.deadline if expired and attempt.deadline is not None else now
+    locks.hold_write_lock()
     claimed = _rowcount(
         update(_attempts)
         .where(_attempts.c.id == attempt.id, _attempts.c.status == AttemptStatus.open.value)

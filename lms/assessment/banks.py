@@ -30,6 +30,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import require_role
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
+from lms.locks import insert_unique, lock
 
 if TYPE_CHECKING:
     from lms.catalog.models import Course
@@ -85,10 +86,7 @@ def create_bank(
     require_role(by, *MANAGERS)
     permissions.ensure_can_edit_content(by, province)
     if db.session.scalar(select(QuestionBank.id).where(QuestionBank.code == code)):
-        raise Conflict(
-            _("A question bank with code %(code)s exists.", code=code),
-            errors={"code": [_("Already used.")]},
-        )
+        raise _bank_code_used(code)
     bank = QuestionBank(
         code=code,
         title=title,
@@ -98,10 +96,17 @@ def create_bank(
         course_id=course.id if course else None,
         province=province,
     )
-    db.session.add(bank)
-    db.session.flush()
+    with insert_unique(lambda: _bank_code_used(code)):  # the same code, in parallel
+        db.session.add(bank)
     logger.info("Created question bank %s (%s) by user %s", bank.id, code, by.id)
     return bank
+
+
+def _bank_code_used(code: str) -> Conflict:
+    return Conflict(
+        _("A question bank with code %(code)s exists.", code=code),
+        errors={"code": [_("Already used.")]},
+    )
 
 
 def update_bank(bank: QuestionBank, changes: dict[str, Any], *, by: User) -> QuestionBank:
@@ -125,6 +130,8 @@ def delete_bank(bank: QuestionBank, *, by: User) -> None:
     permissions.ensure_can_edit_content(by, bank.province)
     if bank.course_id is not None:
         raise Conflict(_("A course's bank comes from its package; re-import the course instead."))
+    if lock(bank) is None:  # deleted by a parallel request
+        raise NotFound(_("Question bank not found."))
     used = db.session.scalar(
         select(
             exists().where(AttemptResponse.question_id == Question.id, Question.bank_id == bank.id)
@@ -204,6 +211,7 @@ def create_question(bank: QuestionBank, raw: dict[str, Any], *, by: User) -> Que
     require_role(by, *MANAGERS)
     permissions.ensure_can_edit_content(by, bank.province)
     data = _validated(raw)
+    lock(bank)  # the key check and the next position are decided on the bank's questions
     if db.session.scalar(
         select(Question.id).where(Question.bank_id == bank.id, Question.key == data.key)
     ):
@@ -222,6 +230,7 @@ def update_question(question: Question, raw: dict[str, Any], *, by: User) -> Que
     require_role(by, *MANAGERS)
     permissions.ensure_can_edit_content(by, question.bank.province)
     data = _validated(raw, key=question.key)
+    lock(question)  # the next version number is decided on the question as it is now
     upsert_question(question.bank, data)
     logger.info("Updated question %s (v%s) by user %s", question.key, question.version, by.id)
     return question
@@ -232,6 +241,8 @@ def delete_question(question: Question, *, by: User) -> None:
     require_role(by, *MANAGERS)
     permissions.ensure_can_edit_content(by, question.bank.province)
     used = db.session.scalar(select(exists().where(AttemptResponse.question_id == question.id)))
+    if lock(question) is None:  # deleted by a parallel request
+        raise NotFound(_("Question not found."))
     if used:
         question.active = False
         logger.info("Deactivated question %s by user %s", question.id, by.id)

@@ -23,6 +23,7 @@ from lms.auth.models import User
 from lms.auth.permissions import require_role
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
+from lms.locks import insert_unique
 
 if TYPE_CHECKING:
     from lms.catalog.models import Course
@@ -196,10 +197,14 @@ def create_quiz(data: dict[str, Any], *, by: User, province: Unit | None = None)
         raise Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
     quiz = Quiz(slug=data["slug"], title=data["title"], is_course_quiz=False, province=province)
     _apply(quiz, data, by)
-    db.session.add(quiz)
-    db.session.flush()
+    with insert_unique(_slug_used):  # the same slug created by a parallel request
+        db.session.add(quiz)
     logger.info("Created quiz %s (%s, %s) by user %s", quiz.id, quiz.slug, quiz.kind, by.id)
     return quiz
+
+
+def _slug_used() -> Conflict:
+    return Conflict(_("A quiz with this slug exists."), errors={"slug": [_("Already used.")]})
 
 
 def update_quiz(quiz: Quiz, changes: dict[str, Any], *, by: User) -> Quiz:

@@ -28,6 +28,7 @@ from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job
+from lms.locks import insert_unique, lock_name
 from lms.org.models import Unit
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ COLUMNS = ("email", "phone", "full_name", "unit_code", "target_group", "roles")
 ASYNC_THRESHOLD = 500
 MAX_ROWS = 100_000
 JOB_KIND = "auth.import_users"
+#: Imports are checked and written one at a time: a file sent twice at once is imported once,
+#: and the second copy gets the answer a second upload gets (422, the people exist).
+IMPORT_LOCK = "auth.users-import"
 _ROLE_SEPARATORS = (";", "|")
 _CHUNK = 500
 
@@ -264,8 +268,8 @@ def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
         )
         user.role_rows = [UserRole(role=Role(name)) for name in row.roles]
         users.append((user, row.unit_id))
-    db.session.add_all([user for user, _unit in users])
-    db.session.flush()
+    with insert_unique(_added_meanwhile):  # someone was created outside an import meanwhile
+        db.session.add_all([user for user, _unit in users])
     for user, unit_id in users:
         if unit_id is not None:
             assign_user_unit(user, units[unit_id])
@@ -275,8 +279,13 @@ def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
     return len(users)
 
 
+def _added_meanwhile() -> Conflict:
+    return Conflict(_("Some people were added meanwhile; nothing was imported."))
+
+
 def import_users(data: bytes, *, by: User | None) -> int | Job:
     """Validate ``data``; write it now (returns the count) or in a job (returns the job)."""
+    lock_name(IMPORT_LOCK)
     rows = validate_csv(data, by=by)
     if len(rows) <= ASYNC_THRESHOLD:
         return write_rows(rows, by=by)
@@ -293,10 +302,11 @@ def _import_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, A
     rows = [ImportRow(**row) for row in payload["rows"]]
     by = db.session.get(User, payload["by_id"]) if payload.get("by_id") else None
     progress(0, len(rows))
+    lock_name(IMPORT_LOCK)
     checker = _Checker(by)
     checker.taken(rows)
     if checker.errors:
-        raise Conflict(_("Some people were added meanwhile; nothing was imported."))
+        raise _added_meanwhile()
     created = write_rows(rows, by=by)
     return {"created": created, "rows": len(rows)}
 

@@ -35,6 +35,7 @@ from lms.constants import TargetGroup
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from lms.extensions import db, login_manager
+from lms.locks import insert_unique
 from lms.org.models import Unit, UnitKind
 
 logger = logging.getLogger(__name__)
@@ -369,8 +370,10 @@ def create_user(
     user.role_rows = [UserRole(role=role) for role in sorted(chosen)]
     if password is not None:
         user.password_hash = hash_password(password)
-    db.session.add(user)
-    db.session.flush()
+    # Taken between the check and the insert (a double submit, a parallel import): answer
+    # as the check would have.
+    with insert_unique(lambda: _ensure_unique(email, phone)):
+        db.session.add(user)
     if unit is not None:
         _assign_unit(user, unit)
     record_roles_given(user, by=by)

@@ -27,11 +27,15 @@ from lms.catalog.text import fold
 from lms.catalog.validation import PackageData, validate_package
 from lms.errors import Invalid
 from lms.extensions import db
+from lms.locks import lock_name
 
 if TYPE_CHECKING:
     from lms.auth.models import User
 
 logger = logging.getLogger(__name__)
+
+#: Held by everything that creates courses from packages (course packages, cmi5 packages).
+COURSES_LOCK = "catalog.courses"
 
 MAX_ZIP_FILES = 2000
 
@@ -153,6 +157,8 @@ def _clashes(packages: list[tuple[str, PackageData]]) -> list[PackageError]:
 def write_package(
     package_dir: Path, data: PackageData, *, by: User | None = None, force: bool = False
 ) -> ImportResult:
+    # A package uploaded twice at once: the first creates the course, the second finds it.
+    lock_name(COURSES_LOCK)
     course = db.session.scalar(select(Course).where(Course.slug == data.slug))
     if course is not None and course.content_hash == data.content_hash and not force:
         return ImportResult(data.slug, course.id, course.version, "unchanged", len(course.lessons))

@@ -35,6 +35,7 @@ from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.extensions import db
 from lms.learning.events import certificate_issued, certificate_revoked
+from lms.locks import lock
 from lms.org.models import Unit
 from lms.org.services import province_of
 
@@ -219,6 +220,9 @@ def issue_certificate(
     """
     from lms.classes.models import EnrollmentStatus
 
+    # The enrollment is what is decided on: parallel issuers wait here, and all but the first
+    # find its certificate.
+    lock(enrollment)
     existing = certificate_for_enrollment(enrollment.id)
     if existing is not None:
         return existing, False
@@ -337,10 +341,20 @@ def issue_for_class(
                 }
             )
             continue
-        cert, _created = issue_certificate(
+        cert, created = issue_certificate(
             enrollment, by=by, override_reason=reasons.get(enrollment.id)
         )
-        issued.append(row | {"serial": cert.serial})
+        if created:
+            issued.append(row | {"serial": cert.serial})
+        else:  # issued by a parallel request while this one waited for the lock
+            skipped.append(
+                row
+                | {
+                    "reason": "already_issued",
+                    "serial": cert.serial,
+                    "message": _("A certificate was already issued."),
+                }
+            )
     logger.info(
         "Bulk issue for class %s by user %s: %s issued, %s skipped",
         klass.code,
@@ -370,6 +384,7 @@ def revoke_certificate(
     """
     if by is not None and not can_revoke(by, cert):
         raise Forbidden(_("Only administrators and officials of the issuing unit may revoke."))
+    lock(cert)
     if cert.status == CertificateStatus.revoked:
         raise Conflict(_("This certificate was already revoked."))
     reason = (reason or "").strip()
@@ -392,7 +407,7 @@ def revoke_certificate(
 def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
     """The completion behind a certificate was withdrawn: the certificate goes with it."""
     cert = certificate_for_enrollment(enrollment.id)
-    if cert is None or cert.status == CertificateStatus.revoked:
+    if cert is None or lock(cert) is None or cert.status == CertificateStatus.revoked:
         return None
     return revoke_certificate(
         cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."

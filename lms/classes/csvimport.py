@@ -391,10 +391,16 @@ def import_enrollments(
 ) -> dict[str, Any]:
     """Preview (``dry_run``) or apply a file; all or nothing either way."""
     rows = parse_rows(read_table(data, filename))
+    if not dry_run:
+        # The class, then the people: a file sent twice at once is applied once, and the
+        # second finds everyone in the class (skipped) rather than enrolling them again.
+        services.lock_class(klass)
     plan = plan_import(klass, rows, by=by)
+    if not dry_run:
+        services.lock_people([r.user for r in rows if r.user is not None])
+        _decide_actions(klass, rows)
     adding = plan.count("create") + plan.count("enrol") + plan.count("join")
     if adding:
-        services.lock_class(klass)
         services.check_class_open(klass, adding=adding)
     result = {"dry_run": dry_run, "summary": plan.summary(), "rows": [r.to_dict() for r in rows]}
     if dry_run:

@@ -34,6 +34,7 @@ from lms.classes.models import (
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
+from lms.locks import insert_unique, lock
 from lms.org.models import Unit
 
 logger = logging.getLogger(__name__)
@@ -168,10 +169,7 @@ def create_class(
     if not permissions.unit_in_reach(by, unit):
         raise Forbidden(_("This unit is outside your area."))
     if db.session.scalar(select(Class.id).where(Class.code == code)) is not None:
-        raise Conflict(
-            _("Class code %(code)s is already used.", code=code),
-            errors={"code": [_("Already used.")]},
-        )
+        raise _code_used(code)
     _check_dates(fields)
     trainers = _trainers(trainer_ids, by=by, unit=unit)
     if Role.trainer in by.roles and not by.is_admin and all(t.id != by.id for t in trainers):
@@ -186,10 +184,17 @@ def create_class(
         **{k: v for k, v in fields.items() if k in CLASS_FIELDS},
     )
     klass.trainers = trainers
-    db.session.add(klass)
-    db.session.flush()
+    with insert_unique(lambda: _code_used(code)):  # the same code created in parallel
+        db.session.add(klass)
     logger.info("Created class %s (%s) for course %s by %s", klass.id, code, course.id, by.id)
     return klass
+
+
+def _code_used(code: str) -> Conflict:
+    return Conflict(
+        _("Class code %(code)s is already used.", code=code),
+        errors={"code": [_("Already used.")]},
+    )
 
 
 def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class:
@@ -197,6 +202,7 @@ def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class
     values = {k: changes.get(k, getattr(klass, k)) for k in CLASS_FIELDS}
     _check_dates(values)
     if "capacity" in changes and changes["capacity"] is not None:
+        services.lock_class(klass)  # no enrollment slips in between the count and the change
         taken = services.live_count(klass)
         if changes["capacity"] < taken:
             raise Conflict(
@@ -271,6 +277,9 @@ def update_session(session: ClassSession, changes: Mapping[str, Any], *, by: Use
 def delete_session(session: ClassSession, *, by: User) -> None:
     klass = session.klass
     ensure_can_manage(by, klass)
+    services.lock_class(klass)  # sessions and attendance of a class change one at a time
+    if lock(session) is None:  # deleted by a parallel request
+        raise NotFound(_("Session not found."))
     klass.sessions.remove(session)
     db.session.flush()
     _refresh_class(klass)
@@ -302,6 +311,8 @@ def set_attendance(
     """
     klass = session.klass
     ensure_can_manage(by, klass)
+    # One marking of a class at a time: a form sent twice at once must not insert twice.
+    services.lock_class(klass)
     enrollments = {
         e.user_id: e
         for e in db.session.scalars(

@@ -32,6 +32,7 @@ from lms.db import new_uuid, utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
 from lms.learning import events, statements
+from lms.locks import lock, lock_rows
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -93,8 +94,18 @@ def check_class_open(klass: Class, *, adding: int = 1, on: date | None = None) -
 
 
 def lock_class(klass: Class) -> None:
-    """Serialise enrollments into one class so two requests cannot take the last place."""
-    db.session.execute(select(Class.id).where(Class.id == klass.id).with_for_update())
+    """Serialise enrollments into one class so two requests cannot take the last place.
+
+    Locks are taken in one order everywhere: the class, then the people (:func:`lock_people`).
+    """
+    lock(klass)
+
+
+def lock_people(users: list[User]) -> None:
+    """Hold these people's enrollments (decided on: already enrolled, in which class)."""
+    from lms.auth.models import User
+
+    lock_rows(User, [user.id for user in users])
 
 
 def enroll(
@@ -121,6 +132,9 @@ def enroll(
         )
     if not user.active:
         raise Conflict(_("This account is disabled."))
+    if klass is not None:
+        lock_class(klass)
+    lock_people([user])
     existing = enrollment_for(user, course)
     if existing is not None and (klass is None or existing.class_id is not None):
         raise Conflict(
@@ -128,7 +142,6 @@ def enroll(
             errors={"enrollment": [_("Already enrolled.")]},
         )
     if klass is not None:
-        lock_class(klass)
         check_class_open(klass)
     if existing is not None:
         existing.class_id = klass.id if klass else None
@@ -198,8 +211,9 @@ def bulk_enroll(
 
     People already following the course are skipped. One multi-row INSERT and one batch of
     statements instead of a round trip per person: a 5,000-row import stays within seconds.
-    Callers check the class's window and capacity first.
+    Callers lock the class (:func:`lock_class`) and check its window and capacity first.
     """
+    lock_people(users)
     already = live_user_ids(course, [u.id for u in users])
     now = at or utcnow()
     rows: list[dict[str, Any]] = []
@@ -245,6 +259,7 @@ def bulk_enroll(
 
 
 def withdraw(enrollment: Enrollment, *, by: User | None, at: datetime | None = None) -> Enrollment:
+    lock(enrollment)
     if enrollment.status == EnrollmentStatus.withdrawn:
         raise Conflict(_("This enrollment is already withdrawn."))
     if enrollment.status == EnrollmentStatus.completed:
@@ -277,6 +292,7 @@ def open_lesson(enrollment: Enrollment, lesson: Lesson, *, at: datetime | None =
 
     Returns whether this was the first time the lesson was opened.
     """
+    lock(enrollment)
     _ensure_live(enrollment)
     if lesson.course_id != enrollment.course_id:
         raise Invalid(_("This lesson belongs to another course."))
@@ -306,6 +322,7 @@ def complete_lesson(
     enrollment: Enrollment, lesson: Lesson, *, at: datetime | None = None
 ) -> Enrollment:
     """Mark a lesson done (idempotent) and re-evaluate the course's completion rule."""
+    lock(enrollment)
     _ensure_live(enrollment)
     if lesson.course_id != enrollment.course_id or not lesson.active:
         raise Invalid(_("This lesson is not part of the course."))

@@ -18,6 +18,7 @@ from lms.extensions import db
 from lms.learning import results
 from lms.learning.models import ImportStatus, ResultsImport, SourcePlatform
 from lms.learning.platforms import get_platform
+from lms.locks import lock
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -65,7 +66,11 @@ def preview(
 
 
 def accept(record: ResultsImport, *, by: User) -> ResultsImport:
-    """Write a previewed file (checked again): learners, identities, statements."""
+    """Write a previewed file (checked again): learners, identities, statements.
+
+    The record is locked first: of parallel acceptances one writes, the others get 409.
+    """
+    lock(record)
     if record.status != ImportStatus.previewed:
         raise Conflict(_("This file was already %(status)s.", status=str(record.status)))
     platform = _platform(record.platform_id)
@@ -80,6 +85,7 @@ def accept(record: ResultsImport, *, by: User) -> ResultsImport:
 
 
 def reject(record: ResultsImport, *, by: User) -> ResultsImport:
+    lock(record)
     if record.status != ImportStatus.previewed:
         raise Conflict(_("This file was already %(status)s.", status=str(record.status)))
     record.status = ImportStatus.rejected

@@ -21,6 +21,7 @@ from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.identities import Ifi, ifi_of, link_identity
 from lms.learning.models import BridgeUnmatched, IdentitySource, UnmatchedReason
+from lms.locks import lock
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -95,6 +96,7 @@ def resolve(row: BridgeUnmatched, user: User, *, by: User) -> dict[str, int]:
     """Link the statement's actor to ``user`` and apply every open statement of that actor."""
     from lms.learning.bridge import new_batch, reprocess
 
+    lock(row)
     if row.resolved_at is not None:
         raise Conflict(_("This statement was already resolved."))
     ifi = ifi_of(row.actor)
@@ -163,6 +165,7 @@ def retry(
 
 
 def dismiss(row: BridgeUnmatched, *, reason: str, by: User) -> BridgeUnmatched:
+    lock(row)
     if row.resolved_at is not None:
         raise Conflict(_("This statement was already resolved."))
     reason = (reason or "").strip()

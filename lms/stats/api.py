@@ -315,6 +315,6 @@ def delete_indicator(indicator_id: int) -> ResponseReturnValue:
     user = current()
     indicator = _indicator_in_scope(indicator_id, user)
     ensure_unit_in_scope(user, indicator.plan_unit)
-    db.session.delete(indicator)
+    services.delete_indicator(indicator)
     db.session.commit()
     return no_content()

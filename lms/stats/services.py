@@ -28,6 +28,7 @@ from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import User
 from lms.extensions import db
+from lms.locks import lock
 from lms.org.models import Unit, UnitKind, UnitPlacement
 from lms.stats.models import (
     Indicator,
@@ -428,6 +429,7 @@ def create_indicator(data: dict[str, Any], *, plan_unit: Unit) -> Indicator:
 
     from lms.errors import Conflict
 
+    lock(plan_unit)  # parallel creations of one code: the first creates, the others get 409
     exists = db.session.scalar(
         select(Indicator.id).where(
             Indicator.plan_unit_id == plan_unit.id, Indicator.code == data["code"]
@@ -467,6 +469,8 @@ def set_targets(indicator: Indicator, targets: dict[str, float]) -> None:
 
 
 def update_indicator(indicator: Indicator, data: dict[str, Any]) -> Indicator:
+    lock(indicator)  # its targets are read, then inserted or changed per year
+    db.session.expire(indicator, ["targets"])
     for key in ("title", "title_en", "position"):
         if key in data:
             setattr(indicator, key, data[key])
@@ -474,6 +478,18 @@ def update_indicator(indicator: Indicator, data: dict[str, Any]) -> Indicator:
         set_targets(indicator, data["targets"])
     db.session.flush()
     return indicator
+
+
+def delete_indicator(indicator: Indicator) -> None:
+    """Remove an indicator and its targets; 404 when a parallel request removed it first."""
+    from flask_babel import gettext as _
+
+    from lms.errors import NotFound
+
+    if lock(indicator) is None:
+        raise NotFound(_("Indicator not found."))
+    db.session.delete(indicator)
+    db.session.flush()
 
 
 def close_year(
@@ -497,17 +513,19 @@ def close_year(
                 day=deadline.strftime("%d/%m/%Y"),
             )
         )
-    existing = db.session.scalar(
-        select(StatSnapshot).where(StatSnapshot.unit_id == unit.id, StatSnapshot.year == year)
-    )
-    if existing is not None:
+    if snapshot_for(unit, year) is not None:
+        raise Conflict(_("The figures of %(year)s are already closed.", year=year))
+    # The report is read before the lock, so that the lock is held for a moment only.
+    payload = annual_report_data(unit, year, today=today)
+    lock(unit)
+    if snapshot_for(unit, year) is not None:  # closed by a parallel request meanwhile
         raise Conflict(_("The figures of %(year)s are already closed.", year=year))
     snapshot = StatSnapshot(
         unit=unit,
         year=year,
         closed_at=utcnow(),
         closed_by_id=by.id,
-        payload=annual_report_data(unit, year, today=today),
+        payload=payload,
         note=note,
     )
     db.session.add(snapshot)
@@ -524,6 +542,15 @@ def snapshot_for(unit: Unit, year: int) -> StatSnapshot | None:
 
 
 def reopen_year(snapshot: StatSnapshot, *, by: User) -> None:
+    """Delete the closed figures; 404, as for a year never closed, when a parallel request
+    reopened them first."""
+    from flask_babel import gettext as _
+
+    from lms.errors import NotFound
+
+    year = snapshot.year
+    if lock(snapshot) is None:
+        raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
     logger.info("Reopened %s figures of unit %s by user %s", snapshot.year, snapshot.unit_id, by.id)
     audit.record(AuditAction.year_reopened, snapshot, actor=by)
     db.session.delete(snapshot)

@@ -10,7 +10,6 @@ the write lock on SQLite) are hit, not just the sequential ones.
 from __future__ import annotations
 
 import http.client
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.xapi.models import Statement
+from tests.races import fire
 from tests.xapi.conftest import LiveLrs, statement
 
 ROUNDS = 8
@@ -48,19 +48,7 @@ def request(
 
 def together(*calls: Callable[[], Any]) -> list[Any]:
     """Run ``calls`` in threads released at the same instant; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return fire(len(calls), lambda index: calls[index]())
 
 
 def rows_with_id(live: LiveLrs, statement_id: str) -> int:

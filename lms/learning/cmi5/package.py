@@ -35,6 +35,7 @@ from lms.extensions import db
 from lms.learning.cmi5.structure import BlockData, CourseStructure, parse
 from lms.learning.constants import COURSE_IRI_BASE
 from lms.learning.models import Cmi5Au, Cmi5Course, Cmi5File
+from lms.locks import lock_name
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -395,8 +396,9 @@ def _write_course(
     hours: float = 1.0,
     by: User | None,
 ) -> dict[str, Any]:
-    from lms.catalog.importer import facets, search_text
+    from lms.catalog.importer import COURSES_LOCK, facets, search_text
 
+    lock_name(COURSES_LOCK)
     structure = package.structure
     groups = _check_groups(list(target_groups or [TargetGroup.citizen]))
     holder = db.session.scalar(

@@ -43,6 +43,7 @@ from lms.learning.constants import (
     verb,
 )
 from lms.learning.models import Cmi5Au, Cmi5AuState, Cmi5Course, Cmi5Satisfied, Cmi5Session
+from lms.locks import lock
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -413,6 +414,7 @@ def waive(au: Cmi5Au, user: User, *, reason: str, by: User) -> str:
     enrollment: Enrollment | None = classes.enrollment_for(user, course)
     if enrollment is None:
         raise Conflict(_("This learner is not enrolled in the course."))
+    lock(enrollment)  # parallel waivers: one records it, the others get 409
     state = _state(au, enrollment.registration, user.id)
     if state.waived_at is not None:
         raise Conflict(_("This unit was already waived for this learner."))

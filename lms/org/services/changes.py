@@ -23,6 +23,7 @@ from lms.org.services.tree import (
     expire,
     find_unit,
     is_descendant,
+    lock_tree,
     prefix,
     today,
 )
@@ -58,6 +59,7 @@ def create_unit(
             raise Forbidden(_("You can only create units inside your own unit."))
         if serial_prefix is not None or report_day is not None:
             raise Forbidden(_("Only administrators set serial prefixes and report days."))
+    lock_tree(parent)
     if find_unit(code) is not None:
         raise Conflict(
             _("A unit with code %(code)s already exists.", code=code),
@@ -109,6 +111,8 @@ def update_unit(
     ensure_can_change(by, unit)
     if by is not None and not by.is_admin and any(f in changes for f in ADMIN_ONLY_FIELDS):
         raise Forbidden(_("Only administrators set serial prefixes and report days."))
+    if {"parent", "valid_from", "valid_to"} & set(changes):
+        lock_tree(unit, changes.get("parent"))
     if "parent" in changes and changes["parent"] is not unit.parent:
         move_unit(unit, changes["parent"], on=on, by=by)
     for field in ("name", "name_en", "kind", "serial_prefix", "report_day"):
@@ -254,6 +258,7 @@ def move_unit(
     ensure_can_change(by, unit)
     if by is not None and not by.is_admin and (new_parent is None or not can_see(by, new_parent)):
         raise Forbidden(_("You can only move units inside your own unit."))
+    lock_tree(unit, new_parent)
     if new_parent is not None:
         if is_descendant(new_parent, unit):
             raise Invalid(
@@ -299,6 +304,7 @@ def merge_unit(unit: Unit, into: Unit, *, on: date, by: User | None) -> Unit:
     ensure_can_change(by, unit)
     if by is not None and not by.is_admin and not can_see(by, into):
         raise NotFound(_("Unit %(code)s not found.", code=into.code))
+    lock_tree(unit, into)
     if unit.id == into.id:
         raise Invalid(_("A unit cannot be merged into itself."), errors={"into": [_("Same unit.")]})
     if is_descendant(into, unit):

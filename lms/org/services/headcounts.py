@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 from lms.constants import TargetGroup
 from lms.errors import Forbidden, Invalid
 from lms.extensions import db
+from lms.locks import lock_name
 from lms.org.models import Headcount, Unit
 from lms.org.services.tree import can_see, scope_clause, subtree_ids, valid_on_clause
 
@@ -32,6 +33,8 @@ UNIT_KEYS = ("unit", "unit_code")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_COUNT = 2_000_000_000
 CHUNK = 500
+#: Held while headcounts are loaded (see _upsert).
+HEADCOUNTS_LOCK = "org.headcounts"
 
 
 def _whole_number(value: Any) -> int | None:
@@ -135,6 +138,9 @@ def _existed_in(unit: Unit, year: int) -> bool:
 
 
 def _upsert(counts: dict[tuple[int, str, int], int]) -> dict[str, int]:
+    # Rows are found, then created or changed: one load at a time, so that a file sent twice
+    # at once creates each row once (the second finds them unchanged).
+    lock_name(HEADCOUNTS_LOCK)
     unit_ids = sorted({key[0] for key in counts})
     existing: dict[tuple[int, str, int], Headcount] = {}
     for start in range(0, len(unit_ids), CHUNK):

@@ -25,7 +25,7 @@ from lms.errors import DomainError, Forbidden, Invalid
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement, search_text
 from lms.org.services.changes import change_period, move_unit
-from lms.org.services.tree import today
+from lms.org.services.tree import lock_tree, today
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -163,6 +163,9 @@ def import_units(
     numbers = list(numbers) if numbers is not None else list(range(1, len(rows) + 1))
     if not rows:
         raise Invalid(_("The file has no data rows."), errors={"file": [_("No data rows.")]})
+    # Decided against the tree as it is: a file sent twice at once is applied once, and the
+    # second finds its units (unchanged).
+    lock_tree()
     errors: dict[str, list[str]] = {}
     parsed: list[UnitRow] = []
     seen: dict[str, int] = {}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
 
 from lms.extensions import db
+from lms.locks import lock
 from lms.org.models import Unit, UnitMembership
 from lms.org.services.tree import ONE_DAY, expire, today, valid_on_clause
 
@@ -27,7 +28,7 @@ def assign_user_unit(user: User, unit: Unit | None, *, on: date | None = None) -
     history has no hole.
     """
     on = on or today()
-    db.session.flush()
+    lock(user)  # one change of a person's unit at a time: the open membership is decided on
     open_rows = list(
         db.session.scalars(
             select(UnitMembership).where(

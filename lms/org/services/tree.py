@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
+from lms.locks import lock, lock_name
 from lms.org.models import Unit, UnitKind, UnitPlacement, fold
 
 if TYPE_CHECKING:
@@ -41,8 +42,24 @@ logger = logging.getLogger(__name__)
 ONE_DAY = timedelta(days=1)
 
 
+#: The lock every change to the tree's shape holds (see :func:`lock_tree`).
+TREE_LOCK = "org.unit-tree"
+
+
 def today() -> date:
     return date.today()
+
+
+def lock_tree(*units: Unit | None) -> None:
+    """Hold the tree for a change to its shape, and read ``units`` again under it.
+
+    Paths and placements are derived from the ancestors' (a move rewrites a whole subtree), so
+    creations, moves, period changes, mergers and imports take one lock, one at a time, and
+    decide on the tree as the previous change left it.
+    """
+    lock_name(TREE_LOCK)
+    for unit in sorted({u for u in units if u is not None}, key=lambda u: u.id):
+        lock(unit)
 
 
 def valid_on_clause(model: Any, on: date) -> Any:
