@@ -11,12 +11,13 @@ language tags). Everything else must be equal, including result durations to 0.0
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from lms.xapi.constants import SIGNATURE_USAGE
+from lms.xapi.validation.errors import XapiValidationError
+from lms.xapi.validation.fields import instant
 
 #: Properties the LRS overwrites, never compared.
 _ASSIGNED = ("stored", "authority")
@@ -152,10 +153,8 @@ def _instant(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
+        parsed = instant(value)
+    except XapiValidationError:
         return value
-    if parsed.tzinfo is None:
-        return parsed.isoformat()
     # Milliseconds are the precision the LRS keeps (Data 4.5.s1.b3, b7).
     return round(parsed.timestamp() * 1000)

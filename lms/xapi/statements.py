@@ -36,7 +36,8 @@ from lms.xapi.sql import dialect_insert
 from lms.xapi.validation import (
     StatementIndex,
     agent_ifi,
-    normalise_context_activities,
+    is_v2,
+    normalise_statement,
     statement_index,
 )
 
@@ -95,12 +96,12 @@ def complete(raw: dict[str, Any], writer: Writer) -> Prepared:
         stmt["object"] = dict(stmt["object"])
         if "context" in stmt["object"]:
             stmt["object"]["context"] = dict(stmt["object"]["context"])
-    normalise_context_activities(stmt)
+    normalise_statement(stmt)
     if "id" not in stmt:
         stmt["id"] = str(uuid.uuid4())
     stmt["authority"] = writer.authority
     if "version" not in stmt:
-        stmt["version"] = "2.0.0" if writer.version.startswith("2.") else "1.0.0"
+        stmt["version"] = "2.0.0" if is_v2(writer.version) else "1.0.0"
     index = statement_index(stmt)
     return Prepared(
         original=raw,

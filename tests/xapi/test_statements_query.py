@@ -211,7 +211,7 @@ def test_format_ids_and_canonical(lrs: Lrs) -> None:
     ids = lrs.get(params={"statementId": statement_id, "format": "ids"}).json
     assert ids["actor"] == {"objectType": "Agent", "mbox": "mailto:hoa@example.vn"}
     assert ids["verb"] == {"id": "http://adlnet.gov/expapi/verbs/experienced"}
-    assert ids["object"] == {"objectType": "Activity", "id": COURSE}
+    assert ids["object"] == {"id": COURSE}
     canonical = lrs.get(
         params={"statementId": statement_id, "format": "canonical"}, Accept_Language="en-US"
     ).json
@@ -262,3 +262,33 @@ def test_last_modified_of_a_list_is_its_newest_statement(lrs: Lrs) -> None:
     stored = response.json["statements"][0]["stored"]
     expected = datetime.fromisoformat(stored.replace("Z", "+00:00")).astimezone(UTC)
     assert response.headers["Last-Modified"] == expected.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def test_format_ids_reduces_activities_inside_a_substatement_to_their_id(lrs: Lrs) -> None:
+    """Communication 2.1.3 ``format=ids``: an Activity is its ``id`` alone, also the object and
+    the context activities of a SubStatement (no objectType, no definition)."""
+    sub = {
+        "objectType": "SubStatement",
+        "actor": {"objectType": "Agent", "mbox": "mailto:hoa@example.vn"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/attended", "display": {"en-US": "x"}},
+        "object": {
+            "objectType": "Activity",
+            "id": LESSON,
+            "definition": {"name": {"vi-VN": "Bài 1"}},
+        },
+        "context": {"contextActivities": {"parent": {"objectType": "Activity", "id": COURSE}}},
+    }
+    (statement_id,) = lrs.post(
+        statement(
+            object=sub,
+            context={"contextActivities": {"grouping": [{"objectType": "Activity", "id": COURSE}]}},
+        )
+    ).json
+    ids = lrs.get(params={"statementId": statement_id, "format": "ids"}).json
+    assert ids["object"]["objectType"] == "SubStatement"
+    assert ids["object"]["object"] == {"id": LESSON}
+    assert ids["object"]["verb"] == {"id": "http://adlnet.gov/expapi/verbs/attended"}
+    assert ids["object"]["context"]["contextActivities"] == {"parent": [{"id": COURSE}]}
+    assert ids["context"]["contextActivities"] == {"grouping": [{"id": COURSE}]}
+    exact = lrs.get(params={"statementId": statement_id}).json
+    assert exact["object"]["object"]["objectType"] == "Activity"

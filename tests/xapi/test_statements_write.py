@@ -49,12 +49,13 @@ def test_lrs_fills_stored_timestamp_authority_and_version(lrs: Lrs) -> None:
 
 
 def test_given_timestamp_and_version_are_kept(lrs: Lrs) -> None:
-    """Data 2.4.10.s3.b3: statements "MUST retain the version they are accepted with"."""
+    """Data 2.4.10.s3.b3: statements "MUST retain the version they are accepted with"; the
+    timestamp keeps its instant and precision, returned in UTC (2.3.1.b4, 4.5.s1.b3, b6)."""
     sent = statement(timestamp="2025-03-01T08:00:00.123+07:00", version="1.0.3")
     (statement_id,) = lrs.post(sent).json
     got = lrs.get(params={"statementId": statement_id}).json
     assert got["version"] == "1.0.3"
-    assert got["timestamp"] == "2025-03-01T08:00:00.123+07:00"
+    assert got["timestamp"] == "2025-03-01T01:00:00.123Z"
 
 
 def test_put_stores_with_the_given_id(lrs: Lrs) -> None:
@@ -202,4 +203,42 @@ def test_statement_version_2_needs_the_2_0_header(lrs: Lrs) -> None:
     assert lrs.post(statement(version="2.0.0")).status_code == 400
     response = lrs.post(statement(version="2.0.0"), X_Experience_API_Version="2.0.0")
     assert response.status_code == 200
-    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+    assert response.headers["X-Experience-API-Version"] == "2.0.0"
+
+
+def test_empty_activity_definition_is_accepted(lrs: Lrs) -> None:
+    """Data 2.2.s2.b1: objects SHOULD NOT be empty, which is no reason to refuse one; an Activity
+    with ``"definition": {}`` (also inside a SubStatement) is stored as sent."""
+    sub = {
+        "objectType": "SubStatement",
+        "actor": {"mbox": "mailto:hoa@example.vn"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/attended"},
+        "object": {"id": "https://lms146.example.vn/courses/x", "definition": {}},
+    }
+    for stmt in (
+        statement(object={"id": "https://lms146.example.vn/courses/x", "definition": {}}),
+        statement(object=sub),
+    ):
+        response = lrs.post(stmt)
+        assert response.status_code == 200, response.json
+        got = lrs.get(params={"statementId": response.json[0]}).json
+        assert got["object"] == stmt["object"]
+
+
+def test_authority_group_with_its_own_identifier_is_400(lrs: Lrs) -> None:
+    """Data 2.4.9.s3.b1: an OAuth authority Group is two Agents and no identifier of its own."""
+    members = [
+        {"account": {"homePage": "https://lms146.example.vn/oauth", "name": "app"}},
+        {"mbox": "mailto:hoa@example.vn"},
+    ]
+    pair = {"objectType": "Group", "member": members}
+    assert lrs.post(statement(authority=pair)).status_code == 200
+    for ifi in (
+        {"mbox": "mailto:oauth@example.vn"},
+        {"mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9"},
+        {"openid": "https://openid.example.vn/oauth"},
+        {"account": {"homePage": "https://lms146.example.vn", "name": "oauth"}},
+    ):
+        response = lrs.post(statement(authority=pair | ifi))
+        assert response.status_code == 400, ifi
+        assert response.json["path"] == "authority"

@@ -16,12 +16,13 @@ from lms.xapi.validation.formats import (
     canonical_language,
     ids_format,
     normalise_context_activities,
+    normalise_statement,
     parse_accept_language,
     pick_language,
 )
 from lms.xapi.validation.index import StatementIndex, statement_index
 from lms.xapi.validation.parsing import parse_json
-from lms.xapi.validation.statements import VOIDED, validate_statement, validate_statements
+from lms.xapi.validation.statements import VOIDED, is_v2, validate_statement, validate_statements
 
 
 def validate_uuid(value: object, *, path: str) -> str:
@@ -31,7 +32,7 @@ def validate_uuid(value: object, *, path: str) -> str:
 
 def validate_timestamp(value: object, *, path: str, version: str = "1.0.3") -> datetime:
     """An ISO 8601 timestamp parameter (since, until); returns an aware datetime."""
-    return parse_timestamp(value, path, v2=version.startswith("2."))
+    return parse_timestamp(value, path, v2=is_v2(version))
 
 
 __all__ = [
@@ -41,7 +42,9 @@ __all__ = [
     "agent_ifi",
     "canonical_language",
     "ids_format",
+    "is_v2",
     "normalise_context_activities",
+    "normalise_statement",
     "parse_accept_language",
     "parse_json",
     "pick_language",

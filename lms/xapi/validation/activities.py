@@ -77,7 +77,13 @@ def check_activity(value: Any, path: str) -> dict[str, Any]:
 
 
 def check_definition(value: Any, path: str) -> None:
-    """Activity Definition (Data 2.4.4.1.s2) including interaction properties (s8-s16)."""
+    """Activity Definition (Data 2.4.4.1.s2) including interaction properties (s8-s16).
+
+    ``{}`` is accepted: every property of a definition is optional and an empty object is only
+    something a Statement SHOULD NOT contain (Data 2.2.s2.b1), not a reason to refuse it.
+    """
+    if type(value) is dict and not value:
+        return
     definition = check_object(
         value, path, "an Activity Definition object", DEFINITION_KEYS, "an Activity Definition"
     )

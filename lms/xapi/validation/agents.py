@@ -126,7 +126,11 @@ def check_actor(value: Any, path: str) -> dict[str, Any]:
 
 
 def check_authority(value: Any, path: str) -> dict[str, Any]:
-    """An Agent, or for 3-legged OAuth a Group of two Agents (Data 2.4.9.s3.b1, XAPI-00098)."""
+    """An Agent, or for 3-legged OAuth a Group of two Agents (Data 2.4.9.s3.b1, XAPI-00098).
+
+    That Group is the pair (OAuth consumer, user) and nothing more: it has no identifier of
+    its own (Data 2.4.9.s3.b1, s7.b1), as ADL's reference LRS also requires.
+    """
     authority = check_actor(value, path)
     if authority.get("objectType") == "Group":
         members = authority.get("member")
@@ -134,6 +138,12 @@ def check_authority(value: Any, path: str) -> dict[str, Any]:
             raise XapiValidationError(
                 f"{path}.member",
                 "an authority Group must have exactly two Agents (OAuth consumer and user)",
+            )
+        if has_ifi(authority):
+            raise XapiValidationError(
+                path,
+                "an authority Group is two Agents (OAuth consumer and user) and must not have "
+                "an identifier of its own (mbox, mbox_sha1sum, openid or account)",
             )
     return authority
 

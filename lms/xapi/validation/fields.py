@@ -261,6 +261,11 @@ _TS_BASIC = re.compile(
     r"(\d{4})(\d{2})(\d{2})([Tt])(\d{2})(\d{2})(?:(\d{2})(?:[.,](\d+))?)?"
     r"(?:([Zz])|([+-])(\d{2})(\d{2})?)?\Z"
 )
+# xAPI 2.0 timestamps are RFC 3339 date-times (5.6): extended format, seconds, an offset.
+_TS_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})([Tt ])(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+)
 _DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -273,33 +278,82 @@ def check_timestamp(value: Any, path: str, *, v2: bool = False) -> None:
 
 
 def parse_timestamp(value: Any, path: str, *, v2: bool = False) -> datetime:
-    """Parse an ISO 8601 combined date and time into an aware datetime.
+    """Parse a timestamp into an aware datetime, by the rules of the request's version.
 
-    Rules (Data 4.5, XAPI-00123, conformance suite "timestamps"): extended or basic format,
-    seconds and fractions optional (any number of fraction digits, truncated to microseconds),
-    offset ``Z``/``±hh``/``±hhmm``/``±hh:mm``; ``-00:00`` is rejected (RFC 3339 reads it as
-    "offset unknown"); no offset means UTC, as the spec only says a timestamp SHOULD* carry one.
-    xAPI 2.0 follows RFC 3339 more closely and also allows a space between date and time.
+    xAPI 1.0.x (Data 4.5, XAPI-00123, conformance suite "timestamps"): ISO 8601, extended or
+    basic format, seconds and fractions optional (any number of fraction digits, truncated to
+    microseconds), offset ``Z``/``±hh``/``±hhmm``/``±hh:mm``; ``-00:00`` is rejected (RFC 3339
+    reads it as "offset unknown"); no offset means UTC, as 1.0.3 only says a timestamp SHOULD*
+    carry one (4.5.s1.b4). xAPI 2.0 makes RFC 3339 and the time zone requirements (4.5.s1.b2,
+    b4 were SHOULD*): ``YYYY-MM-DD`` ``T``/space ``hh:mm:ss[.frac]`` then ``Z`` or ``±hh:mm``.
     """
     year, month, day, hour, minute, second, micro, offset = _timestamp_fields(value, path, v2)
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=_zone(offset))
+
+
+def _zone(offset: int) -> timezone:
     zone = _ZONES.get(offset)
     if zone is None:
         zone = _ZONES.setdefault(offset, timezone(timedelta(minutes=offset)))
-    return datetime(year, month, day, hour, minute, second, micro, tzinfo=zone)
+    return zone
+
+
+def instant(value: str) -> datetime:
+    """The moment a timestamp valid in either version names (no offset: UTC, as validated)."""
+    year, month, day, hour, minute, second, micro, offset = _timestamp_fields(value, "", None)
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=_zone(offset))
+
+
+def utc_timestamp(value: str) -> str:
+    """A valid timestamp of either version rewritten as UTC RFC 3339 (``...T...Z``).
+
+    The LRS stores timestamps this way: the same instant (Data 2.3.1.b4 lets the LRS change
+    how a timestamp is serialised), returned in UTC (4.5.s1.b6; a requirement in 2.0), and
+    readable by clients of both versions: a 2.0 space separator is not ISO 8601 for a 1.0
+    client, a 1.0 timestamp without seconds or offset is not RFC 3339 for a 2.0 client.
+    Fraction digits are kept (up to microseconds; 4.5.s1.b5 allows truncation to 3 digits).
+    """
+    moment = instant(value)
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    text = f"{moment:%Y-%m-%dT%H:%M:%S}"
+    digits = _fraction_digits(value)
+    if digits:
+        text += "." + f"{moment.microsecond:06d}"[: min(digits, 6)]
+    return text + "Z"
+
+
+def _fraction_digits(value: str) -> int:
+    match = _FRACTION.search(value)
+    return len(match.group(1)) if match else 0
+
+
+_FRACTION = re.compile(r"\d[.,](\d+)")
 
 
 def _timestamp_fields(
-    value: Any, path: str, v2: bool
+    value: Any, path: str, v2: bool | None
 ) -> tuple[int, int, int, int, int, int, int, int]:
+    """Fields of a timestamp by 1.0.x (``v2=False``), 2.0 (True) or either version's rules."""
     if type(value) is not str:
         fail_type(path, "an ISO 8601 timestamp string", value)
-    match = _TS_EXTENDED.match(value) or _TS_BASIC.match(value)
-    if match is None:
-        raise XapiValidationError(path, f"{show(value)} is not an ISO 8601 date and time")
+    if v2:
+        match = _TS_RFC3339.match(value)
+        if match is None:
+            raise XapiValidationError(
+                path,
+                f"{show(value)} is not an RFC 3339 date and time, which xAPI 2.0 requires: "
+                "date, time with seconds, and Z or a ±hh:mm offset "
+                '(e.g. "2025-03-01T08:30:00+07:00")',
+            )
+    else:
+        match = _TS_EXTENDED.match(value) or _TS_BASIC.match(value)
+        if match is None:
+            raise XapiValidationError(path, f"{show(value)} is not an ISO 8601 date and time")
     (year, month, day, sep, hour, minute, second, fraction, zulu, sign, off_h, off_m) = (
         match.groups()
     )
-    if sep == " " and not v2:
+    if sep == " " and v2 is False:
         raise XapiValidationError(
             path, f'{show(value)}: date and time must be separated by "T" in xAPI 1.0'
         )

@@ -1,7 +1,8 @@
-"""Statement shapes the LRS returns: arrays in contextActivities, ``format=ids``/``canonical``.
+"""Statement shapes the LRS returns: arrays in contextActivities, UTC timestamps, ``format``.
 
-Spec: Data 2.4.6.2.s4.b3-b4 (contextActivities always returned as arrays), Communication
-2.1.3 ``format`` parameter and 2.1.3.s4 (language filtering for canonical format).
+Spec: Data 2.4.6.2.s4.b3-b4 (contextActivities always returned as arrays), 2.3.1.b4 and 4.5
+(timestamps returned in UTC), Communication 2.1.3 ``format`` parameter and 2.1.3.s4 (language
+filtering for canonical format).
 """
 
 from __future__ import annotations
@@ -12,8 +13,25 @@ from typing import Any
 import orjson
 
 from lms.xapi.validation.agents import IFI_KEYS, has_ifi
+from lms.xapi.validation.fields import utc_timestamp
 
-# --- contextActivities ------------------------------------------------------------------------
+# --- what the LRS stores ----------------------------------------------------------------------
+
+
+def normalise_statement(stmt: dict[str, Any]) -> dict[str, Any]:
+    """Give a validated statement the shape the LRS stores and returns to both versions, in place.
+
+    contextActivities values become arrays and timestamps become UTC RFC 3339 (see
+    :func:`lms.xapi.validation.fields.utc_timestamp`), in the statement and its SubStatement.
+    The caller passes a statement whose ``context`` and SubStatement it owns. Returns ``stmt``.
+    """
+    normalise_context_activities(stmt)
+    if "timestamp" in stmt:
+        stmt["timestamp"] = utc_timestamp(stmt["timestamp"])
+    obj = stmt.get("object")
+    if type(obj) is dict and "timestamp" in obj and obj.get("objectType") == "SubStatement":
+        obj["timestamp"] = utc_timestamp(obj["timestamp"])
+    return stmt
 
 
 def normalise_context_activities(stmt: dict[str, Any]) -> dict[str, Any]:
@@ -159,8 +177,10 @@ def ids_format(stmt: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``stmt`` in ``format=ids`` (Communication 2.1.3 table row 12).
 
     Agents and identified Groups keep objectType and their one IFI; anonymous Groups keep the
-    IFIs of their members (the minimum that identifies them); Activities keep objectType and id;
-    Verbs keep id. Result, timestamps, ids, attachments and other context fields are unchanged.
+    IFIs of their members (the minimum that identifies them); an Activity is its ``id`` alone,
+    wherever it is (object, context activities, inside a SubStatement), as in ADL's reference
+    LRS: without ``objectType`` an object is an Activity anyway (Data 2.4.4.s2). Verbs keep id.
+    Result, timestamps, ids, attachments and other context fields are unchanged.
     """
     copy = _deep_copy(stmt)
     _ids_statement(copy)
@@ -186,7 +206,7 @@ def _ids_statement(stmt: dict[str, Any]) -> None:
     if obj is not None:
         object_type = obj.get("objectType", "Activity")
         if object_type == "Activity":
-            stmt["object"] = {"objectType": "Activity", "id": obj["id"]}
+            stmt["object"] = {"id": obj["id"]}
         elif object_type in ("Agent", "Group"):
             stmt["object"] = ids_actor(obj)
         elif object_type == "SubStatement":
@@ -201,7 +221,7 @@ def _ids_statement(stmt: dict[str, Any]) -> None:
     if activities:
         for key, value in activities.items():
             entries = [value] if type(value) is dict else value
-            activities[key] = [{"objectType": "Activity", "id": entry["id"]} for entry in entries]
+            activities[key] = [{"id": entry["id"]} for entry in entries]
     for entry in context.get("contextAgents") or ():
         entry["agent"] = ids_actor(entry["agent"])
     for entry in context.get("contextGroups") or ():

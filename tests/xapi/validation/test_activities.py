@@ -12,6 +12,7 @@ from tests.xapi.validation.support import (
     CHOICE_DEFINITION,
     MISSING,
     STATEMENT,
+    SUBSTATEMENT,
     assert_verdict,
     case,
     patched,
@@ -88,6 +89,38 @@ ACTIVITY_CASES = [
     case({"object.id": "http://example.com/فعل/خواندن"}, None, "4.3 non-ASCII IRI"),
     case({"object.id": 42}, "object.id", "XAPI-00047 id number"),
     case({"object.objectType": "Activities"}, "object.objectType", "XAPI-00046 objectType typo"),
+    case({"object.definition": {}}, None, "Data 2.2.s2.b1 empty definition: SHOULD NOT only"),
+    case(
+        {"object": {**SUBSTATEMENT, "object": {"id": "http://a.vn/x", "definition": {}}}},
+        None,
+        "Data 2.2.s2.b1 empty definition inside a SubStatement",
+    ),
+    case(
+        {
+            "object": {
+                **SUBSTATEMENT,
+                "context": {
+                    "contextActivities": {"parent": [{"id": "http://a.vn/p", "definition": {}}]}
+                },
+            }
+        },
+        None,
+        "Data 2.2.s2.b1 empty definition of a SubStatement's context activity",
+    ),
+    case(
+        {
+            "context": {
+                "contextActivities": {"grouping": [{"id": "http://a.vn/g", "definition": {}}]}
+            }
+        },
+        None,
+        "Data 2.2.s2.b1 empty definition of a context activity",
+    ),
+    case(
+        {"object": {**SUBSTATEMENT, "object": {"id": "http://a.vn/x", "definition": []}}},
+        "object.object.definition",
+        "XAPI-00048 definition array inside a SubStatement",
+    ),
     case({"object.definition": "course"}, "object.definition", "XAPI-00048 definition string"),
     case({"object.definition": []}, "object.definition", "XAPI-00048 definition array"),
     case(
@@ -149,8 +182,9 @@ ACTIVITY_CASES = [
 
 
 @pytest.mark.parametrize(("changes", "error"), ACTIVITY_CASES)
-def test_activity_rules(changes: dict[str, Any], error: str | None) -> None:
-    assert_verdict(patched(STATEMENT, changes), error)
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+def test_activity_rules(changes: dict[str, Any], error: str | None, version: str) -> None:
+    assert_verdict(patched(STATEMENT, changes), error, version=version)
 
 
 INTERACTION_CASES = [

@@ -282,6 +282,44 @@ AUTHORITY_CASES = [
         "authority.member",
         "XAPI-00098 identified authority group without members",
     ),
+    case(
+        {
+            "authority": {
+                "objectType": "Group",
+                "mbox": "mailto:team@example.vn",
+                "member": [AGENT_ACCOUNT, AGENT],
+            }
+        },
+        "authority",
+        "2.4.9.s3.b1 OAuth authority group with an mbox of its own",
+    ),
+    case(
+        {"authority": {**GROUP, "member": [AGENT_ACCOUNT, AGENT]}},
+        "authority",
+        "2.4.9.s3.b1 OAuth authority group with an account of its own",
+    ),
+    case(
+        {
+            "authority": {
+                "objectType": "Group",
+                "openid": "https://openid.example.vn/team",
+                "member": [AGENT_ACCOUNT, AGENT],
+            }
+        },
+        "authority",
+        "2.4.9.s3.b1 OAuth authority group with an openid of its own",
+    ),
+    case(
+        {
+            "authority": {
+                "objectType": "Group",
+                "mbox_sha1sum": "ebd31e95054c018b10727ccffd2ef2ec3a016ee9",
+                "member": [AGENT_ACCOUNT, AGENT],
+            }
+        },
+        "authority",
+        "2.4.9.s3.b1 OAuth authority group with an mbox_sha1sum of its own",
+    ),
     case({"authority": {"name": "LMS"}}, "authority", "XAPI-00024 authority without IFI"),
     case({"authority": "LMS 146"}, "authority", "XAPI-00024 authority string"),
     case(
@@ -293,8 +331,11 @@ AUTHORITY_CASES = [
 
 
 @pytest.mark.parametrize(("changes", "error"), AUTHORITY_CASES)
-def test_authority_rules(changes: dict[str, Any], error: str | None) -> None:
-    assert_verdict(patched(STATEMENT, changes), error)
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
+def test_authority_rules(changes: dict[str, Any], error: str | None, version: str) -> None:
+    """Data 2.4.9.s3.b1: an Agent, or (3-legged OAuth) a Group of exactly two Agents with no
+    identifier of its own; the same in xAPI 2.0."""
+    assert_verdict(patched(STATEMENT, changes), error, version=version)
 
 
 def test_actor_without_ifi_reports_the_actor_path() -> None:

@@ -188,6 +188,7 @@ def test_canonical_applies_inside_a_substatement() -> None:
 
 
 def test_ids_format_reduces_agents_activities_and_verbs() -> None:
+    """Communication 2.1.3 ``format=ids`` (2.4.3.s6.b2: no Verb display)."""
     stmt = patched(
         STATEMENT,
         {
@@ -208,7 +209,7 @@ def test_ids_format_reduces_agents_activities_and_verbs() -> None:
     assert stmt == original
     assert result["actor"] == {"objectType": "Group", "account": GROUP["account"]}
     assert result["verb"] == {"id": STATEMENT["verb"]["id"]}
-    assert result["object"] == {"objectType": "Activity", "id": STATEMENT["object"]["id"]}
+    assert result["object"] == {"id": STATEMENT["object"]["id"]}
     assert result["authority"] == {
         "objectType": "Group",
         "member": [
@@ -220,8 +221,8 @@ def test_ids_format_reduces_agents_activities_and_verbs() -> None:
     assert context["instructor"] == {"objectType": "Agent", "mbox": AGENT["mbox"]}
     assert context["team"]["member"][0] == {"objectType": "Agent", "mbox": AGENT["mbox"]}
     assert context["contextActivities"] == {
-        "parent": [{"objectType": "Activity", "id": PARENT["id"]}],
-        "other": [{"objectType": "Activity", "id": PARENT["id"]}],
+        "parent": [{"id": PARENT["id"]}],
+        "other": [{"id": PARENT["id"]}],
     }
     assert context["registration"] == "ec531277-b57b-4c15-8d91-d292c5b2b8f7"
     assert result["result"] == {"success": True}
@@ -240,13 +241,15 @@ def test_ids_format_reduces_agents_activities_and_verbs() -> None:
                 "objectType": "SubStatement",
                 "actor": {"objectType": "Agent", "mbox": AGENT["mbox"]},
                 "verb": {"id": SUBSTATEMENT["verb"]["id"]},
-                "object": {"objectType": "Activity", "id": SUBSTATEMENT["object"]["id"]},
+                "object": {"id": SUBSTATEMENT["object"]["id"]},
             },
             id="substatement reduced inside",
         ),
     ],
 )
 def test_ids_format_objects(obj: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Communication 2.1.3 ``format=ids``: only what identifies each object; an Activity,
+    also inside a SubStatement, is its ``id`` alone (absent objectType means Activity)."""
     assert ids_format(patched(STATEMENT, {"object": obj}))["object"] == expected
 
 

@@ -62,10 +62,11 @@ CASES = [
         None,
         "XAPI-00119 null extension value accepted",
     ),
-    # Empty objects (XAPI-00001) -- except extensions.
+    # Empty objects (XAPI-00001) -- except extensions, and an Activity definition: every
+    # property of a definition is optional and Data 2.2.s2.b1 says only SHOULD NOT.
     case({"result": {}}, "result", "XAPI-00001 empty result"),
     case({"context": {}}, "context", "XAPI-00001 empty context"),
-    case({"object.definition": {}}, "object.definition", "XAPI-00001 empty definition"),
+    case({"object.definition": {}}, None, "Data 2.2.s2.b1 empty definition accepted"),
     case({"verb.display": {}}, "verb.display", "XAPI-00001 empty language map"),
     case({"result": {"score": {}}}, "result.score", "XAPI-00001 empty score"),
     case({"result": {"extensions": {}}}, None, "XAPI-00119 empty extensions accepted"),
