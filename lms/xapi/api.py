@@ -1,13 +1,16 @@
-"""The xAPI 1.0.3 Learning Record Store under /xapi (Communication part, section 2).
+"""The xAPI Learning Record Store under /xapi: 1.0.3 and 2.0 side by side (Communication 2).
 
 Each resource is one view taking every method, so that unsupported methods and unknown
 paths get the LRS's own 405/404 (with the xAPI headers) rather than the app's. A request
 is normalised (alternate syntax, 1.3), version-checked (3.3) and authenticated (4.0)
 before the resource runs; the handlers registered here give errors the spec's statuses.
+The request's ``X-Experience-API-Version`` picks the rules (1.0.x or 2.0) and the version
+the response announces.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -20,7 +23,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.xapi import clients, queries
 from lms.xapi.clients import ClientInfo
-from lms.xapi.constants import ABOUT_VERSIONS, XAPI_VERSION
+from lms.xapi.constants import ABOUT_1_VERSIONS, ABOUT_VERSIONS
 from lms.xapi.documents import (
     PreconditionFailed,
     etag_of,
@@ -35,11 +38,14 @@ from lms.xapi.protocol import (
     error_response,
     json_response,
     preflight,
+    raise_removed_in_v2,
     read_request,
+    response_version,
 )
 from lms.xapi.validation import (
     XapiValidationError,
     agent_ifi,
+    is_v2,
     parse_json,
     validate_agent_param,
 )
@@ -74,19 +80,25 @@ FORMATS = ("ids", "exact", "canonical")
 def _prepare() -> Response | None:
     if request.method == "OPTIONS":
         return preflight()
+    # Known before anything can fail, so that errors are answered in the request's version;
+    # a missing or unsupported one is refused below (except by /about, Communication 2.8.s5.b4).
+    with contextlib.suppress(XapiError):
+        g.xapi_version = check_version(request.headers.get("X-Experience-API-Version"))
     xreq = read_request(request)
     g.xapi_request = xreq
     if request.endpoint == "xapi.about":
-        # Communication 2.8.s5.b4: /about answers whatever the version header says.
         return None
     if request.endpoint != "xapi.not_found":
         xreq.version = check_version(xreq.header("X-Experience-API-Version"))
+        g.xapi_version = xreq.version
+        if xreq.alternate and is_v2(xreq.version):
+            raise_removed_in_v2()
     return None
 
 
 @bp.after_request
 def _finish(response: Response) -> Response:
-    response.headers["X-Experience-API-Version"] = XAPI_VERSION
+    response.headers["X-Experience-API-Version"] = response_version(g.get("xapi_version"))
     add_cors(response)
     if request.endpoint == "xapi.statements" and request.method != "OPTIONS":
         response.headers["X-Experience-API-Consistent-Through"] = _consistent_through()
@@ -214,17 +226,22 @@ def about() -> Response:
     if xreq.method not in ("GET", "HEAD"):
         raise not_allowed("GET, HEAD")
     check_params(xreq.params, ())
-    return json_with_etag(
+    # 1.0.x askers get the versions 1.0.3 can name (2.8.s5.b1; 1.0.x clients such as tincan
+    # refuse any other value); 2.0 askers and askers without a version get 2.0.0 as well.
+    asked = g.get("xapi_version")
+    versions = ABOUT_VERSIONS if asked is None or is_v2(asked) else ABOUT_1_VERSIONS
+    response = json_with_etag(
         {
-            "version": list(ABOUT_VERSIONS),
+            "version": list(versions),
             "extensions": {
                 "https://lms146.gov.vn/xapi/extensions/lrs": {
                     "name": "LMS 146 Learning Record Store",
-                    "accepts": [*ABOUT_VERSIONS, "2.0.0"],
                 }
             },
         }
     )
+    response.vary.add("X-Experience-API-Version")
+    return response
 
 
 @bp.route("/", methods=METHODS, endpoint="not_found")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import enum
 import re
 
-#: The version every response announces (Communication 3.3.s3.b2: the latest patch version).
+#: The version a 1.0.x request is answered in (Communication 3.3.s3.b2: the latest patch).
 XAPI_VERSION = "1.0.3"
-#: The versions listed by /xapi/about (Communication 2.8.s5.b1).
-ABOUT_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3")
-#: Request versions accepted besides any ``1.0.x`` (Communication 3.3.s3.b3-b6).
-EXTRA_VERSIONS = ("1.0", "2.0.0")
-VERSION_RE = re.compile(r"^1\.0(\.\d+)?$")
+#: The version a 2.0 request is answered in (xAPI 2.0, IEEE 9274.1.1-2023, Versioning).
+XAPI_2_VERSION = "2.0.0"
+#: The versions /xapi/about lists to 1.0.x clients (Communication 2.8.s5.b1) ...
+ABOUT_1_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3")
+#: ... and to 2.0 clients and clients that send no version.
+ABOUT_VERSIONS = (*ABOUT_1_VERSIONS, XAPI_2_VERSION)
+#: Request versions accepted: 1.0, 1.0.x, 2.0 and 2.0.x (Communication 3.3.s3.b3-b6 and the
+#: same rules in 2.0: "2.0" is read as "2.0.0", 2.1.0 and later are refused).
+VERSION_RE = re.compile(r"^(?:1|2)\.0(\.\d+)?$")
 
 VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"

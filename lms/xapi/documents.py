@@ -90,6 +90,35 @@ class Preconditions:
             raise PreconditionFailed(f'If-None-Match: the document exists (its ETag is "{etag}").')
 
 
+@dataclass(frozen=True, slots=True)
+class PutRule:
+    """What a PUT without ``If-Match`` and ``If-None-Match`` gets (the table in the README)."""
+
+    #: Refuse it with 400 when the document does not exist yet.
+    new: bool
+    #: Refuse it with 409 when the document exists (Communication 3.1.s4.b13-b15).
+    existing: bool
+
+
+#: For the LMS writing its own documents (cmi5 ``LMS.LaunchData``): no header needed.
+NO_PRECONDITION = PutRule(new=False, existing=False)
+
+
+def put_rule(kind: DocumentKind, *, v2: bool) -> PutRule:
+    """The precondition rule of a header-less PUT, by resource and xAPI version.
+
+    Profiles: a client MUST send If-Match or If-None-Match (Communication 3.1.s3.b1), so a
+    PUT without either is refused: 409 over an existing document (3.1.s4.b13) and, as ADL's
+    reference LRS answers, 400 for a new one (a request missing a required header, 3.2). State
+    in 1.0.x: no header is needed (3.1.s3). State in 2.0: its concurrency rules cover State as
+    well, so overwriting an existing State document needs a header (409 without one), while
+    creating one does not (the 2.0 conformance suite's State tests create documents so).
+    """
+    if kind != DocumentKind.state:
+        return PutRule(new=True, existing=True)
+    return PutRule(new=False, existing=True) if v2 else NO_PRECONDITION
+
+
 def parse_etags(header: str | None) -> tuple[str, ...] | None:
     """``"a", W/"b", *`` -> ("a", "b", "*"); None when the header is absent."""
     if header is None:
@@ -134,18 +163,25 @@ def put(
     content_type: str,
     pre: Preconditions,
     *,
-    require_precondition: bool,
+    rule: PutRule,
 ) -> None:
-    """Store ``content`` as the document (replacing it). Raises 409 / 412 as the spec says."""
+    """Store ``content`` as the document (replacing it). Raises 400 / 409 / 412 as the spec
+    says; ``rule`` is what a PUT without preconditions gets (:func:`put_rule`)."""
 
     def change(current: Document | None) -> tuple[bytes, str]:
         pre.check(current)
-        if current is not None and require_precondition and not pre.given:
-            # Communication 3.1.s4.b13-b14.
-            raise Conflict(
-                "The document already exists. Check its current state (GET it) and send the "
-                "PUT again with If-Match set to its ETag, or If-None-Match: * to create only."
-            )
+        if not pre.given:
+            if current is not None and rule.existing:
+                # Communication 3.1.s4.b13-b14.
+                raise Conflict(
+                    "The document already exists. Check its current state (GET it) and send "
+                    "the PUT again with If-Match set to its ETag."
+                )
+            if current is None and rule.new:
+                raise BadRequest(
+                    "A PUT to this resource needs If-None-Match: * to create the document, or "
+                    "If-Match with the ETag of the document it replaces (Communication 3.1)."
+                )
         return content, content_type
 
     _write(scope, doc_id, change)

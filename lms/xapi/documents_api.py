@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 
 from lms.extensions import db
@@ -23,6 +25,7 @@ from lms.xapi.keys import http_date
 from lms.xapi.protocol import XapiError, XRequest, check_params, json_response
 from lms.xapi.validation import (
     agent_ifi,
+    is_v2,
     validate_activity_id,
     validate_timestamp,
     validate_uuid,
@@ -39,7 +42,6 @@ class _DocResource:
         agent: bool,
         registration: bool,
         scope: Scope,
-        require_precondition: bool,
     ) -> None:
         self.kind = kind
         self.id_param = id_param
@@ -47,7 +49,6 @@ class _DocResource:
         self.agent = agent
         self.registration = registration
         self.scope = scope
-        self.require_precondition = require_precondition
 
     @property
     def base_params(self) -> tuple[str, ...]:
@@ -68,8 +69,6 @@ STATE = _DocResource(
     agent=True,
     registration=True,
     scope=Scope.state,
-    # Communication 3.1.s3: state may be written without concurrency headers.
-    require_precondition=False,
 )
 ACTIVITY_PROFILE = _DocResource(
     DocumentKind.activity_profile,
@@ -78,7 +77,6 @@ ACTIVITY_PROFILE = _DocResource(
     agent=False,
     registration=False,
     scope=Scope.profile,
-    require_precondition=True,
 )
 AGENT_PROFILE = _DocResource(
     DocumentKind.agent_profile,
@@ -87,7 +85,6 @@ AGENT_PROFILE = _DocResource(
     agent=True,
     registration=False,
     scope=Scope.profile,
-    require_precondition=True,
 )
 
 
@@ -172,7 +169,7 @@ def _documents(res: _DocResource) -> Response:
             xreq.body,
             content_type,
             pre,
-            require_precondition=res.require_precondition,
+            rule=documents.put_rule(res.kind, v2=is_v2(xreq.version)),
         )
     elif method == "POST":
         documents.post(scope, doc_id or "", xreq.body, content_type, pre)
@@ -192,18 +189,34 @@ def _doc_scope(res: _DocResource, xreq: XRequest) -> DocScope:
     if res.agent:
         value = agent_param(params["agent"], "agent")
         if value.get("objectType") == "Group":
-            raise XapiError(
-                400,
-                "agent must be an Agent; to keep documents for a Group, use the Group's "
-                "identifier in an Agent object.",
-                path="agent",
-            )
+            _check_group_agent(value, v2=is_v2(xreq.version))
         agent = agent_ifi(value)
     if res.registration and "registration" in params:
         registration = validate_uuid(params["registration"], path="registration")
     return DocScope(
         kind=res.kind, activity_id=activity_id, agent_ifi=agent, registration=registration
     )
+
+
+def _check_group_agent(group: dict[str, Any], *, v2: bool) -> None:
+    """The ``agent`` parameter of a document resource given as a Group.
+
+    1.0.3 takes an Agent only (Communication 2.3.s3, 2.6.s3 tables). xAPI 2.0 also takes an
+    identified Group, sent without its member list; its documents are those of its identifier
+    (the same as an Agent with that identifier). Anonymous Groups have no identifier and were
+    refused already (:func:`lms.xapi.validation.validate_agent_param`).
+    """
+    if not v2:
+        raise XapiError(
+            400,
+            "agent must be an Agent (xAPI 1.0.3); to keep documents for a Group, use the "
+            "Group's identifier in an Agent object, or send the request as xAPI 2.0.",
+            path="agent",
+        )
+    if "member" in group:
+        raise XapiError(
+            400, "agent: send the identified Group without its member list.", path="agent.member"
+        )
 
 
 @bp.route("/activities", methods=METHODS)

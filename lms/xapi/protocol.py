@@ -3,7 +3,8 @@
 A request is first reduced to an :class:`XRequest`: with the alternate request syntax
 (``POST ...?method=PUT`` and a form body, 1.3) the form's header fields become headers, its
 ``content`` the body and its other fields the parameters, so the resources never see the
-difference. Then the version header is checked and the client authenticated. Errors are
+difference. xAPI 2.0 removed that syntax, so a 2.0 request using it is refused. Then the
+version header is checked and the client authenticated. Errors are
 :class:`XapiError` (or the validator's / the domain's errors), answered in the spec's
 statuses with a JSON, plain-text or HTML body, as the client's ``Accept`` prefers.
 """
@@ -15,13 +16,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import NoReturn
 from urllib.parse import parse_qsl
 
 import orjson
 from flask import Request, Response, request
 
 from lms.xapi.attachments import media_type
-from lms.xapi.constants import EXTRA_VERSIONS, VERSION_RE, XAPI_VERSION
+from lms.xapi.constants import VERSION_RE, XAPI_2_VERSION, XAPI_VERSION
+from lms.xapi.validation import is_v2
 
 #: Header fields the alternate syntax may carry in the form (1.3.s3.b6).
 FORM_HEADERS = (
@@ -87,6 +90,8 @@ def read_request(req: Request) -> XRequest:
     params = _single(req.args.items(multi=True), "query string")
     if "method" not in params:
         return XRequest(method=req.method, headers=headers, params=params, body=req.get_data())
+    if is_v2(headers.get("x-experience-api-version", "")):
+        raise_removed_in_v2()
     if req.method != "POST":
         raise XapiError(400, "The method parameter (alternate request syntax) needs a POST.")
     if len(params) > 1:
@@ -151,20 +156,43 @@ def reject_nul(body: bytes) -> None:
         raise XapiError(400, "The statement contains the character U+0000, which is not allowed.")
 
 
+def raise_removed_in_v2() -> NoReturn:
+    raise XapiError(
+        400,
+        "The alternate request syntax (method parameter and form body) was removed in xAPI "
+        "2.0; send the request with its own HTTP method, headers and body.",
+    )
+
+
 def check_version(value: str | None) -> str:
-    """The request's xAPI version, or 400 (Communication 3.3.s3.b3-b7)."""
+    """The request's xAPI version, or 400 (Communication 3.3.s3.b3-b7; the same in 2.0).
+
+    ``1.0`` is read as ``1.0.0`` and ``2.0`` as ``2.0.0``; any ``1.0.x`` and ``2.0.x`` is
+    accepted, anything else (0.9, 1.1.0, 2.1.0...) refused.
+    """
     if value is None or not value.strip():
-        raise XapiError(400, "The X-Experience-API-Version header is required (e.g. 1.0.3).")
+        raise XapiError(400, "The X-Experience-API-Version header is required (1.0.3 or 2.0.0).")
     value = value.strip()
     if value == "1.0":
         return "1.0.0"
-    if VERSION_RE.match(value) or value in EXTRA_VERSIONS:
+    if value == "2.0":
+        return XAPI_2_VERSION
+    if VERSION_RE.match(value):
         return value
     raise XapiError(
         400,
         f"X-Experience-API-Version {value!r} is not supported; this LRS speaks 1.0.x "
-        "(latest 1.0.3) and accepts 2.0.0.",
+        "(latest 1.0.3) and 2.0.x (2.0.0).",
     )
+
+
+def response_version(version: str | None) -> str:
+    """The X-Experience-API-Version of a response: the latest patch of the request's version.
+
+    Communication 3.3.s3.b1-b2 for 1.0.x; xAPI 2.0 answers 2.0 requests with ``2.0.0``.
+    Requests without a usable version (refused, or /about asked without one) get 1.0.3.
+    """
+    return XAPI_2_VERSION if version is not None and is_v2(version) else XAPI_VERSION
 
 
 def check_params(

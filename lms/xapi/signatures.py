@@ -1,10 +1,11 @@
 """Signed statements (Data 2.6): a JWS attachment whose payload is the statement itself.
 
 The LRS checks that the signature is well formed, not that the signer is trusted
-(2.6.s5, and the note after it): compact serialisation, an RS256/384/512 algorithm, a
-payload that is the received statement (by the statement comparison rules), and, when
-the header carries an X.509 chain (``x5c``), a signature that verifies with its first
-certificate. Anything else is a 400.
+(2.6.s5, and the note after it): a JWS (compact serialisation; in 1.0.x also the JSON
+serialisation, which xAPI 2.0 no longer allows), an RS256/384/512 algorithm, a payload that
+is the received statement (by the statement comparison rules), and, when the header carries
+an X.509 chain (``x5c``), a signature that verifies with its first certificate. Anything
+else is a 400.
 
 The RSA check is done with ``cryptography`` directly rather than PyJWT's ``decode``: PyJWT
 warns about keys under 2048 bits (the spec's own example uses 1024), and silencing a
@@ -39,8 +40,15 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 }
 
 
-def verify_signatures(stmt: Mapping[str, Any], blobs: Mapping[str, Blob], *, where: str) -> None:
-    """Raise BadRequest unless every signature attachment of ``stmt`` is well formed."""
+def verify_signatures(
+    stmt: Mapping[str, Any], blobs: Mapping[str, Blob], *, where: str, v2: bool = False
+) -> None:
+    """Raise BadRequest unless every signature attachment of ``stmt`` is well formed.
+
+    ``v2``: the request is xAPI 2.0, where the JWS must be in compact serialisation (Data 2.6:
+    1.0.3's SHOULD* became a requirement); 1.0.x also takes the JWS JSON serialisation
+    (RFC 7515 7.2), which 1.0.3 strongly discourages but allows.
+    """
     for attachment in stmt.get("attachments") or ():
         if attachment.get("usageType") != SIGNATURE_USAGE:
             continue
@@ -54,33 +62,56 @@ def verify_signatures(stmt: Mapping[str, Any], blobs: Mapping[str, Blob], *, whe
                 f"{where}: the signature attachment's data must be sent with the statement "
                 "(multipart/mixed) so that the LRS can check it."
             )
-        _verify(stmt, blob.data, where)
+        _verify(stmt, blob.data, where, v2)
 
 
 def _b64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def _verify(stmt: Mapping[str, Any], token_bytes: bytes, where: str) -> None:
-    not_compact = f"{where}: the signature is not a JWS in compact serialisation."
+#: One signature of a JWS: protected header (base64url, may be ""), unprotected header, value.
+_Signature = tuple[str, dict[str, Any], str]
+
+
+def _verify(stmt: Mapping[str, Any], token_bytes: bytes, where: str, v2: bool) -> None:
+    malformed = f"{where}: the signature is not a JWS in compact serialisation" + (
+        "." if v2 else " (nor in JWS JSON serialisation)."
+    )
     try:
-        token = token_bytes.decode("ascii").strip()
-        header_b64, payload_b64, signature_b64 = token.split(".")
-        header = parse_json(_b64url(header_b64))
+        token = token_bytes.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BadRequest(malformed) from None
+    if token.startswith("{"):
+        if v2:
+            raise BadRequest(
+                f"{where}: the signature is a JWS in JSON serialisation; xAPI 2.0 requires the "
+                "compact serialisation (header.payload.signature)."
+            )
+        payload_b64, signatures = _json_serialisation(token, malformed)
+    else:
+        segments = token.split(".")
+        if len(segments) != 3:
+            raise BadRequest(malformed)
+        payload_b64 = segments[1]
+        signatures = [(segments[0], {}, segments[2])]
+    try:
         payload = _b64url(payload_b64)
-        signature = _b64url(signature_b64)
-    except (UnicodeDecodeError, ValueError, binascii.Error, XapiValidationError):
-        raise BadRequest(not_compact) from None
-    if not isinstance(header, dict):
-        raise BadRequest(not_compact)
-    algorithm = header.get("alg")
-    if algorithm not in _HASHES:
-        raise BadRequest(
-            f"{where}: the signature uses algorithm {algorithm!r}; use RS256, RS384 or RS512."
-        )
-    key = _certificate_key(header.get("x5c"), where)
-    if key is not None:
-        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+        checks = [
+            (protected, _header(protected, unprotected), _b64url(value))
+            for protected, unprotected, value in signatures
+        ]
+    except (ValueError, binascii.Error, XapiValidationError):
+        raise BadRequest(malformed) from None
+    for protected, header, signature in checks:
+        algorithm = header.get("alg")
+        if algorithm not in _HASHES:
+            raise BadRequest(
+                f"{where}: the signature uses algorithm {algorithm!r}; use RS256, RS384 or RS512."
+            )
+        key = _certificate_key(header.get("x5c"), where)
+        if key is None:
+            continue
+        signing_input = f"{protected}.{payload_b64}".encode("ascii")
         try:
             key.verify(signature, signing_input, padding.PKCS1v15(), _HASHES[algorithm]())
         except InvalidSignature:
@@ -97,6 +128,43 @@ def _verify(stmt: Mapping[str, Any], token_bytes: bytes, where: str) -> None:
         raise BadRequest(
             f"{where}: the signed statement (the JWS payload) differs from the statement sent."
         )
+
+
+def _json_serialisation(token: str, malformed: str) -> tuple[str, list[_Signature]]:
+    """Payload and signatures of a JWS in general or flattened JSON serialisation."""
+    try:
+        jws = parse_json(token)
+    except XapiValidationError:
+        raise BadRequest(malformed) from None
+    if not isinstance(jws, dict) or not isinstance(jws.get("payload"), str):
+        raise BadRequest(malformed)
+    entries = jws.get("signatures", [jws])
+    if not isinstance(entries, list) or not entries:
+        raise BadRequest(malformed)
+    signatures: list[_Signature] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise BadRequest(malformed)
+        protected = entry.get("protected", "")
+        unprotected = entry.get("header", {})
+        value = entry.get("signature")
+        if not (
+            isinstance(protected, str) and isinstance(unprotected, dict) and isinstance(value, str)
+        ):
+            raise BadRequest(malformed)
+        signatures.append((protected, unprotected, value))
+    return jws["payload"], signatures
+
+
+def _header(protected: str, unprotected: dict[str, Any]) -> dict[str, Any]:
+    """The JOSE header: the protected part (base64url JSON) and the unprotected one joined."""
+    header = dict(unprotected)
+    if protected:
+        decoded = parse_json(_b64url(protected))
+        if not isinstance(decoded, dict):
+            raise ValueError("the protected header is not a JSON object")
+        header.update(decoded)
+    return header
 
 
 def _certificate_key(chain: Any, where: str) -> RSAPublicKey | None:

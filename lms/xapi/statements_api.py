@@ -44,6 +44,7 @@ from lms.xapi.signatures import verify_signatures
 from lms.xapi.statements import Blob, Writer, complete, store
 from lms.xapi.validation import (
     agent_ifi,
+    is_v2,
     parse_accept_language,
     parse_json,
     validate_activity_id,
@@ -152,8 +153,9 @@ def _post_statements(xreq: XRequest, client: ClientInfo) -> Response:
     statements = validate_statements(payload, version=xreq.version)
     blobs = _blobs(statements, parts)
     batch = isinstance(payload, list)
+    v2 = is_v2(xreq.version)
     for number, stmt in enumerate(statements):
-        verify_signatures(stmt, blobs, where=f"[{number}]" if batch else "statement")
+        verify_signatures(stmt, blobs, where=f"[{number}]" if batch else "statement", v2=v2)
     ids = _write(xreq, client, statements, blobs)
     return json_response(orjson.dumps(ids))
 
@@ -174,7 +176,7 @@ def _put_statement(xreq: XRequest, client: ClientInfo) -> Response:
     if "id" not in payload:
         payload = {"id": xreq.params["statementId"], **payload}
     blobs = _blobs([payload], parts)
-    verify_signatures(payload, blobs, where="statement")
+    verify_signatures(payload, blobs, where="statement", v2=is_v2(xreq.version))
     _write(xreq, client, [payload], blobs)
     return Response(status=204)
 

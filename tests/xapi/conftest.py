@@ -189,3 +189,32 @@ def live_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLrs]:
         from tests.conftest import _drop_postgres_database
 
         _drop_postgres_database(admin_url, name)
+
+
+# --- the tincan client (its quirks are listed in test_tincan.py) ------------------------------
+
+
+@pytest.fixture
+def remote(live_lrs: LiveLrs) -> Any:
+    """tincan's RemoteLRS (an xAPI 1.0.x client) pointed at the live LRS."""
+    from tincan import RemoteLRS
+
+    return RemoteLRS(
+        endpoint=live_lrs.endpoint,
+        version="1.0.3",
+        username=live_lrs.key,
+        password=live_lrs.secret,
+    )
+
+
+@pytest.fixture
+def tincan_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let tincan's Document take ``bytes`` (its setter only handles str on Python 3)."""
+    from tincan.documents import document as tincan_document
+
+    original = tincan_document.Document.content
+
+    def set_content(self: Any, value: Any) -> None:
+        original.fset(self, bytearray(value) if isinstance(value, bytes) else value)
+
+    monkeypatch.setattr(tincan_document.Document, "content", property(original.fget, set_content))

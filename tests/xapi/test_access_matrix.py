@@ -385,7 +385,7 @@ def _seed_document(
         orjson.dumps({"seeded": doc_id}),
         "application/json",
         documents.Preconditions(),
-        require_precondition=False,
+        rule=documents.NO_PRECONDITION,
     )
 
 

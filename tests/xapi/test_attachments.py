@@ -286,3 +286,58 @@ def test_signature_attachment_must_be_octet_stream(lrs: Lrs, signer: tuple) -> N
     sent = dict(stmt, attachments=[attachment(jws, content_type="text/plain", usageType=SIGNATURE)])
     body, content_type = multipart(sent, part(jws, "text/plain"))
     assert post_multipart(lrs, body, content_type).status_code == 400
+
+
+def sign_json(stmt: dict, signer: tuple, *, general: bool) -> bytes:
+    """The same signature in JWS JSON serialisation (RFC 7515 7.2), flattened or general."""
+    compact = sign(stmt, signer).decode()
+    protected, payload, signature = compact.split(".")
+    entry = {"protected": protected, "signature": signature}
+    if general:
+        return orjson.dumps({"payload": payload, "signatures": [entry]})
+    return orjson.dumps({"payload": payload, **entry})
+
+
+def post_signed(lrs: Lrs, stmt: dict, jws: bytes, version: str):  # type: ignore[no-untyped-def]
+    body, content_type = multipart(signed(stmt, jws), part(jws, "application/octet-stream"))
+    return lrs.client.post(
+        "/xapi/statements",
+        data=body,
+        content_type=content_type,
+        headers=lrs.h(X_Experience_API_Version=version),
+    )
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["flattened", "general"])
+def test_json_serialised_signature_is_checked_in_1_0(
+    lrs: Lrs, signer: tuple, general: bool
+) -> None:
+    """Data 2.6.s4.b2 (1.0.3): compact serialisation SHOULD* be used, so a JSON-serialised JWS
+    is still a signature: it is verified (x5c) and its payload compared like a compact one."""
+    stmt = statement(id=new_id())
+    jws = sign_json(stmt, signer, general=general)
+    assert post_signed(lrs, stmt, jws, "1.0.3").status_code == 200
+    changed = dict(stmt, id=new_id(), result={"success": True})
+    response = post_signed(lrs, changed, jws, "1.0.3")
+    assert response.status_code == 400
+    assert "differs" in response.json["message"]
+    tampered = orjson.loads(jws)
+    if general:
+        tampered["signatures"][0]["signature"] = (
+            tampered["signatures"][0]["signature"][:-6] + "AAAAAA"
+        )
+    else:
+        tampered["signature"] = tampered["signature"][:-6] + "AAAAAA"
+    bad = orjson.dumps(tampered)
+    response = post_signed(lrs, dict(stmt, id=new_id()), bad, "1.0.3")
+    assert response.status_code == 400
+
+
+def test_2_0_signatures_must_be_compact(lrs: Lrs, signer: tuple) -> None:
+    """2.0 Data 2.6 (2.6.s4.b2 SHOULD* -> SHALL): the JWS is in compact serialisation; a
+    JSON-serialised one is refused with 400, a compact one is accepted as in 1.0.3."""
+    stmt = statement(id=new_id())
+    response = post_signed(lrs, stmt, sign_json(stmt, signer, general=False), "2.0.0")
+    assert response.status_code == 400
+    assert "compact serialisation" in response.json["message"]
+    assert post_signed(lrs, stmt, sign(stmt, signer), "2.0.0").status_code == 200

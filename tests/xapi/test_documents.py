@@ -81,14 +81,28 @@ def test_missing_document_is_404(lrs: Lrs, resource: str) -> None:
     assert lrs.get(path, base | {id_param: "never"}).status_code == 404
 
 
+@pytest.mark.parametrize("version", ["1.0.3", "2.0.0"])
 @pytest.mark.parametrize("resource", ["activity_profile", "agent_profile"])
-def test_profile_put_over_existing_needs_a_precondition(lrs: Lrs, resource: str) -> None:
-    """Communication 3.1.s4.b13-b15: PUT without If-Match/If-None-Match on an existing
-    profile is 409, explains what to do, and changes nothing."""
+def test_profile_put_without_a_precondition_is_refused(
+    lrs: Lrs, resource: str, version: str
+) -> None:
+    """Communication 3.1.s3.b1: a PUT to a profile MUST carry If-Match or If-None-Match.
+
+    A new document: 400, as ADL's reference LRS answers (a required header is missing, 3.2).
+    An existing one: 409 that explains what to do, nothing changed (3.1.s4.b13-b15). The same
+    in xAPI 2.0 (its concurrency rules keep these requirements).
+    """
     path, id_param, base = RESOURCES[resource]
     params = base | {id_param: "p"}
-    assert put(lrs, path, params, b'{"a": 1}').status_code == 204  # new: allowed
-    response = put(lrs, path, params, b'{"a": 2}')
+    response = put(lrs, path, params, b'{"a": 1}', X_Experience_API_Version=version)
+    assert response.status_code == 400
+    assert "If-None-Match: *" in response.json["message"]
+    assert lrs.get(path, params).status_code == 404
+    created = put(
+        lrs, path, params, b'{"a": 1}', If_None_Match="*", X_Experience_API_Version=version
+    )
+    assert created.status_code == 204
+    response = put(lrs, path, params, b'{"a": 2}', X_Experience_API_Version=version)
     assert response.status_code == 409
     assert "If-Match" in response.json["message"]
     assert lrs.get(path, params).data == b'{"a": 1}'
@@ -137,7 +151,8 @@ def test_post_merge_refuses_non_json(lrs: Lrs, resource: str) -> None:
     assert post(lrs, path, params, b"plain", content_type="text/plain").status_code == 400
     assert post(lrs, path, params, b"[1, 2]").status_code == 400
     text = base | {id_param: "t"}
-    assert put(lrs, path, text, b"hello", content_type="text/plain").status_code == 204
+    created = put(lrs, path, text, b"hello", content_type="text/plain", If_None_Match="*")
+    assert created.status_code == 204
     assert post(lrs, path, text, b'{"a": 1}').status_code == 400
     assert lrs.get(path, params).data == b'{"a": 1}'
 
@@ -156,7 +171,8 @@ def test_binary_documents_keep_their_content_type(lrs: Lrs) -> None:
     path, id_param, base = RESOURCES["agent_profile"]
     params = base | {id_param: "avatar"}
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
-    assert put(lrs, path, params, png, content_type="image/png").status_code == 204
+    created = put(lrs, path, params, png, content_type="image/png", If_None_Match="*")
+    assert created.status_code == 204
     response = lrs.get(path, params)
     assert response.data == png
     assert response.headers["Content-Type"] == "image/png"
@@ -166,11 +182,11 @@ def test_binary_documents_keep_their_content_type(lrs: Lrs) -> None:
 def test_list_ids_with_since(lrs: Lrs, resource: str) -> None:
     """Communication 2.3.s4, 2.6.s4, 2.7.s4: ids of the documents, ``since`` exclusive."""
     path, id_param, base = RESOURCES[resource]
-    put(lrs, path, base | {id_param: "a"}, b"{}")
+    put(lrs, path, base | {id_param: "a"}, b"{}", If_None_Match="*")
     time.sleep(0.01)
     middle = datetime.now(UTC).isoformat()
     time.sleep(0.01)
-    put(lrs, path, base | {id_param: "b"}, b"{}")
+    put(lrs, path, base | {id_param: "b"}, b"{}", If_None_Match="*")
     response = lrs.get(path, base)
     assert response.status_code == 200
     assert sorted(response.json) == ["a", "b"]
@@ -218,7 +234,7 @@ def test_delete_profile_with_if_match(lrs: Lrs, resource: str) -> None:
     """Communication 3.1.s4.b7, b11: DELETE honours If-Match; 204 when done."""
     path, id_param, base = RESOURCES[resource]
     params = base | {id_param: "gone"}
-    put(lrs, path, params, b"{}")
+    assert put(lrs, path, params, b"{}", If_None_Match="*").status_code == 204
     bad = lrs.client.delete(path, query_string=params, headers=lrs.h(If_Match='"x"'))
     assert bad.status_code == 412
     etag = lrs.get(path, params).headers["ETag"]

@@ -161,7 +161,7 @@ def launch(
         orjson.dumps(launch_data),
         "application/json",
         documents.Preconditions(),
-        require_precondition=False,
+        rule=documents.NO_PRECONDITION,
     )
     lrs.record(_launched(au, session, actor, launch_data, url_base))
     runtime.evaluate(au.course_id, registration, user, session_id=session.session_id)
