@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.xapi.models import Statement
-from tests.races import fire
+from tests.races import PARALLEL, fire
 from tests.xapi.conftest import LiveLrs, statement
 
 ROUNDS = 8
@@ -285,3 +285,27 @@ def test_twenty_clients_changed_to_one_authority_at_once_get_one_success(
 
     statuses = together(*(lambda i=i: patch(i) for i in ids))
     assert sorted(statuses) == [200] + [409] * 19, statuses
+
+
+def test_headerless_2_0_state_puts_race_to_one_creation(live_lrs: LiveLrs) -> None:
+    """xAPI 2.0 Communication 3.1 for State: 20 identical header-less PUTs to a new State
+    document at once create it once (204); every other one finds it existing and gets 409,
+    never a 500 and never a silent overwrite."""
+    query = urlencode(
+        {
+            "activityId": "https://lms146.example.vn/courses/race",
+            "agent": '{"mbox": "mailto:race@example.vn"}',
+            "stateId": f"v2-{uuid.uuid4()}",
+        }
+    )
+    path = f"/xapi/activities/state?{query}"
+    results = fire(
+        PARALLEL,
+        lambda index: request(
+            live_lrs, "PUT", path, orjson.dumps({"who": index}), X_Experience_API_Version="2.0.0"
+        ),
+    )
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [204] + [409] * (PARALLEL - 1), results
+    winner = next(index for index, (status, _) in enumerate(results) if status == 204)
+    assert orjson.loads(request(live_lrs, "GET", path)[1]) == {"who": winner}
