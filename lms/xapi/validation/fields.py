@@ -312,22 +312,25 @@ def utc_timestamp(value: str) -> str:
     readable by clients of both versions: a 2.0 space separator is not ISO 8601 for a 1.0
     client, a 1.0 timestamp without seconds or offset is not RFC 3339 for a 2.0 client.
     Fraction digits are kept (up to microseconds; 4.5.s1.b5 allows truncation to 3 digits).
+    On the write path: a timestamp already in that form is returned as it is.
     """
-    moment = instant(value)
-    if moment.utcoffset():
+    if _UTC_FORM.match(value) is not None:
+        return value
+    year, month, day, hour, minute, second, micro, offset = _timestamp_fields(value, "", None)
+    if offset:
+        moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=_zone(offset))
         moment = moment.astimezone(UTC)
-    text = f"{moment:%Y-%m-%dT%H:%M:%S}"
-    digits = _fraction_digits(value)
-    if digits:
-        text += "." + f"{moment.microsecond:06d}"[: min(digits, 6)]
+        year, month, day = moment.year, moment.month, moment.day
+        hour, minute = moment.hour, moment.minute
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+    fraction = _FRACTION.search(value)
+    if fraction is not None:
+        text += "." + f"{micro:06d}"[: min(len(fraction.group(1)), 6)]
     return text + "Z"
 
 
-def _fraction_digits(value: str) -> int:
-    match = _FRACTION.search(value)
-    return len(match.group(1)) if match else 0
-
-
+#: Already UTC RFC 3339 with "T", "Z" and at most microseconds: nothing to rewrite.
+_UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z\Z")
 _FRACTION = re.compile(r"\d[.,](\d+)")
 
 
