@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
+from lms import events
 from lms.config import load_config
 
 #: Every blueprint, in one explicit list: ``module:attribute``.
@@ -40,6 +41,41 @@ BLUEPRINTS = (
     "lms.audit.views:bp",
 )
 
+#: Everything that follows from a fact, in one explicit list: (domain event, receiver as
+#: ``module:function``). Receivers run in the sender's transaction, in this order; the senders
+#: are named beside each event in ``lms.events``.
+RECEIVERS = (
+    # The LRS committed statements (POST/PUT /xapi/statements, a results file, cmi5):
+    # the bridge turns them into enrollments, progress and completions.
+    (events.statements_stored, "lms.learning.triggers:on_statements_stored"),
+    # A course package was imported: open enrollments recount their progress against the new
+    # lessons, and the bridge refreshes the course's activity IRIs.
+    (events.course_imported, "lms.classes.services:on_course_imported"),
+    (events.course_imported, "lms.learning.triggers:on_course_imported"),
+    # An enrollment completed (a lesson, a quiz result, attendance, a statement from a MOOC):
+    # a course that gives certificates issues one; voiding the completion revokes it.
+    (events.enrollment_completed, "lms.certificates.services:on_enrollment_completed"),
+    (events.enrollment_reopened, "lms.certificates.services:on_enrollment_reopened"),
+    # A certificate was issued or revoked, or a unit moved or merged: the indicator figures
+    # move with it.
+    (events.certificate_issued, "lms.stats.services:on_certificate_issued"),
+    (events.certificate_revoked, "lms.stats.services:on_certificate_revoked"),
+    (events.unit_moved, "lms.stats.services:on_unit_moved"),
+)
+
+#: Every kind of background job and the function that runs it (``lms.jobs.services.submit``).
+JOB_HANDLERS = (
+    ("auth.import_users", "lms.auth.importer:run_import"),
+    ("classes.assign", "lms.classes.assign:run_assignment"),
+    ("bridge.process", "lms.learning.triggers:run_bridge"),
+)
+
+#: Files other domains add to the course-package format: (file name, validate, apply).
+PACKAGE_PARTS = (
+    ("questions.yaml", "lms.assessment.package:validate", "lms.assessment.package:apply"),
+    ("cmi5.xml", "lms.learning.cmi5.package:validate_part", "lms.learning.cmi5.package:apply_part"),
+)
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings read from the environment."""
@@ -51,6 +87,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     register_blueprints(app)
+    connect_receivers()
+    register_job_handlers()
+    register_package_parts()
     register_cli(app)
     return app
 
@@ -164,10 +203,34 @@ def select_locale() -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def _resolve(target: str) -> Any:
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 def register_blueprints(app: Flask) -> None:
     for target in BLUEPRINTS:
-        module_name, attr = target.split(":")
-        app.register_blueprint(getattr(importlib.import_module(module_name), attr))
+        app.register_blueprint(_resolve(target))
+
+
+def connect_receivers() -> None:
+    """Connect :data:`RECEIVERS`; signals are process-wide, and connecting twice is a no-op."""
+    for signal, target in RECEIVERS:
+        signal.connect(_resolve(target), weak=False)
+
+
+def register_job_handlers() -> None:
+    from lms.jobs.services import register_handler
+
+    for kind, target in JOB_HANDLERS:
+        register_handler(kind, _resolve(target))
+
+
+def register_package_parts() -> None:
+    from lms.catalog.packages import register_part
+
+    for filename, validate, apply in PACKAGE_PARTS:
+        register_part(filename, validate=_resolve(validate), apply=_resolve(apply))
 
 
 def register_cli(app: Flask) -> None:

@@ -42,7 +42,6 @@ from lms.auth.models import Role, User
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
-from lms.learning.events import attempt_graded
 from lms.org.models import Unit
 
 if TYPE_CHECKING:
@@ -421,7 +420,6 @@ def grade_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
                 enrollment, scaled=result.scaled, passed=result.passed, at=submitted_at
             )
     statements.record_graded(attempt, result)
-    attempt_graded.send(attempt, passed=result.passed)
     logger.info(
         "Graded attempt %s: %s/%s passed=%s expired=%s",
         attempt.id,

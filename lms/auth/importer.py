@@ -296,8 +296,7 @@ def import_users(data: bytes, *, by: User | None) -> int | Job:
     )
 
 
-@jobs.handler(JOB_KIND)
-def _import_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
+def run_import(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     """Write a validated import; re-checks uniqueness since someone may have been added since."""
     rows = [ImportRow(**row) for row in payload["rows"]]
     by = db.session.get(User, payload["by_id"]) if payload.get("by_id") else None

@@ -1,10 +1,10 @@
 """Course packages: the error type, the registry of package parts, and the import entry points.
 
 A package is a folder (``courses/<slug>/``, format in ``courses/README.md``). The catalog
-validates ``course.yaml`` and ``lessons/``; other domains add files to the format with
-:func:`register_part` (the assessment domain registers ``questions.yaml``). Validation runs every
-check of every part and reports all errors together, each with its file and line; nothing is
-written until the whole package is clean.
+validates ``course.yaml`` and ``lessons/``; other domains add files to the format (listed in
+``lms.PACKAGE_PARTS``, registered by ``create_app`` with :func:`register_part`). Validation runs
+every check of every part and reports all errors together, each with its file and line; nothing
+is written until the whole package is clean.
 """
 
 from __future__ import annotations

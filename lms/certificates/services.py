@@ -33,8 +33,8 @@ from lms.certificates.statements import record_issued, record_revoked
 from lms.certificates.templates import find_template, signer_for
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
+from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
-from lms.learning.events import certificate_issued, certificate_revoked
 from lms.locks import lock
 from lms.org.models import Unit
 from lms.org.services import province_of
@@ -412,3 +412,15 @@ def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
     return revoke_certificate(
         cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."
     )
+
+
+def on_enrollment_completed(enrollment: Enrollment, **_kwargs: Any) -> None:
+    """Receiver of ``enrollment_completed``: a course that gives certificates issues one."""
+    if enrollment.course.gives_certificate:
+        # Dated on the completion: a late-reported (MOOC, imported) completion counts in its year.
+        issue_certificate(enrollment, at=enrollment.completed_at)
+
+
+def on_enrollment_reopened(enrollment: Enrollment, **_kwargs: Any) -> None:
+    """Receiver of ``enrollment_reopened``: the certificate of a voided completion is revoked."""
+    revoke_for_reopened(enrollment)

@@ -81,7 +81,6 @@ def assign_course(course: Course, unit: Unit, target_group: str, *, by: User) ->
     )
 
 
-@jobs.handler(JOB_KIND)
 def run_assignment(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     course = db.session.get(Course, payload["course_id"])
     unit = db.session.get(Unit, payload["unit_id"])

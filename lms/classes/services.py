@@ -2,7 +2,7 @@
 
 The course's completion rule decides completion; every rule present must hold (all or N
 lessons, the quiz passed at N percent, at least N percent of the class's sessions attended).
-Completing sends ``lms.learning.events.enrollment_completed`` (certificates listen), and every
+Completing sends ``lms.events.enrollment_completed`` (certificates listen), and every
 learning event is also written to the LRS as an xAPI statement in the same transaction.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
 
-from lms.catalog import signals as catalog_signals
+from lms import events
 from lms.catalog.models import Course, Lesson
 from lms.classes.models import (
     Attendance,
@@ -31,7 +31,7 @@ from lms.classes.models import (
 from lms.db import new_uuid, utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
-from lms.learning import events, statements
+from lms.learning import statements
 from lms.locks import lock, lock_rows
 
 if TYPE_CHECKING:
@@ -340,7 +340,6 @@ def complete_lesson(
         statements.emit(statements.lesson_completed(enrollment, lesson, at=now))
     refresh_progress(enrollment)
     evaluate_completion(enrollment, at=now)
-    events.enrollment_progressed.send(enrollment)
     return enrollment
 
 
@@ -358,7 +357,6 @@ def record_quiz_result(
     enrollment.quiz_passed = bool(enrollment.quiz_passed) or bool(passed)
     refresh_progress(enrollment)
     evaluate_completion(enrollment, at=now)
-    events.enrollment_progressed.send(enrollment)
     return enrollment
 
 
@@ -560,8 +558,8 @@ def refresh_course(course: Course) -> int:
     return count
 
 
-@catalog_signals.course_imported.connect
-def _on_course_imported(course: Course, **kwargs: Any) -> None:
+def on_course_imported(course: Course, **kwargs: Any) -> None:
+    """Receiver of ``course_imported``: lessons changed, so open enrollments recount."""
     if kwargs.get("lessons_changed") and not kwargs.get("created"):
         refresh_course(course)
 

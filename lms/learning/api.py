@@ -19,14 +19,14 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, current
 from lms.catalog.services import get_course
 from lms.errors import BadRequest, Invalid, NotFound
+from lms.events import statements_stored
 from lms.extensions import db
 from lms.http import created, load, no_content, paginate, query_args
-from lms.learning import bridge, identities, imports, mappings, platforms, triggers
+from lms.learning import bridge, identities, imports, mappings, platforms
 from lms.learning import unmatched as review
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import package as cmi5_package
 from lms.learning.cmi5 import runtime as cmi5_runtime
-from lms.learning.events import statements_stored
 from lms.learning.models import IdentityKind, IdentitySource, SourcePlatform
 from lms.learning.schemas import (
     ActivityIrisOutSchema,
@@ -53,8 +53,6 @@ from lms.learning.schemas import (
 from lms.openapi import doc
 
 bp = Blueprint("learning", __name__, url_prefix="/api/v1")
-
-assert triggers.JOB_KIND  # noqa: S101 - imported for its job handler registration
 
 BRIDGE = ["bridge"]
 CMI5 = ["cmi5"]

@@ -24,8 +24,7 @@ logger = logging.getLogger(__name__)
 JOB_KIND = "bridge.process"
 
 
-@jobs.handler(JOB_KIND)
-def _process_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
+def run_bridge(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     from lms.learning.bridge import process_pending
 
     return {"processed": process_pending(wait=True)}
@@ -50,7 +49,7 @@ def trigger() -> None:
 
 
 def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``lms.learning.events.statements_stored``; never fails the LRS request."""
+    """Receiver of ``statements_stored``; never fails the LRS request."""
     if not current_app.config.get("BRIDGE_ENABLED", True):
         return
     try:

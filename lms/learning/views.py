@@ -32,13 +32,13 @@ from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.catalog.services import get_course
 from lms.errors import DomainError
+from lms.events import statements_stored
 from lms.extensions import db
 from lms.learning import bridge, platforms
 from lms.learning import imports as uploads
 from lms.learning import unmatched as review
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import runtime as cmi5_runtime
-from lms.learning.events import statements_stored
 from lms.learning.models import Cmi5Course, Cmi5File, UnmatchedReason
 from lms.learning.profile import profile_document
 from lms.learning.results import COLUMNS

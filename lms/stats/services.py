@@ -1,7 +1,7 @@
 """Keep the indicator aggregates up to date, rebuild them, and close a year.
 
 Stats reads every domain and writes only its own tables. The aggregates move when a
-certificate is issued or revoked (signals from ``lms.learning.events``):
+certificate is issued or revoked (``lms.events``; the receivers are listed in ``lms.RECEIVERS``):
 
 * ``StatHolding``: a person counted for a qualifying code in a year. The earliest certificate
   that counts at the end of that year decides the unit and target group (its snapshot), so
@@ -663,11 +663,3 @@ def on_unit_moved(unit: Unit, **_: Any) -> None:
     ).all()
     for user_id in users:
         refresh_person(user_id)
-
-
-def connect_signals() -> None:
-    from lms.learning.events import certificate_issued, certificate_revoked, unit_moved
-
-    certificate_issued.connect(on_certificate_issued, weak=False)
-    certificate_revoked.connect(on_certificate_revoked, weak=False)
-    unit_moved.connect(on_unit_moved, weak=False)

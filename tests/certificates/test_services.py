@@ -13,8 +13,8 @@ from lms.certificates.models import Certificate, CertificateStatus, CertificateT
 from lms.classes.models import EnrollmentStatus
 from lms.classes.services import complete_enrollment, reopen_enrollment
 from lms.errors import Conflict, Forbidden, Invalid
+from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
-from lms.learning.events import certificate_issued, certificate_revoked
 from tests.certificates.conftest import HOLDER_NAME, World
 from tests.certificates.factories import make_class, make_course, make_enrollment
 from tests.factories import make_user

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from lms import events
 from lms.classes import management, services
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
-from lms.learning import events, statements
+from lms.learning import statements
 from tests.catalog.helpers import enrol, make_class, make_course, make_people
 from tests.factories import make_user
 

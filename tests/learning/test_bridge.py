@@ -318,7 +318,7 @@ def test_with_celery_a_queued_bridge_job_is_not_submitted_twice(
     jobs = db.session.scalars(select(Job).where(Job.kind == triggers.JOB_KIND)).all()
     assert len(jobs) == 1
     assert _enrollment(world.citizen.id, world.dvc.id) is None  # left to the worker
-    assert triggers._process_job({}, lambda done, total: None)["processed"] >= 1
+    assert triggers.run_bridge({}, lambda done, total: None)["processed"] >= 1
     assert _enrollment(world.citizen.id, world.dvc.id) is not None
 
 

@@ -25,7 +25,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from lms.catalog import signals as catalog_signals
+from lms import events
 from lms.catalog.models import Course, CourseLevel
 from lms.catalog.packages import PackageError
 from lms.catalog.text import fold
@@ -438,7 +438,7 @@ def _write_course(
     course.published = True
     db.session.flush()
     write(course, package)
-    catalog_signals.course_imported.send(course, created=created, lessons_changed=False)
+    events.course_imported.send(course, created=created, lessons_changed=False)
     logger.info("Imported cmi5 course %s (%s) by %s", course.slug, course.id, by and by.id)
     return {
         "slug": course.slug,
