@@ -58,9 +58,9 @@ RECEIVERS = (
     (events.enrollment_reopened, "lms.certificates.services:on_enrollment_reopened"),
     # A certificate was issued or revoked, or a unit moved or merged: the indicator figures
     # move with it.
-    (events.certificate_issued, "lms.stats.services:on_certificate_issued"),
-    (events.certificate_revoked, "lms.stats.services:on_certificate_revoked"),
-    (events.unit_moved, "lms.stats.services:on_unit_moved"),
+    (events.certificate_issued, "lms.stats.rollups:on_certificate_issued"),
+    (events.certificate_revoked, "lms.stats.rollups:on_certificate_revoked"),
+    (events.unit_moved, "lms.stats.rollups:on_unit_moved"),
 )
 
 #: Every kind of background job and the function that runs it (``lms.jobs.services.submit``).

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.org.services import find_unit
-from lms.stats import services
+from lms.stats import rollups, services
 from lms.stats.models import Indicator
 
 #: code, vi, en, kind, period, target group, unit kind, targets by year
@@ -259,7 +259,7 @@ def seed() -> list[str]:
         province = find_unit(province_code)
         if province is not None:
             created += create_plan(province)
-    result = services.rebuild()
+    result = rollups.rebuild()
     return [
         f"Indicators: {created} new (plans of HP, QB, QT); {history} earlier completions added; "
         f"figures rebuilt for {result['people']} people."

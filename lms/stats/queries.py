@@ -18,7 +18,7 @@ from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
 from lms.stats.models import Indicator, IndicatorKind, IndicatorPeriod, StatCertCount, StatRollup
-from lms.stats.services import TreeAtYearEnd, current_year, ensure_year
+from lms.stats.rollups import TreeAtYearEnd, current_year, ensure_year
 
 GROUP_BYS = ("unit", "target_group", "course", "month")
 
