@@ -50,7 +50,7 @@ RECEIVERS = (
     (events.statements_stored, "lms.learning.triggers:on_statements_stored"),
     # A course package was imported: open enrollments recount their progress against the new
     # lessons, and the bridge refreshes the course's activity IRIs.
-    (events.course_imported, "lms.classes.services:on_course_imported"),
+    (events.course_imported, "lms.classes.completion:on_course_imported"),
     (events.course_imported, "lms.learning.triggers:on_course_imported"),
     # An enrollment completed (a lesson, a quiz result, attendance, a statement from a MOOC):
     # a course that gives certificates issues one; voiding the completion revokes it.

@@ -189,8 +189,8 @@ def _classes(course: Any, units: dict[str, Any], people: dict[str, User]) -> dic
 
 
 def _enrol(person: User, klass: Any, by: User) -> Any:
+    from lms.classes.enrollments import enroll
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import enroll
 
     return enroll(person, klass.course, by=by, source=EnrollmentSource.klass, klass=klass)
 
@@ -367,8 +367,8 @@ def _build(app: Flask, connection: Connection, tmp: Path) -> World:
     from lms.catalog.models import Course
     from lms.certificates.services import issue_certificate
     from lms.classes import assign
+    from lms.classes.enrollments import enroll
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import enroll
     from lms.learning.models import Cmi5Au
     from lms.org.services import import_headcounts
 

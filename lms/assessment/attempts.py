@@ -189,7 +189,7 @@ def _enrollment(quiz: Quiz, user: User) -> Enrollment | None:
     """The learner's enrollment the quiz counts for; Forbidden when they may not take it."""
     enrollment = None
     if quiz.course is not None:
-        from lms.classes.services import enrollment_for
+        from lms.classes.enrollments import enrollment_for
 
         enrollment = enrollment_for(user, quiz.course)
         if enrollment is None:
@@ -411,8 +411,8 @@ def grade_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     attempt.expired = expired
     db.session.flush()
     if attempt.enrollment_id is not None:
+        from lms.classes.completion import record_quiz_result
         from lms.classes.models import Enrollment
-        from lms.classes.services import record_quiz_result
 
         enrollment = db.session.get(Enrollment, attempt.enrollment_id)
         if enrollment is not None:

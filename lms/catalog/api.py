@@ -84,7 +84,7 @@ def get_course(slug: str) -> ResponseReturnValue:
     body: dict[str, Any] = CourseDetailSchema().dump(course)
     body["enrollment"] = None
     if current_user.is_authenticated:
-        from lms.classes.services import enrollment_for
+        from lms.classes.enrollments import enrollment_for
 
         enrollment = enrollment_for(current(), course)
         if enrollment is not None:

@@ -164,7 +164,7 @@ def revoke(serial: str) -> ResponseReturnValue:
 @doc(summary="An enrollment's certificate and completion rule", tags=TAGS)
 def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
     """``{"certificate": {...} | null, "completion": {"met", "rules": [...]}}``."""
-    from lms.classes.services import get_enrollment
+    from lms.classes.enrollments import get_enrollment
 
     user = current()
     enrollment = get_enrollment(enrollment_id)
@@ -195,7 +195,7 @@ def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
 )
 def issue(enrollment_id: int) -> ResponseReturnValue:
     """When the completion rule is not met, ``override_reason`` (kept) is required."""
-    from lms.classes.services import get_enrollment
+    from lms.classes.enrollments import get_enrollment
 
     user = current()
     data = load(IssueSchema(), request.get_json(silent=True) or {})

@@ -91,8 +91,9 @@ def _candidates(unit: Unit, count: int) -> list[User]:
 
 def _issue_some() -> list[Certificate]:
     from lms.catalog.models import Course
+    from lms.classes.completion import complete_enrollment
+    from lms.classes.enrollments import enroll, enrollment_for
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import complete_enrollment, enroll, enrollment_for
 
     course = db.session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
     if course is None:

@@ -145,7 +145,7 @@ def can_issue_for(by: User, enrollment: Enrollment) -> bool:
 
 
 def completion_status(enrollment: Enrollment) -> dict[str, Any]:
-    from lms.classes.services import completion_status as rule_status
+    from lms.classes.completion import completion_status as rule_status
 
     return rule_status(enrollment)
 

@@ -12,7 +12,7 @@ from lms.auth import permissions
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, can_manage_class, current, user_in_scope
 from lms.catalog.services import get_course, get_lesson
-from lms.classes import assign, csvimport, management, services
+from lms.classes import assign, completion, csvimport, enrollments, management
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.classes.schemas import (
     AssignSchema,
@@ -251,7 +251,7 @@ def enrol_in_class(code: str) -> ResponseReturnValue:
     person = management.person_to_enrol(
         klass, by=user, user_id=data["user_id"], login=data["login"]
     )
-    enrollment = services.enroll(
+    enrollment = enrollments.enroll(
         person, klass.course, by=user, source=EnrollmentSource.klass, klass=klass
     )
     db.session.commit()
@@ -326,7 +326,9 @@ def enroll(slug: str) -> ResponseReturnValue:
         klass = management.get_class(data["klass"])
         if klass.course_id != course.id:
             raise NotFound(_("Class %(code)s not found.", code=data["klass"]))
-    enrollment = services.enroll(user, course, by=user, source=EnrollmentSource.self, klass=klass)
+    enrollment = enrollments.enroll(
+        user, course, by=user, source=EnrollmentSource.self, klass=klass
+    )
     db.session.commit()
     return created(
         EnrollmentSchema().dump(enrollment),
@@ -385,7 +387,7 @@ def _dump_for(enrollment: Enrollment, viewer: User) -> dict[str, Any]:
 
 
 def _visible_enrollment(enrollment_id: int) -> Enrollment:
-    enrollment = services.get_enrollment(enrollment_id)
+    enrollment = enrollments.get_enrollment(enrollment_id)
     if not can_view_enrollment(current(), enrollment):
         raise NotFound(_("Enrollment not found."))
     return enrollment
@@ -400,7 +402,7 @@ def _own_enrollment(enrollment_id: int) -> Enrollment:
 
 def _detail(enrollment: Enrollment) -> dict[str, Any]:
     body = _dump_for(enrollment, current())
-    body["completion"] = services.completion_status(enrollment)
+    body["completion"] = completion.completion_status(enrollment)
     return body
 
 
@@ -413,7 +415,7 @@ def _detail(enrollment: Enrollment) -> dict[str, Any]:
     paginated=True,
 )
 def my_enrollments() -> ResponseReturnValue:
-    return paginate(services.my_enrollments(current()), EnrollmentSchema().dump)
+    return paginate(enrollments.my_enrollments(current()), EnrollmentSchema().dump)
 
 
 @bp.get("/enrollments/<int:enrollment_id>")
@@ -441,7 +443,7 @@ def withdraw(enrollment_id: int) -> ResponseReturnValue:
         or (Role.official in user.roles and user_in_scope(user, enrollment.user))
     ):
         raise Forbidden(_("You do not have permission to do this."))
-    services.withdraw(enrollment, by=user)
+    enrollments.withdraw(enrollment, by=user)
     db.session.commit()
     return jsonify(_dump_for(enrollment, user))
 
@@ -452,7 +454,7 @@ def withdraw(enrollment_id: int) -> ResponseReturnValue:
      response=EnrollmentSchema)  # fmt: skip
 def open_lesson(enrollment_id: int, lesson_slug: str) -> ResponseReturnValue:
     enrollment = _own_enrollment(enrollment_id)
-    services.open_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
+    completion.open_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
     db.session.commit()
     return jsonify(EnrollmentSchema().dump(enrollment))
 
@@ -467,6 +469,6 @@ def open_lesson(enrollment_id: int, lesson_slug: str) -> ResponseReturnValue:
 )
 def complete_lesson(enrollment_id: int, lesson_slug: str) -> ResponseReturnValue:
     enrollment = _own_enrollment(enrollment_id)
-    services.complete_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
+    completion.complete_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
     db.session.commit()
     return jsonify(_detail(enrollment))

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
-from lms.classes import management, services
+from lms.classes import completion, enrollments, management
 from lms.classes.models import Class, ClassMode, Enrollment, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.extensions import db
@@ -78,14 +78,14 @@ def _advance(enrollment: Enrollment, stage: str, rng: random.Random, day: date) 
     full = stage in {"lessons", "completed"}
     count = len(lessons) if full else rng.randint(1, max(1, len(lessons) - 1))
     for index, lesson in enumerate(lessons[:count]):
-        services.complete_lesson(enrollment, lesson, at=_moment(day, 8 + index))
+        completion.complete_lesson(enrollment, lesson, at=_moment(day, 8 + index))
     if len(lessons) > count:
-        services.open_lesson(enrollment, lessons[count], at=_moment(day, 8 + count))
+        completion.open_lesson(enrollment, lessons[count], at=_moment(day, 8 + count))
     if stage == "completed":
         score = rng.choice((0.7, 0.8, 0.8, 0.9, 1.0))
-        services.record_quiz_result(enrollment, scaled=score, passed=True, at=_moment(day, 16))
+        completion.record_quiz_result(enrollment, scaled=score, passed=True, at=_moment(day, 16))
     elif stage == "lessons" and rng.random() < 0.5:
-        services.record_quiz_result(enrollment, scaled=0.5, passed=False, at=_moment(day, 16))
+        completion.record_quiz_result(enrollment, scaled=0.5, passed=False, at=_moment(day, 16))
 
 
 def _enrol(
@@ -97,9 +97,9 @@ def _enrol(
     klass: Class | None = None,
     day: date,
 ) -> Enrollment | None:
-    if services.enrollment_for(user, course) is not None:
+    if enrollments.enrollment_for(user, course) is not None:
         return None
-    return services.enroll(user, course, by=by, source=source, klass=klass, at=_moment(day, 7))
+    return enrollments.enroll(user, course, by=by, source=source, klass=klass, at=_moment(day, 7))
 
 
 def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today: date) -> int:
@@ -212,7 +212,7 @@ def _assigned(official: User | None, rng: random.Random, today: date) -> int:
     if course is None or unit is None:
         return 0
     people = _people(unit, TargetGroup.official, 38)
-    services.bulk_enroll(
+    enrollments.bulk_enroll(
         course,
         people,
         source=EnrollmentSource.assigned,
@@ -221,7 +221,7 @@ def _assigned(official: User | None, rng: random.Random, today: date) -> int:
     )
     stages = ["completed", "completed", "lessons", "started", "started", "none", "none"]
     for index, person in enumerate(people):
-        enrollment = services.enrollment_for(person, course)
+        enrollment = enrollments.enrollment_for(person, course)
         if enrollment is not None:
             day = today - timedelta(days=rng.randint(3, 35))
             _advance(enrollment, stages[index % len(stages)], rng, day)
@@ -257,7 +257,7 @@ def _named(today: date) -> list[str]:
             learner, course, source=EnrollmentSource.self, by=learner, day=today - timedelta(days=1)
         )
         if enrollment is not None and course.lessons:
-            services.complete_lesson(
+            completion.complete_lesson(
                 enrollment, course.lessons[0], at=_moment(today - timedelta(days=1), 20)
             )
             lines.append(

@@ -431,7 +431,7 @@ def import_cmi5() -> ResponseReturnValue:
     summary="The AUs of a cmi5 course, with your progress", tags=CMI5, response=AuSchema, many=True
 )
 def list_aus(slug: str) -> ResponseReturnValue:
-    from lms.classes.services import enrollment_for
+    from lms.classes.enrollments import enrollment_for
 
     course = get_course(slug)
     enrollment = enrollment_for(current(), course)

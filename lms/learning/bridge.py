@@ -264,7 +264,7 @@ def _apply_mooc(
     allowance: Allowance | None,
 ) -> str:
     """Apply a platform's (``allowance``) or an accepted results file's (None) statement."""
-    from lms.classes import services as classes
+    from lms.classes import enrollments
     from lms.classes.models import EnrollmentSource
 
     stmt = item.statement
@@ -304,9 +304,9 @@ def _apply_mooc(
     if course is None:
         return IGNORED
     at = statement_time(item)
-    enrollment = None if new else classes.enrollment_for(user, course)
+    enrollment = None if new else enrollments.enrollment_for(user, course)
     if enrollment is None:
-        enrollment = classes.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
+        enrollment = enrollments.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
     effects.apply(enrollment, facts, statement_id=str(stmt["id"]), seq=item.seq, at=at)
     return APPLIED
 

@@ -195,7 +195,7 @@ def bridge_page() -> ResponseReturnValue:
 @bp.get("/learning/cmi5/<slug>")
 @login_required
 def cmi5_course(slug: str) -> ResponseReturnValue:
-    from lms.classes.services import enrollment_for
+    from lms.classes.enrollments import enrollment_for
 
     course = get_course(slug)
     if db.session.scalar(select(Cmi5Course.id).where(Cmi5Course.course_id == course.id)) is None:

@@ -122,8 +122,9 @@ def seed_history() -> int:
     from lms.auth.models import User
     from lms.catalog.models import Course
     from lms.certificates.models import Certificate
+    from lms.classes.completion import complete_enrollment
+    from lms.classes.enrollments import enroll, enrollment_for
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import complete_enrollment, enroll, enrollment_for
 
     courses = {
         c.slug: c

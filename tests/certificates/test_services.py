@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from lms.certificates import content, crypto, keys, pdfs, queries, services, verification
 from lms.certificates.models import Certificate, CertificateStatus, CertificateTemplate
+from lms.classes.completion import complete_enrollment, reopen_enrollment
 from lms.classes.models import EnrollmentStatus
-from lms.classes.services import complete_enrollment, reopen_enrollment
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db

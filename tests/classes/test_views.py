@@ -102,7 +102,7 @@ def test_attendance_sheet_saves_toggles_and_notes(
 
 
 def enrol_id(user: Any, course: Any) -> int:
-    from lms.classes.services import enrollment_for
+    from lms.classes.enrollments import enrollment_for
 
     return enrollment_for(user, course).id
 
@@ -137,7 +137,7 @@ def test_official_enrol_page_and_progress_page(client: FlaskClient, people: dict
     inside = make_user(unit=people["commune"], full_name="Người Trong Xã")
     outside = make_user(unit=people["other"], full_name="Người Xã Khác")
     enrollment = enrol(inside, course)
-    from lms.classes.services import complete_lesson
+    from lms.classes.completion import complete_lesson
 
     complete_lesson(enrollment, course.lessons[0])
     enrol(outside, course)

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from lms.auth.models import User
-from lms.classes import services as classes
+from lms.classes import enrollments
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.db import utcnow
 from lms.errors import Conflict, NotFound
@@ -79,10 +79,10 @@ def get_au(au_id: int) -> Cmi5Au:
 
 def enrollment_for_launch(user: User, course: Course) -> Enrollment:
     """The learner's enrollment, made now for an open course (cmi5: the registration)."""
-    enrollment = classes.enrollment_for(user, course)
+    enrollment = enrollments.enrollment_for(user, course)
     if enrollment is not None:
         return enrollment
-    return classes.enroll(user, course, by=user, source=EnrollmentSource.self)
+    return enrollments.enroll(user, course, by=user, source=EnrollmentSource.self)
 
 
 def au_url(au: Cmi5Au, content_base: str) -> str:
@@ -280,5 +280,5 @@ def ensure_launchable(au: Cmi5Au, user: User) -> None:
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))
-    if classes.enrollment_for(user, course) is None and not course.open:
+    if enrollments.enrollment_for(user, course) is None and not course.open:
         raise Conflict(_("Enrol in the course (through a class or your unit) to open this unit."))

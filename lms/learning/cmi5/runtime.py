@@ -338,7 +338,7 @@ def _satisfy(
 def evaluate(course_id: int, registration: str, user: User, *, session_id: str | None) -> bool:
     """Roll AU results up to blocks and the course; True when the course is satisfied."""
     from lms.catalog.models import Course
-    from lms.classes import services as classes
+    from lms.classes import completion
     from lms.classes.models import Enrollment, EnrollmentStatus
 
     holder = db.session.scalar(select(Cmi5Course).where(Cmi5Course.course_id == course_id))
@@ -389,7 +389,7 @@ def evaluate(course_id: int, registration: str, user: User, *, session_id: str |
         EnrollmentStatus.completed,
         EnrollmentStatus.withdrawn,
     ):
-        classes.complete_enrollment(enrollment, at=now)
+        completion.complete_enrollment(enrollment, at=now)
         logger.info("cmi5 course %s satisfied: enrollment %s completed", course_id, enrollment.id)
     return True
 
@@ -400,7 +400,7 @@ def evaluate(course_id: int, registration: str, user: User, *, session_id: str |
 def waive(au: Cmi5Au, user: User, *, reason: str, by: User) -> str:
     """Record ``waived`` for ``user`` in ``au`` (cmi5 9.3.7) and roll it up."""
     from lms.catalog.models import Course
-    from lms.classes import services as classes
+    from lms.classes import enrollments
 
     reason = (reason or "Administrative").strip()
     if reason not in WAIVE_REASONS:
@@ -411,7 +411,7 @@ def waive(au: Cmi5Au, user: User, *, reason: str, by: User) -> str:
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))
-    enrollment: Enrollment | None = classes.enrollment_for(user, course)
+    enrollment: Enrollment | None = enrollments.enrollment_for(user, course)
     if enrollment is None:
         raise Conflict(_("This learner is not enrolled in the course."))
     lock(enrollment)  # parallel waivers: one records it, the others get 409
