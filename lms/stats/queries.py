@@ -435,7 +435,6 @@ def funnel(unit: Unit, year: int) -> dict[str, int]:
         "enrolled": total - withdrawn,
         "in_progress": by_status.get(EnrollmentStatus.in_progress.value, 0),
         "completed": by_status.get(EnrollmentStatus.completed.value, 0),
-        "failed": by_status.get(EnrollmentStatus.failed.value, 0),
         "withdrawn": withdrawn,
         "certified": int(certified or 0),
     }
