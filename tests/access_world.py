@@ -169,11 +169,11 @@ def _people(units: dict[str, Any]) -> dict[str, User]:
 
 
 def _classes(course: Any, units: dict[str, Any], people: dict[str, User]) -> dict[str, Any]:
-    from lms.classes import management
+    from lms.classes import cohorts
 
     out = {}
     for key, unit, trainer in (("HP", "HB", "trainer"), ("QT", "DH", "trainer_qt")):
-        klass = management.create_class(
+        klass = cohorts.create_class(
             code=f"MT-{key}",
             course=course,
             unit=units[unit],
@@ -181,7 +181,7 @@ def _classes(course: Any, units: dict[str, Any], people: dict[str, User]) -> dic
             trainer_ids=[people[trainer].id],
             title=f"Lớp ma trận {key}",
         )
-        session = management.add_session(
+        session = cohorts.add_session(
             klass, on=date(2026, 12, 1), topic="Buổi 1", by=people["admin"]
         )
         out[key] = (klass, session)

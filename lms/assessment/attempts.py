@@ -97,7 +97,7 @@ def visible_attempts(quiz: Quiz, viewer: User) -> Select[Any]:
     """The attempts at ``quiz`` ``viewer`` may list: their own, and (trainers) those of
     learners they reach: in their own unit subtree, or members of a class they run that the
     attempt counts for (``class_reach``). The SQL twin of :func:`can_review`."""
-    from lms.classes.management import manageable_classes
+    from lms.classes.cohorts import manageable_classes
     from lms.classes.models import Enrollment
 
     stmt = select(Attempt).where(Attempt.quiz_id == quiz.id).order_by(Attempt.id)

@@ -118,7 +118,7 @@ def _sessions(the_quiz: Quiz, user: Any) -> list[Any]:
     """Sessions of the classes of the quiz's course that ``user`` runs, for binding an exam."""
     if the_quiz.course_id is None:
         return []
-    from lms.classes.management import manageable_classes
+    from lms.classes.cohorts import manageable_classes
     from lms.classes.models import Class, ClassSession
 
     run = manageable_classes(user).with_only_columns(Class.id).order_by(None)

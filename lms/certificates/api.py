@@ -217,7 +217,7 @@ def issue(enrollment_id: int) -> ResponseReturnValue:
 @auth_required(Role.admin, Role.trainer, Role.official)
 @doc(summary="A class's learners with their completion rule and certificate", tags=TAGS)
 def class_certificates(code: str) -> ResponseReturnValue:
-    from lms.classes.management import get_class_for
+    from lms.classes.cohorts import get_class_for
 
     user = current()
     rows = queries.class_overview(get_class_for(user, code), by=user)
@@ -237,7 +237,7 @@ def issue_class(code: str) -> ResponseReturnValue:
     """Everyone who met the completion rule, plus those given an override reason; the others
     are listed in ``skipped`` with the reason (``rule_not_met``, ``already_issued``,
     ``outside_area``: a person of another area, who joined the class on their own)."""
-    from lms.classes.management import get_class_for
+    from lms.classes.cohorts import get_class_for
 
     user = current()
     klass = get_class_for(user, code)

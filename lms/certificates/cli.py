@@ -47,7 +47,7 @@ def _acting_user(login: str | None) -> User:
 @with_appcontext
 def issue_class(code: str, login: str | None) -> None:
     """Issue certificates to everyone in class CODE who met the completion rule."""
-    from lms.classes.management import get_class
+    from lms.classes.cohorts import get_class
 
     try:
         result = services.issue_for_class(get_class(code), by=_acting_user(login))

@@ -139,8 +139,8 @@ def mine() -> ResponseReturnValue:
 @login_required
 def class_page(code: str) -> ResponseReturnValue:
     """A trainer's page: who met the completion rule, issue to them, or to one with a reason."""
+    from lms.classes.cohorts import get_class_for
     from lms.classes.enrollments import get_enrollment
-    from lms.classes.management import get_class_for
 
     user = current()
     klass = get_class_for(user, code)

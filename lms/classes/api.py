@@ -12,7 +12,7 @@ from lms.auth import permissions
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, can_manage_class, current, user_in_scope
 from lms.catalog.services import get_course, get_lesson
-from lms.classes import assign, completion, csvimport, enrollments, management
+from lms.classes import assign, cohorts, completion, csvimport, enrollments
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.classes.schemas import (
     AssignSchema,
@@ -46,7 +46,7 @@ MANAGERS = (Role.admin, Role.official, Role.trainer)
 
 def _class_body(klass: Any) -> dict[str, Any]:
     body: dict[str, Any] = ClassSchema().dump(klass)
-    body["summary"] = management.class_summary(klass)
+    body["summary"] = cohorts.class_summary(klass)
     return body
 
 
@@ -65,7 +65,7 @@ def _class_body(klass: Any) -> dict[str, Any]:
 def list_classes() -> ResponseReturnValue:
     args = query_args(ClassQuerySchema())
     user = current()
-    stmt = management.list_classes(
+    stmt = cohorts.list_classes(
         user,
         course=get_course(args["course"]) if args["course"] else None,
         unit=get_unit(args["unit"]) if args["unit"] else None,
@@ -88,7 +88,7 @@ def create_class() -> ResponseReturnValue:
     data = load(ClassCreateSchema())
     user = current()
     sessions = data.pop("sessions", [])
-    klass = management.create_class(
+    klass = cohorts.create_class(
         code=data.pop("code"),
         course=get_course(data.pop("course")),
         unit=get_unit(data.pop("unit")),
@@ -97,7 +97,7 @@ def create_class() -> ResponseReturnValue:
         **data,
     )
     for item in sessions:
-        management.add_session(klass, on=item.pop("date"), by=user, **item)
+        cohorts.add_session(klass, on=item.pop("date"), by=user, **item)
     db.session.commit()
     return created(_class_body(klass), url_for("classes.get_class", code=klass.code))
 
@@ -106,7 +106,7 @@ def create_class() -> ResponseReturnValue:
 @auth_required(*MANAGERS)
 @doc(summary="A class", tags=["classes"], response=ClassSchema, responses={404: "No such class"})
 def get_class(code: str) -> ResponseReturnValue:
-    return jsonify(_class_body(management.get_class_for(current(), code)))
+    return jsonify(_class_body(cohorts.get_class_for(current(), code)))
 
 
 @bp.patch("/classes/<code>")
@@ -114,11 +114,11 @@ def get_class(code: str) -> ResponseReturnValue:
 @doc(summary="Change a class", tags=["classes"], body=ClassUpdateSchema, response=ClassSchema)
 def update_class(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     changes = load(ClassUpdateSchema())
     if "unit" in changes:
         changes["unit"] = get_unit(changes["unit"])
-    management.update_class(klass, changes, by=user)
+    cohorts.update_class(klass, changes, by=user)
     db.session.commit()
     return jsonify(_class_body(klass))
 
@@ -133,9 +133,9 @@ def update_class(code: str) -> ResponseReturnValue:
 )
 def roster(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     out = []
-    for row in management.roster(klass, viewer=user):
+    for row in cohorts.roster(klass, viewer=user):
         item = _dump(row.enrollment, row.show_contacts)
         item["sessions_present"] = row.sessions_present
         out.append(item)
@@ -153,9 +153,9 @@ def roster(code: str) -> ResponseReturnValue:
 )  # fmt: skip
 def add_session(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     data = load(SessionCreateSchema())
-    session = management.add_session(klass, on=data.pop("date"), by=user, **data)
+    session = cohorts.add_session(klass, on=data.pop("date"), by=user, **data)
     db.session.commit()
     return created(
         SessionSchema().dump(session),
@@ -168,9 +168,9 @@ def add_session(code: str) -> ResponseReturnValue:
 @doc(summary="Change a session", tags=["classes"], body=SessionUpdateSchema, response=SessionSchema)
 def update_session(code: str, session_id: int) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
-    session = management.get_session(klass, session_id)
-    management.update_session(session, load(SessionUpdateSchema(), partial=True), by=user)
+    klass = cohorts.get_class_for(user, code)
+    session = cohorts.get_session(klass, session_id)
+    cohorts.update_session(session, load(SessionUpdateSchema(), partial=True), by=user)
     db.session.commit()
     return jsonify(SessionSchema().dump(session))
 
@@ -180,16 +180,16 @@ def update_session(code: str, session_id: int) -> ResponseReturnValue:
 @doc(summary="Delete a session (and its attendance)", tags=["classes"], status=204)
 def delete_session(code: str, session_id: int) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
-    management.delete_session(management.get_session(klass, session_id), by=user)
+    klass = cohorts.get_class_for(user, code)
+    cohorts.delete_session(cohorts.get_session(klass, session_id), by=user)
     db.session.commit()
     return no_content()
 
 
 def _attendance_body(session: Any) -> dict[str, Any]:
-    rows = management.session_attendance(session)
+    rows = cohorts.session_attendance(session)
     people = []
-    for item in management.roster(session.klass, include_withdrawn=False):
+    for item in cohorts.roster(session.klass, include_withdrawn=False):
         mark = rows.get(item.enrollment.id)
         people.append(
             {
@@ -206,8 +206,8 @@ def _attendance_body(session: Any) -> dict[str, Any]:
 @auth_required(*MANAGERS)
 @doc(summary="Attendance of a session", tags=["classes"])
 def session_attendance(code: str, session_id: int) -> ResponseReturnValue:
-    klass = management.get_class_for(current(), code)
-    return jsonify(_attendance_body(management.get_session(klass, session_id)))
+    klass = cohorts.get_class_for(current(), code)
+    return jsonify(_attendance_body(cohorts.get_session(klass, session_id)))
 
 
 @bp.put("/classes/<code>/sessions/<int:session_id>/attendance")
@@ -220,13 +220,13 @@ def session_attendance(code: str, session_id: int) -> ResponseReturnValue:
 )
 def set_attendance(code: str, session_id: int) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
-    session = management.get_session(klass, session_id)
+    klass = cohorts.get_class_for(user, code)
+    session = cohorts.get_session(klass, session_id)
     body = json_body()
     if not isinstance(body, list):
         raise BadRequest(_('Send a JSON list of {"user_id", "present", "note"}.'))
     entries = AttendanceEntrySchema(many=True).load(body)
-    management.set_attendance(session, entries, by=user)
+    cohorts.set_attendance(session, entries, by=user)
     db.session.commit()
     return jsonify(_attendance_body(session))
 
@@ -246,11 +246,9 @@ def set_attendance(code: str, session_id: int) -> ResponseReturnValue:
 )
 def enrol_in_class(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     data = load(ClassEnrollSchema())
-    person = management.person_to_enrol(
-        klass, by=user, user_id=data["user_id"], login=data["login"]
-    )
+    person = cohorts.person_to_enrol(klass, by=user, user_id=data["user_id"], login=data["login"])
     enrollment = enrollments.enroll(
         person, klass.course, by=user, source=EnrollmentSource.klass, klass=klass
     )
@@ -279,7 +277,7 @@ def import_enrollments(code: str) -> ResponseReturnValue:
     """Columns: email, phone, full_name, unit_code, target_group (field ``file``, or a raw
     ``text/csv`` body). Accepted whole or rejected whole."""
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     args = query_args(CsvImportQuerySchema())
     upload = request.files.get("file")
     if upload is not None:
@@ -323,7 +321,7 @@ def enroll(slug: str) -> ResponseReturnValue:
     data = load(EnrollSchema(), request.get_json(silent=True) or {})
     klass = None
     if data["klass"]:
-        klass = management.get_class(data["klass"])
+        klass = cohorts.get_class(data["klass"])
         if klass.course_id != course.id:
             raise NotFound(_("Class %(code)s not found.", code=data["klass"]))
     enrollment = enrollments.enroll(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
-from lms.classes import completion, enrollments, management
+from lms.classes import cohorts, completion, enrollments
 from lms.classes.models import Class, ClassMode, Enrollment, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.extensions import db
@@ -108,7 +108,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
     course, province = _course(LEADERS_COURSE), _unit("HP")
     if course is None or province is None:
         return 0
-    klass = management.create_class(
+    klass = cohorts.create_class(
         code=LEADERS_CLASS,
         course=course,
         unit=province,
@@ -123,7 +123,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
         enrol_opens_on=today - timedelta(days=30),
         enrol_closes_on=today,
     )
-    first = management.add_session(
+    first = cohorts.add_session(
         klass,
         on=today - timedelta(days=1),
         starts_at=time(8),
@@ -131,7 +131,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
         topic="Ngày 1: Tầm nhìn và chiến lược chuyển đổi số",
         by=admin or trainer,
     )
-    management.add_session(
+    cohorts.add_session(
         klass,
         on=today,
         starts_at=time(8),
@@ -164,7 +164,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
         for index, leader in enumerate(enrolled)
     ]
     if marks:
-        management.set_attendance(first, marks, by=trainer)
+        cohorts.set_attendance(first, marks, by=trainer)
     return len(enrolled)
 
 
@@ -174,7 +174,7 @@ def _online_class(trainer: User, organiser: User | None, rng: random.Random, tod
     course, unit = _course(COMMUNITY_COURSE) or _course(PUBLIC_SERVICES), _unit("HP-HONGBANG")
     if course is None or unit is None or organiser is None:
         return 0
-    klass = management.create_class(
+    klass = cohorts.create_class(
         code=ONLINE_CLASS,
         course=course,
         unit=unit,

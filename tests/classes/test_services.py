@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lms import events
-from lms.classes import completion, enrollments, management
+from lms.classes import cohorts, completion, enrollments
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.learning import statements
@@ -164,9 +164,7 @@ def test_attendance_rule_counts_sessions_of_the_class(
     enrollment = enrol(learner, course, klass=klass, by=people["trainer"])
     completion.complete_lesson(enrollment, course.lessons[0])
     first, second = klass.sessions
-    management.set_attendance(
-        first, [{"user_id": learner.id, "present": True}], by=people["trainer"]
-    )
+    cohorts.set_attendance(first, [{"user_id": learner.id, "present": True}], by=people["trainer"])
     assert enrollment.attendance_rate == 0.5
     assert enrollment.status == EnrollmentStatus.in_progress
     assert completion.completion_status(enrollment)["rules"][1] == {
@@ -176,7 +174,7 @@ def test_attendance_rule_counts_sessions_of_the_class(
         "met": False,
         "applies": True,
     }
-    management.set_attendance(
+    cohorts.set_attendance(
         second, [{"user_id": learner.id, "present": True, "note": "đúng giờ"}], by=people["trainer"]
     )
     assert enrollment.status == EnrollmentStatus.completed
@@ -198,13 +196,13 @@ def test_attendance_for_someone_not_in_the_class_rejects_the_whole_sheet(db: obj
     enrol(inside, course, klass=klass, by=people["trainer"])
     outsider = make_user()
     with pytest.raises(Invalid) as caught:
-        management.set_attendance(
+        cohorts.set_attendance(
             klass.sessions[0],
             [{"user_id": inside.id, "present": True}, {"user_id": outsider.id, "present": True}],
             by=people["trainer"],
         )
     assert caught.value.errors == {"rows.2.user_id": ["This person is not enrolled in the class."]}
-    assert management.session_attendance(klass.sessions[0]) == {}
+    assert cohorts.session_attendance(klass.sessions[0]) == {}
 
 
 def test_withdraw_then_enrol_again_gives_a_new_enrollment(db: object) -> None:

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from lms.classes import management
+from lms.classes import cohorts
 from tests.catalog.helpers import enrol, login, make_class, make_course, make_people
 from tests.factories import make_user
 
@@ -58,7 +58,7 @@ def test_create_class_with_sessions_through_the_form(
     }
     response = client.post("/classes/new", data=form)
     assert response.status_code == 302, response.text
-    klass = management.get_class("LD-01")
+    klass = cohorts.get_class("LD-01")
     assert [s.topic for s in klass.sessions] == ["Tầm nhìn", "Kế hoạch"]
     assert [t.id for t in klass.trainers] == [people["trainer"].id]
     page = client.get("/classes/LD-01").text
@@ -92,7 +92,7 @@ def test_attendance_sheet_saves_toggles_and_notes(
     assert 'name="present"' in page
     response = client.post(url, data={"present": [str(here.id)], f"note-{away.id}": "Đi công tác"})
     assert response.status_code == 302
-    marks = management.session_attendance(klass.sessions[0])
+    marks = cohorts.session_attendance(klass.sessions[0])
     assert {m.enrollment_id: (m.present, m.note) for m in marks.values()} == {
         enrol_id(here, course): (True, None),
         enrol_id(away, course): (False, "Đi công tác"),

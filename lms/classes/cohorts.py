@@ -1,4 +1,4 @@
-"""Classes: creating and changing them, sessions, attendance, rosters.
+"""Classes (cohorts): creating and changing them, sessions, attendance, rosters.
 
 Admins manage every class; officials the classes organised by a unit of their subtree;
 trainers the classes they are assigned to. Trainers create classes only in their own unit's
