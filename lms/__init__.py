@@ -119,7 +119,7 @@ def init_proxy(app: Flask) -> None:
 
 def init_extensions(app: Flask) -> None:
     from lms import headers, ratelimit, requestlog
-    from lms.auth.services import init_login
+    from lms.auth.login import init_login
     from lms.extensions import babel, csrf, db, migrate
 
     db.init_app(app)
