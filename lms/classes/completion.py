@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from lms import events
 from lms.catalog.models import Course, Lesson
+from lms.classes import statements
 from lms.classes.models import (
     Attendance,
     ClassSession,
@@ -27,8 +28,8 @@ from lms.classes.models import (
 from lms.db import utcnow
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
-from lms.learning import statements
 from lms.locks import lock
+from lms.xapi import services as lrs
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -70,7 +71,7 @@ def open_lesson(enrollment: Enrollment, lesson: Lesson, *, at: datetime | None =
         db.session.add(
             LessonProgress(enrollment_id=enrollment.id, lesson_id=lesson.id, opened_at=now)
         )
-        statements.emit(statements.lesson_experienced(enrollment, lesson, at=now))
+        lrs.record(statements.lesson_experienced(enrollment, lesson, at=now))
     db.session.flush()
     return first
 
@@ -102,7 +103,7 @@ def complete_lesson(
     if row.completed_at is None:
         row.completed_at = now
         db.session.flush()
-        statements.emit(statements.lesson_completed(enrollment, lesson, at=now))
+        lrs.record(statements.lesson_completed(enrollment, lesson, at=now))
     refresh_progress(enrollment)
     evaluate_completion(enrollment, at=now)
     return enrollment
@@ -270,7 +271,7 @@ def _complete(enrollment: Enrollment, *, at: datetime) -> None:
     enrollment.progress = 100
     enrollment.last_activity_at = at
     db.session.flush()
-    statements.emit(statements.course_completed(enrollment, at=at))
+    lrs.record(statements.course_completed(enrollment, at=at))
     logger.info("Enrollment %s completed", enrollment.id)
     events.enrollment_completed.send(enrollment)
 

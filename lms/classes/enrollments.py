@@ -19,13 +19,14 @@ from sqlalchemy.orm import lazyload, selectinload
 
 from lms.auth.models import User
 from lms.catalog.models import Course, Lesson
+from lms.classes import statements
 from lms.classes.completion import refresh_progress
 from lms.classes.models import Class, Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.db import new_uuid, utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
-from lms.learning import statements
 from lms.locks import lock, lock_rows
+from lms.xapi import services as lrs
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def enroll(
         raise Conflict(
             _("%(name)s is already enrolled in this course.", name=user.full_name)
         ) from exc
-    statements.emit(statements.registered(enrollment, at=now))
+    lrs.record(statements.registered(enrollment, at=now))
     logger.info(
         "Enrolled user %s in course %s (class %s, %s) by %s",
         user.id,
@@ -251,7 +252,7 @@ def bulk_enroll(
             db.session.execute(insert(Enrollment), rows)
     except IntegrityError as exc:
         raise Conflict(_("Someone was enrolled at the same time; try again.")) from exc
-    statements.emit_many(batch)
+    lrs.record_many(batch)
     logger.info(
         "Enrolled %s people in course %s (class %s, %s) by %s",
         len(rows),

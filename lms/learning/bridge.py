@@ -35,7 +35,6 @@ from lms.extensions import db
 from lms.learning import effects, identities, mappings, rules
 from lms.learning import unmatched as review
 from lms.learning.cmi5.runtime import Held
-from lms.learning.constants import VERB_VOIDED
 from lms.learning.cursor import lock_cursor, read_cursor
 from lms.learning.mappings import Target
 from lms.learning.models import (
@@ -47,6 +46,7 @@ from lms.learning.models import (
     UnmatchedReason,
 )
 from lms.learning.rules import Allowance, Source
+from lms.statements import VERB_VOIDED
 from lms.xapi import services as lrs
 from lms.xapi.keys import sha256_hex
 from lms.xapi.models import Statement

@@ -19,8 +19,9 @@ from lms.constants import TargetGroup
 from lms.db import utcnow
 from lms.extensions import db
 from lms.learning import platforms
-from lms.learning.constants import EXT_UNIT_CODE, VERB_COMPLETED, VERB_PASSED, verb
+from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.models import Cmi5Au, SourcePlatform
+from lms.statements import VERB_COMPLETED, VERB_PASSED, verb
 from lms.xapi import clients
 from lms.xapi.models import LrsClient
 

@@ -34,8 +34,8 @@ from lms.classes import completion as completions
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.db import utcnow
 from lms.extensions import db
-from lms.learning.constants import VERB_COMPLETED, VERB_FAILED, VERB_PASSED
 from lms.learning.models import BridgeEvidence
+from lms.statements import VERB_COMPLETED, VERB_FAILED, VERB_PASSED
 
 logger = logging.getLogger(__name__)
 

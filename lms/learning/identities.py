@@ -4,7 +4,7 @@ An actor names a person by ``mbox``, ``mbox_sha1sum``, ``account`` or ``openid``
 (xAPI Data 2.4.2.1). A user's identities are the rows of ``learner_identities`` plus two
 implicit ones: their own email (as ``mbox``, and as ``mbox_sha1sum`` once synced into the
 table, because a hash cannot be searched backwards) and the LMS's own account
-``{homePage: BASE_URL, name: str(user.id)}`` (the actor ``lms.learning.statements`` writes).
+``{homePage: BASE_URL, name: str(user.id)}`` (the actor ``lms.statements.actor_for`` writes).
 """
 
 from __future__ import annotations

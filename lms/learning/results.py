@@ -32,7 +32,7 @@ from lms.catalog.models import Course
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.learning import identities, mappings
-from lms.learning.constants import ACTIVITY_COURSE, EXT_UNIT_CODE, VERB_COMPLETED, verb
+from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.identities import Ifi
 from lms.learning.models import (
     IdentityKind,
@@ -40,6 +40,7 @@ from lms.learning.models import (
     MappingKind,
     SourcePlatform,
 )
+from lms.statements import ACTIVITY_COURSE, VERB_COMPLETED, actor_for, verb
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -378,8 +379,6 @@ def _create(row: Row, platform: SourcePlatform | None) -> User:
 
 
 def _statement(row: Row, platform: SourcePlatform | None) -> dict[str, Any]:
-    from lms.learning.statements import actor_for
-
     assert row.user is not None  # noqa: S101 - check_rows and write made sure
     assert row.course is not None  # noqa: S101 - check_rows made sure
     result: dict[str, Any] = {"completion": True}
@@ -420,7 +419,6 @@ def _statement(row: Row, platform: SourcePlatform | None) -> dict[str, Any]:
 
 def write(rows: list[Row], *, platform: SourcePlatform | None, by: User) -> dict[str, Any]:
     """Create the learners the file introduces and record one statement per new row."""
-    from lms.learning.statements import actor_for
     from lms.xapi import services as lrs
 
     created: dict[tuple[str, str], User] = {}

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from lms import events
-from lms.classes import cohorts, completion, enrollments
+from lms.classes import cohorts, completion, enrollments, statements
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
-from lms.learning import statements
+from lms.statements import actor_for
 from tests.catalog.helpers import enrol, make_class, make_course, make_people
 from tests.factories import make_user
 
@@ -258,7 +258,7 @@ def test_statements_use_adl_verbs_and_the_registration(db: object) -> None:
     user = make_user(full_name="Trần Thị Hoa")
     enrollment = enrol(user, course)
     lesson = course.lessons[0]
-    actor = statements.actor_for(user)
+    actor = actor_for(user)
     assert actor == {
         "objectType": "Agent",
         "name": "Trần Thị Hoa",

@@ -21,8 +21,8 @@ from lms.learning.models import (
     IdentitySource,
     UnmatchedReason,
 )
-from lms.learning.statements import actor_for
 from lms.org.models import UnitKind
+from lms.statements import actor_for
 from lms.xapi import services as lrs
 from tests.factories import make_unit, make_user
 from tests.learning.conftest import (

@@ -40,10 +40,9 @@ from lms.learning.constants import (
     CMI5_EXT_MASTERY,
     CMI5_EXT_MOVEON,
     CMI5_LAUNCH_DATA,
-    VERB_LAUNCHED,
-    VERB_TERMINATED,
 )
 from lms.learning.models import Cmi5Au, Cmi5Session
+from lms.statements import VERB_LAUNCHED, VERB_TERMINATED
 from lms.xapi import clients
 from lms.xapi.binding import Binding
 from lms.xapi.constants import DocumentKind, Scope

@@ -32,6 +32,10 @@ from lms.learning.constants import (
     CMI5_MOVEON_CATEGORY,
     CMI5_TYPE_BLOCK,
     CMI5_TYPE_COURSE,
+)
+from lms.learning.models import Cmi5Au, Cmi5AuState, Cmi5Course, Cmi5Satisfied, Cmi5Session
+from lms.locks import lock
+from lms.statements import (
     VERB_ABANDONED,
     VERB_COMPLETED,
     VERB_FAILED,
@@ -42,8 +46,6 @@ from lms.learning.constants import (
     VERB_WAIVED,
     verb,
 )
-from lms.learning.models import Cmi5Au, Cmi5AuState, Cmi5Course, Cmi5Satisfied, Cmi5Session
-from lms.locks import lock
 
 if TYPE_CHECKING:
     from lms.auth.models import User
