@@ -47,9 +47,9 @@ def _common() -> dict[str, Any]:
 
 def _course_url(quiz: Quiz) -> str | None:
     """The course page, when the catalog has one (it owns that endpoint)."""
-    if quiz.course is None or "catalog_views.course" not in current_app.view_functions:
+    if quiz.course is None or "learner_views.course" not in current_app.view_functions:
         return None
-    return url_for("catalog_views.course", slug=quiz.course.slug)
+    return url_for("learner_views.course", slug=quiz.course.slug)
 
 
 # --- learners ----------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def _start_session(user: User) -> None:
 
 
 def _landing() -> str:
-    if "catalog_views.catalog" in current_app.view_functions:
-        return url_for("catalog_views.catalog")
+    if "learner_views.catalog" in current_app.view_functions:
+        return url_for("learner_views.catalog")
     return url_for("web.home")
 
 

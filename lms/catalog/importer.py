@@ -78,7 +78,7 @@ class PackageInvalid(Invalid):
 
 
 def asset_base(slug: str) -> str:
-    """Where a course's assets are served (``lms.catalog.views.asset``)."""
+    """Where a course's assets are served (``lms.classes.learner_views.asset``)."""
     return f"/courses/{slug}/assets"
 
 

@@ -7,10 +7,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from lms.auth import permissions
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, can_manage_class, current, user_in_scope
+from lms.catalog.schemas import CourseDetailSchema
 from lms.catalog.services import get_course, get_lesson
 from lms.classes import assign, cohorts, completion, csvimport, enrollments
 from lms.classes.models import Enrollment, EnrollmentSource
@@ -300,6 +302,31 @@ def import_enrollments(code: str) -> ResponseReturnValue:
     else:
         db.session.commit()
     return jsonify(result)
+
+
+@bp.get("/courses/<slug>")
+@doc(
+    summary="A course with its outline",
+    tags=["catalog"],
+    response=CourseDetailSchema,
+    public=True,
+    responses={404: "No such course"},
+)
+def course_detail(slug: str) -> ResponseReturnValue:
+    """The catalog's course, and the caller's enrollment in it when they are signed in."""
+    course = get_course(slug)
+    body: dict[str, Any] = CourseDetailSchema().dump(course)
+    body["enrollment"] = None
+    if current_user.is_authenticated:
+        enrollment = enrollments.enrollment_for(current(), course)
+        if enrollment is not None:
+            body["enrollment"] = {
+                "id": enrollment.id,
+                "status": str(enrollment.status),
+                "progress": enrollment.progress,
+                "class_code": enrollment.klass.code if enrollment.klass else None,
+            }
+    return jsonify(body)
 
 
 @bp.post("/courses/<slug>/enroll")

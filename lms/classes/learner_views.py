@@ -1,5 +1,8 @@
 """Learner pages: the catalog, a course, the lesson reader, and "my learning".
 
+They live with enrollments because each shows the learner's own: which courses they follow,
+their progress through a course, the lessons they have done (the catalog's data comes from
+``lms.catalog.services``, below).
 Server-rendered and small, for phones on slow connections: every action is a plain form post
 that works without JavaScript.
 """
@@ -35,7 +38,7 @@ from lms.constants import SkillArea, TargetGroup
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
-bp = Blueprint("catalog_views", __name__)
+bp = Blueprint("learner_views", __name__)
 
 PER_PAGE = 20
 
