@@ -19,6 +19,7 @@ from flask import current_app
 from lms.assessment.grading import Result
 from lms.assessment.items import TYPES
 from lms.assessment.items.base import lang_map
+from lms.assessment.versions import load_versions
 from lms.db import utcnow
 from lms.statements import (
     VERB_ATTEMPTED,
@@ -112,16 +113,13 @@ def attempted(attempt: Attempt, user: User, quiz: Quiz) -> dict[str, Any]:
     }
 
 
-def graded(attempt: Attempt, result: Result) -> list[dict[str, Any]]:
+def graded(attempt: Attempt, result: Result, answers: dict[str, Any]) -> list[dict[str, Any]]:
     """``answered`` for every question, then ``passed``/``failed`` for the quiz."""
-    from lms.assessment.attempts import answers_of, load_versions
-
     quiz = attempt.quiz
     actor = actor_for(attempt.user)
     parent = quiz_activity(quiz)
     context = _context(attempt, quiz, parent=parent)
     versions = load_versions(attempt.items)
-    answers = answers_of(attempt)
     at = _stamp(attempt.submitted_at)
     out: list[dict[str, Any]] = []
     by_key = {r.key: r for r in result.items}
@@ -196,5 +194,5 @@ def record_attempted(attempt: Attempt, user: User, quiz: Quiz) -> None:
     lrs.record(attempted(attempt, user, quiz))
 
 
-def record_graded(attempt: Attempt, result: Result) -> None:
-    lrs.record_many(graded(attempt, result))
+def record_graded(attempt: Attempt, result: Result, answers: dict[str, Any]) -> None:
+    lrs.record_many(graded(attempt, result, answers))

@@ -36,6 +36,7 @@ from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, 
 from lms.extensions import db
 from lms.locks import insert_unique
 from lms.org.models import Unit, UnitKind
+from lms.org.services import assign_user_unit, subtree_ids
 
 logger = logging.getLogger(__name__)
 
@@ -325,8 +326,6 @@ def record_roles_given(user: User, *, by: User | None) -> None:
 
 
 def _assign_unit(user: User, unit: Unit | None, on: date | None = None) -> None:
-    from lms.org.services import assign_user_unit
-
     assign_user_unit(user, unit, on=on)
 
 
@@ -405,8 +404,6 @@ def users_query(
     q: str | None = None,
 ) -> Select[tuple[User]]:
     """The people ``actor`` may see, filtered; ``unit`` means that unit's whole subtree."""
-    from lms.org.services import subtree_ids
-
     stmt = select(User).where(permissions.users_scope_filter(actor))
     if unit is not None:
         permissions.ensure_unit_in_scope(actor, unit)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth import permissions
 from lms.auth.models import Role, User
+from lms.auth.services import find_user_by_login
 from lms.catalog.models import Course
 from lms.classes import completion
 from lms.classes import enrollments as enrolling
@@ -412,8 +413,6 @@ def person_to_enrol(
     Someone outside ``by``'s reach answers exactly like someone who does not exist, so the
     form cannot be used to learn whether an email address or an id has an account.
     """
-    from lms.auth.services import find_user_by_login
-
     person = db.session.get(User, user_id) if user_id else find_user_by_login(login or "")
     if person is None or not permissions.person_in_reach(by, person, klass=klass):
         raise NotFound(_("User not found."))

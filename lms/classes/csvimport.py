@@ -24,6 +24,7 @@ from sqlalchemy.orm import lazyload
 
 from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
+from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.catalog.text import fold
 from lms.classes import enrollments
@@ -412,8 +413,6 @@ def import_enrollments(
 
 
 def _apply(klass: Class, plan: Plan, *, by: User) -> None:
-    from lms.auth.services import create_user
-
     creator = by if (by.is_admin or Role.official in by.roles) else None
     new = [row for row in plan.rows if row.action == "create"]
     if len(new) > BULK_USERS:

@@ -22,6 +22,7 @@ from lms.constants import TargetGroup
 from lms.errors import DomainError, flatten_messages
 from lms.extensions import db
 from lms.org.models import Unit
+from lms.org.services import get_unit
 
 bp = Blueprint("classes_views", __name__)
 bp.context_processor(template_helpers)
@@ -113,8 +114,6 @@ def _class_form_data(form: Any) -> dict[str, Any]:
 @bp.route("/classes/new", methods=["GET", "POST"])
 @login_required
 def new_class() -> ResponseReturnValue:
-    from lms.org.services import get_unit
-
     user = _manager()
     errors: dict[str, list[str]] = {}
     form = request.form if request.method == "POST" else {}

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
+from lms.auth.services import create_user
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.constants import EXT_UNIT_CODE
@@ -29,6 +30,7 @@ from lms.learning.models import (
     LearnerIdentity,
     SourcePlatform,
 )
+from lms.org.services import get_unit
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -262,8 +264,6 @@ def placeholder_email(ifi: Ifi) -> str:
 
 
 def find_unit(code: str) -> Unit | None:
-    from lms.org.services import get_unit
-
     try:
         return get_unit(code)
     except NotFound:
@@ -274,7 +274,6 @@ def provision(actor: dict[str, Any], ifi: Ifi, platform: SourcePlatform, *, unit
     """Create the learner ``actor`` names, as the platform's default target group, in ``unit``
     (from the statement's unit-code extension; the bridge checked that the platform may
     provision into it)."""
-    from lms.auth.services import create_user
 
     email = ifi.value[7:] if ifi.kind == IdentityKind.mbox else placeholder_email(ifi)
     user = create_user(

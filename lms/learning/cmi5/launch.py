@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from lms.auth.models import User
+from lms.catalog.models import Course
 from lms.classes import enrollments
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.db import utcnow
@@ -43,7 +44,8 @@ from lms.learning.constants import (
 )
 from lms.learning.models import Cmi5Au, Cmi5Session
 from lms.statements import VERB_LAUNCHED, VERB_TERMINATED
-from lms.xapi import clients
+from lms.xapi import clients, documents
+from lms.xapi import services as lrs
 from lms.xapi.binding import Binding
 from lms.xapi.constants import DocumentKind, Scope
 from lms.xapi.validation import agent_ifi
@@ -113,10 +115,6 @@ def launch(
 
     An open session of the same AU and registration is abandoned first (cmi5 9.3.6).
     """
-    from lms.catalog.models import Course
-    from lms.xapi import documents
-    from lms.xapi import services as lrs
-
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))
@@ -274,8 +272,6 @@ def get_session(session_id: str) -> Cmi5Session:
 
 
 def ensure_launchable(au: Cmi5Au, user: User) -> None:
-    from lms.catalog.models import Course
-
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))

@@ -22,6 +22,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms.auth.models import User
+from lms.catalog.models import Course
+from lms.classes import completion, enrollments
+from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
@@ -33,6 +37,7 @@ from lms.learning.constants import (
     CMI5_TYPE_BLOCK,
     CMI5_TYPE_COURSE,
 )
+from lms.learning.identities import find_user, ifi_of
 from lms.learning.models import Cmi5Au, Cmi5AuState, Cmi5Course, Cmi5Satisfied, Cmi5Session
 from lms.locks import lock
 from lms.statements import (
@@ -46,6 +51,10 @@ from lms.statements import (
     VERB_WAIVED,
     verb,
 )
+from lms.xapi import clients
+from lms.xapi import services as lrs
+from lms.xapi.models import LrsClient
+from lms.xapi.validation import agent_ifi
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -115,15 +124,10 @@ def lms_statement(
 
 
 def _record(statement: dict[str, Any]) -> str:
-    from lms.xapi import services as lrs
-
     return lrs.record(statement)
 
 
 def _revoke_client(session: Cmi5Session) -> None:
-    from lms.xapi import clients
-    from lms.xapi.models import LrsClient
-
     if session.client_id is None:
         return
     client = db.session.get(LrsClient, session.client_id)
@@ -138,8 +142,6 @@ def _duration(start: datetime, end: datetime) -> str:
 
 def abandon(session: Cmi5Session) -> str:
     """Record ``abandoned`` for a session that ended without ``terminated`` (cmi5 9.3.6)."""
-    from lms.auth.models import User
-
     au = session.au
     user = db.session.get(User, session.user_id)
     if user is None or not session.open:
@@ -199,10 +201,6 @@ def _statement_session(stmt: dict[str, Any], au: Cmi5Au) -> Cmi5Session:
 
 def _check_sender(stmt: dict[str, Any], session: Cmi5Session) -> None:
     """The statement must come from the session's credentials, about the session's learner."""
-    from lms.learning.identities import find_user, ifi_of
-    from lms.xapi.models import LrsClient
-    from lms.xapi.validation import agent_ifi
-
     ifi = ifi_of(stmt.get("actor") or {})
     user = find_user(ifi) if ifi else None
     if user is None or user.id != session.user_id:
@@ -228,18 +226,15 @@ def _state(au: Cmi5Au, registration: str, user_id: int) -> Cmi5AuState:
     return state
 
 
-def on_statement(item: StoredStatement, target: Target) -> str:
-    """Apply a statement about an AU (called by the bridge, in stored order)."""
-    from lms.auth.models import User
-    from lms.learning.bridge import statement_time
-
+def on_statement(item: StoredStatement, target: Target, *, at: datetime) -> str:
+    """Apply a statement about an AU (called by the bridge, in stored order); ``at`` is when
+    it happened (``lms.learning.bridge.statement_time``)."""
     stmt = item.statement
     au = db.session.get(Cmi5Au, target.au_id)
     if au is None:
         return "ignored"
     session = _statement_session(stmt, au)
     _check_sender(stmt, session)
-    at = statement_time(item)
     if session.last_statement_at is None or session.last_statement_at < at:
         session.last_statement_at = at
     verb_id = (stmt.get("verb") or {}).get("id")
@@ -339,10 +334,6 @@ def _satisfy(
 
 def evaluate(course_id: int, registration: str, user: User, *, session_id: str | None) -> bool:
     """Roll AU results up to blocks and the course; True when the course is satisfied."""
-    from lms.catalog.models import Course
-    from lms.classes import completion
-    from lms.classes.models import Enrollment, EnrollmentStatus
-
     holder = db.session.scalar(select(Cmi5Course).where(Cmi5Course.course_id == course_id))
     course = db.session.get(Course, course_id)
     if holder is None or course is None:
@@ -401,9 +392,6 @@ def evaluate(course_id: int, registration: str, user: User, *, session_id: str |
 
 def waive(au: Cmi5Au, user: User, *, reason: str, by: User) -> str:
     """Record ``waived`` for ``user`` in ``au`` (cmi5 9.3.7) and roll it up."""
-    from lms.catalog.models import Course
-    from lms.classes import enrollments
-
     reason = (reason or "Administrative").strip()
     if reason not in WAIVE_REASONS:
         raise Invalid(
