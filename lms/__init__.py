@@ -1,4 +1,11 @@
-"""The Project 146 learning backend: an LMS, an xAPI LRS, certificates and statistics."""
+"""The Project 146 learning backend: an LMS, an xAPI LRS, certificates and statistics.
+
+The app factory imports the domains inside its steps, when an app is built: this package's
+``__init__`` runs before any ``lms.*`` module is imported (``lms.db`` by a migration,
+``lms.events`` by a domain), so importing the domains at its top would import all of them,
+half-initialised, from inside each other. The lists below name them as strings for the same
+reason.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,10 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import events
+from lms import events, headers, ratelimit, requestlog
 from lms.config import load_config
+from lms.errors import register_error_handlers
+from lms.extensions import babel, csrf, db, migrate
 
 #: Every blueprint, in one explicit list: ``module:attribute``.
 BLUEPRINTS = (
@@ -83,8 +92,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, config)
     init_proxy(app)
     init_extensions(app)
-    from lms.errors import register_error_handlers
-
     register_error_handlers(app)
     register_blueprints(app)
     connect_receivers()
@@ -118,9 +125,7 @@ def init_proxy(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from lms import headers, ratelimit, requestlog
-    from lms.auth.login import init_login
-    from lms.extensions import babel, csrf, db, migrate
+    from lms.auth.login import init_login  # a domain: imported when the app is built
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -159,7 +164,7 @@ def init_extensions(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         from flask_wtf.csrf import generate_csrf
 
-        from lms.web.nav import nav_items
+        from lms.web.nav import nav_items  # a domain: imported when the app is built
 
         return {
             "csrf_token": generate_csrf,
@@ -220,21 +225,21 @@ def connect_receivers() -> None:
 
 
 def register_job_handlers() -> None:
-    from lms.jobs.services import register_handler
+    from lms.jobs.services import register_handler  # a domain: imported when the app is built
 
     for kind, target in JOB_HANDLERS:
         register_handler(kind, _resolve(target))
 
 
 def register_package_parts() -> None:
-    from lms.catalog.packages import register_part
+    from lms.catalog.packages import register_part  # a domain: imported when the app is built
 
     for filename, validate, apply in PACKAGE_PARTS:
         register_part(filename, validate=_resolve(validate), apply=_resolve(apply))
 
 
 def register_cli(app: Flask) -> None:
-    from lms.cli import register
+    from lms.cli import register  # a domain: imported when the app is built
 
     register(app)
 

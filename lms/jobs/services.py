@@ -42,6 +42,8 @@ def submit(kind: str, payload: dict[str, Any], *, by_id: int | None = None) -> J
     if current_app.config.get("JOBS_EAGER", True):
         run(job.id)
     else:
+        # Deferred: the worker module builds its own app at import; only a queueing producer
+        # (Redis configured) needs it.
         from lms.jobs.worker import run_job
 
         run_job.delay(job.id)
