@@ -17,10 +17,9 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import events, headers, ratelimit, requestlog
+from lms import events, extensions, headers, ratelimit, requestlog
 from lms.config import load_config
 from lms.errors import register_error_handlers
-from lms.extensions import babel, csrf, db, migrate
 
 #: Every blueprint, in one explicit list: ``module:attribute``.
 BLUEPRINTS = (
@@ -48,6 +47,21 @@ BLUEPRINTS = (
     "lms.stats.views:bp",
     "lms.audit.api:bp",
     "lms.audit.views:bp",
+)
+
+#: Every models module: the tables the metadata (and Alembic) must know.
+MODELS = (
+    "lms.org.models",
+    "lms.auth.models",
+    "lms.jobs.models",
+    "lms.catalog.models",
+    "lms.classes.models",
+    "lms.assessment.models",
+    "lms.xapi.models",
+    "lms.learning.models",
+    "lms.certificates.models",
+    "lms.stats.models",
+    "lms.audit.models",
 )
 
 #: Everything that follows from a fact, in one explicit list: (domain event, receiver as
@@ -127,11 +141,12 @@ def init_proxy(app: Flask) -> None:
 def init_extensions(app: Flask) -> None:
     from lms.auth.login import init_login  # a domain: imported when the app is built
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    # ``extensions.db``: a bare ``db`` here would hide the module ``lms.db`` behind the package.
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(_migrations_dir()))
     init_login(app)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=select_locale)
     ratelimit.init_app(app)
     requestlog.init_app(app)
     headers.init_app(app)
@@ -158,7 +173,7 @@ def init_extensions(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint or "")
         if view is not None and getattr(view, "_csrf_exempt", False):
             return
-        csrf.protect()
+        extensions.csrf.protect()
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -246,24 +261,8 @@ def register_cli(app: Flask) -> None:
 
 def _import_models() -> None:
     """Import every models module so the metadata (and Alembic) knows all tables."""
-    for name in (
-        "org",
-        "auth",
-        "jobs",
-        "catalog",
-        "classes",
-        "assessment",
-        "xapi",
-        "learning",
-        "certificates",
-        "stats",
-        "audit",
-    ):
-        try:
-            importlib.import_module(f"lms.{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lms.{name}.models":
-                raise
+    for name in MODELS:
+        importlib.import_module(name)
 
 
 def _migrations_dir() -> Any:
