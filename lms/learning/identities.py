@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -31,6 +30,7 @@ from lms.learning.models import (
     SourcePlatform,
 )
 from lms.org.services import get_unit
+from lms.statements import base_url
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -41,10 +41,6 @@ logger = logging.getLogger(__name__)
 #: (RFC 2606): the users table needs an email or a phone, and nothing is ever sent there.
 PLACEHOLDER_DOMAIN = "learners.lms146.invalid"
 EMAIL_SYNC_CHUNK = 5000
-
-
-def base_url() -> str:
-    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)

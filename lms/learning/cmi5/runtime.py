@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -49,6 +48,7 @@ from lms.statements import (
     VERB_SATISFIED,
     VERB_TERMINATED,
     VERB_WAIVED,
+    base_url,
     verb,
 )
 from lms.xapi import clients
@@ -76,13 +76,9 @@ class Held(Exception):
         self.detail = detail
 
 
-def _base_url() -> str:
-    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
-
-
 def actor_of(user: User) -> dict[str, Any]:
     """The learner as the AU sees them: an account on this LMS, no name or email (cmi5 8.1.3)."""
-    return {"objectType": "Agent", "account": {"homePage": _base_url(), "name": str(user.id)}}
+    return {"objectType": "Agent", "account": {"homePage": base_url(), "name": str(user.id)}}
 
 
 def au_object(au: Cmi5Au) -> dict[str, Any]:
