@@ -1,4 +1,4 @@
-"""Course packages: the error type, the registry of package parts, and the import entry points.
+"""Course packages: the error type and the registry of package parts.
 
 A package is a folder (``courses/<slug>/``, format in ``courses/README.md``). The catalog
 validates ``course.yaml`` and ``lessons/``; other domains add files to the format (listed in
