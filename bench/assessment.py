@@ -103,8 +103,8 @@ def seed(url: str, learners: int, tmp: Path) -> tuple[int, list[str]]:
     from lms.auth.models import Role, User, UserRole
     from lms.auth.services import create_token
     from lms.catalog.models import Course
+    from lms.classes.enrollments import enroll
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import enroll
     from lms.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_FAST": True})

@@ -274,13 +274,13 @@ def main() -> None:
     shape = {"reused": True} if reuse else build(app)
     load_s = time.perf_counter() - t0
     from lms.org.models import Unit
-    from lms.stats import queries, services
+    from lms.stats import queries, rollups
     from lms.stats.demo import create_plan
 
     with app.app_context():
         t0 = time.perf_counter()
         if not (reuse and args.no_rebuild):
-            services.rebuild()
+            rollups.rebuild()
             db.session.commit()
         rebuild_s = time.perf_counter() - t0
         province = db.session.get(Unit, 1)

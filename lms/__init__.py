@@ -1,4 +1,11 @@
-"""The Project 146 learning backend: an LMS, an xAPI LRS, certificates and statistics."""
+"""The Project 146 learning backend: an LMS, an xAPI LRS, certificates and statistics.
+
+The app factory imports the domains inside its steps, when an app is built: this package's
+``__init__`` runs before any ``lms.*`` module is imported (``lms.db`` by a migration,
+``lms.events`` by a domain), so importing the domains at its top would import all of them,
+half-initialised, from inside each other. The lists below name them as strings for the same
+reason.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,9 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
+from lms import events, extensions, headers, ratelimit, requestlog
 from lms.config import load_config
+from lms.errors import register_error_handlers
 
 #: Every blueprint, in one explicit list: ``module:attribute``.
 BLUEPRINTS = (
@@ -23,9 +32,9 @@ BLUEPRINTS = (
     "lms.org.views:bp",
     "lms.jobs.api:bp",
     "lms.catalog.api:bp",
-    "lms.catalog.views:bp",
     "lms.classes.api:bp",
     "lms.classes.views:bp",
+    "lms.classes.learner_views:bp",
     "lms.assessment.api:bp",
     "lms.assessment.views:bp",
     "lms.xapi.api:bp",
@@ -40,6 +49,56 @@ BLUEPRINTS = (
     "lms.audit.views:bp",
 )
 
+#: Every models module: the tables the metadata (and Alembic) must know.
+MODELS = (
+    "lms.org.models",
+    "lms.auth.models",
+    "lms.jobs.models",
+    "lms.catalog.models",
+    "lms.classes.models",
+    "lms.assessment.models",
+    "lms.xapi.models",
+    "lms.learning.models",
+    "lms.certificates.models",
+    "lms.stats.models",
+    "lms.audit.models",
+)
+
+#: Everything that follows from a fact, in one explicit list: (domain event, receiver as
+#: ``module:function``). Receivers run in the sender's transaction, in this order; the senders
+#: are named beside each event in ``lms.events``.
+RECEIVERS = (
+    # The LRS committed statements (POST/PUT /xapi/statements, a results file, cmi5):
+    # the bridge turns them into enrollments, progress and completions.
+    (events.statements_stored, "lms.learning.triggers:on_statements_stored"),
+    # A course package was imported: open enrollments recount their progress against the new
+    # lessons, and the bridge refreshes the course's activity IRIs.
+    (events.course_imported, "lms.classes.completion:on_course_imported"),
+    (events.course_imported, "lms.learning.triggers:on_course_imported"),
+    # An enrollment completed (a lesson, a quiz result, attendance, a statement from a MOOC):
+    # a course that gives certificates issues one; voiding the completion revokes it.
+    (events.enrollment_completed, "lms.certificates.services:on_enrollment_completed"),
+    (events.enrollment_reopened, "lms.certificates.services:on_enrollment_reopened"),
+    # A certificate was issued or revoked, or a unit moved or merged: the indicator figures
+    # move with it.
+    (events.certificate_issued, "lms.stats.rollups:on_certificate_issued"),
+    (events.certificate_revoked, "lms.stats.rollups:on_certificate_revoked"),
+    (events.unit_moved, "lms.stats.rollups:on_unit_moved"),
+)
+
+#: Every kind of background job and the function that runs it (``lms.jobs.services.submit``).
+JOB_HANDLERS = (
+    ("auth.import_users", "lms.auth.importer:run_import"),
+    ("classes.assign", "lms.classes.assign:run_assignment"),
+    ("bridge.process", "lms.learning.triggers:run_bridge"),
+)
+
+#: Files other domains add to the course-package format: (file name, validate, apply).
+PACKAGE_PARTS = (
+    ("questions.yaml", "lms.assessment.package:validate", "lms.assessment.package:apply"),
+    ("cmi5.xml", "lms.learning.cmi5.package:validate_part", "lms.learning.cmi5.package:apply_part"),
+)
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings read from the environment."""
@@ -47,10 +106,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, config)
     init_proxy(app)
     init_extensions(app)
-    from lms.errors import register_error_handlers
-
     register_error_handlers(app)
     register_blueprints(app)
+    connect_receivers()
+    register_job_handlers()
+    register_package_parts()
     register_cli(app)
     return app
 
@@ -79,15 +139,14 @@ def init_proxy(app: Flask) -> None:
 
 
 def init_extensions(app: Flask) -> None:
-    from lms import headers, ratelimit, requestlog
-    from lms.auth.services import init_login
-    from lms.extensions import babel, csrf, db, migrate
+    from lms.auth.login import init_login  # a domain: imported when the app is built
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    # ``extensions.db``: a bare ``db`` here would hide the module ``lms.db`` behind the package.
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(_migrations_dir()))
     init_login(app)
-    csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    extensions.csrf.init_app(app)
+    extensions.babel.init_app(app, locale_selector=select_locale)
     ratelimit.init_app(app)
     requestlog.init_app(app)
     headers.init_app(app)
@@ -114,13 +173,13 @@ def init_extensions(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint or "")
         if view is not None and getattr(view, "_csrf_exempt", False):
             return
-        csrf.protect()
+        extensions.csrf.protect()
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
         from flask_wtf.csrf import generate_csrf
 
-        from lms.web.nav import nav_items
+        from lms.web.nav import nav_items  # a domain: imported when the app is built
 
         return {
             "csrf_token": generate_csrf,
@@ -164,38 +223,46 @@ def select_locale() -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def _resolve(target: str) -> Any:
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
 def register_blueprints(app: Flask) -> None:
     for target in BLUEPRINTS:
-        module_name, attr = target.split(":")
-        app.register_blueprint(getattr(importlib.import_module(module_name), attr))
+        app.register_blueprint(_resolve(target))
+
+
+def connect_receivers() -> None:
+    """Connect :data:`RECEIVERS`; signals are process-wide, and connecting twice is a no-op."""
+    for signal, target in RECEIVERS:
+        signal.connect(_resolve(target), weak=False)
+
+
+def register_job_handlers() -> None:
+    from lms.jobs.services import register_handler  # a domain: imported when the app is built
+
+    for kind, target in JOB_HANDLERS:
+        register_handler(kind, _resolve(target))
+
+
+def register_package_parts() -> None:
+    from lms.catalog.packages import register_part  # a domain: imported when the app is built
+
+    for filename, validate, apply in PACKAGE_PARTS:
+        register_part(filename, validate=_resolve(validate), apply=_resolve(apply))
 
 
 def register_cli(app: Flask) -> None:
-    from lms.cli import register
+    from lms.cli import register  # a domain: imported when the app is built
 
     register(app)
 
 
 def _import_models() -> None:
     """Import every models module so the metadata (and Alembic) knows all tables."""
-    for name in (
-        "org",
-        "auth",
-        "jobs",
-        "catalog",
-        "classes",
-        "assessment",
-        "xapi",
-        "learning",
-        "certificates",
-        "stats",
-        "audit",
-    ):
-        try:
-            importlib.import_module(f"lms.{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lms.{name}.models":
-                raise
+    for name in MODELS:
+        importlib.import_module(name)
 
 
 def _migrations_dir() -> Any:

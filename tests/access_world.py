@@ -169,11 +169,11 @@ def _people(units: dict[str, Any]) -> dict[str, User]:
 
 
 def _classes(course: Any, units: dict[str, Any], people: dict[str, User]) -> dict[str, Any]:
-    from lms.classes import management
+    from lms.classes import cohorts
 
     out = {}
     for key, unit, trainer in (("HP", "HB", "trainer"), ("QT", "DH", "trainer_qt")):
-        klass = management.create_class(
+        klass = cohorts.create_class(
             code=f"MT-{key}",
             course=course,
             unit=units[unit],
@@ -181,7 +181,7 @@ def _classes(course: Any, units: dict[str, Any], people: dict[str, User]) -> dic
             trainer_ids=[people[trainer].id],
             title=f"Lớp ma trận {key}",
         )
-        session = management.add_session(
+        session = cohorts.add_session(
             klass, on=date(2026, 12, 1), topic="Buổi 1", by=people["admin"]
         )
         out[key] = (klass, session)
@@ -189,8 +189,8 @@ def _classes(course: Any, units: dict[str, Any], people: dict[str, User]) -> dic
 
 
 def _enrol(person: User, klass: Any, by: User) -> Any:
+    from lms.classes.enrollments import enroll
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import enroll
 
     return enroll(person, klass.course, by=by, source=EnrollmentSource.klass, klass=klass)
 
@@ -367,8 +367,8 @@ def _build(app: Flask, connection: Connection, tmp: Path) -> World:
     from lms.catalog.models import Course
     from lms.certificates.services import issue_certificate
     from lms.classes import assign
+    from lms.classes.enrollments import enroll
     from lms.classes.models import EnrollmentSource
-    from lms.classes.services import enroll
     from lms.learning.models import Cmi5Au
     from lms.org.services import import_headcounts
 

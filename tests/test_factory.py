@@ -1,7 +1,11 @@
+import importlib
+
 from flask import Flask
 
-from lms import BLUEPRINTS, create_app
+from lms import BLUEPRINTS, JOB_HANDLERS, PACKAGE_PARTS, RECEIVERS, create_app
+from lms.catalog.packages import PARTS
 from lms.config import config_for_tests, load_config
+from lms.jobs.services import HANDLERS
 
 
 def test_create_app_honours_config_mapping(database_url: str) -> None:
@@ -12,6 +16,27 @@ def test_create_app_honours_config_mapping(database_url: str) -> None:
 
 def test_every_blueprint_is_registered(app: Flask) -> None:
     assert len(app.blueprints) == len(BLUEPRINTS)
+
+
+def test_every_receiver_is_connected_once(app: Flask) -> None:
+    for signal, target in RECEIVERS:
+        connected = [f"{r.__module__}:{r.__name__}" for r in signal.receivers_for(None)]
+        assert connected.count(target) == 1, target
+
+
+def test_every_job_kind_runs_its_handler(app: Flask) -> None:
+    assert {kind: f"{f.__module__}:{f.__name__}" for kind, f in HANDLERS.items()} == dict(
+        JOB_HANDLERS
+    )
+    for kind, target in JOB_HANDLERS:
+        module = importlib.import_module(target.split(":")[0])
+        assert kind == module.JOB_KIND, "the kind the module submits is the one registered"
+
+
+def test_every_package_part_is_registered(app: Flask) -> None:
+    assert {name: part.validate.__module__ for name, part in PARTS.items()} == {
+        name: validate.split(":")[0] for name, validate, _ in PACKAGE_PARTS
+    }
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path) -> None:

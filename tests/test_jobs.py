@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from lms.jobs import services
 from lms.jobs.models import JobStatus
 
 
-@services.handler("test.count")
 def _count(payload: dict[str, Any], progress: services.Progress) -> dict[str, Any]:
     for done in range(1, payload["n"] + 1):
         progress(done, payload["n"])
     return {"counted": payload["n"]}
 
 
-@services.handler("test.fail")
 def _fail(payload: dict[str, Any], progress: services.Progress) -> None:
     progress(1, 2)
     raise RuntimeError("the spreadsheet was empty")
+
+
+@pytest.fixture(autouse=True)
+def _test_kinds() -> Iterator[None]:
+    """Two job kinds of the tests' own, registered the way ``create_app`` registers the app's."""
+    services.register_handler("test.count", _count)
+    services.register_handler("test.fail", _fail)
+    yield
+    del services.HANDLERS["test.count"], services.HANDLERS["test.fail"]
 
 
 def test_eager_job_runs_to_the_end_with_progress(db: Any) -> None:

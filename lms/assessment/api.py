@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.assessment import analysis, attempts, banks, presenters, quizzes
-from lms.assessment.models import Attempt, QuestionBank, Quiz
+from lms.assessment.models import Attempt, Question, QuestionBank, Quiz
 from lms.assessment.schemas import (
     AnalysisSchema,
     AttemptSchema,
@@ -34,6 +34,7 @@ from lms.assessment.tx import commit_with_retry
 from lms.auth import permissions
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
+from lms.catalog.services import get_course
 from lms.db import utcnow
 from lms.errors import Invalid, NotFound
 from lms.extensions import db
@@ -83,8 +84,6 @@ def list_banks() -> ResponseReturnValue:
     if args.get("skill_area"):
         stmt = stmt.where(QuestionBank.skill_area == args["skill_area"])
     if args.get("course"):
-        from lms.catalog.services import get_course
-
         stmt = stmt.where(QuestionBank.course_id == get_course(args["course"]).id)
     return paginate(stmt, BankSchema().dump)
 
@@ -159,8 +158,6 @@ def _question_body(question: Any) -> dict[str, Any]:
 @auth_required(*STAFF)
 @doc(summary="Questions of a bank", tags=TAGS, response=QuestionOutputSchema, paginated=True)
 def list_questions(bank_id: int) -> ResponseReturnValue:
-    from lms.assessment.models import Question
-
     bank = banks.get_bank_for(current(), bank_id)
     stmt = (
         select(Question).where(Question.bank_id == bank.id).order_by(Question.position, Question.id)
@@ -237,8 +234,6 @@ def list_quizzes() -> ResponseReturnValue:
     args = query_args(QuizQuerySchema())
     course_id = None
     if args.get("course"):
-        from lms.catalog.services import get_course
-
         course_id = get_course(args["course"]).id
     stmt = quizzes.list_quizzes_stmt(current(), course_id=course_id, kind=args.get("kind"))
     return paginate(stmt, presenters.quiz_for_staff)
@@ -304,8 +299,6 @@ def update_quiz(quiz_id: int) -> ResponseReturnValue:
     response=QuizSchema,
 )
 def course_quiz(slug: str) -> ResponseReturnValue:
-    from lms.catalog.services import get_course
-
     return jsonify(_quiz_body(quizzes.course_quiz(get_course(slug))))
 
 

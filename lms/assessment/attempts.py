@@ -39,10 +39,13 @@ from lms.assessment.models import (
 from lms.assessment.versions import load_versions
 from lms.auth import permissions
 from lms.auth.models import Role, User
+from lms.classes.cohorts import manageable_classes
+from lms.classes.completion import record_quiz_result
+from lms.classes.enrollments import enrollment_for
+from lms.classes.models import ClassSession, Enrollment
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
-from lms.learning.events import attempt_graded
 from lms.org.models import Unit
 
 if TYPE_CHECKING:
@@ -80,7 +83,6 @@ def _class_of(attempt: Attempt) -> Any:
     """The class the attempt counts for (through its enrollment), or None."""
     if attempt.enrollment_id is None:
         return None
-    from lms.classes.models import Enrollment
 
     enrollment = db.session.get(Enrollment, attempt.enrollment_id)
     return enrollment.klass if enrollment is not None else None
@@ -98,8 +100,6 @@ def visible_attempts(quiz: Quiz, viewer: User) -> Select[Any]:
     """The attempts at ``quiz`` ``viewer`` may list: their own, and (trainers) those of
     learners they reach: in their own unit subtree, or members of a class they run that the
     attempt counts for (``class_reach``). The SQL twin of :func:`can_review`."""
-    from lms.classes.management import manageable_classes
-    from lms.classes.models import Enrollment
 
     stmt = select(Attempt).where(Attempt.quiz_id == quiz.id).order_by(Attempt.id)
     if viewer.is_admin:
@@ -190,14 +190,10 @@ def _enrollment(quiz: Quiz, user: User) -> Enrollment | None:
     """The learner's enrollment the quiz counts for; Forbidden when they may not take it."""
     enrollment = None
     if quiz.course is not None:
-        from lms.classes.services import enrollment_for
-
         enrollment = enrollment_for(user, quiz.course)
         if enrollment is None:
             raise Forbidden(_("Enrol in the course before taking its quiz."))
     if quiz.session_id is not None:
-        from lms.classes.models import ClassSession
-
         session = db.session.get(ClassSession, quiz.session_id)
         class_id = session.class_id if session is not None else None
         if enrollment is None or enrollment.class_id != class_id:
@@ -412,16 +408,12 @@ def grade_attempt(attempt: Attempt, *, now: datetime | None = None) -> Attempt:
     attempt.expired = expired
     db.session.flush()
     if attempt.enrollment_id is not None:
-        from lms.classes.models import Enrollment
-        from lms.classes.services import record_quiz_result
-
         enrollment = db.session.get(Enrollment, attempt.enrollment_id)
         if enrollment is not None:
             record_quiz_result(
                 enrollment, scaled=result.scaled, passed=result.passed, at=submitted_at
             )
-    statements.record_graded(attempt, result)
-    attempt_graded.send(attempt, passed=result.passed)
+    statements.record_graded(attempt, result, answers_of(attempt))
     logger.info(
         "Graded attempt %s: %s/%s passed=%s expired=%s",
         attempt.id,

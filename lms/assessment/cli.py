@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from lms.assessment import attempts
 from lms.assessment.models import Attempt, AttemptStatus
+from lms.assessment.standard import import_standard as run
+from lms.assessment.standard import summary
+from lms.errors import Invalid
 from lms.extensions import db
 
 
@@ -60,10 +63,6 @@ def regrade(quiz_id: int, apply: bool) -> None:
 @with_appcontext
 def import_standard(path: Path | None) -> None:
     """Create or update the digital-skills standard's banks (default: the bundled file)."""
-    from lms.assessment.standard import import_standard as run
-    from lms.assessment.standard import summary
-    from lms.errors import Invalid
-
     try:
         banks = run(path)
     except Invalid as exc:

@@ -20,6 +20,9 @@ from sqlalchemy import func, select
 from lms.assessment import attempts, standard
 from lms.assessment.items import get_type
 from lms.assessment.models import Attempt, Quiz, QuizBank, QuizKind
+from lms.auth.models import User
+from lms.catalog.models import Course
+from lms.classes.models import Class, ClassSession, Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.extensions import db
 
@@ -50,8 +53,6 @@ def _course_quizzes() -> list[str]:
 
 
 def _exam() -> Quiz | None:
-    from lms.catalog.models import Course
-
     course = db.session.scalar(select(Course).where(Course.slug == EXAM_COURSE))
     if course is None:
         return None
@@ -87,8 +88,6 @@ def _standard_exam() -> list[str]:
 
 def _specialists_session(exam: Quiz) -> Any:
     """A session of a class of the specialists' course, if the classes demo created one."""
-    from lms.classes.models import Class, ClassSession
-
     return db.session.scalar(
         select(ClassSession)
         .join(Class, Class.id == ClassSession.class_id)
@@ -99,10 +98,6 @@ def _specialists_session(exam: Quiz) -> Any:
 
 
 def _demo_attempts() -> list[str]:
-    from lms.auth.models import User
-    from lms.catalog.models import Course
-    from lms.classes.models import Enrollment, EnrollmentStatus
-
     course = db.session.scalar(select(Course).where(Course.slug == DEMO_QUIZ_COURSE))
     if course is None:
         return []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lms.assessment.banks import import_course_bank
 from lms.assessment.definitions import (
     QuestionData,
     QuizSettings,
@@ -108,8 +109,6 @@ def validate(package_dir: Path) -> list[PackageError]:
 
 
 def apply(course: Course, package_dir: Path) -> None:
-    from lms.assessment.banks import import_course_bank
-
     parsed = parse(package_dir / FILENAME)
     if parsed.errors:  # the importer validated first; a file changed in between is refused
         raise Invalid(

@@ -21,6 +21,8 @@ from lms.assessment.models import QuestionBank, Quiz, QuizKind, ReviewPolicy
 from lms.auth import permissions
 from lms.auth.models import User
 from lms.auth.permissions import require_role
+from lms.catalog.services import get_course
+from lms.classes.models import ClassSession
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.extensions import db
 from lms.locks import insert_unique
@@ -138,8 +140,6 @@ def _apply(quiz: Quiz, data: dict[str, Any], by: User) -> None:
     chosen_banks = _banks(list(data["banks"]), by) if "banks" in data else None
     course = quiz.course
     if "course" in data:
-        from lms.catalog.services import get_course
-
         course = get_course(data["course"]) if data["course"] else None
     session = _resolve_session(data["session_id"], course, by) if data.get("session_id") else None
     for name in SIMPLE_FIELDS:
@@ -164,7 +164,6 @@ def _resolve_session(session_id: int | None, course: Course | None, by: User) ->
     class ``by`` does not run is as unknown as a missing one."""
     if session_id is None:
         return None
-    from lms.classes.models import ClassSession
 
     session = db.session.get(ClassSession, session_id)
     if session is None or not permissions.can_manage_class(by, session.klass):

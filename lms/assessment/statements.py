@@ -1,11 +1,12 @@
 """xAPI statements of attempts: attempted, answered (one per question), passed or failed.
 
-Written through :mod:`lms.learning.statements` (actor, verbs, the LRS) in the transaction that
-starts or grades the attempt, each with the enrollment's registration. Question activities
-carry their interaction definition (type, choices, text) and ``answered`` its response and
-result, but never ``correctResponsesPattern``: the answer key lives only in the question bank,
-so no LRS read (a statement, a canonical definition from ``/xapi/activities``) can reveal it
-while the quiz can still be attempted.
+Built from the LMS's vocabulary (:mod:`lms.statements`: actor, verbs) and recorded in the LRS
+(:func:`lms.xapi.services.record_many`) in the transaction that starts or grades the attempt,
+each with the enrollment's registration. Question activities carry their interaction
+definition (type, choices, text) and ``answered`` its response and result, but never
+``correctResponsesPattern``: the answer key lives only in the question bank, so no LRS read (a
+statement, a canonical definition from ``/xapi/activities``) can reveal it while the quiz can
+still be attempted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ from flask import current_app
 from lms.assessment.grading import Result
 from lms.assessment.items import TYPES
 from lms.assessment.items.base import lang_map
+from lms.assessment.versions import load_versions
+from lms.db import utcnow
+from lms.statements import (
+    VERB_ATTEMPTED,
+    VERB_FAILED,
+    VERB_PASSED,
+    actor_for,
+    course_activity,
+    verb,
+)
+from lms.xapi import services as lrs
 
 if TYPE_CHECKING:
     from lms.assessment.models import Attempt, Quiz
@@ -74,8 +86,6 @@ def iso_duration(seconds: float) -> str:
 
 
 def _context(attempt: Attempt, quiz: Quiz, *, parent: dict[str, Any] | None) -> dict[str, Any]:
-    from lms.learning.statements import course_activity
-
     context: dict[str, Any] = {"platform": "LMS 146", "language": "vi-VN"}
     if attempt.registration:
         context["registration"] = attempt.registration
@@ -90,14 +100,10 @@ def _context(attempt: Attempt, quiz: Quiz, *, parent: dict[str, Any] | None) -> 
 
 
 def _stamp(at: datetime | None) -> str:
-    from lms.db import utcnow
-
     return (at or utcnow()).isoformat()
 
 
 def attempted(attempt: Attempt, user: User, quiz: Quiz) -> dict[str, Any]:
-    from lms.learning.statements import VERB_ATTEMPTED, actor_for, verb
-
     return {
         "actor": actor_for(user),
         "verb": verb(VERB_ATTEMPTED),
@@ -107,17 +113,13 @@ def attempted(attempt: Attempt, user: User, quiz: Quiz) -> dict[str, Any]:
     }
 
 
-def graded(attempt: Attempt, result: Result) -> list[dict[str, Any]]:
+def graded(attempt: Attempt, result: Result, answers: dict[str, Any]) -> list[dict[str, Any]]:
     """``answered`` for every question, then ``passed``/``failed`` for the quiz."""
-    from lms.assessment.attempts import answers_of, load_versions
-    from lms.learning.statements import VERB_FAILED, VERB_PASSED, actor_for, verb
-
     quiz = attempt.quiz
     actor = actor_for(attempt.user)
     parent = quiz_activity(quiz)
     context = _context(attempt, quiz, parent=parent)
     versions = load_versions(attempt.items)
-    answers = answers_of(attempt)
     at = _stamp(attempt.submitted_at)
     out: list[dict[str, Any]] = []
     by_key = {r.key: r for r in result.items}
@@ -189,12 +191,8 @@ def graded(attempt: Attempt, result: Result) -> list[dict[str, Any]]:
 
 
 def record_attempted(attempt: Attempt, user: User, quiz: Quiz) -> None:
-    from lms.learning.statements import emit_many
-
-    emit_many([attempted(attempt, user, quiz)])
+    lrs.record(attempted(attempt, user, quiz))
 
 
-def record_graded(attempt: Attempt, result: Result) -> None:
-    from lms.learning.statements import emit_many
-
-    emit_many(graded(attempt, result))
+def record_graded(attempt: Attempt, result: Result, answers: dict[str, Any]) -> None:
+    lrs.record_many(graded(attempt, result, answers))

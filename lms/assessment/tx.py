@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
 
+from lms.assessment.attempts import AttemptClosed
 from lms.extensions import db
 
 T = TypeVar("T")
@@ -39,8 +40,6 @@ def commit_with_retry(work: Callable[[], T], *, retries: int = RETRIES) -> T:
     A :class:`~lms.assessment.attempts.AttemptClosed` raised by ``work`` is committed before it
     propagates: a late save grades the expired attempt, and that grading must be kept.
     """
-    from lms.assessment.attempts import AttemptClosed
-
     for attempt in range(retries):
         try:
             try:

@@ -25,8 +25,11 @@ from lms.assessment.tx import commit_with_retry
 from lms.auth import permissions
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
+from lms.catalog.services import get_course
 from lms.catalog.yamlines import YamlLoadError
 from lms.catalog.yamlines import load as load_yaml
+from lms.classes.cohorts import manageable_classes
+from lms.classes.models import Class, ClassSession
 from lms.constants import SKILL_AREA_LABELS, SkillArea, label
 from lms.db import utcnow
 from lms.errors import DomainError, Invalid
@@ -47,9 +50,9 @@ def _common() -> dict[str, Any]:
 
 def _course_url(quiz: Quiz) -> str | None:
     """The course page, when the catalog has one (it owns that endpoint)."""
-    if quiz.course is None or "catalog_views.course" not in current_app.view_functions:
+    if quiz.course is None or "learner_views.course" not in current_app.view_functions:
         return None
-    return url_for("catalog_views.course", slug=quiz.course.slug)
+    return url_for("learner_views.course", slug=quiz.course.slug)
 
 
 # --- learners ----------------------------------------------------------------------------
@@ -118,8 +121,6 @@ def _sessions(the_quiz: Quiz, user: Any) -> list[Any]:
     """Sessions of the classes of the quiz's course that ``user`` runs, for binding an exam."""
     if the_quiz.course_id is None:
         return []
-    from lms.classes.management import manageable_classes
-    from lms.classes.models import Class, ClassSession
 
     run = manageable_classes(user).with_only_columns(Class.id).order_by(None)
     return list(
@@ -136,8 +137,6 @@ def _sessions(the_quiz: Quiz, user: Any) -> list[Any]:
 @bp.get("/courses/<slug>/quiz")
 @login_required
 def course_quiz(slug: str) -> ResponseReturnValue:
-    from lms.catalog.services import get_course
-
     the_quiz = quizzes.course_quiz(get_course(slug))
     return redirect(url_for(".quiz", quiz_id=the_quiz.id))
 

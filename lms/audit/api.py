@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from lms.audit import services
+from lms.audit import queries
 from lms.audit.schemas import AuditEntrySchema, AuditQuerySchema
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
@@ -36,7 +36,7 @@ def list_entries() -> ResponseReturnValue:
             unit = get_unit(args["unit"])
         except NotFound as exc:
             raise Invalid(exc.message, errors={"unit": [exc.message]}) from exc
-    stmt = services.entries_query(
+    stmt = queries.entries_query(
         current(),
         actor_id=args.get("actor"),
         action=args.get("action"),

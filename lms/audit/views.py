@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from lms.audit import services
+from lms.audit import queries
 from lms.audit.constants import ACTION_LABELS, action_label, detail_label, target_label
 from lms.auth.models import Role, User
 from lms.auth.permissions import current, scope_filter, unit_in_scope
@@ -67,10 +67,10 @@ def _units(user: User) -> list[Unit]:
 @login_required
 def audit() -> ResponseReturnValue:
     user = current()
-    services.ensure_can_read(user)
+    queries.ensure_can_read(user)
     filters, errors = _filters(user)
     page, _per_page = page_args(PER_PAGE)
-    stmt = services.entries_query(user, **filters)
+    stmt = queries.entries_query(user, **filters)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     entries = db.session.scalars(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE))
     return render_template(
@@ -81,7 +81,7 @@ def audit() -> ResponseReturnValue:
         pages=max(1, -(-(total or 0) // PER_PAGE)),
         args={k: v for k, v in request.args.items() if k != "page"},
         errors=errors,
-        actors=services.actors_in_view(user),
+        actors=queries.actors_in_view(user),
         actions=[(code, str(text)) for code, text in ACTION_LABELS.items()],
         units=_units(user),
         action_label=action_label,

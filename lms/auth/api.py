@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import UnsupportedMediaType
 
 from lms.auth import importer, services
+from lms.auth.login import bearer_token
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
 from lms.auth.schemas import (
@@ -71,7 +72,7 @@ create_token._csrf_exempt = True  # type: ignore[attr-defined]
 @auth_required()
 @doc(summary="Revoke the bearer token of this request", tags=["auth"], status=204)
 def revoke_current_token() -> ResponseReturnValue:
-    token = services.bearer_token(request)
+    token = bearer_token(request)
     row = services.find_token(token) if token else None
     if row is None:
         raise BadRequest(_("This request was not made with a bearer token."))

@@ -20,6 +20,7 @@ from lms.constants import TargetGroup
 from lms.errors import NotFound
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind
+from lms.org.services import assign_user_unit, get_unit
 
 DOMAIN = "demo.lms.vn"
 SEED = 146
@@ -210,8 +211,6 @@ def _people(units: list[Unit]) -> list[Person]:
 
 
 def _unit(code: str | None) -> Unit | None:
-    from lms.org.services import get_unit
-
     if code is None:
         return None
     try:
@@ -227,8 +226,6 @@ def _existing(emails: set[str], phones: set[str]) -> tuple[set[str], set[str]]:
 
 
 def _seed_accounts() -> int:
-    from lms.org.services import assign_user_unit
-
     hashes: dict[str, str] = {}
     added = 0
     existing, _ = _existing({a.email for a in ACCOUNTS}, set())
@@ -254,8 +251,6 @@ def _seed_accounts() -> int:
 
 
 def _seed_people() -> int:
-    from lms.org.services import assign_user_unit
-
     units = list(db.session.scalars(select(Unit).order_by(Unit.code)))
     people = _people(units)
     emails, phones = _existing(

@@ -30,6 +30,7 @@ from lms.jobs import services as jobs
 from lms.jobs.models import Job
 from lms.locks import insert_unique, lock_name
 from lms.org.models import Unit
+from lms.org.services import assign_user_unit, get_unit
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +105,6 @@ class _Checker:
         self.errors.setdefault(f"rows.{line}.{column}", []).append(message)
 
     def unit(self, line: int, code: str) -> Unit | None:
-        from lms.org.services import get_unit
-
         if code not in self.units:
             try:
                 self.units[code] = get_unit(code)
@@ -250,8 +249,6 @@ def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
 
 def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
     """Create the users of already validated rows (in the caller's transaction)."""
-    from lms.org.services import assign_user_unit
-
     units = {
         u.id: u
         for u in db.session.scalars(
@@ -296,8 +293,7 @@ def import_users(data: bytes, *, by: User | None) -> int | Job:
     )
 
 
-@jobs.handler(JOB_KIND)
-def _import_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
+def run_import(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     """Write a validated import; re-checks uniqueness since someone may have been added since."""
     rows = [ImportRow(**row) for row in payload["rows"]]
     by = db.session.get(User, payload["by_id"]) if payload.get("by_id") else None

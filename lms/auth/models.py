@@ -85,6 +85,10 @@ class User(UserMixin, Model):
     def is_admin(self) -> bool:
         return Role.admin in self.roles
 
+    @property
+    def is_official(self) -> bool:
+        return Role.official in self.roles
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email or self.phone}>"
 

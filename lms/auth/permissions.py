@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 from lms.auth.models import Role, User
 from lms.errors import Forbidden, NotFound, Unauthorized
 from lms.org.models import Unit
+from lms.org.services import province_of, subtree_ids
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,7 +137,6 @@ def may_assign_trainer(actor: User, person: User, unit: Unit, *, klass: Any = No
         return True
     if not person.has_role(Role.trainer, Role.admin):
         return False
-    from lms.org.services import province_of
 
     return _within(person.unit, province_of(unit))
 
@@ -155,8 +155,6 @@ def class_reach(actor: User, klass: Any) -> Callable[[User], bool]:
         return lambda person: True
     province = None
     if can_manage_class(actor, klass):
-        from lms.org.services import province_of
-
         province = province_of(klass.unit)
 
     def reaches(person: User) -> bool:
@@ -173,7 +171,6 @@ def class_reach_filter(
     """The SQL twin of :func:`class_reach` over the ``classes`` ``actor`` runs: rows whose
     class is one of them and whose person's unit (``path_column``) lies in that class's
     province."""
-    from lms.org.services import province_of
 
     by_province: dict[str, list[int]] = {}
     provinces: dict[int, str] = {}
@@ -249,8 +246,6 @@ def users_scope_filter(actor: User) -> ColumnElement[bool]:
     if actor.is_admin:
         return true()
     if Role.official in actor.roles and actor.unit is not None:
-        from lms.org.services import subtree_ids
-
         return User.unit_id.in_(subtree_ids(actor.unit))
     return User.id == actor.id
 
@@ -345,7 +340,6 @@ def home_province(user: User) -> Unit | None:
     trainer's own province; national (None) for an admin."""
     if user.is_admin or user.unit is None:
         return None
-    from lms.org.services import province_of
 
     return province_of(user.unit)
 

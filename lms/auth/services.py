@@ -13,10 +13,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Request, current_app, g, redirect, request, session, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
-from werkzeug.wrappers import Response
 
 from lms import ratelimit
 from lms.audit import services as audit
@@ -34,9 +33,10 @@ from lms.auth.text import (
 from lms.constants import TargetGroup
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
-from lms.extensions import db, login_manager
+from lms.extensions import db
 from lms.locks import insert_unique
 from lms.org.models import Unit, UnitKind
+from lms.org.services import assign_user_unit, subtree_ids
 
 logger = logging.getLogger(__name__)
 
@@ -120,18 +120,6 @@ def revoke_token(row: ApiToken) -> None:
     logger.info("Revoked API token %s of user %s", row.id, row.user_id)
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
-
-
-#: The key of the server-side session id in the signed session cookie.
-SESSION_KEY = "lms_sid"
-
-
 def start_session(user: User) -> str:
     """Open a browser session for ``user``; the clear id goes into the cookie, never stored."""
     sid = secrets.token_urlsafe(32)
@@ -183,57 +171,6 @@ def end_sessions(user: User, *, reason: SessionEnd) -> None:
         user.id,
         reason,
     )
-
-
-def load_user(user_id: str) -> User | None:
-    """The user of a cookie session, only while the session it names is open on the server."""
-    if not user_id.isdigit():
-        return None
-    row = find_session(session.get(SESSION_KEY))
-    if row is None or row.user_id != int(user_id) or not row.user.active:
-        return None
-    return row.user
-
-
-def load_user_from_request(request: Request) -> User | None:
-    """Authenticate ``Authorization: Bearer`` on ``/api/v1``; nothing else uses it."""
-    if not request.path.startswith("/api/"):
-        return None
-    token = bearer_token(request)
-    if token is None:
-        return None
-    row = find_token(token)
-    if row is None or not row.user.active:
-        return None
-    return row.user
-
-
-def init_login(app: Flask) -> None:
-    login_manager.init_app(app)
-    login_manager.user_loader(load_user)
-    login_manager.request_loader(load_user_from_request)
-    login_manager.login_view = "auth_views.login"
-    login_manager.session_protection = "strong"
-    login_manager.unauthorized_handler(_unauthorized)
-    app.before_request(_forget_cached_user)
-
-
-def _forget_cached_user() -> None:
-    """Load the user afresh for every request.
-
-    Flask-Login caches the user on ``g``, which lives as long as the application context;
-    when one context spans several requests (a script or a test holding it open), the
-    second request would otherwise see the first one's user, even after a logout or a
-    revoked token.
-    """
-    g.pop("_login_user", None)
-
-
-def _unauthorized() -> Response:
-    """API callers get a 401 JSON error; people in a browser go to the login page."""
-    if request.path.startswith("/api/"):
-        raise Unauthorized(_("Authentication required."))
-    return redirect(url_for("auth_views.login", next=request.full_path))
 
 
 # --- finding and authenticating people -----------------------------------------------------
@@ -389,8 +326,6 @@ def record_roles_given(user: User, *, by: User | None) -> None:
 
 
 def _assign_unit(user: User, unit: Unit | None, on: date | None = None) -> None:
-    from lms.org.services import assign_user_unit
-
     assign_user_unit(user, unit, on=on)
 
 
@@ -469,8 +404,6 @@ def users_query(
     q: str | None = None,
 ) -> Select[tuple[User]]:
     """The people ``actor`` may see, filtered; ``unit`` means that unit's whole subtree."""
-    from lms.org.services import subtree_ids
-
     stmt = select(User).where(permissions.users_scope_filter(actor))
     if unit is not None:
         permissions.ensure_unit_in_scope(actor, unit)

@@ -20,6 +20,7 @@ from flask_login import current_user, login_user, logout_user
 
 from lms import ratelimit
 from lms.auth import importer, services
+from lms.auth.login import SESSION_KEY
 from lms.auth.models import Role, User
 from lms.auth.permissions import current
 from lms.auth.redirects import safe_next
@@ -43,13 +44,13 @@ def _start_session(user: User) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
-    session[services.SESSION_KEY] = services.start_session(user)
+    session[SESSION_KEY] = services.start_session(user)
     login_user(user)
 
 
 def _landing() -> str:
-    if "catalog_views.catalog" in current_app.view_functions:
-        return url_for("catalog_views.catalog")
+    if "learner_views.catalog" in current_app.view_functions:
+        return url_for("learner_views.catalog")
     return url_for("web.home")
 
 
@@ -83,7 +84,7 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    services.end_session(session.get(services.SESSION_KEY))
+    services.end_session(session.get(SESSION_KEY))
     db.session.commit()
     logout_user()
     lang = session.get("lang")

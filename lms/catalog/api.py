@@ -8,14 +8,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import Select, func, select
 
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
 from lms.catalog import importer, services
 from lms.catalog.schemas import (
-    CourseDetailSchema,
     CourseQuerySchema,
     CourseSchema,
     ImportResultSchema,
@@ -69,32 +67,6 @@ def _page(stmt: Select[Any], dump: Callable[[Any], Any]) -> ResponseReturnValue:
             "total": total,
         }
     )
-
-
-@bp.get("/courses/<slug>")
-@doc(
-    summary="A course with its outline",
-    tags=["catalog"],
-    response=CourseDetailSchema,
-    public=True,
-    responses={404: "No such course"},
-)
-def get_course(slug: str) -> ResponseReturnValue:
-    course = services.get_course(slug)
-    body: dict[str, Any] = CourseDetailSchema().dump(course)
-    body["enrollment"] = None
-    if current_user.is_authenticated:
-        from lms.classes.services import enrollment_for
-
-        enrollment = enrollment_for(current(), course)
-        if enrollment is not None:
-            body["enrollment"] = {
-                "id": enrollment.id,
-                "status": str(enrollment.status),
-                "progress": enrollment.progress,
-                "class_code": enrollment.klass.code if enrollment.klass else None,
-            }
-    return jsonify(body)
 
 
 @bp.post("/courses/import")

@@ -20,7 +20,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from lms.catalog import markdown, signals
+from lms import events
+from lms.catalog import markdown
 from lms.catalog.models import Course, CourseAsset, CourseLevel, Lesson
 from lms.catalog.packages import PackageError, parts_present
 from lms.catalog.text import fold
@@ -77,7 +78,7 @@ class PackageInvalid(Invalid):
 
 
 def asset_base(slug: str) -> str:
-    """Where a course's assets are served (``lms.catalog.views.asset``)."""
+    """Where a course's assets are served (``lms.classes.learner_views.asset``)."""
     return f"/courses/{slug}/assets"
 
 
@@ -180,7 +181,7 @@ def write_package(
     db.session.flush()
     db.session.expire(course, ["lessons", "all_lessons"])
     lessons_changed = before != {lesson.slug for lesson in data.lessons}
-    signals.course_imported.send(course, created=created, lessons_changed=lessons_changed)
+    events.course_imported.send(course, created=created, lessons_changed=lessons_changed)
     logger.info(
         "Imported course %s (%s) version %s by %s",
         course.slug,

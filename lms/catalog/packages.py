@@ -1,10 +1,10 @@
-"""Course packages: the error type, the registry of package parts, and the import entry points.
+"""Course packages: the error type and the registry of package parts.
 
 A package is a folder (``courses/<slug>/``, format in ``courses/README.md``). The catalog
-validates ``course.yaml`` and ``lessons/``; other domains add files to the format with
-:func:`register_part` (the assessment domain registers ``questions.yaml``). Validation runs every
-check of every part and reports all errors together, each with its file and line; nothing is
-written until the whole package is clean.
+validates ``course.yaml`` and ``lessons/``; other domains add files to the format (listed in
+``lms.PACKAGE_PARTS``, registered by ``create_app`` with :func:`register_part`). Validation runs
+every check of every part and reports all errors together, each with its file and line; nothing
+is written until the whole package is clean.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lms.auth.models import User
-    from lms.catalog.importer import ImportResult
     from lms.catalog.models import Course
 
 logger = logging.getLogger(__name__)
@@ -68,10 +66,3 @@ def register_part(filename: str, *, validate: Validator, apply: Applier) -> None
 
 def parts_present(package_dir: Path) -> list[Part]:
     return [part for name, part in sorted(PARTS.items()) if (package_dir / name).exists()]
-
-
-def import_path(path: Path, *, by: User | None = None, force: bool = False) -> list[ImportResult]:
-    """Import one package folder, a folder of packages, or a ``.zip`` of one package."""
-    from lms.catalog import importer
-
-    return importer.import_path(path, by=by, force=force)

@@ -20,6 +20,8 @@ from lms.certificates.schemas import (
     VerifyRequestSchema,
     dump_certificate,
 )
+from lms.classes.cohorts import get_class_for
+from lms.classes.enrollments import get_enrollment
 from lms.errors import BadRequest, NotFound
 from lms.extensions import db
 from lms.http import load, paginate, query_args
@@ -164,8 +166,6 @@ def revoke(serial: str) -> ResponseReturnValue:
 @doc(summary="An enrollment's certificate and completion rule", tags=TAGS)
 def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
     """``{"certificate": {...} | null, "completion": {"met", "rules": [...]}}``."""
-    from lms.classes.services import get_enrollment
-
     user = current()
     enrollment = get_enrollment(enrollment_id)
     if enrollment.user_id != user.id and not services.can_issue_for(user, enrollment):
@@ -195,8 +195,6 @@ def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
 )
 def issue(enrollment_id: int) -> ResponseReturnValue:
     """When the completion rule is not met, ``override_reason`` (kept) is required."""
-    from lms.classes.services import get_enrollment
-
     user = current()
     data = load(IssueSchema(), request.get_json(silent=True) or {})
     enrollment = get_enrollment(enrollment_id)
@@ -217,8 +215,6 @@ def issue(enrollment_id: int) -> ResponseReturnValue:
 @auth_required(Role.admin, Role.trainer, Role.official)
 @doc(summary="A class's learners with their completion rule and certificate", tags=TAGS)
 def class_certificates(code: str) -> ResponseReturnValue:
-    from lms.classes.management import get_class_for
-
     user = current()
     rows = queries.class_overview(get_class_for(user, code), by=user)
     return jsonify({"items": rows, "total": len(rows)})
@@ -237,7 +233,6 @@ def issue_class(code: str) -> ResponseReturnValue:
     """Everyone who met the completion rule, plus those given an override reason; the others
     are listed in ``skipped`` with the reason (``rule_not_met``, ``already_issued``,
     ``outside_area``: a person of another area, who joined the class on their own)."""
-    from lms.classes.management import get_class_for
 
     user = current()
     klass = get_class_for(user, code)

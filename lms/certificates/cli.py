@@ -10,7 +10,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
+from lms.auth.services import find_user_by_login
 from lms.certificates import keys, pdfs, queries, services, templates, verification
+from lms.classes.cohorts import get_class
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -23,8 +25,6 @@ def certificates_cli() -> None:
 def _acting_user(login: str | None) -> User:
     """The user given with ``--by``, or the first administrator."""
     if login:
-        from lms.auth.services import find_user_by_login
-
         user = find_user_by_login(login)
         if user is None:
             raise click.ClickException(f"No user {login}.")
@@ -47,8 +47,6 @@ def _acting_user(login: str | None) -> User:
 @with_appcontext
 def issue_class(code: str, login: str | None) -> None:
     """Issue certificates to everyone in class CODE who met the completion rule."""
-    from lms.classes.management import get_class
-
     try:
         result = services.issue_for_class(get_class(code), by=_acting_user(login))
     except DomainError as exc:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.auth.models import User
+from lms.auth.models import Role, User, UserRole
+from lms.catalog.models import Course
 from lms.certificates import keys, services
 from lms.certificates.models import Certificate, CertificateStatus, CertificateTemplate
+from lms.classes.completion import complete_enrollment
+from lms.classes.enrollments import enroll, enrollment_for
+from lms.classes.models import EnrollmentSource
 from lms.extensions import db
 from lms.org.models import Unit
 
@@ -71,8 +75,6 @@ def _templates() -> int:
 
 def _candidates(unit: Unit, count: int) -> list[User]:
     """Learners of ``unit`` without a demo-course certificate, named accounts excluded."""
-    from lms.auth.models import Role, UserRole
-
     staff = select(UserRole.user_id).where(UserRole.role != Role.learner)
     return list(
         db.session.scalars(
@@ -90,10 +92,6 @@ def _candidates(unit: Unit, count: int) -> list[User]:
 
 
 def _issue_some() -> list[Certificate]:
-    from lms.catalog.models import Course
-    from lms.classes.models import EnrollmentSource
-    from lms.classes.services import complete_enrollment, enroll, enrollment_for
-
     course = db.session.scalar(select(Course).where(Course.slug == DEMO_COURSE))
     if course is None:
         return []

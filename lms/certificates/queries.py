@@ -13,9 +13,11 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import can_manage_class, unit_in_scope
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import completion_status, counting_clause
+from lms.classes.models import Enrollment, EnrollmentStatus, class_trainers
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
 from lms.org.models import Unit
+from lms.org.services import get_unit
 
 if TYPE_CHECKING:
     from lms.classes.models import Class
@@ -35,8 +37,6 @@ def get_certificate(serial: str) -> Certificate:
 
 
 def _trained_by(user: User) -> Any:
-    from lms.classes.models import Enrollment, class_trainers
-
     return Certificate.enrollment_id.in_(
         select(Enrollment.id)
         .join(class_trainers, class_trainers.c.class_id == Enrollment.class_id)
@@ -99,8 +99,6 @@ def certificate_query(
     if course:
         stmt = stmt.where(Certificate.course_slug == course)
     if unit:
-        from lms.org.services import get_unit
-
         path = get_unit(unit).path
         stmt = stmt.where(
             or_(
@@ -133,7 +131,6 @@ def count_valid_on(day: date) -> int:
 def class_overview(klass: Class, *, by: User) -> list[dict[str, Any]]:
     """Each live enrollment of ``klass`` with its completion rule and certificate, for the
     trainer deciding whom to issue to."""
-    from lms.classes.models import Enrollment, EnrollmentStatus
 
     if not can_manage_class(by, klass):
         raise Forbidden(_("You do not run this class."))

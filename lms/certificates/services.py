@@ -31,13 +31,15 @@ from lms.certificates.models import (
 )
 from lms.certificates.statements import record_issued, record_revoked
 from lms.certificates.templates import find_template, signer_for
+from lms.classes.completion import completion_status as rule_status
+from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
+from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
-from lms.learning.events import certificate_issued, certificate_revoked
 from lms.locks import lock
 from lms.org.models import Unit
-from lms.org.services import province_of
+from lms.org.services import province_of, unit_of_user_on
 
 if TYPE_CHECKING:
     from lms.classes.models import Class, Enrollment
@@ -145,21 +147,16 @@ def can_issue_for(by: User, enrollment: Enrollment) -> bool:
 
 
 def completion_status(enrollment: Enrollment) -> dict[str, Any]:
-    from lms.classes.services import completion_status as rule_status
-
     return rule_status(enrollment)
 
 
 def _is_completed(enrollment: Enrollment) -> bool:
-    from lms.classes.models import EnrollmentStatus
-
     return enrollment.status == EnrollmentStatus.completed
 
 
 def _holder_unit_on(holder: User, day: date) -> int | None:
     """The holder's unit on the day of issue: a completion dated before a move or a merger
     counts where the person was then."""
-    from lms.org.services import unit_of_user_on
 
     if day >= date.today():
         return holder.unit_id
@@ -218,8 +215,6 @@ def issue_certificate(
     (``by``) must be allowed to, and needs ``override_reason`` when the completion rule is not
     met; the reason is kept on the certificate.
     """
-    from lms.classes.models import EnrollmentStatus
-
     # The enrollment is what is decided on: parallel issuers wait here, and all but the first
     # find its certificate.
     lock(enrollment)
@@ -281,8 +276,6 @@ def issue_for_class(
 
     Returns ``{"issued": [...], "skipped": [...]}``, each skipped row with its reason.
     """
-    from lms.classes.models import Enrollment, EnrollmentStatus
-
     if not can_manage_class(by, klass):
         raise Forbidden(_("You do not run this class."))
     if not klass.course.gives_certificate:
@@ -412,3 +405,15 @@ def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
     return revoke_certificate(
         cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."
     )
+
+
+def on_enrollment_completed(enrollment: Enrollment, **_kwargs: Any) -> None:
+    """Receiver of ``enrollment_completed``: a course that gives certificates issues one."""
+    if enrollment.course.gives_certificate:
+        # Dated on the completion: a late-reported (MOOC, imported) completion counts in its year.
+        issue_certificate(enrollment, at=enrollment.completed_at)
+
+
+def on_enrollment_reopened(enrollment: Enrollment, **_kwargs: Any) -> None:
+    """Receiver of ``enrollment_reopened``: the certificate of a voided completion is revoked."""
+    revoke_for_reopened(enrollment)

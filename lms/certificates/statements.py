@@ -22,6 +22,8 @@ from lms.certificates.constants import (
     VERB_EARNED,
     VERB_REVOKED,
 )
+from lms.statements import actor_for
+from lms.xapi import services as lrs
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -63,22 +65,9 @@ def _context(cert: Certificate, registration: str | None) -> dict[str, Any]:
     return ctx
 
 
-def _record(statement: dict[str, Any]) -> None:
-    """Through the bridge's ``emit``, which calls ``lms.xapi.services.record``."""
-    from lms.learning.statements import emit
-
-    emit(statement)
-
-
-def _actor(user: User) -> dict[str, Any]:
-    from lms.learning.statements import actor_for
-
-    return actor_for(user)
-
-
 def issued_statement(cert: Certificate, enrollment: Enrollment | None) -> dict[str, Any]:
     statement: dict[str, Any] = {
-        "actor": _actor(cert.user),
+        "actor": actor_for(cert.user),
         "verb": {"id": VERB_EARNED, "display": VERB_DISPLAY[VERB_EARNED]},
         "object": _object(cert),
         "context": _context(cert, enrollment.registration if enrollment is not None else None),
@@ -95,10 +84,10 @@ def revoked_statement(cert: Certificate, by: User | None) -> dict[str, Any]:
     registration = cert.enrollment.registration if cert.enrollment is not None else None
     ctx = _context(cert, registration)
     if by is not None:
-        ctx["instructor"] = _actor(by)
+        ctx["instructor"] = actor_for(by)
     ctx["extensions"][EXT_REASON] = cert.revoked_reason or ""
     return {
-        "actor": _actor(cert.user),
+        "actor": actor_for(cert.user),
         "verb": {"id": VERB_REVOKED, "display": VERB_DISPLAY[VERB_REVOKED]},
         "object": _object(cert),
         "context": ctx,
@@ -107,8 +96,8 @@ def revoked_statement(cert: Certificate, by: User | None) -> dict[str, Any]:
 
 
 def record_issued(cert: Certificate, enrollment: Enrollment | None) -> None:
-    _record(issued_statement(cert, enrollment))
+    lrs.record(issued_statement(cert, enrollment))
 
 
 def record_revoked(cert: Certificate, by: User | None) -> None:
-    _record(revoked_statement(cert, by))
+    lrs.record(revoked_statement(cert, by))

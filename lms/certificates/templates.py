@@ -10,10 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from lms.auth.models import User
+from lms.catalog.services import get_course
 from lms.certificates.models import CertificateTemplate
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.org.models import Unit
+from lms.org.services import get_unit
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +56,6 @@ def save_template(
     *, unit_code: str | None, course_slug: str | None, values: dict[str, Any]
 ) -> CertificateTemplate:
     """Create or update the template of (unit, course); both None is the default template."""
-    from lms.catalog.services import get_course
-    from lms.org.services import get_unit
-
     unit = get_unit(unit_code) if unit_code else None
     course = get_course(course_slug) if course_slug else None
     errors: dict[str, list[str]] = {

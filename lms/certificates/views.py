@@ -16,8 +16,11 @@ from flask_login import login_required
 from lms.auth.permissions import current
 from lms.certificates import content, keys, pdfs, queries, services, verification
 from lms.certificates.qr import qr_svg
+from lms.classes.cohorts import get_class_for
+from lms.classes.enrollments import get_enrollment
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
+from lms.org.services import find_unit
 
 bp = Blueprint("certificates_views", __name__)
 
@@ -42,8 +45,6 @@ def jwks() -> ResponseReturnValue:
 @bp.get("/issuers/<code>")
 def issuer_profile(code: str) -> ResponseReturnValue:
     """The Open Badges ``Profile`` of an issuing unit (the ``issuer.id`` of credentials)."""
-    from lms.org.services import find_unit
-
     base = pdfs.base_url()
     unit = find_unit(code) if code != "lms" else None
     if code != "lms" and unit is None:
@@ -139,9 +140,6 @@ def mine() -> ResponseReturnValue:
 @login_required
 def class_page(code: str) -> ResponseReturnValue:
     """A trainer's page: who met the completion rule, issue to them, or to one with a reason."""
-    from lms.classes.management import get_class_for
-    from lms.classes.services import get_enrollment
-
     user = current()
     klass = get_class_for(user, code)
     if request.method == "POST":

@@ -7,12 +7,14 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from lms.auth import permissions
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, can_manage_class, current, user_in_scope
+from lms.catalog.schemas import CourseDetailSchema
 from lms.catalog.services import get_course, get_lesson
-from lms.classes import assign, csvimport, management, services
+from lms.classes import assign, cohorts, completion, csvimport, enrollments
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.classes.schemas import (
     AssignSchema,
@@ -46,7 +48,7 @@ MANAGERS = (Role.admin, Role.official, Role.trainer)
 
 def _class_body(klass: Any) -> dict[str, Any]:
     body: dict[str, Any] = ClassSchema().dump(klass)
-    body["summary"] = management.class_summary(klass)
+    body["summary"] = cohorts.class_summary(klass)
     return body
 
 
@@ -65,7 +67,7 @@ def _class_body(klass: Any) -> dict[str, Any]:
 def list_classes() -> ResponseReturnValue:
     args = query_args(ClassQuerySchema())
     user = current()
-    stmt = management.list_classes(
+    stmt = cohorts.list_classes(
         user,
         course=get_course(args["course"]) if args["course"] else None,
         unit=get_unit(args["unit"]) if args["unit"] else None,
@@ -88,7 +90,7 @@ def create_class() -> ResponseReturnValue:
     data = load(ClassCreateSchema())
     user = current()
     sessions = data.pop("sessions", [])
-    klass = management.create_class(
+    klass = cohorts.create_class(
         code=data.pop("code"),
         course=get_course(data.pop("course")),
         unit=get_unit(data.pop("unit")),
@@ -97,7 +99,7 @@ def create_class() -> ResponseReturnValue:
         **data,
     )
     for item in sessions:
-        management.add_session(klass, on=item.pop("date"), by=user, **item)
+        cohorts.add_session(klass, on=item.pop("date"), by=user, **item)
     db.session.commit()
     return created(_class_body(klass), url_for("classes.get_class", code=klass.code))
 
@@ -106,7 +108,7 @@ def create_class() -> ResponseReturnValue:
 @auth_required(*MANAGERS)
 @doc(summary="A class", tags=["classes"], response=ClassSchema, responses={404: "No such class"})
 def get_class(code: str) -> ResponseReturnValue:
-    return jsonify(_class_body(management.get_class_for(current(), code)))
+    return jsonify(_class_body(cohorts.get_class_for(current(), code)))
 
 
 @bp.patch("/classes/<code>")
@@ -114,11 +116,11 @@ def get_class(code: str) -> ResponseReturnValue:
 @doc(summary="Change a class", tags=["classes"], body=ClassUpdateSchema, response=ClassSchema)
 def update_class(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     changes = load(ClassUpdateSchema())
     if "unit" in changes:
         changes["unit"] = get_unit(changes["unit"])
-    management.update_class(klass, changes, by=user)
+    cohorts.update_class(klass, changes, by=user)
     db.session.commit()
     return jsonify(_class_body(klass))
 
@@ -133,9 +135,9 @@ def update_class(code: str) -> ResponseReturnValue:
 )
 def roster(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     out = []
-    for row in management.roster(klass, viewer=user):
+    for row in cohorts.roster(klass, viewer=user):
         item = _dump(row.enrollment, row.show_contacts)
         item["sessions_present"] = row.sessions_present
         out.append(item)
@@ -153,9 +155,9 @@ def roster(code: str) -> ResponseReturnValue:
 )  # fmt: skip
 def add_session(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     data = load(SessionCreateSchema())
-    session = management.add_session(klass, on=data.pop("date"), by=user, **data)
+    session = cohorts.add_session(klass, on=data.pop("date"), by=user, **data)
     db.session.commit()
     return created(
         SessionSchema().dump(session),
@@ -168,9 +170,9 @@ def add_session(code: str) -> ResponseReturnValue:
 @doc(summary="Change a session", tags=["classes"], body=SessionUpdateSchema, response=SessionSchema)
 def update_session(code: str, session_id: int) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
-    session = management.get_session(klass, session_id)
-    management.update_session(session, load(SessionUpdateSchema(), partial=True), by=user)
+    klass = cohorts.get_class_for(user, code)
+    session = cohorts.get_session(klass, session_id)
+    cohorts.update_session(session, load(SessionUpdateSchema(), partial=True), by=user)
     db.session.commit()
     return jsonify(SessionSchema().dump(session))
 
@@ -180,16 +182,16 @@ def update_session(code: str, session_id: int) -> ResponseReturnValue:
 @doc(summary="Delete a session (and its attendance)", tags=["classes"], status=204)
 def delete_session(code: str, session_id: int) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
-    management.delete_session(management.get_session(klass, session_id), by=user)
+    klass = cohorts.get_class_for(user, code)
+    cohorts.delete_session(cohorts.get_session(klass, session_id), by=user)
     db.session.commit()
     return no_content()
 
 
 def _attendance_body(session: Any) -> dict[str, Any]:
-    rows = management.session_attendance(session)
+    rows = cohorts.session_attendance(session)
     people = []
-    for item in management.roster(session.klass, include_withdrawn=False):
+    for item in cohorts.roster(session.klass, include_withdrawn=False):
         mark = rows.get(item.enrollment.id)
         people.append(
             {
@@ -206,8 +208,8 @@ def _attendance_body(session: Any) -> dict[str, Any]:
 @auth_required(*MANAGERS)
 @doc(summary="Attendance of a session", tags=["classes"])
 def session_attendance(code: str, session_id: int) -> ResponseReturnValue:
-    klass = management.get_class_for(current(), code)
-    return jsonify(_attendance_body(management.get_session(klass, session_id)))
+    klass = cohorts.get_class_for(current(), code)
+    return jsonify(_attendance_body(cohorts.get_session(klass, session_id)))
 
 
 @bp.put("/classes/<code>/sessions/<int:session_id>/attendance")
@@ -220,13 +222,13 @@ def session_attendance(code: str, session_id: int) -> ResponseReturnValue:
 )
 def set_attendance(code: str, session_id: int) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
-    session = management.get_session(klass, session_id)
+    klass = cohorts.get_class_for(user, code)
+    session = cohorts.get_session(klass, session_id)
     body = json_body()
     if not isinstance(body, list):
         raise BadRequest(_('Send a JSON list of {"user_id", "present", "note"}.'))
     entries = AttendanceEntrySchema(many=True).load(body)
-    management.set_attendance(session, entries, by=user)
+    cohorts.set_attendance(session, entries, by=user)
     db.session.commit()
     return jsonify(_attendance_body(session))
 
@@ -246,12 +248,10 @@ def set_attendance(code: str, session_id: int) -> ResponseReturnValue:
 )
 def enrol_in_class(code: str) -> ResponseReturnValue:
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     data = load(ClassEnrollSchema())
-    person = management.person_to_enrol(
-        klass, by=user, user_id=data["user_id"], login=data["login"]
-    )
-    enrollment = services.enroll(
+    person = cohorts.person_to_enrol(klass, by=user, user_id=data["user_id"], login=data["login"])
+    enrollment = enrollments.enroll(
         person, klass.course, by=user, source=EnrollmentSource.klass, klass=klass
     )
     db.session.commit()
@@ -279,7 +279,7 @@ def import_enrollments(code: str) -> ResponseReturnValue:
     """Columns: email, phone, full_name, unit_code, target_group (field ``file``, or a raw
     ``text/csv`` body). Accepted whole or rejected whole."""
     user = current()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     args = query_args(CsvImportQuerySchema())
     upload = request.files.get("file")
     if upload is not None:
@@ -304,6 +304,31 @@ def import_enrollments(code: str) -> ResponseReturnValue:
     return jsonify(result)
 
 
+@bp.get("/courses/<slug>")
+@doc(
+    summary="A course with its outline",
+    tags=["catalog"],
+    response=CourseDetailSchema,
+    public=True,
+    responses={404: "No such course"},
+)
+def course_detail(slug: str) -> ResponseReturnValue:
+    """The catalog's course, and the caller's enrollment in it when they are signed in."""
+    course = get_course(slug)
+    body: dict[str, Any] = CourseDetailSchema().dump(course)
+    body["enrollment"] = None
+    if current_user.is_authenticated:
+        enrollment = enrollments.enrollment_for(current(), course)
+        if enrollment is not None:
+            body["enrollment"] = {
+                "id": enrollment.id,
+                "status": str(enrollment.status),
+                "progress": enrollment.progress,
+                "class_code": enrollment.klass.code if enrollment.klass else None,
+            }
+    return jsonify(body)
+
+
 @bp.post("/courses/<slug>/enroll")
 @auth_required()
 @doc(
@@ -323,10 +348,12 @@ def enroll(slug: str) -> ResponseReturnValue:
     data = load(EnrollSchema(), request.get_json(silent=True) or {})
     klass = None
     if data["klass"]:
-        klass = management.get_class(data["klass"])
+        klass = cohorts.get_class(data["klass"])
         if klass.course_id != course.id:
             raise NotFound(_("Class %(code)s not found.", code=data["klass"]))
-    enrollment = services.enroll(user, course, by=user, source=EnrollmentSource.self, klass=klass)
+    enrollment = enrollments.enroll(
+        user, course, by=user, source=EnrollmentSource.self, klass=klass
+    )
     db.session.commit()
     return created(
         EnrollmentSchema().dump(enrollment),
@@ -385,7 +412,7 @@ def _dump_for(enrollment: Enrollment, viewer: User) -> dict[str, Any]:
 
 
 def _visible_enrollment(enrollment_id: int) -> Enrollment:
-    enrollment = services.get_enrollment(enrollment_id)
+    enrollment = enrollments.get_enrollment(enrollment_id)
     if not can_view_enrollment(current(), enrollment):
         raise NotFound(_("Enrollment not found."))
     return enrollment
@@ -400,7 +427,7 @@ def _own_enrollment(enrollment_id: int) -> Enrollment:
 
 def _detail(enrollment: Enrollment) -> dict[str, Any]:
     body = _dump_for(enrollment, current())
-    body["completion"] = services.completion_status(enrollment)
+    body["completion"] = completion.completion_status(enrollment)
     return body
 
 
@@ -413,7 +440,7 @@ def _detail(enrollment: Enrollment) -> dict[str, Any]:
     paginated=True,
 )
 def my_enrollments() -> ResponseReturnValue:
-    return paginate(services.my_enrollments(current()), EnrollmentSchema().dump)
+    return paginate(enrollments.my_enrollments(current()), EnrollmentSchema().dump)
 
 
 @bp.get("/enrollments/<int:enrollment_id>")
@@ -441,7 +468,7 @@ def withdraw(enrollment_id: int) -> ResponseReturnValue:
         or (Role.official in user.roles and user_in_scope(user, enrollment.user))
     ):
         raise Forbidden(_("You do not have permission to do this."))
-    services.withdraw(enrollment, by=user)
+    enrollments.withdraw(enrollment, by=user)
     db.session.commit()
     return jsonify(_dump_for(enrollment, user))
 
@@ -452,7 +479,7 @@ def withdraw(enrollment_id: int) -> ResponseReturnValue:
      response=EnrollmentSchema)  # fmt: skip
 def open_lesson(enrollment_id: int, lesson_slug: str) -> ResponseReturnValue:
     enrollment = _own_enrollment(enrollment_id)
-    services.open_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
+    completion.open_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
     db.session.commit()
     return jsonify(EnrollmentSchema().dump(enrollment))
 
@@ -467,6 +494,6 @@ def open_lesson(enrollment_id: int, lesson_slug: str) -> ResponseReturnValue:
 )
 def complete_lesson(enrollment_id: int, lesson_slug: str) -> ResponseReturnValue:
     enrollment = _own_enrollment(enrollment_id)
-    services.complete_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
+    completion.complete_lesson(enrollment, get_lesson(enrollment.course, lesson_slug))
     db.session.commit()
     return jsonify(_detail(enrollment))

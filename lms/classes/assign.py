@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from lms.auth.models import Role, User
 from lms.auth.permissions import unit_in_scope
 from lms.catalog.models import Course
-from lms.classes import services
+from lms.classes import enrollments
 from lms.classes.models import EnrollmentSource
 from lms.constants import TargetGroup
 from lms.errors import Forbidden, Invalid, NotFound
@@ -81,7 +81,6 @@ def assign_course(course: Course, unit: Unit, target_group: str, *, by: User) ->
     )
 
 
-@jobs.handler(JOB_KIND)
 def run_assignment(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     course = db.session.get(Course, payload["course_id"])
     unit = db.session.get(Unit, payload["unit_id"])
@@ -95,7 +94,7 @@ def run_assignment(payload: dict[str, Any], progress: jobs.Progress) -> dict[str
     for start in range(0, total, BATCH):
         chunk = ids[start : start + BATCH]
         users = list(db.session.scalars(select(User).where(User.id.in_(chunk))))
-        enrolled += services.bulk_enroll(course, users, source=EnrollmentSource.assigned, by=by)
+        enrolled += enrollments.bulk_enroll(course, users, source=EnrollmentSource.assigned, by=by)
         progress(min(start + BATCH, total), total)
     return {
         "course": course.slug,

@@ -24,9 +24,10 @@ from sqlalchemy.orm import lazyload
 
 from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
+from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.catalog.text import fold
-from lms.classes import services
+from lms.classes import enrollments
 from lms.classes.models import Class, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
@@ -314,7 +315,7 @@ def _bad_rows(errors: dict[str, list[str]]) -> set[str]:
 
 def _decide_actions(klass: Class, rows: list[Row]) -> None:
     existing = [r.user.id for r in rows if r.user is not None]
-    live = services.live_user_ids(klass.course, existing)
+    live = enrollments.live_user_ids(klass.course, existing)
     for row in rows:
         if row.user is None:
             row.action = "create"
@@ -394,14 +395,14 @@ def import_enrollments(
     if not dry_run:
         # The class, then the people: a file sent twice at once is applied once, and the
         # second finds everyone in the class (skipped) rather than enrolling them again.
-        services.lock_class(klass)
+        enrollments.lock_class(klass)
     plan = plan_import(klass, rows, by=by)
     if not dry_run:
-        services.lock_people([r.user for r in rows if r.user is not None])
+        enrollments.lock_people([r.user for r in rows if r.user is not None])
         _decide_actions(klass, rows)
     adding = plan.count("create") + plan.count("enrol") + plan.count("join")
     if adding:
-        services.check_class_open(klass, adding=adding)
+        enrollments.check_class_open(klass, adding=adding)
     result = {"dry_run": dry_run, "summary": plan.summary(), "rows": [r.to_dict() for r in rows]}
     if dry_run:
         return result
@@ -412,8 +413,6 @@ def import_enrollments(
 
 
 def _apply(klass: Class, plan: Plan, *, by: User) -> None:
-    from lms.auth.services import create_user
-
     creator = by if (by.is_admin or Role.official in by.roles) else None
     new = [row for row in plan.rows if row.action == "create"]
     if len(new) > BULK_USERS:
@@ -432,9 +431,11 @@ def _apply(klass: Class, plan: Plan, *, by: User) -> None:
         )
     for row in plan.rows:
         if row.action == "join" and row.user is not None:
-            enrollment = services.enrollment_for(row.user, klass.course)
+            enrollment = enrollments.enrollment_for(row.user, klass.course)
             if enrollment is not None:
                 enrollment.class_id = klass.id
     users = [r.user for r in plan.rows if r.action in {"create", "enrol"} and r.user is not None]
-    services.bulk_enroll(klass.course, users, source=EnrollmentSource.import_, by=by, klass=klass)
+    enrollments.bulk_enroll(
+        klass.course, users, source=EnrollmentSource.import_, by=by, klass=klass
+    )
     db.session.flush()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
-from lms.classes import management, services
+from lms.classes import cohorts, completion, enrollments
 from lms.classes.models import Class, ClassMode, Enrollment, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.extensions import db
@@ -78,14 +78,14 @@ def _advance(enrollment: Enrollment, stage: str, rng: random.Random, day: date) 
     full = stage in {"lessons", "completed"}
     count = len(lessons) if full else rng.randint(1, max(1, len(lessons) - 1))
     for index, lesson in enumerate(lessons[:count]):
-        services.complete_lesson(enrollment, lesson, at=_moment(day, 8 + index))
+        completion.complete_lesson(enrollment, lesson, at=_moment(day, 8 + index))
     if len(lessons) > count:
-        services.open_lesson(enrollment, lessons[count], at=_moment(day, 8 + count))
+        completion.open_lesson(enrollment, lessons[count], at=_moment(day, 8 + count))
     if stage == "completed":
         score = rng.choice((0.7, 0.8, 0.8, 0.9, 1.0))
-        services.record_quiz_result(enrollment, scaled=score, passed=True, at=_moment(day, 16))
+        completion.record_quiz_result(enrollment, scaled=score, passed=True, at=_moment(day, 16))
     elif stage == "lessons" and rng.random() < 0.5:
-        services.record_quiz_result(enrollment, scaled=0.5, passed=False, at=_moment(day, 16))
+        completion.record_quiz_result(enrollment, scaled=0.5, passed=False, at=_moment(day, 16))
 
 
 def _enrol(
@@ -97,9 +97,9 @@ def _enrol(
     klass: Class | None = None,
     day: date,
 ) -> Enrollment | None:
-    if services.enrollment_for(user, course) is not None:
+    if enrollments.enrollment_for(user, course) is not None:
         return None
-    return services.enroll(user, course, by=by, source=source, klass=klass, at=_moment(day, 7))
+    return enrollments.enroll(user, course, by=by, source=source, klass=klass, at=_moment(day, 7))
 
 
 def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today: date) -> int:
@@ -108,7 +108,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
     course, province = _course(LEADERS_COURSE), _unit("HP")
     if course is None or province is None:
         return 0
-    klass = management.create_class(
+    klass = cohorts.create_class(
         code=LEADERS_CLASS,
         course=course,
         unit=province,
@@ -123,7 +123,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
         enrol_opens_on=today - timedelta(days=30),
         enrol_closes_on=today,
     )
-    first = management.add_session(
+    first = cohorts.add_session(
         klass,
         on=today - timedelta(days=1),
         starts_at=time(8),
@@ -131,7 +131,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
         topic="Ngày 1: Tầm nhìn và chiến lược chuyển đổi số",
         by=admin or trainer,
     )
-    management.add_session(
+    cohorts.add_session(
         klass,
         on=today,
         starts_at=time(8),
@@ -164,7 +164,7 @@ def _leaders_class(trainer: User, admin: User | None, rng: random.Random, today:
         for index, leader in enumerate(enrolled)
     ]
     if marks:
-        management.set_attendance(first, marks, by=trainer)
+        cohorts.set_attendance(first, marks, by=trainer)
     return len(enrolled)
 
 
@@ -174,7 +174,7 @@ def _online_class(trainer: User, organiser: User | None, rng: random.Random, tod
     course, unit = _course(COMMUNITY_COURSE) or _course(PUBLIC_SERVICES), _unit("HP-HONGBANG")
     if course is None or unit is None or organiser is None:
         return 0
-    klass = management.create_class(
+    klass = cohorts.create_class(
         code=ONLINE_CLASS,
         course=course,
         unit=unit,
@@ -212,7 +212,7 @@ def _assigned(official: User | None, rng: random.Random, today: date) -> int:
     if course is None or unit is None:
         return 0
     people = _people(unit, TargetGroup.official, 38)
-    services.bulk_enroll(
+    enrollments.bulk_enroll(
         course,
         people,
         source=EnrollmentSource.assigned,
@@ -221,7 +221,7 @@ def _assigned(official: User | None, rng: random.Random, today: date) -> int:
     )
     stages = ["completed", "completed", "lessons", "started", "started", "none", "none"]
     for index, person in enumerate(people):
-        enrollment = services.enrollment_for(person, course)
+        enrollment = enrollments.enrollment_for(person, course)
         if enrollment is not None:
             day = today - timedelta(days=rng.randint(3, 35))
             _advance(enrollment, stages[index % len(stages)], rng, day)
@@ -257,7 +257,7 @@ def _named(today: date) -> list[str]:
             learner, course, source=EnrollmentSource.self, by=learner, day=today - timedelta(days=1)
         )
         if enrollment is not None and course.lessons:
-            services.complete_lesson(
+            completion.complete_lesson(
                 enrollment, course.lessons[0], at=_moment(today - timedelta(days=1), 20)
             )
             lines.append(

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from lms.classes.management import RosterRow
+from lms.classes.cohorts import RosterRow
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

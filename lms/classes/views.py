@@ -15,13 +15,14 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import current, reach_filter, require_role, scope_filter
 from lms.catalog.labels import template_helpers
 from lms.catalog.models import Course
-from lms.classes import exports, management
+from lms.classes import cohorts, exports
 from lms.classes.models import ClassMode, Enrollment, EnrollmentStatus
 from lms.classes.schemas import ClassCreateSchema, SessionCreateSchema
 from lms.constants import TargetGroup
 from lms.errors import DomainError, flatten_messages
 from lms.extensions import db
 from lms.org.models import Unit
+from lms.org.services import get_unit
 
 bp = Blueprint("classes_views", __name__)
 bp.context_processor(template_helpers)
@@ -58,7 +59,7 @@ def _courses() -> list[Course]:
 @login_required
 def trainer_classes() -> ResponseReturnValue:
     user = _manager()
-    classes = list(db.session.scalars(management.manageable_classes(user).limit(200)))
+    classes = list(db.session.scalars(cohorts.manageable_classes(user).limit(200)))
     counts: dict[int, int] = {}
     if classes:
         rows = db.session.execute(
@@ -113,8 +114,6 @@ def _class_form_data(form: Any) -> dict[str, Any]:
 @bp.route("/classes/new", methods=["GET", "POST"])
 @login_required
 def new_class() -> ResponseReturnValue:
-    from lms.org.services import get_unit
-
     user = _manager()
     errors: dict[str, list[str]] = {}
     form = request.form if request.method == "POST" else {}
@@ -125,7 +124,7 @@ def new_class() -> ResponseReturnValue:
             course = db.session.scalar(select(Course).where(Course.slug == data.pop("course")))
             if course is None:
                 raise ValidationError({"course": [_("Choose a course.")]})
-            klass = management.create_class(
+            klass = cohorts.create_class(
                 code=data.pop("code"),
                 course=course,
                 unit=get_unit(data.pop("unit")),
@@ -133,7 +132,7 @@ def new_class() -> ResponseReturnValue:
                 **data,
             )
             for item in sessions:
-                management.add_session(klass, on=item.pop("date"), by=user, **item)
+                cohorts.add_session(klass, on=item.pop("date"), by=user, **item)
             db.session.commit()
             flash(_("Class %(code)s created.", code=klass.code), "success")
             return redirect(url_for(".class_page", code=klass.code))
@@ -160,13 +159,13 @@ def new_class() -> ResponseReturnValue:
 @login_required
 def class_page(code: str) -> ResponseReturnValue:
     user = _manager()
-    klass = management.get_class_for(user, code)
-    roster = management.roster(klass, viewer=user)
+    klass = cohorts.get_class_for(user, code)
+    roster = cohorts.roster(klass, viewer=user)
     return render_template(
         "classes/class.html",
         klass=klass,
         roster=roster,
-        summary=management.class_summary(klass),
+        summary=cohorts.class_summary(klass),
         sessions=klass.sessions,
         lesson_count=len(klass.course.lessons),
         certificates_url=_optional_url("certificates_views.class_page", code=klass.code),
@@ -183,14 +182,14 @@ def _optional_url(endpoint: str, **values: Any) -> str | None:
 @login_required
 def add_session(code: str) -> ResponseReturnValue:
     user = _manager()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     raw = {
         k: request.form.get(k, "").strip()
         for k in ("date", "starts_at", "ends_at", "topic", "place")
     }
     try:
         data = SessionCreateSchema().load({k: v for k, v in raw.items() if v})
-        management.add_session(klass, on=data.pop("date"), by=user, **data)
+        cohorts.add_session(klass, on=data.pop("date"), by=user, **data)
         db.session.commit()
         flash(_("Session added."), "success")
     except ValidationError as exc:
@@ -209,8 +208,8 @@ def add_session(code: str) -> ResponseReturnValue:
 @login_required
 def delete_session(code: str, session_id: int) -> ResponseReturnValue:
     user = _manager()
-    klass = management.get_class_for(user, code)
-    management.delete_session(management.get_session(klass, session_id), by=user)
+    klass = cohorts.get_class_for(user, code)
+    cohorts.delete_session(cohorts.get_session(klass, session_id), by=user)
     db.session.commit()
     flash(_("Session deleted."), "success")
     return redirect(url_for(".class_page", code=code) + "#sessions")
@@ -221,9 +220,9 @@ def delete_session(code: str, session_id: int) -> ResponseReturnValue:
 def attendance(code: str, session_id: int) -> ResponseReturnValue:
     """The sheet a trainer fills on a tablet in the room: one big toggle per person."""
     user = _manager()
-    klass = management.get_class_for(user, code)
-    session = management.get_session(klass, session_id)
-    people = management.roster(klass, viewer=user, include_withdrawn=False)
+    klass = cohorts.get_class_for(user, code)
+    session = cohorts.get_session(klass, session_id)
+    people = cohorts.roster(klass, viewer=user, include_withdrawn=False)
     if request.method == "POST":
         present = set(request.form.getlist("present"))
         entries = [
@@ -235,7 +234,7 @@ def attendance(code: str, session_id: int) -> ResponseReturnValue:
             for row in people
         ]
         try:
-            management.set_attendance(session, entries, by=user)
+            cohorts.set_attendance(session, entries, by=user)
             db.session.commit()
             flash(
                 _(
@@ -249,7 +248,7 @@ def attendance(code: str, session_id: int) -> ResponseReturnValue:
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-    marks = management.session_attendance(session)
+    marks = cohorts.session_attendance(session)
     return render_template(
         "classes/attendance.html", klass=klass, session=session, people=people, marks=marks
     )
@@ -259,7 +258,7 @@ def attendance(code: str, session_id: int) -> ResponseReturnValue:
 @login_required
 def import_page(code: str) -> ResponseReturnValue:
     user = _manager()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     return render_template(
         "classes/import.html",
         klass=klass,
@@ -288,10 +287,10 @@ def import_page(code: str) -> ResponseReturnValue:
 @login_required
 def roster_export(code: str, fmt: str) -> ResponseReturnValue:
     user = _manager()
-    klass = management.get_class_for(user, code)
+    klass = cohorts.get_class_for(user, code)
     if fmt not in {"csv", "xlsx"}:
         return redirect(url_for(".class_page", code=code))
-    rows_in = management.roster(klass, viewer=user)
+    rows_in = cohorts.roster(klass, viewer=user)
     header, rows = exports.roster_table(rows_in, len(klass.sessions))
     filename = f"roster-{klass.code}.{fmt}"
     if fmt == "csv":

@@ -1,7 +1,7 @@
 """Run long work in the background, with progress.
 
-A handler is registered per job kind with :func:`handler`. :func:`submit` records a job
-row; with Redis configured (production) the job goes to a Celery worker, otherwise
+``create_app`` registers a handler per job kind (``lms.JOB_HANDLERS``). :func:`submit` records a
+job row; with Redis configured (production) the job goes to a Celery worker, otherwise
 (``LMS_JOBS_EAGER``, the embedded default and the tests) it runs at once in this process.
 Either way the caller gets the row and can poll ``done``/``total``.
 """
@@ -28,12 +28,8 @@ Handler = Callable[[dict[str, Any], Progress], dict[str, Any] | None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    def register(func: Handler) -> Handler:
-        HANDLERS[kind] = func
-        return func
-
-    return register
+def register_handler(kind: str, func: Handler) -> None:
+    HANDLERS[kind] = func
 
 
 def submit(kind: str, payload: dict[str, Any], *, by_id: int | None = None) -> Job:
@@ -46,6 +42,8 @@ def submit(kind: str, payload: dict[str, Any], *, by_id: int | None = None) -> J
     if current_app.config.get("JOBS_EAGER", True):
         run(job.id)
     else:
+        # Deferred: the worker module builds its own app at import; only a queueing producer
+        # (Redis configured) needs it.
         from lms.jobs.worker import run_job
 
         run_job.delay(job.id)

@@ -11,6 +11,7 @@ import os
 from celery import Celery, Task
 
 from lms import create_app
+from lms.jobs.services import run
 
 flask_app = create_app()
 celery = Celery(
@@ -32,6 +33,4 @@ celery.Task = _AppTask
 
 @celery.task(name="lms.run_job")
 def run_job(job_id: str) -> None:
-    from lms.jobs.services import run
-
     run(job_id)

@@ -18,15 +18,15 @@ from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, current
 from lms.catalog.services import get_course
+from lms.classes.enrollments import enrollment_for
 from lms.errors import BadRequest, Invalid, NotFound
+from lms.events import statements_stored
 from lms.extensions import db
 from lms.http import created, load, no_content, paginate, query_args
-from lms.learning import bridge, identities, imports, mappings, platforms, triggers
-from lms.learning import unmatched as review
+from lms.learning import bridge, identities, imports, mappings, platforms, review, unmatched
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import package as cmi5_package
 from lms.learning.cmi5 import runtime as cmi5_runtime
-from lms.learning.events import statements_stored
 from lms.learning.models import IdentityKind, IdentitySource, SourcePlatform
 from lms.learning.schemas import (
     ActivityIrisOutSchema,
@@ -53,8 +53,6 @@ from lms.learning.schemas import (
 from lms.openapi import doc
 
 bp = Blueprint("learning", __name__, url_prefix="/api/v1")
-
-assert triggers.JOB_KIND  # noqa: S101 - imported for its job handler registration
 
 BRIDGE = ["bridge"]
 CMI5 = ["cmi5"]
@@ -104,8 +102,8 @@ def bridge_run() -> ResponseReturnValue:
 def list_unmatched() -> ResponseReturnValue:
     """Open ones by default (``resolved=false``); filter by ``reason``."""
     args = query_args(UnmatchedQuerySchema())
-    query = review.unmatched_query(resolved=args["resolved"], reason=args["reason"])
-    return paginate(query, review.to_dict)
+    query = unmatched.unmatched_query(resolved=args["resolved"], reason=args["reason"])
+    return paginate(query, unmatched.to_dict)
 
 
 @bp.post("/bridge/unmatched/<int:item_id>/resolve")
@@ -116,10 +114,10 @@ def list_unmatched() -> ResponseReturnValue:
 def resolve_unmatched(item_id: int) -> ResponseReturnValue:
     """Every open statement of the same actor is applied again; returns the counts."""
     data = load(ResolveSchema())
-    row = review.get_unmatched(item_id)
+    row = unmatched.get_unmatched(item_id)
     outcome = review.resolve(row, _user(data["user_id"]), by=current())
     db.session.commit()
-    return jsonify({**outcome, "item": review.to_dict(row)})
+    return jsonify({**outcome, "item": unmatched.to_dict(row)})
 
 
 @bp.post("/bridge/unmatched/retry")
@@ -149,9 +147,9 @@ def retry_unmatched() -> ResponseReturnValue:
 @doc(summary="Dismiss a held statement", tags=BRIDGE, body=DismissSchema, response=UnmatchedSchema)
 def dismiss_unmatched(item_id: int) -> ResponseReturnValue:
     data = load(DismissSchema())
-    row = review.dismiss(review.get_unmatched(item_id), reason=data["reason"], by=current())
+    row = review.dismiss(unmatched.get_unmatched(item_id), reason=data["reason"], by=current())
     db.session.commit()
-    return jsonify(review.to_dict(row))
+    return jsonify(unmatched.to_dict(row))
 
 
 # --- identities -------------------------------------------------------------------------------
@@ -433,8 +431,6 @@ def import_cmi5() -> ResponseReturnValue:
     summary="The AUs of a cmi5 course, with your progress", tags=CMI5, response=AuSchema, many=True
 )
 def list_aus(slug: str) -> ResponseReturnValue:
-    from lms.classes.services import enrollment_for
-
     course = get_course(slug)
     enrollment = enrollment_for(current(), course)
     items = cmi5_runtime.progress(course, enrollment)

@@ -29,13 +29,15 @@ from flask import current_app
 from sqlalchemy import delete, func, select, text
 
 from lms.catalog.models import Course
+from lms.classes import enrollments
+from lms.classes.models import EnrollmentSource
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.learning import effects, identities, mappings, rules
-from lms.learning import unmatched as review
+from lms.learning import unmatched as held
+from lms.learning.cmi5 import runtime
 from lms.learning.cmi5.runtime import Held
-from lms.learning.constants import VERB_VOIDED
 from lms.learning.cursor import lock_cursor, read_cursor
 from lms.learning.mappings import Target
 from lms.learning.models import (
@@ -47,6 +49,7 @@ from lms.learning.models import (
     UnmatchedReason,
 )
 from lms.learning.rules import Allowance, Source
+from lms.statements import VERB_VOIDED
 from lms.xapi import services as lrs
 from lms.xapi.keys import sha256_hex
 from lms.xapi.models import Statement
@@ -183,9 +186,9 @@ def handle(item: StoredStatement, batch: Batch) -> str:
     if target.kind == MappingKind.cmi5_au:
         if source != Source.cmi5:
             return batch.ignore(item)
-        from lms.learning.cmi5 import runtime
-
-        return _guarded(item, batch, target, lambda: runtime.on_statement(item, target))
+        return _guarded(
+            item, batch, target, lambda: runtime.on_statement(item, target, at=statement_time(item))
+        )
     facts = effects.facts_of(stmt)
     if not facts.relevant:
         return IGNORED
@@ -243,7 +246,7 @@ def _hold(
     item: StoredStatement, batch: Batch, target: Target, reason: UnmatchedReason, detail: str
 ) -> str:
     allowance = batch.allowance(item.statement)
-    review.record(
+    held.record(
         statement=item.statement,
         seq=item.seq,
         stored=item.stored,
@@ -264,9 +267,6 @@ def _apply_mooc(
     allowance: Allowance | None,
 ) -> str:
     """Apply a platform's (``allowance``) or an accepted results file's (None) statement."""
-    from lms.classes import services as classes
-    from lms.classes.models import EnrollmentSource
-
     stmt = item.statement
     actor = stmt.get("actor") or {}
     scope = UnmatchedReason.platform_scope
@@ -304,9 +304,9 @@ def _apply_mooc(
     if course is None:
         return IGNORED
     at = statement_time(item)
-    enrollment = None if new else classes.enrollment_for(user, course)
+    enrollment = None if new else enrollments.enrollment_for(user, course)
     if enrollment is None:
-        enrollment = classes.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
+        enrollment = enrollments.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
     effects.apply(enrollment, facts, statement_id=str(stmt["id"]), seq=item.seq, at=at)
     return APPLIED
 

@@ -13,6 +13,13 @@ from flask.cli import with_appcontext
 
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.learning.bridge import process_pending, prune_runs, status
+from lms.learning.cmi5 import package
+from lms.learning.cmi5.runtime import sweep
+from lms.learning.identities import sync_email_identities
+from lms.learning.mappings import mapping_count, rebuild_all
+from lms.learning.models import UnmatchedReason
+from lms.learning.review import retry
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +38,6 @@ def _fail(exc: DomainError) -> None:
 
 
 def _sweep() -> int:
-    from lms.learning.bridge import prune_runs
-    from lms.learning.cmi5.runtime import sweep
-
     count = sweep()
     prune_runs()
     db.session.commit()
@@ -50,8 +54,6 @@ def run(limit: int | None, follow: bool, interval: float) -> None:
 
     Each pass also abandons cmi5 sessions whose time is up.
     """
-    from lms.learning.bridge import process_pending, status
-
     while True:
         try:
             processed = process_pending(limit)
@@ -80,8 +82,6 @@ def run(limit: int | None, follow: bool, interval: float) -> None:
 @with_appcontext
 def status_cmd() -> None:
     """One JSON object: seqs, pending count, lag of the oldest pending statement."""
-    from lms.learning.bridge import status
-
     click.echo(orjson.dumps(status()))
 
 
@@ -99,9 +99,6 @@ def sweep_cmd() -> None:
 @with_appcontext
 def retry_held(platform_id: int | None, reason: str | None, limit: int) -> None:
     """Apply held statements again (after a platform was allowed more courses or units)."""
-    from lms.learning.models import UnmatchedReason
-    from lms.learning.unmatched import retry
-
     if reason is not None and reason not in set(UnmatchedReason):
         raise click.BadParameter(", ".join(UnmatchedReason), param_hint="--reason")
     outcome = retry(by=None, platform_id=platform_id, reason=reason, limit=limit)
@@ -113,8 +110,6 @@ def retry_held(platform_id: int | None, reason: str | None, limit: int) -> None:
 @with_appcontext
 def rebuild_mappings() -> None:
     """Rebuild the activity IRI -> course table from every course."""
-    from lms.learning.mappings import mapping_count, rebuild_all
-
     courses = rebuild_all()
     db.session.commit()
     click.echo(f"{courses} course(s), {mapping_count()} activity IRI(s)", err=True)
@@ -124,8 +119,6 @@ def rebuild_mappings() -> None:
 @with_appcontext
 def sync_identities() -> None:
     """Store the mbox_sha1sum of every user's email (after emails were changed)."""
-    from lms.learning.identities import sync_email_identities
-
     added = sync_email_identities(full=True)
     db.session.commit()
     click.echo(f"{added} identity(ies) added", err=True)
@@ -148,8 +141,6 @@ def import_cmi5(
     hours: float,
 ) -> None:
     """Import a cmi5 course: cmi5.xml, a .zip, or a folder (a course package with cmi5.xml)."""
-    from lms.learning.cmi5 import package
-
     groups = list(target_groups) or None
     try:
         if path.is_dir():

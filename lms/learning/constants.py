@@ -1,33 +1,11 @@
-"""The vocabulary the bridge reads and writes: verbs, activity types, extensions, cmi5 IRIs.
+"""The bridge's own IRIs: extensions, the profile, course IRIs, cmi5 (verbs and activity types
+are the LMS's vocabulary, :mod:`lms.statements`).
 
 Published to platform vendors as the xAPI profile at ``/profile/lms146.jsonld``
 (``lms.learning.profile``); changing an IRI here breaks every platform that sends it.
 """
 
 from __future__ import annotations
-
-ADL = "http://adlnet.gov/expapi/verbs/"
-ADL_W3ID = "https://w3id.org/xapi/adl/verbs/"
-
-VERB_REGISTERED = f"{ADL}registered"
-VERB_LAUNCHED = f"{ADL}launched"
-VERB_INITIALIZED = f"{ADL}initialized"
-VERB_EXPERIENCED = f"{ADL}experienced"
-VERB_ATTEMPTED = f"{ADL}attempted"
-VERB_ANSWERED = f"{ADL}answered"
-VERB_COMPLETED = f"{ADL}completed"
-VERB_PASSED = f"{ADL}passed"
-VERB_FAILED = f"{ADL}failed"
-VERB_TERMINATED = f"{ADL}terminated"
-VERB_VOIDED = f"{ADL}voided"
-VERB_SATISFIED = f"{ADL_W3ID}satisfied"
-VERB_ABANDONED = f"{ADL_W3ID}abandoned"
-VERB_WAIVED = f"{ADL_W3ID}waived"
-
-ACTIVITY_COURSE = "http://adlnet.gov/expapi/activities/course"
-ACTIVITY_LESSON = "http://adlnet.gov/expapi/activities/lesson"
-ACTIVITY_ASSESSMENT = "http://adlnet.gov/expapi/activities/assessment"
-ACTIVITY_QUESTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 
 #: The unit (a ``units.code`` such as ``HP-LECHAN``) a provisioned learner belongs to.
 EXT_UNIT_CODE = "https://lms146.vn/xapi/extensions/unit-code"
@@ -51,26 +29,3 @@ CMI5_EXT_LAUNCHPARAMS = "https://w3id.org/xapi/cmi5/context/extensions/launchpar
 CMI5_EXT_REASON = "https://w3id.org/xapi/cmi5/result/extensions/reason"
 CMI5_EXT_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 CMI5_LAUNCH_DATA = "LMS.LaunchData"
-
-VERB_NAMES: dict[str, tuple[str, str]] = {
-    VERB_REGISTERED: ("registered", "đã đăng ký"),
-    VERB_LAUNCHED: ("launched", "đã mở"),
-    VERB_INITIALIZED: ("initialized", "đã bắt đầu"),
-    VERB_EXPERIENCED: ("experienced", "đã xem"),
-    VERB_ATTEMPTED: ("attempted", "đã làm"),
-    VERB_ANSWERED: ("answered", "đã trả lời"),
-    VERB_COMPLETED: ("completed", "đã hoàn thành"),
-    VERB_PASSED: ("passed", "đã đạt"),
-    VERB_FAILED: ("failed", "chưa đạt"),
-    VERB_TERMINATED: ("terminated", "đã kết thúc"),
-    VERB_SATISFIED: ("satisfied", "đã đáp ứng"),
-    VERB_ABANDONED: ("abandoned", "đã bỏ dở"),
-    VERB_WAIVED: ("waived", "được miễn"),
-    VERB_VOIDED: ("voided", "đã huỷ"),
-}
-
-
-def verb(iri: str) -> dict[str, object]:
-    """A verb object with English and Vietnamese display names."""
-    en, vi = VERB_NAMES.get(iri, (iri.rsplit("/", 1)[-1], iri.rsplit("/", 1)[-1]))
-    return {"id": iri, "display": {"en-US": en, "vi-VN": vi}}

@@ -19,9 +19,13 @@ from lms.constants import TargetGroup
 from lms.db import utcnow
 from lms.extensions import db
 from lms.learning import platforms
-from lms.learning.constants import EXT_UNIT_CODE, VERB_COMPLETED, VERB_PASSED, verb
+from lms.learning.bridge import process_pending
+from lms.learning.cmi5.package import import_folder
+from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.models import Cmi5Au, SourcePlatform
+from lms.statements import VERB_COMPLETED, VERB_PASSED, verb
 from lms.xapi import clients
+from lms.xapi import services as lrs
 from lms.xapi.models import LrsClient
 
 PLATFORM_NAME = "Nền tảng MOOC quốc gia (demo)"
@@ -131,8 +135,6 @@ def _statements(course: Course) -> list[dict[str, Any]]:
 def _cmi5() -> str:
     course = db.session.scalar(select(Course).where(Course.slug == CMI5_SLUG))
     if course is None and CMI5_DIR.is_dir():
-        from lms.learning.cmi5.package import import_folder
-
         import_folder(CMI5_DIR)
         course = db.session.scalar(select(Course).where(Course.slug == CMI5_SLUG))
     if course is None:
@@ -142,9 +144,6 @@ def _cmi5() -> str:
 
 
 def seed() -> list[str]:
-    from lms.learning.bridge import process_pending
-    from lms.xapi import services as lrs
-
     lines = []
     platform, secret = _platform()
     client = db.session.get(LrsClient, platform.client_id)

@@ -5,7 +5,7 @@ The rule (documented in the README section):
 * ``completed`` (or any ``result.completion: true``) on a mapped activity proves the course's
   **lessons** part: the LMS cannot see lessons taken on another platform.
 * ``passed`` / ``failed`` and any ``result.score`` are a quiz result, recorded through
-  ``lms.classes.services.record_quiz_result`` (best result kept). ``scaled`` is used, or
+  ``lms.classes.completion.record_quiz_result`` (best result kept). ``scaled`` is used, or
   ``(raw - min) / (max - min)``; a ``passed`` without a score counts as the course's pass
   mark (or 100 % when the course has no quiz rule).
 * The course's completion rule is then evaluated as inside the LMS (every rule present must
@@ -30,12 +30,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from lms.classes import services as classes
+from lms.classes import completion as completions
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.db import utcnow
 from lms.extensions import db
-from lms.learning.constants import VERB_COMPLETED, VERB_FAILED, VERB_PASSED
 from lms.learning.models import BridgeEvidence
+from lms.statements import VERB_COMPLETED, VERB_FAILED, VERB_PASSED
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def rule_met(enrollment: Enrollment, *, completed_now: bool = False) -> bool:
     """
     if completed_now and _lessons_only(enrollment.course.completion_rule or {}):
         return True
-    status = classes.completion_status(enrollment)
+    status = completions.completion_status(enrollment)
     completed_elsewhere = any(e.completion for e in _live_evidence(enrollment))
     for rule in status["rules"]:
         if rule["met"]:
@@ -148,7 +148,7 @@ def apply(
             if facts.success is not None
             else bool(quiz is not None and scaled * 100 + EPSILON >= quiz)
         )
-        classes.record_quiz_result(enrollment, scaled=scaled, passed=passed, at=at)
+        completions.record_quiz_result(enrollment, scaled=scaled, passed=passed, at=at)
     evidence = BridgeEvidence(
         statement_id=statement_id.lower(),
         seq=seq,
@@ -163,7 +163,7 @@ def apply(
     if enrollment.status != EnrollmentStatus.completed and rule_met(
         enrollment, completed_now=facts.completion
     ):
-        classes.complete_enrollment(enrollment, at=at)
+        completions.complete_enrollment(enrollment, at=at)
     evidence.caused_completion = (
         not was_completed and enrollment.status == EnrollmentStatus.completed
     )
@@ -182,7 +182,7 @@ def _recompute_quiz(enrollment: Enrollment) -> None:
     else:
         enrollment.quiz_score = max((e.scaled for e in rows if e.scaled is not None), default=None)
         enrollment.quiz_passed = any(e.success for e in rows)
-    classes.refresh_progress(enrollment)
+    completions.refresh_progress(enrollment)
 
 
 def _live_rows(statement_id: str) -> Any:
@@ -238,7 +238,7 @@ def revert(statement_id: str) -> int:
                 enrollment.id,
             )
             continue
-        classes.reopen_enrollment(enrollment)
+        completions.reopen_enrollment(enrollment)
         # A later completion, inside the LMS or not, starts afresh.
         db.session.execute(
             update(BridgeEvidence)

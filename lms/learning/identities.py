@@ -4,7 +4,7 @@ An actor names a person by ``mbox``, ``mbox_sha1sum``, ``account`` or ``openid``
 (xAPI Data 2.4.2.1). A user's identities are the rows of ``learner_identities`` plus two
 implicit ones: their own email (as ``mbox``, and as ``mbox_sha1sum`` once synced into the
 table, because a hash cannot be searched backwards) and the LMS's own account
-``{homePage: BASE_URL, name: str(user.id)}`` (the actor ``lms.learning.statements`` writes).
+``{homePage: BASE_URL, name: str(user.id)}`` (the actor ``lms.statements.actor_for`` writes).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
+from lms.auth.services import create_user
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.constants import EXT_UNIT_CODE
@@ -29,6 +29,8 @@ from lms.learning.models import (
     LearnerIdentity,
     SourcePlatform,
 )
+from lms.org.services import get_unit
+from lms.statements import base_url
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -39,10 +41,6 @@ logger = logging.getLogger(__name__)
 #: (RFC 2606): the users table needs an email or a phone, and nothing is ever sent there.
 PLACEHOLDER_DOMAIN = "learners.lms146.invalid"
 EMAIL_SYNC_CHUNK = 5000
-
-
-def base_url() -> str:
-    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,8 +260,6 @@ def placeholder_email(ifi: Ifi) -> str:
 
 
 def find_unit(code: str) -> Unit | None:
-    from lms.org.services import get_unit
-
     try:
         return get_unit(code)
     except NotFound:
@@ -274,7 +270,6 @@ def provision(actor: dict[str, Any], ifi: Ifi, platform: SourcePlatform, *, unit
     """Create the learner ``actor`` names, as the platform's default target group, in ``unit``
     (from the statement's unit-code extension; the bridge checked that the platform may
     provision into it)."""
-    from lms.auth.services import create_user
 
     email = ifi.value[7:] if ifi.kind == IdentityKind.mbox else placeholder_email(ifi)
     user = create_user(

@@ -8,11 +8,12 @@ bridge turns into completions.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from flask import current_app
 
+from lms import statements as vocabulary
+from lms.certificates import constants as cert
 from lms.learning import constants as c
 
 GENERATED_AT = "2025-06-01T00:00:00Z"
@@ -20,61 +21,71 @@ GENERATED_AT = "2025-06-01T00:00:00Z"
 _VERBS: list[tuple[str, str, str, str]] = [
     # (IRI, vi label, en label, en definition)
     (
-        c.VERB_REGISTERED,
+        vocabulary.VERB_REGISTERED,
         "đã đăng ký",
         "registered",
         "The learner enrolled in the course (the LMS writes this when an enrollment starts).",
     ),
-    (c.VERB_LAUNCHED, "đã mở", "launched", "The LMS launched content for the learner (cmi5 AUs)."),
-    (c.VERB_INITIALIZED, "đã bắt đầu", "initialized", "A cmi5 AU is ready for the learner."),
     (
-        c.VERB_EXPERIENCED,
+        vocabulary.VERB_LAUNCHED,
+        "đã mở",
+        "launched",
+        "The LMS launched content for the learner (cmi5 AUs).",
+    ),
+    (
+        vocabulary.VERB_INITIALIZED,
+        "đã bắt đầu",
+        "initialized",
+        "A cmi5 AU is ready for the learner.",
+    ),
+    (
+        vocabulary.VERB_EXPERIENCED,
         "đã xem",
         "experienced",
         "The learner opened a lesson. Stored, not counted toward completion.",
     ),
     (
-        c.VERB_ATTEMPTED,
+        vocabulary.VERB_ATTEMPTED,
         "đã làm",
         "attempted",
         "The learner started a quiz or exam; with result.score it records a quiz result.",
     ),
-    (c.VERB_ANSWERED, "đã trả lời", "answered", "The learner answered a question."),
+    (vocabulary.VERB_ANSWERED, "đã trả lời", "answered", "The learner answered a question."),
     (
-        c.VERB_COMPLETED,
+        vocabulary.VERB_COMPLETED,
         "đã hoàn thành",
         "completed",
         "The learner completed the course on the platform. On a course's activity IRI (or one "
         "of its external IRIs) this meets the course's lessons rule.",
     ),
     (
-        c.VERB_PASSED,
+        vocabulary.VERB_PASSED,
         "đã đạt",
         "passed",
         "The learner passed the course's assessment; result.score.scaled (0..1) is recorded as "
         "the quiz result (without a score, the course's pass mark is recorded).",
     ),
     (
-        c.VERB_FAILED,
+        vocabulary.VERB_FAILED,
         "chưa đạt",
         "failed",
         "The learner failed the assessment; result.score is recorded (the best result counts).",
     ),
-    (c.VERB_TERMINATED, "đã kết thúc", "terminated", "A cmi5 AU session ended normally."),
+    (vocabulary.VERB_TERMINATED, "đã kết thúc", "terminated", "A cmi5 AU session ended normally."),
     (
-        c.VERB_SATISFIED,
+        vocabulary.VERB_SATISFIED,
         "đã đáp ứng",
         "satisfied",
         "Written by the LMS when a cmi5 block or course has met its moveOn criteria.",
     ),
     (
-        c.VERB_ABANDONED,
+        vocabulary.VERB_ABANDONED,
         "đã bỏ dở",
         "abandoned",
         "Written by the LMS when a cmi5 session ended without terminated.",
     ),
     (
-        c.VERB_WAIVED,
+        vocabulary.VERB_WAIVED,
         "được miễn",
         "waived",
         "Written by the LMS when an administrator waived a cmi5 AU for a learner.",
@@ -83,14 +94,14 @@ _VERBS: list[tuple[str, str, str, str]] = [
 
 _ACTIVITY_TYPES: list[tuple[str, str, str, str]] = [
     (
-        c.ACTIVITY_COURSE,
+        vocabulary.ACTIVITY_COURSE,
         "khoá học",
         "course",
         "A course of the LMS catalog; its id is the course's activity_iri or an external IRI.",
     ),
-    (c.ACTIVITY_LESSON, "bài học", "lesson", "A lesson of a course."),
-    (c.ACTIVITY_ASSESSMENT, "bài kiểm tra", "assessment", "A course quiz or exam."),
-    (c.ACTIVITY_QUESTION, "câu hỏi", "question", "One question of a quiz or exam."),
+    (vocabulary.ACTIVITY_LESSON, "bài học", "lesson", "A lesson of a course."),
+    (vocabulary.ACTIVITY_ASSESSMENT, "bài kiểm tra", "assessment", "A course quiz or exam."),
+    (vocabulary.ACTIVITY_QUESTION, "câu hỏi", "question", "One question of a quiz or exam."),
     (c.CMI5_TYPE_BLOCK, "khối cmi5", "cmi5 block", "A block of a cmi5 course."),
     (c.CMI5_TYPE_COURSE, "khoá học cmi5", "cmi5 course", "A cmi5 course."),
 ]
@@ -101,59 +112,49 @@ def _lang(vi: str, en: str) -> dict[str, str]:
 
 
 def _certificate_concepts() -> list[dict[str, Any]]:
-    """The certificates domain's verbs, activity type and extensions, when it is present."""
-    try:
-        cert = importlib.import_module("lms.certificates.constants")
-    except ModuleNotFoundError:
-        return []
+    """The certificates domain's verbs, activity type and extensions."""
     concepts: list[dict[str, Any]] = []
-    display = getattr(cert, "VERB_DISPLAY", {})
     for iri, en_def in (
-        (getattr(cert, "VERB_EARNED", None), "The learner was issued a certificate."),
-        (getattr(cert, "VERB_REVOKED", None), "The learner's certificate was revoked."),
+        (cert.VERB_EARNED, "The learner was issued a certificate."),
+        (cert.VERB_REVOKED, "The learner's certificate was revoked."),
     ):
-        if iri:
-            names = display.get(iri, {})
-            concepts.append(
-                {
-                    "id": iri,
-                    "type": "Verb",
-                    "inScheme": c.PROFILE_VERSION,
-                    "prefLabel": _lang(names.get("vi-VN", iri), names.get("en-US", iri)),
-                    "definition": _lang(en_def, en_def),
-                }
-            )
-    kind = getattr(cert, "ACTIVITY_TYPE_CERTIFICATE", None)
-    if kind:
+        names = cert.VERB_DISPLAY[iri]
         concepts.append(
             {
-                "id": kind,
-                "type": "ActivityType",
+                "id": iri,
+                "type": "Verb",
                 "inScheme": c.PROFILE_VERSION,
-                "prefLabel": _lang("giấy chứng nhận", "certificate"),
-                "definition": _lang(
-                    "Giấy chứng nhận; id là địa chỉ xác minh công khai.",
-                    "A certificate; its id is its public verification URL.",
-                ),
+                "prefLabel": _lang(names["vi-VN"], names["en-US"]),
+                "definition": _lang(en_def, en_def),
             }
         )
-    for name, en in (
-        ("EXT_SERIAL", "The certificate's serial number."),
-        ("EXT_UNIT", "The unit code of the certificate holder."),
-        ("EXT_REASON", "Why a certificate was revoked."),
+    concepts.append(
+        {
+            "id": cert.ACTIVITY_TYPE_CERTIFICATE,
+            "type": "ActivityType",
+            "inScheme": c.PROFILE_VERSION,
+            "prefLabel": _lang("giấy chứng nhận", "certificate"),
+            "definition": _lang(
+                "Giấy chứng nhận; id là địa chỉ xác minh công khai.",
+                "A certificate; its id is its public verification URL.",
+            ),
+        }
+    )
+    for iri, en in (
+        (cert.EXT_SERIAL, "The certificate's serial number."),
+        (cert.EXT_UNIT, "The unit code of the certificate holder."),
+        (cert.EXT_REASON, "Why a certificate was revoked."),
     ):
-        iri = getattr(cert, name, None)
-        if iri:
-            concepts.append(
-                {
-                    "id": iri,
-                    "type": "ContextExtension",
-                    "inScheme": c.PROFILE_VERSION,
-                    "prefLabel": _lang(en, en),
-                    "definition": _lang(en, en),
-                    "inlineSchema": '{"type": "string"}',
-                }
-            )
+        concepts.append(
+            {
+                "id": iri,
+                "type": "ContextExtension",
+                "inScheme": c.PROFILE_VERSION,
+                "prefLabel": _lang(en, en),
+                "definition": _lang(en, en),
+                "inlineSchema": '{"type": "string"}',
+            }
+        )
     return concepts
 
 
@@ -167,7 +168,7 @@ def _template(
         "prefLabel": _lang(vi, en),
         "definition": _lang(vi, en),
         "verb": verb_iri,
-        "objectActivityType": c.ACTIVITY_COURSE,
+        "objectActivityType": vocabulary.ACTIVITY_COURSE,
         "rules": rules,
     }
 
@@ -206,7 +207,11 @@ def profile_document() -> dict[str, Any]:
                 "The code of the learner's administrative unit (e.g. HP-LECHAN), used when a "
                 "learner unknown to the LMS is created from a MOOC platform's statement.",
             ),
-            "recommendedVerbs": [c.VERB_COMPLETED, c.VERB_PASSED, c.VERB_FAILED],
+            "recommendedVerbs": [
+                vocabulary.VERB_COMPLETED,
+                vocabulary.VERB_PASSED,
+                vocabulary.VERB_FAILED,
+            ],
             "inlineSchema": '{"type": "string", "pattern": "^[A-Z0-9-]{1,50}$"}',
         }
     )
@@ -226,7 +231,7 @@ def profile_document() -> dict[str, Any]:
     templates = [
         _template(
             "completed",
-            c.VERB_COMPLETED,
+            vocabulary.VERB_COMPLETED,
             "Hoàn thành khoá học trên nền tảng MOOC",
             "Course completed on a MOOC platform",
             [
@@ -237,7 +242,7 @@ def profile_document() -> dict[str, Any]:
         ),
         _template(
             "passed",
-            c.VERB_PASSED,
+            vocabulary.VERB_PASSED,
             "Đạt bài kiểm tra của khoá học",
             "Course assessment passed",
             [
@@ -249,7 +254,7 @@ def profile_document() -> dict[str, Any]:
         ),
         _template(
             "failed",
-            c.VERB_FAILED,
+            vocabulary.VERB_FAILED,
             "Chưa đạt bài kiểm tra của khoá học",
             "Course assessment failed",
             [

@@ -26,13 +26,15 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.auth.models import User
+from lms.auth.models import Role, User
+from lms.auth.services import create_user
 from lms.auth.text import fold, is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.catalog.models import Course
-from lms.errors import Invalid
+from lms.constants import TargetGroup
+from lms.errors import Invalid, NotFound
 from lms.extensions import db
 from lms.learning import identities, mappings
-from lms.learning.constants import ACTIVITY_COURSE, EXT_UNIT_CODE, VERB_COMPLETED, verb
+from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.identities import Ifi
 from lms.learning.models import (
     IdentityKind,
@@ -40,6 +42,10 @@ from lms.learning.models import (
     MappingKind,
     SourcePlatform,
 )
+from lms.org.services import get_unit
+from lms.statements import ACTIVITY_COURSE, VERB_COMPLETED, actor_for, verb
+from lms.xapi import services as lrs
+from lms.xapi.models import Statement
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -242,9 +248,6 @@ def check_rows(
     rows: list[Row], *, platform: SourcePlatform | None, provision: bool
 ) -> dict[str, list[str]]:
     """Check every row (filling what it refers to); returns the errors by cell."""
-    from lms.errors import NotFound
-    from lms.org.services import get_unit
-
     errors: dict[str, list[str]] = {}
     seen: dict[tuple[str, str], int] = {}
     today = date.today()
@@ -315,8 +318,6 @@ def _statement_id(row: Row) -> str:
 
 
 def _existing(ids: list[str]) -> set[str]:
-    from lms.xapi.models import Statement
-
     found: set[str] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -356,10 +357,6 @@ def plan(
 
 
 def _create(row: Row, platform: SourcePlatform | None) -> User:
-    from lms.auth.models import Role
-    from lms.auth.services import create_user
-    from lms.constants import TargetGroup
-
     ifi = Ifi(IdentityKind.account, f"{platform.home_page}|{row.identity}") if platform else None
     email = row.identity if row.kind == "email" else None
     if row.kind == "account" and ifi is not None:
@@ -378,8 +375,6 @@ def _create(row: Row, platform: SourcePlatform | None) -> User:
 
 
 def _statement(row: Row, platform: SourcePlatform | None) -> dict[str, Any]:
-    from lms.learning.statements import actor_for
-
     assert row.user is not None  # noqa: S101 - check_rows and write made sure
     assert row.course is not None  # noqa: S101 - check_rows made sure
     result: dict[str, Any] = {"completion": True}
@@ -420,9 +415,6 @@ def _statement(row: Row, platform: SourcePlatform | None) -> dict[str, Any]:
 
 def write(rows: list[Row], *, platform: SourcePlatform | None, by: User) -> dict[str, Any]:
     """Create the learners the file introduces and record one statement per new row."""
-    from lms.learning.statements import actor_for
-    from lms.xapi import services as lrs
-
     created: dict[tuple[str, str], User] = {}
     for row in rows:
         if row.action == "create":

@@ -31,7 +31,6 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from flask import current_app
 from sqlalchemy import select
 
 from lms.extensions import db
@@ -42,6 +41,7 @@ from lms.learning.models import (
     source_platform_units,
 )
 from lms.org.models import Unit
+from lms.statements import base_url
 from lms.xapi.models import LrsClient
 from lms.xapi.validation import agent_ifi
 
@@ -116,16 +116,12 @@ def allowances() -> dict[str, Allowance]:
     return out
 
 
-def _base_url() -> str:
-    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
-
-
 def lms_account(ifi: str | None) -> str | None:
     """The account name when ``ifi`` is an account on the LMS itself (``lms`` or a user id)."""
     if not ifi or not ifi.startswith("account:"):
         return None
     home, _sep, name = ifi[len("account:") :].rpartition("|")
-    return name if home.rstrip("/") == _base_url() else None
+    return name if home.rstrip("/") == base_url() else None
 
 
 def client_key(ifi: str | None) -> str | None:
@@ -133,7 +129,7 @@ def client_key(ifi: str | None) -> str | None:
     if not ifi or not ifi.startswith("account:"):
         return None
     home, _sep, name = ifi[len("account:") :].rpartition("|")
-    return name if home.rstrip("/") == f"{_base_url()}/xapi" else None
+    return name if home.rstrip("/") == f"{base_url()}/xapi" else None
 
 
 @dataclass(slots=True)

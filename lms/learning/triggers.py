@@ -18,24 +18,21 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.jobs import services as jobs
+from lms.jobs.models import Job, JobStatus
+from lms.learning.bridge import process_pending
+from lms.learning.mappings import rebuild_course
 
 logger = logging.getLogger(__name__)
 
 JOB_KIND = "bridge.process"
 
 
-@jobs.handler(JOB_KIND)
-def _process_job(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
-    from lms.learning.bridge import process_pending
-
+def run_bridge(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
     return {"processed": process_pending(wait=True)}
 
 
 def trigger() -> None:
     """Get pending statements processed, now (eager) or by a worker (Celery)."""
-    from lms.jobs.models import Job, JobStatus
-    from lms.learning.bridge import process_pending
-
     if current_app.config.get("JOBS_EAGER", True):
         # Bounded: this runs inside the request that stored the statements; a backlog is
         # left to the next trigger or to `flask bridge run --follow`.
@@ -50,7 +47,7 @@ def trigger() -> None:
 
 
 def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:
-    """Receiver of ``lms.learning.events.statements_stored``; never fails the LRS request."""
+    """Receiver of ``statements_stored``; never fails the LRS request."""
     if not current_app.config.get("BRIDGE_ENABLED", True):
         return
     try:
@@ -62,6 +59,4 @@ def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:
 
 def on_course_imported(course: Any, **kwargs: Any) -> None:
     """Keep the activity mappings of an imported course current (same transaction)."""
-    from lms.learning.mappings import rebuild_course
-
     rebuild_course(course)

@@ -30,15 +30,16 @@ from sqlalchemy import select
 
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
+from lms.catalog.models import Course
 from lms.catalog.services import get_course
+from lms.classes.enrollments import enrollment_for
 from lms.errors import DomainError
+from lms.events import statements_stored
 from lms.extensions import db
-from lms.learning import bridge, platforms
+from lms.learning import bridge, platforms, results, unmatched
 from lms.learning import imports as uploads
-from lms.learning import unmatched as review
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import runtime as cmi5_runtime
-from lms.learning.events import statements_stored
 from lms.learning.models import Cmi5Course, Cmi5File, UnmatchedReason
 from lms.learning.profile import profile_document
 from lms.learning.results import COLUMNS
@@ -121,8 +122,6 @@ def upload_imports() -> ResponseReturnValue:
 
 def _raw_rows(data: bytes, filename: str) -> list[dict[str, Any]]:
     """The file's rows as read, to show the cells an error points at."""
-    from lms.learning import results
-
     try:
         return [{"n": r.n, **r.raw} for r in results.parse_rows(results.read_table(data, filename))]
     except DomainError:
@@ -183,7 +182,7 @@ REASONS = {
 @login_required
 def bridge_page() -> ResponseReturnValue:
     _admin()
-    held = list(db.session.scalars(review.unmatched_query(resolved=False).limit(100)))
+    held = list(db.session.scalars(unmatched.unmatched_query(resolved=False).limit(100)))
     return render_template(
         "learning/bridge.html", status=bridge.status(), held=held, reasons=REASONS
     )
@@ -195,8 +194,6 @@ def bridge_page() -> ResponseReturnValue:
 @bp.get("/learning/cmi5/<slug>")
 @login_required
 def cmi5_course(slug: str) -> ResponseReturnValue:
-    from lms.classes.services import enrollment_for
-
     course = get_course(slug)
     if db.session.scalar(select(Cmi5Course.id).where(Cmi5Course.course_id == course.id)) is None:
         abort(404)
@@ -240,8 +237,6 @@ def cmi5_launch_au(au_id: int) -> ResponseReturnValue:
 
 
 def cmi5_course_slug(course_id: int) -> str:
-    from lms.catalog.models import Course
-
     course = db.session.get(Course, course_id)
     if course is None:
         abort(404)

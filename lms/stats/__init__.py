@@ -1,5 +1,1 @@
-"""Statistics: indicators against the plans' targets. Aggregates follow certificate events."""
-
-from lms.stats.services import connect_signals
-
-connect_signals()
+"""Statistics: indicators against the plans' targets, from aggregates kept as facts happen."""

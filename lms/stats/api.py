@@ -19,7 +19,7 @@ from lms.http import created, json_body, load, no_content, query_args
 from lms.openapi import doc
 from lms.org import services as org
 from lms.org.models import Unit
-from lms.stats import queries, report, services
+from lms.stats import queries, report, rollups, services
 from lms.stats.models import Indicator
 from lms.stats.schemas import (
     AnnualReportQuerySchema,
@@ -218,7 +218,7 @@ def reopen(code: str, year: int) -> ResponseReturnValue:
 @auth_required(Role.admin)
 @doc(summary="Rebuild the indicator aggregates from the certificates", tags=["stats"])
 def rebuild() -> ResponseReturnValue:
-    result = services.rebuild()
+    result = rollups.rebuild()
     db.session.commit()
     return jsonify(result)
 

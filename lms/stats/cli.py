@@ -12,7 +12,7 @@ from sqlalchemy import select
 from lms.auth.models import User
 from lms.extensions import db
 from lms.org import services as org
-from lms.stats import report, services
+from lms.stats import report, rollups, services
 
 
 @click.group("reports", help="Indicator figures and annual reports.")
@@ -48,7 +48,7 @@ def annual(code: str, year: int, fmt: str, output: Path | None) -> None:
 @with_appcontext
 def rebuild() -> None:
     """Recompute the indicator aggregates from the certificates, from scratch."""
-    result = services.rebuild()
+    result = rollups.rebuild()
     db.session.commit()
     click.echo(f"Rebuilt: {result['people']} people, {result['rollups']} counters")
 

@@ -7,9 +7,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lms.auth.models import User
+from lms.auth.services import create_user
+from lms.catalog.models import Course
+from lms.certificates.models import Certificate
+from lms.classes.completion import complete_enrollment
+from lms.classes.enrollments import enroll, enrollment_for
+from lms.classes.models import EnrollmentSource
 from lms.extensions import db
-from lms.org.services import find_unit
-from lms.stats import services
+from lms.org.services import assign_user_unit, find_unit
+from lms.stats import rollups, services
 from lms.stats.models import Indicator
 
 #: code, vi, en, kind, period, target group, unit kind, targets by year
@@ -119,12 +126,6 @@ def seed_history() -> int:
     import random
     from datetime import UTC, datetime, timedelta
 
-    from lms.auth.models import User
-    from lms.catalog.models import Course
-    from lms.certificates.models import Certificate
-    from lms.classes.models import EnrollmentSource
-    from lms.classes.services import complete_enrollment, enroll, enrollment_for
-
     courses = {
         c.slug: c
         for c in db.session.scalars(select(Course).where(Course.slug.in_(HISTORY_COURSES.values())))
@@ -194,10 +195,6 @@ def _people_of_merged_units() -> list[Any]:
     Their membership history says where they were, so their certificates count for the old
     province in 2024 and roll up into the successor afterwards.
     """
-    from lms.auth.models import User
-    from lms.auth.services import create_user
-    from lms.org.services import assign_user_unit
-
     people = []
     for c, code in enumerate(MERGED_COMMUNES):
         commune = find_unit(code)
@@ -259,7 +256,7 @@ def seed() -> list[str]:
         province = find_unit(province_code)
         if province is not None:
             created += create_plan(province)
-    result = services.rebuild()
+    result = rollups.rebuild()
     return [
         f"Indicators: {created} new (plans of HP, QB, QT); {history} earlier completions added; "
         f"figures rebuilt for {result['people']} people."

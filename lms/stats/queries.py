@@ -14,11 +14,15 @@ from typing import Any
 from sqlalchemy import Select, and_, extract, func, or_, select
 
 from lms.auth.models import User
+from lms.catalog.models import Course
+from lms.certificates.models import Certificate
+from lms.classes.models import Enrollment, EnrollmentStatus
+from lms.constants import TARGET_GROUP_LABELS, label
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
 from lms.stats.models import Indicator, IndicatorKind, IndicatorPeriod, StatCertCount, StatRollup
-from lms.stats.services import TreeAtYearEnd, current_year, ensure_year
+from lms.stats.rollups import TreeAtYearEnd, current_year, ensure_year
 
 GROUP_BYS = ("unit", "target_group", "course", "month")
 
@@ -287,8 +291,6 @@ def _certificate_counts(
 
 
 def _completion_counts(unit: Unit, year: int, group: Any) -> dict[Any, int]:
-    from lms.classes.models import Enrollment, EnrollmentStatus
-
     start, end = _year_bounds(year)
     stmt = (
         select(group, func.count(Enrollment.id))
@@ -306,14 +308,9 @@ def _completion_counts(unit: Unit, year: int, group: Any) -> dict[Any, int]:
 
 def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     """Completions and certificates of ``year`` in ``unit``'s subtree, grouped."""
-    from lms.catalog.models import Course
-    from lms.classes.models import Enrollment
-
     if group_by == "unit":
         return _by_child_unit(unit, year)
     if group_by == "target_group":
-        from lms.constants import TARGET_GROUP_LABELS, label
-
         certs = _certificate_counts(unit, year, "group")
         done = _completion_counts(unit, year, User.target_group)
         keys = sorted({str(k) if k else "" for k in [*certs, *done]})
@@ -358,7 +355,6 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
 
 def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     """Per child unit (as the tree was that year), everything in the child's subtree."""
-
     tree = TreeAtYearEnd()
     paths = tree.paths(year)
     own_path = paths.get(unit.id, unit.path)
@@ -404,9 +400,6 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
 
 def funnel(unit: Unit, year: int) -> dict[str, int]:
     """Enrolled, in progress, completed and certified, for enrollments made in ``year``."""
-    from lms.certificates.models import Certificate
-    from lms.classes.models import Enrollment, EnrollmentStatus
-
     start, end = _year_bounds(year)
     base = (
         select(Enrollment.status, func.count(Enrollment.id))
@@ -435,7 +428,6 @@ def funnel(unit: Unit, year: int) -> dict[str, int]:
         "enrolled": total - withdrawn,
         "in_progress": by_status.get(EnrollmentStatus.in_progress.value, 0),
         "completed": by_status.get(EnrollmentStatus.completed.value, 0),
-        "failed": by_status.get(EnrollmentStatus.failed.value, 0),
         "withdrawn": withdrawn,
         "certified": int(certified or 0),
     }

@@ -21,6 +21,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import func, or_, select
 
+from lms.catalog.models import Course
+from lms.classes.models import Class, Enrollment
 from lms.constants import TARGET_GROUP_LABELS
 from lms.exports import xlsx_bytes
 from lms.extensions import db
@@ -70,9 +72,6 @@ def _row(row: queries.BreakdownRow) -> dict[str, Any]:
 
 
 def _classes(unit: Unit, year: int) -> list[dict[str, Any]]:
-    from lms.catalog.models import Course
-    from lms.classes.models import Class, Enrollment
-
     counts = (
         select(Enrollment.class_id, func.count(Enrollment.id).label("n"))
         .group_by(Enrollment.class_id)

@@ -1,434 +1,40 @@
-"""Keep the indicator aggregates up to date, rebuild them, and close a year.
+"""Indicators with their targets, and closed years: the province's figures kept as sent.
 
-Stats reads every domain and writes only its own tables. The aggregates move when a
-certificate is issued or revoked (signals from ``lms.learning.events``):
-
-* ``StatHolding``: a person counted for a qualifying code in a year. The earliest certificate
-  that counts at the end of that year decides the unit and target group (its snapshot), so
-  a person is counted once however many certificates they hold.
-* ``StatRollup``: per (code, year, unit, target group) the number of holdings in the unit's
-  subtree **as the tree was at the end of that year**: +1 on the holder's unit and every
-  ancestor. A figure is then one indexed lookup.
+The figures themselves come from the aggregates (:mod:`lms.stats.rollups`) through
+:mod:`lms.stats.queries`; closing a year stores the annual report's data as it was that day.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import User
+from lms.db import utcnow
+from lms.errors import Conflict, NotFound
 from lms.extensions import db
 from lms.locks import lock
-from lms.org.models import Unit, UnitKind, UnitPlacement
+from lms.org.models import Unit
+from lms.stats import queries
 from lms.stats.models import (
     Indicator,
     IndicatorKind,
     IndicatorPeriod,
     IndicatorTarget,
-    StatCertCount,
-    StatHolding,
-    StatRollup,
     StatSnapshot,
 )
+from lms.stats.report import annual_report_data
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class CertFact:
-    """The fields of a certificate that decide how it counts."""
-
-    id: int
-    user_id: int
-    year: int
-    issued_on: date
-    revoked_on: date | None
-    unit_id: int | None
-    target_group: str | None
-    issuing_unit_id: int | None
-    codes: tuple[str, ...]
-
-    def counts_at(self, day: date) -> bool:
-        return self.issued_on <= day and (self.revoked_on is None or self.revoked_on > day)
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where a holding is counted: the unit, and whether the person was unassigned."""
-
-    unit_id: int
-    unassigned: bool
-    target_group: str
-    certificate_id: int
-    #: The units the holding is counted on (the unit and its ancestors that year), as a path.
-    chain: str = ""
-
-
-def current_year() -> int:
-    return date.today().year
-
-
-def _day(value: datetime | date | None) -> date | None:
-    if value is None:
-        return None
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _cert_facts(where: Any = None) -> Iterator[CertFact]:
-    from lms.certificates.models import Certificate
-
-    stmt = select(
-        Certificate.id,
-        Certificate.user_id,
-        Certificate.year,
-        Certificate.issued_at,
-        Certificate.revoked_at,
-        Certificate.holder_unit_id,
-        Certificate.holder_target_group,
-        Certificate.issuing_unit_id,
-        Certificate.indicators,
-    ).order_by(Certificate.user_id, Certificate.issued_at, Certificate.id)
-    if where is not None:
-        stmt = stmt.where(where)
-    for row in db.session.execute(stmt.execution_options(yield_per=5000)):
-        tg = row.holder_target_group
-        yield CertFact(
-            id=row.id,
-            user_id=row.user_id,
-            year=row.year,
-            issued_on=_day(row.issued_at),  # type: ignore[arg-type]
-            revoked_on=_day(row.revoked_at),
-            unit_id=row.holder_unit_id,
-            target_group=str(tg) if tg else None,
-            issuing_unit_id=row.issuing_unit_id,
-            codes=tuple(row.indicators or ()),
-        )
-
-
-class TreeAtYearEnd:
-    """Unit paths as they were on 31 December of a year (the current tree for this year on)."""
-
-    def __init__(self) -> None:
-        self._paths: dict[int, dict[int, str]] = {}
-        self._province: dict[int, int] = {}
-
-    def paths(self, year: int) -> dict[int, str]:
-        if year not in self._paths:
-            current = dict(db.session.execute(select(Unit.id, Unit.path)).all())
-            if year >= current_year():
-                self._paths[year] = current
-            else:
-                end = date(year, 12, 31)
-                rows = db.session.execute(
-                    select(UnitPlacement.unit_id, UnitPlacement.path).where(
-                        UnitPlacement.valid_from <= end,
-                        (UnitPlacement.valid_to.is_(None)) | (UnitPlacement.valid_to >= end),
-                    )
-                )
-                historic = dict(current)  # units without history keep their current place
-                historic.update(dict(rows.all()))
-                self._paths[year] = historic
-        return self._paths[year]
-
-    def chain(self, unit_id: int, year: int) -> list[int]:
-        path = self.paths(year).get(unit_id)
-        if not path:
-            return [unit_id]
-        return [int(part) for part in path.strip("/").split("/") if part]
-
-    def province(self, unit_id: int) -> int:
-        """The province of ``unit_id`` now (the root when there is no province above it)."""
-        if unit_id not in self._province:
-            kinds = dict(db.session.execute(select(Unit.id, Unit.kind)).all())
-            chain = self.chain(unit_id, current_year())
-            found = next((u for u in chain if kinds.get(u) == UnitKind.province), chain[0])
-            self._province[unit_id] = found
-        return self._province[unit_id]
-
-
-def _placement(cert: CertFact, tree: TreeAtYearEnd, year: int) -> Placement | None:
-    if cert.unit_id is not None:
-        unit_id, unassigned = cert.unit_id, cert.target_group is None
-    elif cert.issuing_unit_id is not None:
-        unit_id, unassigned = tree.province(cert.issuing_unit_id), True
-    else:
-        return None
-    chain = tree.chain(unit_id, year)
-    if unassigned and cert.unit_id is None:
-        chain = [unit_id]  # counted on the province itself, never below it
-    return Placement(
-        unit_id=unit_id,
-        unassigned=unassigned,
-        target_group=cert.target_group or "",
-        certificate_id=cert.id,
-        chain="/" + "/".join(str(u) for u in chain) + "/",
-    )
-
-
-def desired_holdings(
-    certs: list[CertFact], code: str, tree: TreeAtYearEnd, *, last_year: int
-) -> dict[tuple[int, bool], Placement]:
-    """Where one person counts for ``code``, per (year, in_year), from their certificates."""
-    relevant = sorted((c for c in certs if code in c.codes), key=lambda c: (c.issued_on, c.id))
-    if not relevant:
-        return {}
-    out: dict[tuple[int, bool], Placement] = {}
-    for year in range(relevant[0].year, last_year + 1):
-        end = date(year, 12, 31)
-        for in_year in (False, True):
-            for cert in relevant:
-                if in_year and cert.year != year:
-                    continue
-                if not in_year and cert.year > year:
-                    continue
-                if cert.counts_at(end):
-                    placement = _placement(cert, tree, year)
-                    if placement is not None:
-                        out[(year, in_year)] = placement
-                    break
-    return out
-
-
-def _upsert_rollups(deltas: dict[tuple[str, int, bool, int, str, bool], int]) -> None:
-    """Add ``deltas`` to the rollup counters with one upsert statement per chunk."""
-    rows = [
-        {
-            "code": code,
-            "year": year,
-            "in_year": in_year,
-            "unit_id": unit_id,
-            "target_group": tg,
-            "unassigned": unassigned,
-            "count": delta,
-        }
-        for (code, year, in_year, unit_id, tg, unassigned), delta in deltas.items()
-        if delta
-    ]
-    if not rows:
-        return
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(StatRollup)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["code", "year", "in_year", "unit_id", "target_group", "unassigned"],
-        set_={"count": StatRollup.count + stmt.excluded.count},
-    )
-    # One cached statement, sent as an executemany (batched "insertmanyvalues").
-    db.session.execute(stmt, rows)
-
-
-def _add(
-    deltas: dict[tuple[str, int, bool, int, str, bool], int],
-    code: str,
-    year: int,
-    in_year: bool,
-    placement: Placement,
-    sign: int,
-) -> None:
-    for unit_id in (int(part) for part in placement.chain.strip("/").split("/") if part):
-        key = (code, year, in_year, unit_id, placement.target_group, placement.unassigned)
-        deltas[key] += sign
-
-
-def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
-    """Recompute one person's holdings (for ``codes``, default all) and move the rollups.
-
-    Called when one of their certificates is issued or revoked; cheap, because a person
-    holds a handful of certificates.
-    """
-    from lms.certificates.models import Certificate
-
-    certs = list(_cert_facts(Certificate.user_id == user_id))
-    existing = {
-        (h.code, h.year, h.in_year): h
-        for h in db.session.scalars(select(StatHolding).where(StatHolding.user_id == user_id))
-    }
-    wanted_codes = set(codes) if codes is not None else set()
-    if codes is None:
-        wanted_codes = {code for c in certs for code in c.codes} | {k[0] for k in existing}
-    tree = TreeAtYearEnd()
-    deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
-    last_year = max([current_year(), *(c.year for c in certs)])
-    for code in wanted_codes:
-        desired = desired_holdings(certs, code, tree, last_year=last_year)
-        old_keys = {(y, i) for (c, y, i) in existing if c == code}
-        for year, in_year in old_keys | set(desired):
-            row = existing.get((code, year, in_year))
-            new = desired.get((year, in_year))
-            old = (
-                Placement(
-                    row.unit_id,
-                    row.unassigned,
-                    row.target_group or "",
-                    row.certificate_id,
-                    row.chain,
-                )
-                if row is not None
-                else None
-            )
-            if old == new:
-                continue
-            if old is not None:
-                _add(deltas, code, year, in_year, old, -1)
-            if new is None:
-                db.session.delete(row)
-                continue
-            _add(deltas, code, year, in_year, new, +1)
-            if row is None:
-                db.session.add(
-                    StatHolding(
-                        code=code,
-                        year=year,
-                        in_year=in_year,
-                        user_id=user_id,
-                        unit_id=new.unit_id,
-                        unassigned=new.unassigned,
-                        target_group=new.target_group or None,
-                        certificate_id=new.certificate_id,
-                        chain=new.chain,
-                    )
-                )
-            else:
-                row.unit_id = new.unit_id
-                row.unassigned = new.unassigned
-                row.target_group = new.target_group or None
-                row.certificate_id = new.certificate_id
-                row.chain = new.chain
-    db.session.flush()
-    _upsert_rollups(deltas)
-
-
-def _bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: COPY on PostgreSQL (ten times faster), executemany elsewhere."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(table.insert(), rows)
-        return
-    columns = list(rows[0])
-    raw = connection.connection.driver_connection
-    assert raw is not None  # noqa: S101 - a live connection always has its driver connection
-    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
-
-
-def rebuild(*, batch_size: int = 20000) -> dict[str, int]:
-    """Recompute every holding and rollup from the certificates table, from scratch.
-
-    Used after a merger re-shaped the tree, at the turn of a year, and to check the
-    incremental path (a test asserts both agree).
-    """
-    db.session.execute(delete(StatRollup))
-    db.session.execute(delete(StatHolding))
-    tree = TreeAtYearEnd()
-    deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
-    holdings: list[dict[str, Any]] = []
-    people = 0
-    last_year = current_year()
-
-    def flush_holdings() -> None:
-        _bulk_insert(StatHolding.__table__, holdings)
-        holdings.clear()
-
-    for user_id, certs in _group_by_user(_cert_facts()):
-        people += 1
-        last = max(last_year, *(c.year for c in certs))
-        for code in {code for c in certs for code in c.codes}:
-            for (year, in_year), placement in desired_holdings(
-                certs, code, tree, last_year=last
-            ).items():
-                _add(deltas, code, year, in_year, placement, +1)
-                holdings.append(
-                    {
-                        "code": code,
-                        "year": year,
-                        "in_year": in_year,
-                        "user_id": user_id,
-                        "unit_id": placement.unit_id,
-                        "unassigned": placement.unassigned,
-                        "target_group": placement.target_group or None,
-                        "certificate_id": placement.certificate_id,
-                        "chain": placement.chain,
-                    }
-                )
-        if len(holdings) >= batch_size:
-            flush_holdings()
-    flush_holdings()
-    _bulk_insert(
-        StatRollup.__table__,
-        [
-            {
-                "code": code,
-                "year": year,
-                "in_year": in_year,
-                "unit_id": unit_id,
-                "target_group": tg,
-                "unassigned": unassigned,
-                "count": n,
-            }
-            for (code, year, in_year, unit_id, tg, unassigned), n in deltas.items()
-            if n
-        ],
-    )
-    rebuild_cert_counts()
-    db.session.flush()
-    logger.info("Rebuilt statistics for %s people (%s rollup rows)", people, len(deltas))
-    return {"people": people, "rollups": len(deltas)}
-
-
-def _group_by_user(facts: Iterable[CertFact]) -> Iterator[tuple[int, list[CertFact]]]:
-    current: list[CertFact] = []
-    for fact in facts:
-        if current and current[0].user_id != fact.user_id:
-            yield current[0].user_id, current
-            current = []
-        current.append(fact)
-    if current:
-        yield current[0].user_id, current
-
-
-def ensure_year(year: int) -> None:
-    """Give a new year its cumulative figures (carried over) the first time it is asked for."""
-    has_rows = db.session.scalar(select(StatRollup.id).where(StatRollup.year == year).limit(1))
-    if has_rows is not None:
-        return
-    older = db.session.scalar(select(StatRollup.id).where(StatRollup.year < year).limit(1))
-    if older is None or year > current_year() + 1:
-        return
-    rebuild()
-
-
-def zero_rollups_cleanup() -> None:
-    """Drop counters that fell to zero, so the table only holds what counts."""
-    db.session.execute(delete(StatRollup).where(StatRollup.count == 0))
-
-
-def mark_dirty(user_ids: Iterable[int]) -> None:
-    """Refresh several people at once (e.g. after a certificate import)."""
-    for user_id in sorted(set(user_ids)):
-        refresh_person(user_id)
-
-
-# --- indicators and closed years -------------------------------------------------------------
-
-
 def create_indicator(data: dict[str, Any], *, plan_unit: Unit) -> Indicator:
-    from flask_babel import gettext as _
-
-    from lms.errors import Conflict
-
     lock(plan_unit)  # parallel creations of one code: the first creates, the others get 409
     exists = db.session.scalar(
         select(Indicator.id).where(
@@ -482,10 +88,6 @@ def update_indicator(indicator: Indicator, data: dict[str, Any]) -> Indicator:
 
 def delete_indicator(indicator: Indicator) -> None:
     """Remove an indicator and its targets; 404 when a parallel request removed it first."""
-    from flask_babel import gettext as _
-
-    from lms.errors import NotFound
-
     if lock(indicator) is None:
         raise NotFound(_("Indicator not found."))
     db.session.delete(indicator)
@@ -496,13 +98,6 @@ def close_year(
     unit: Unit, year: int, *, by: User, note: str | None = None, today: date | None = None
 ) -> StatSnapshot:
     """Keep the year's report exactly as sent; refused before the province's cut-off day."""
-    from flask_babel import gettext as _
-
-    from lms.db import utcnow
-    from lms.errors import Conflict
-    from lms.stats import queries
-    from lms.stats.report import annual_report_data
-
     today = today or date.today()
     deadline = queries.report_deadline(unit, year)
     if today < deadline:
@@ -544,10 +139,6 @@ def snapshot_for(unit: Unit, year: int) -> StatSnapshot | None:
 def reopen_year(snapshot: StatSnapshot, *, by: User) -> None:
     """Delete the closed figures; 404, as for a year never closed, when a parallel request
     reopened them first."""
-    from flask_babel import gettext as _
-
-    from lms.errors import NotFound
-
     year = snapshot.year
     if lock(snapshot) is None:
         raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
@@ -555,119 +146,3 @@ def reopen_year(snapshot: StatSnapshot, *, by: User) -> None:
     audit.record(AuditAction.year_reopened, snapshot, actor=by)
     db.session.delete(snapshot)
     db.session.flush()
-
-
-def _counts_in_issue_year(certificate: Any) -> bool:
-    revoked = _day(certificate.revoked_at)
-    return revoked is None or revoked > date(certificate.year, 12, 31)
-
-
-def _cert_count_rows(certificate: Any, sign: int) -> list[dict[str, Any]]:
-    if certificate.holder_unit_id is None:
-        return []
-    group = certificate.holder_target_group
-    keys = (
-        ("month", f"{certificate.issued_at.month:02d}"),
-        ("course", str(certificate.course_id)),
-        ("group", str(group) if group else ""),
-    )
-    return [
-        {
-            "unit_id": certificate.holder_unit_id,
-            "year": certificate.year,
-            "dim": dim,
-            "key": key,
-            "count": sign,
-        }
-        for dim, key in keys
-    ]
-
-
-def _upsert_cert_counts(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(StatCertCount)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["unit_id", "year", "dim", "key"],
-        set_={"count": StatCertCount.count + stmt.excluded.count},
-    )
-    db.session.execute(stmt, rows)
-
-
-def on_certificate_issued(certificate: Any, **_: Any) -> None:
-    """Receiver of ``certificate_issued``: count the person and the certificate."""
-    refresh_person(certificate.user_id, certificate.indicators or ())
-    if _counts_in_issue_year(certificate):
-        _upsert_cert_counts(_cert_count_rows(certificate, +1))
-
-
-def on_certificate_revoked(certificate: Any, **_: Any) -> None:
-    """Receiver of ``certificate_revoked``: revoked within its year, it no longer counts."""
-    refresh_person(certificate.user_id, certificate.indicators or ())
-    if not _counts_in_issue_year(certificate):
-        _upsert_cert_counts(_cert_count_rows(certificate, -1))
-
-
-def rebuild_cert_counts() -> int:
-    """Recount the per-unit certificate counters with three GROUP BY statements."""
-    from sqlalchemy import String as SqlString
-    from sqlalchemy import and_, cast, extract, func, insert, literal, or_
-
-    from lms.certificates.models import Certificate
-
-    db.session.execute(delete(StatCertCount))
-    counts = or_(
-        Certificate.revoked_at.is_(None),
-        extract("year", Certificate.revoked_at) > Certificate.year,
-    )
-    month = extract("month", Certificate.issued_at)
-    month_key = func.substr(cast(100 + month, SqlString), 2, 2)
-    total = 0
-    for dim, key in (
-        ("month", month_key),
-        ("course", cast(Certificate.course_id, SqlString)),
-        ("group", func.coalesce(cast(Certificate.holder_target_group, SqlString), "")),
-    ):
-        select_rows = (
-            select(
-                Certificate.holder_unit_id,
-                Certificate.year,
-                literal(dim),
-                key,
-                func.count(Certificate.id),
-            )
-            .where(and_(Certificate.holder_unit_id.is_not(None), counts))
-            .group_by(Certificate.holder_unit_id, Certificate.year, key)
-        )
-        result = db.session.execute(
-            insert(StatCertCount).from_select(
-                ["unit_id", "year", "dim", "key", "count"], select_rows
-            )
-        )
-        total += getattr(result, "rowcount", 0) or 0
-    return total
-
-
-def on_unit_moved(unit: Unit, **_: Any) -> None:
-    """Receiver of ``unit_moved``: recount the people counted anywhere in the moved subtree.
-
-    Each holding keeps the chain of units it was counted on, so a recount takes the person
-    off the old chain and onto the new one; past years keep the tree as it was.
-    """
-    users = db.session.scalars(
-        select(StatHolding.user_id)
-        .join(Unit, Unit.id == StatHolding.unit_id)
-        .where(Unit.path.like(f"{unit.path}%"))
-        .distinct()
-    ).all()
-    for user_id in users:
-        refresh_person(user_id)
-
-
-def connect_signals() -> None:
-    from lms.learning.events import certificate_issued, certificate_revoked, unit_moved
-
-    certificate_issued.connect(on_certificate_issued, weak=False)
-    certificate_revoked.connect(on_certificate_revoked, weak=False)
-    unit_moved.connect(on_unit_moved, weak=False)

@@ -10,8 +10,8 @@ from flask_login import current_user
 
 #: (endpoint, label, roles that see it; empty = everyone, "user" = any logged-in user)
 NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
-    ("catalog_views.catalog", _l("Courses"), ()),
-    ("catalog_views.my_learning", _l("My learning"), ("user",)),
+    ("learner_views.catalog", _l("Courses"), ()),
+    ("learner_views.my_learning", _l("My learning"), ("user",)),
     ("certificates_views.mine", _l("My certificates"), ("user",)),
     ("classes_views.trainer_classes", _l("My classes"), ("trainer", "admin")),
     ("assessment_views.banks", _l("Question banks"), ("trainer", "admin")),
@@ -26,8 +26,8 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
 
 #: What each page is for, shown as cards on the home page of a logged-in user.
 DESCRIPTIONS: dict[str, object] = {
-    "catalog_views.catalog": _l("Find a course for you and enrol."),
-    "catalog_views.my_learning": _l("Continue where you stopped; see your progress."),
+    "learner_views.catalog": _l("Find a course for you and enrol."),
+    "learner_views.my_learning": _l("Continue where you stopped; see your progress."),
     "certificates_views.mine": _l("Download your certificates and share their QR codes."),
     "classes_views.trainer_classes": _l("Run your classes: sessions, attendance, certificates."),
     "assessment_views.banks": _l("Questions and quizzes of your courses."),

@@ -51,7 +51,7 @@ def home() -> ResponseReturnValue:
     return render_template(
         "web/home.html",
         cards=cards,
-        catalog_url=_endpoint_url("catalog_views.catalog"),
+        catalog_url=_endpoint_url("learner_views.catalog"),
         groups=[label(TARGET_GROUP_LABELS, g.value) for g in TargetGroup],
     )
 

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.xapi import clients, queries
@@ -114,7 +115,6 @@ def _consistent_through() -> str:
     except SQLAlchemyError:
         db.session.rollback()
         logger.warning("Could not read the open transactions for Consistent-Through")
-        from lms.db import utcnow
 
         return xapi_time(utcnow())
 

@@ -9,6 +9,7 @@ import orjson
 from flask import Response, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from lms.events import statements_stored
 from lms.extensions import db
 from lms.xapi import binding, canonical, clients, queries, rendering
 from lms.xapi.api import (
@@ -39,7 +40,6 @@ from lms.xapi.protocol import (
     parse_bool,
     reject_nul,
 )
-from lms.xapi.signals import statements_stored
 from lms.xapi.signatures import verify_signatures
 from lms.xapi.statements import Blob, Writer, complete, store
 from lms.xapi.validation import (

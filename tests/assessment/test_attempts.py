@@ -16,24 +16,27 @@ from lms.assessment.models import (
     Question,
     QuestionVersion,
 )
+from lms.assessment.statements import ADL, quiz_iri
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.extensions import db
-from lms.learning.events import attempt_graded
+from lms.xapi.models import Statement
 from tests.assessment.conftest import BANK_YAML, correct_answers, enrol, import_bank, make_course
 from tests.factories import make_user
 
 
-@pytest.fixture
-def graded_events() -> Any:
-    seen: list[Any] = []
-
-    def receiver(sender: Any, **kwargs: Any) -> None:
-        seen.append((sender.id, kwargs["passed"]))
-
-    attempt_graded.connect(receiver)
-    yield seen
-    attempt_graded.disconnect(receiver)
+def graded_statements(quiz: Any) -> list[tuple[str | None, bool]]:
+    """(registration, success) of every ``passed``/``failed`` the LRS holds for ``quiz``: one
+    per grading, so a second grading of the same attempt would show twice."""
+    rows = db.session.scalars(
+        db.select(Statement)
+        .where(
+            Statement.object_activity_id == quiz_iri(quiz),
+            Statement.verb_id.in_([f"{ADL}passed", f"{ADL}failed"]),
+        )
+        .order_by(Statement.seq)
+    )
+    return [(row.registration, row.statement["result"]["success"]) for row in rows]
 
 
 def test_start_draws_every_question_and_records_the_seed(quiz, learner, enrollment) -> None:
@@ -107,9 +110,7 @@ def test_empty_answers_clear_a_response(quiz, learner, enrollment) -> None:
     assert answers["q-fill"] is None
 
 
-def test_submit_grades_every_type_and_feeds_the_enrollment(
-    quiz, learner, enrollment, graded_events
-) -> None:
+def test_submit_grades_every_type_and_feeds_the_enrollment(quiz, learner, enrollment) -> None:
     attempt, _ = svc.start_attempt(quiz, learner)
     answers = correct_answers(attempt)
     answers["q-fill"] = "vneid-bi-mat"  # diacritics and case ignored
@@ -126,7 +127,7 @@ def test_submit_grades_every_type_and_feeds_the_enrollment(
     assert attempt.area_scores["online_public_services"]["scaled"] == 1.0
     assert enrollment.quiz_score == pytest.approx(attempt.scaled)
     assert enrollment.quiz_passed is True
-    assert graded_events == [(attempt.id, True)]
+    assert graded_statements(quiz) == [(attempt.registration, True)]
     rows = {
         r.key: r
         for r in db.session.scalars(
@@ -147,7 +148,7 @@ def test_unanswered_attempt_scores_zero_and_fails(quiz, learner, enrollment) -> 
 
 
 def test_second_submit_returns_the_same_result_without_grading_again(
-    quiz, learner, enrollment, graded_events
+    quiz, learner, enrollment
 ) -> None:
     attempt, _ = svc.start_attempt(quiz, learner)
     svc.save_responses(attempt, learner, {"q-single": "a"})
@@ -155,7 +156,7 @@ def test_second_submit_returns_the_same_result_without_grading_again(
     first = (attempt.score, attempt.submitted_at)
     svc.submit_attempt(attempt, learner, now=utcnow() + timedelta(minutes=5))
     assert (attempt.score, attempt.submitted_at) == first
-    assert len(graded_events) == 1
+    assert len(graded_statements(quiz)) == 1
 
 
 def test_answers_after_submit_are_refused(quiz, learner, enrollment) -> None:
@@ -188,9 +189,7 @@ def test_save_within_the_grace_period_is_accepted(quiz, learner, enrollment) -> 
     assert attempt.status == AttemptStatus.open
 
 
-def test_late_save_grades_the_attempt_with_what_was_saved(
-    quiz, learner, enrollment, graded_events
-) -> None:
+def test_late_save_grades_the_attempt_with_what_was_saved(quiz, learner, enrollment) -> None:
     now = utcnow()
     attempt, _ = svc.start_attempt(quiz, learner, now=now)
     svc.save_responses(attempt, learner, {"q-single": "a"}, now=now + timedelta(minutes=10))
@@ -201,7 +200,7 @@ def test_late_save_grades_the_attempt_with_what_was_saved(
     assert attempt.expired is True
     assert attempt.submitted_at == attempt.deadline
     assert attempt.score == 1.0  # q-single only; the late q-tf was not taken
-    assert len(graded_events) == 1
+    assert len(graded_statements(quiz)) == 1
 
 
 def test_submit_after_the_limit_is_graded_as_expired(quiz, learner, enrollment) -> None:

@@ -10,8 +10,8 @@ import pytest
 from lms.assessment import attempts as svc
 from lms.assessment import banks, quizzes
 from lms.assessment.models import QuizKind
+from lms.classes.enrollments import enroll
 from lms.classes.models import Class, ClassSession, EnrollmentSource
-from lms.classes.services import enroll
 from lms.constants import SkillArea
 from lms.errors import Forbidden, Invalid
 from lms.extensions import db

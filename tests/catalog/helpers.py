@@ -114,7 +114,7 @@ def make_class(
 def enrol(
     user: User, course: Course, *, klass: Class | None = None, by: User | None = None
 ) -> Enrollment:
-    from lms.classes.services import enroll
+    from lms.classes.enrollments import enroll
 
     source = EnrollmentSource.klass if klass else EnrollmentSource.self
     return enroll(user, course, by=by or user, source=source, klass=klass)

@@ -13,7 +13,7 @@ from lms.catalog.importer import PackageInvalid, import_package, import_path
 from lms.catalog.models import Course, CourseAsset, Lesson
 from lms.catalog.packages import PackageError, register_part
 from lms.catalog.validation import validate_package
-from lms.classes import services
+from lms.classes import completion, enrollments
 from tests.catalog.helpers import BROKEN, GOOD, copy_package, enrol
 from tests.factories import make_user
 
@@ -72,8 +72,8 @@ def test_reimport_with_changes_bumps_version_and_keeps_progress(db: object, tmp_
     learner = make_user()
     enrollment = enrol(learner, course)
     first, removed = course.lessons[0], course.lessons[2]
-    services.complete_lesson(enrollment, first)
-    services.complete_lesson(enrollment, removed)
+    completion.complete_lesson(enrollment, first)
+    completion.complete_lesson(enrollment, removed)
     assert enrollment.lessons_done == 2
 
     (package / "lessons" / "03-an-toan-tren-mang.md").unlink()
@@ -100,7 +100,7 @@ def test_reimport_with_changes_bumps_version_and_keeps_progress(db: object, tmp_
     db.session.refresh(enrollment)
     assert enrollment.status == "in_progress"
     assert enrollment.lessons_done == 1
-    assert services.enrollment_for(learner, course) is enrollment
+    assert enrollments.enrollment_for(learner, course) is enrollment
 
 
 def test_missing_fields_unknown_codes_and_bad_values_are_all_reported_with_lines(

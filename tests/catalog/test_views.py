@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lms.auth.models import Role
-from lms.classes import services
+from lms.classes import enrollments
 from lms.classes.models import EnrollmentStatus
 from tests.catalog.helpers import enrol, import_good, login, make_course
 from tests.factories import make_user
@@ -78,7 +78,7 @@ def test_enrol_read_complete_and_see_progress(client: FlaskClient) -> None:
     assert "Continue where you stopped" in mine
     assert "/courses/ky-nang-so-co-ban/lessons/tim-kiem-thong-tin" in mine
     course = courses["ky-nang-so-co-ban"]
-    enrollment = services.enrollment_for(learner, course)
+    enrollment = enrollments.enrollment_for(learner, course)
     assert enrollment.last_lesson.slug == "dien-thoai-thong-minh"
     for slug in ("tim-kiem-thong-tin", "an-toan-tren-mang"):
         client.post(f"/courses/ky-nang-so-co-ban/lessons/{slug}/complete")

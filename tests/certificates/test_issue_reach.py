@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.certificates.models import Certificate
+from lms.classes.enrollments import enroll
 from lms.classes.models import EnrollmentSource
-from lms.classes.services import enroll
 from lms.extensions import db
 from tests.auth.factories import make_demo_tree
 from tests.catalog.helpers import login

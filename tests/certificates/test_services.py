@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from lms.certificates import content, crypto, keys, pdfs, queries, services, verification
 from lms.certificates.models import Certificate, CertificateStatus, CertificateTemplate
+from lms.classes.completion import complete_enrollment, reopen_enrollment
 from lms.classes.models import EnrollmentStatus
-from lms.classes.services import complete_enrollment, reopen_enrollment
 from lms.errors import Conflict, Forbidden, Invalid
+from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
-from lms.learning.events import certificate_issued, certificate_revoked
 from tests.certificates.conftest import HOLDER_NAME, World
 from tests.certificates.factories import make_class, make_course, make_enrollment
 from tests.factories import make_user

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from lms.classes import services
+from lms.classes import enrollments
 from lms.classes.models import EnrollmentStatus
 from tests.catalog.helpers import enrol, make_class, make_course, make_people
 from tests.factories import make_user
@@ -365,7 +365,7 @@ def test_withdrawals(client: FlaskClient, auth_headers, people: dict[str, Any]) 
         f"/api/v1/enrollments/{stranger.id}/withdraw", headers=auth_headers(people["trainer"])
     )
     assert not_theirs.status_code == 404
-    assert services.enrollment_for(people["learner"], course) is None
+    assert enrollments.enrollment_for(people["learner"], course) is None
     assert stranger.status == EnrollmentStatus.enrolled
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from lms.classes import services
+from lms.classes import enrollments
 from lms.classes.models import EnrollmentSource
 from tests.catalog.helpers import make_course, make_people
 from tests.factories import make_unit, make_user
@@ -29,7 +29,7 @@ def test_official_enrols_a_target_group_of_their_area(
     client: FlaskClient, auth_headers, area: dict[str, Any]
 ) -> None:  # type: ignore[no-untyped-def]
     course = make_course(open=False)
-    services.enroll(
+    enrollments.enroll(
         area["officials"][0], course, by=area["admin"], source=EnrollmentSource.assigned
     )
     headers = auth_headers(area["official"])
@@ -53,12 +53,12 @@ def test_official_enrols_a_target_group_of_their_area(
     polled = client.get(response.headers["Location"], headers=headers)
     assert polled.json["id"] == job["id"]
     for user in area["officials"][:4]:
-        enrollment = services.enrollment_for(user, course)
+        enrollment = enrollments.enrollment_for(user, course)
         assert enrollment is not None
-    assert services.enrollment_for(area["officials"][1], course).source == "assigned"
-    assert services.enrollment_for(area["officials"][4], course) is None
-    assert services.enrollment_for(area["elsewhere"], course) is None
-    assert services.enrollment_for(area["citizen"], course) is None
+    assert enrollments.enrollment_for(area["officials"][1], course).source == "assigned"
+    assert enrollments.enrollment_for(area["officials"][4], course) is None
+    assert enrollments.enrollment_for(area["elsewhere"], course) is None
+    assert enrollments.enrollment_for(area["citizen"], course) is None
 
 
 def test_assigning_outside_your_area_is_forbidden(

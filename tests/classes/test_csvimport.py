@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from lms.auth.models import User
-from lms.classes import services
+from lms.classes import enrollments
 from lms.classes.models import Enrollment
 from lms.extensions import db as _db
 from tests.catalog.helpers import enrol, make_class, make_course, make_people
@@ -85,7 +85,7 @@ def test_apply_creates_users_and_enrols_everyone(
     assert an.password_hash is None
     binh = _db.session.scalar(select(User).where(User.phone == "0912345678"))
     assert binh.unit_id == setup["commune"].id
-    enrollment = services.enrollment_for(an, setup["course"])
+    enrollment = enrollments.enrollment_for(an, setup["course"])
     assert (enrollment.class_id, enrollment.source) == (setup["klass"].id, "import")
     assert enrollment_count(setup["klass"]) == 2
 
@@ -129,14 +129,14 @@ def test_people_already_in_the_class_are_skipped_and_self_learners_join(
     inside = make_user("inside@example.vn", unit=setup["commune"])
     enrol(inside, setup["course"], klass=setup["klass"])
     solo = make_user("solo@example.vn", unit=setup["commune"])
-    services.enroll(solo, setup["course"], by=None, source="assigned")
+    enrollments.enroll(solo, setup["course"], by=None, source="assigned")
     elsewhere = make_user("elsewhere@example.vn", unit=setup["commune"])
     enrol(elsewhere, setup["course"], klass=make_class(setup["course"]))
     text = HEADER + "inside@example.vn,,,,\nsolo@example.vn,,,,\nelsewhere@example.vn,,,,\n"
     response = post_csv(client, auth_headers(setup["trainer"]), setup["klass"].code, text)
     assert response.status_code == 200, response.json
     assert [r["action"] for r in response.json["rows"]] == ["skip", "join", "skip"]
-    assert services.enrollment_for(solo, setup["course"]).class_id == setup["klass"].id
+    assert enrollments.enrollment_for(solo, setup["course"]).class_id == setup["klass"].id
     assert enrollment_count(setup["klass"]) == 2
 
 
@@ -256,5 +256,5 @@ def test_a_large_file_creates_accounts_in_bulk_like_create_user(
         select(UnitMembership).where(UnitMembership.user_id == person.id)
     )
     assert (membership.unit_id, membership.valid_to) == (setup["commune"].id, None)
-    assert services.enrollment_for(person, setup["course"]).class_id == klass.id
+    assert enrollments.enrollment_for(person, setup["course"]).class_id == klass.id
     assert enrollment_count(klass) == 60

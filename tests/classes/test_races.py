@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course, Lesson
-from lms.classes import services
+from lms.classes import enrollments as enrolling
 from lms.classes.models import (
     Attendance,
     Class,
@@ -134,7 +134,7 @@ def test_parallel_joins_of_a_self_enrolled_learner_move_the_enrollment_once(
     s = setup(live_api)
     (learner,) = s.learners
     with live_api.data() as db:
-        services.enroll(
+        enrolling.enroll(
             db.session.get(User, learner),
             db.session.get(Course, s.course_id),
             by=None,
@@ -218,7 +218,7 @@ def test_parallel_lesson_completions_record_it_once(live_api: LiveApi) -> None:
     s = setup(live_api)
     (learner,) = s.learners
     with live_api.data() as db:
-        enrollment = services.enroll(
+        enrollment = enrolling.enroll(
             db.session.get(User, learner),
             db.session.get(Course, s.course_id),
             by=None,
@@ -243,7 +243,7 @@ def test_parallel_withdrawals_withdraw_once(live_api: LiveApi) -> None:
     s = setup(live_api)
     (learner,) = s.learners
     with live_api.data() as db:
-        enrollment = services.enroll(
+        enrollment = enrolling.enroll(
             db.session.get(User, learner),
             db.session.get(Course, s.course_id),
             by=None,
@@ -276,7 +276,7 @@ def test_parallel_attendance_markings_keep_one_mark_each(live_api: LiveApi) -> N
     with live_api.data() as db:
         klass = db.session.scalar(select(Class).where(Class.code == s.klass))
         for uid in s.learners:
-            services.enroll(
+            enrolling.enroll(
                 db.session.get(User, uid),
                 klass.course,
                 by=None,

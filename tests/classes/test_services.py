@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from lms.classes import management, services
+from lms import events
+from lms.classes import cohorts, completion, enrollments, statements
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
-from lms.learning import events, statements
+from lms.statements import actor_for
 from tests.catalog.helpers import enrol, make_class, make_course, make_people
 from tests.factories import make_user
 
@@ -34,7 +35,7 @@ def test_enroll_creates_an_enrollment_with_a_registration(db: object) -> None:
     assert enrollment.status == EnrollmentStatus.enrolled
     assert enrollment.source == EnrollmentSource.self
     assert len(enrollment.registration) == 36
-    assert services.enrollment_for(user, course) is enrollment
+    assert enrollments.enrollment_for(user, course) is enrollment
 
 
 def test_enrolling_twice_raises_conflict(db: object) -> None:
@@ -76,7 +77,7 @@ def test_a_self_enrolled_learner_joins_a_class_with_their_progress(db: object) -
     course = make_course(lessons=2)
     user = make_user()
     enrollment = enrol(user, course)
-    services.complete_lesson(enrollment, course.lessons[0])
+    completion.complete_lesson(enrollment, course.lessons[0])
     klass = make_class(course)
     joined = enrol(user, course, klass=klass)
     assert joined is enrollment
@@ -99,25 +100,25 @@ def test_completing_every_lesson_completes_the_course_once(
     enrollment = enrol(make_user(), course)
     progress = []
     for lesson in course.lessons:
-        services.complete_lesson(enrollment, lesson)
+        completion.complete_lesson(enrollment, lesson)
         progress.append(enrollment.progress)
     assert progress == [33, 66, 100]
     assert enrollment.status == EnrollmentStatus.completed
     assert enrollment.completed_at is not None
-    services.complete_lesson(enrollment, course.lessons[0])
-    assert services.evaluate_completion(enrollment) is True
+    completion.complete_lesson(enrollment, course.lessons[0])
+    assert completion.evaluate_completion(enrollment) is True
     assert completed_signals == [enrollment.id]
 
 
 def test_open_lesson_remembers_where_the_learner_stopped(db: object) -> None:
     course = make_course(lessons=3)
     enrollment = enrol(make_user(), course)
-    assert services.open_lesson(enrollment, course.lessons[1]) is True
-    assert services.open_lesson(enrollment, course.lessons[1]) is False
+    assert completion.open_lesson(enrollment, course.lessons[1]) is True
+    assert completion.open_lesson(enrollment, course.lessons[1]) is False
     assert enrollment.last_lesson_id == course.lessons[1].id
     assert enrollment.status == EnrollmentStatus.in_progress
     assert enrollment.started_at is not None
-    assert services.lesson_states(enrollment) == {course.lessons[1].id: "opened"}
+    assert completion.lesson_states(enrollment) == {course.lessons[1].id: "opened"}
 
 
 def test_quiz_rule_needs_the_score_and_keeps_the_best(
@@ -125,19 +126,19 @@ def test_quiz_rule_needs_the_score_and_keeps_the_best(
 ) -> None:
     course = make_course(lessons=1, rule={"lessons": "all", "quiz": 70, "attendance": None})
     enrollment = enrol(make_user(), course)
-    services.complete_lesson(enrollment, course.lessons[0])
+    completion.complete_lesson(enrollment, course.lessons[0])
     assert enrollment.status == EnrollmentStatus.in_progress
     assert enrollment.progress == 50
-    services.record_quiz_result(enrollment, scaled=0.5, passed=False)
+    completion.record_quiz_result(enrollment, scaled=0.5, passed=False)
     assert enrollment.status == EnrollmentStatus.in_progress
     at = datetime(2026, 5, 4, 3, 2, tzinfo=UTC)
-    services.record_quiz_result(enrollment, scaled=0.7, passed=True, at=at)
+    completion.record_quiz_result(enrollment, scaled=0.7, passed=True, at=at)
     assert enrollment.status == EnrollmentStatus.completed
     assert enrollment.completed_at == at
-    services.record_quiz_result(enrollment, scaled=0.2, passed=False)
+    completion.record_quiz_result(enrollment, scaled=0.2, passed=False)
     assert (enrollment.quiz_score, enrollment.quiz_passed) == (0.7, True)
     assert completed_signals == [enrollment.id]
-    status = services.completion_status(enrollment)
+    status = completion.completion_status(enrollment)
     assert status == {
         "met": True,
         "rules": [
@@ -150,7 +151,7 @@ def test_quiz_rule_needs_the_score_and_keeps_the_best(
 def test_quiz_score_out_of_range_is_invalid(db: object) -> None:
     enrollment = enrol(make_user(), make_course())
     with pytest.raises(Invalid):
-        services.record_quiz_result(enrollment, scaled=1.5, passed=True)
+        completion.record_quiz_result(enrollment, scaled=1.5, passed=True)
 
 
 def test_attendance_rule_counts_sessions_of_the_class(
@@ -161,21 +162,19 @@ def test_attendance_rule_counts_sessions_of_the_class(
     klass = make_class(course, unit=people["commune"], trainers=[people["trainer"]], sessions=2)
     learner = make_user()
     enrollment = enrol(learner, course, klass=klass, by=people["trainer"])
-    services.complete_lesson(enrollment, course.lessons[0])
+    completion.complete_lesson(enrollment, course.lessons[0])
     first, second = klass.sessions
-    management.set_attendance(
-        first, [{"user_id": learner.id, "present": True}], by=people["trainer"]
-    )
+    cohorts.set_attendance(first, [{"user_id": learner.id, "present": True}], by=people["trainer"])
     assert enrollment.attendance_rate == 0.5
     assert enrollment.status == EnrollmentStatus.in_progress
-    assert services.completion_status(enrollment)["rules"][1] == {
+    assert completion.completion_status(enrollment)["rules"][1] == {
         "rule": "attendance",
         "required": 80,
         "actual": 50.0,
         "met": False,
         "applies": True,
     }
-    management.set_attendance(
+    cohorts.set_attendance(
         second, [{"user_id": learner.id, "present": True, "note": "đúng giờ"}], by=people["trainer"]
     )
     assert enrollment.status == EnrollmentStatus.completed
@@ -185,7 +184,7 @@ def test_attendance_rule_counts_sessions_of_the_class(
 def test_attendance_rule_does_not_apply_without_sessions(db: object) -> None:
     course = make_course(lessons=1, rule={"lessons": "all", "attendance": 80})
     enrollment = enrol(make_user(), course)
-    services.complete_lesson(enrollment, course.lessons[0])
+    completion.complete_lesson(enrollment, course.lessons[0])
     assert enrollment.status == EnrollmentStatus.completed
 
 
@@ -197,26 +196,26 @@ def test_attendance_for_someone_not_in_the_class_rejects_the_whole_sheet(db: obj
     enrol(inside, course, klass=klass, by=people["trainer"])
     outsider = make_user()
     with pytest.raises(Invalid) as caught:
-        management.set_attendance(
+        cohorts.set_attendance(
             klass.sessions[0],
             [{"user_id": inside.id, "present": True}, {"user_id": outsider.id, "present": True}],
             by=people["trainer"],
         )
     assert caught.value.errors == {"rows.2.user_id": ["This person is not enrolled in the class."]}
-    assert management.session_attendance(klass.sessions[0]) == {}
+    assert cohorts.session_attendance(klass.sessions[0]) == {}
 
 
 def test_withdraw_then_enrol_again_gives_a_new_enrollment(db: object) -> None:
     course = make_course()
     user = make_user()
     first = enrol(user, course)
-    services.withdraw(first, by=user)
+    enrollments.withdraw(first, by=user)
     assert first.status == EnrollmentStatus.withdrawn
     assert first.withdrawn_at is not None
     with pytest.raises(Conflict):
-        services.withdraw(first, by=user)
+        enrollments.withdraw(first, by=user)
     with pytest.raises(Conflict):
-        services.complete_lesson(first, course.lessons[0])
+        completion.complete_lesson(first, course.lessons[0])
     second = enrol(user, course)
     assert second.id != first.id
     assert second.registration != first.registration
@@ -233,9 +232,9 @@ def test_complete_and_reopen_for_external_completions(
     events.enrollment_reopened.connect(on_reopen)
     try:
         enrollment = enrol(make_user(), make_course(lessons=3))
-        services.complete_enrollment(enrollment)
+        completion.complete_enrollment(enrollment)
         assert enrollment.status == EnrollmentStatus.completed
-        services.reopen_enrollment(enrollment)
+        completion.reopen_enrollment(enrollment)
         assert enrollment.status == EnrollmentStatus.in_progress
         assert enrollment.progress == 0
     finally:
@@ -248,10 +247,10 @@ def test_bulk_enroll_skips_people_already_enrolled(db: object) -> None:
     course = make_course()
     users = [make_user() for _ in range(3)]
     enrol(users[0], course)
-    added = services.bulk_enroll(course, users, source=EnrollmentSource.assigned, by=None)
+    added = enrollments.bulk_enroll(course, users, source=EnrollmentSource.assigned, by=None)
     assert added == 2
     for user in users:
-        assert services.enrollment_for(user, course) is not None
+        assert enrollments.enrollment_for(user, course) is not None
 
 
 def test_statements_use_adl_verbs_and_the_registration(db: object) -> None:
@@ -259,7 +258,7 @@ def test_statements_use_adl_verbs_and_the_registration(db: object) -> None:
     user = make_user(full_name="Trần Thị Hoa")
     enrollment = enrol(user, course)
     lesson = course.lessons[0]
-    actor = statements.actor_for(user)
+    actor = actor_for(user)
     assert actor == {
         "objectType": "Agent",
         "name": "Trần Thị Hoa",
@@ -287,7 +286,7 @@ def test_learning_events_are_stored_in_the_lrs_with_the_registration(db: object)
 
     course = make_course(lessons=1)
     enrollment = enrol(make_user(), course)
-    services.complete_lesson(enrollment, course.lessons[0])
+    completion.complete_lesson(enrollment, course.lessons[0])
     adl = "http://adlnet.gov/expapi/verbs/"
     rows = _db.session.execute(
         select(Statement.verb_id, Statement.object_activity_id)

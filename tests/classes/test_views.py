@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from lms.classes import management
+from lms.classes import cohorts
 from tests.catalog.helpers import enrol, login, make_class, make_course, make_people
 from tests.factories import make_user
 
@@ -58,7 +58,7 @@ def test_create_class_with_sessions_through_the_form(
     }
     response = client.post("/classes/new", data=form)
     assert response.status_code == 302, response.text
-    klass = management.get_class("LD-01")
+    klass = cohorts.get_class("LD-01")
     assert [s.topic for s in klass.sessions] == ["Tầm nhìn", "Kế hoạch"]
     assert [t.id for t in klass.trainers] == [people["trainer"].id]
     page = client.get("/classes/LD-01").text
@@ -92,7 +92,7 @@ def test_attendance_sheet_saves_toggles_and_notes(
     assert 'name="present"' in page
     response = client.post(url, data={"present": [str(here.id)], f"note-{away.id}": "Đi công tác"})
     assert response.status_code == 302
-    marks = management.session_attendance(klass.sessions[0])
+    marks = cohorts.session_attendance(klass.sessions[0])
     assert {m.enrollment_id: (m.present, m.note) for m in marks.values()} == {
         enrol_id(here, course): (True, None),
         enrol_id(away, course): (False, "Đi công tác"),
@@ -102,7 +102,7 @@ def test_attendance_sheet_saves_toggles_and_notes(
 
 
 def enrol_id(user: Any, course: Any) -> int:
-    from lms.classes.services import enrollment_for
+    from lms.classes.enrollments import enrollment_for
 
     return enrollment_for(user, course).id
 
@@ -137,7 +137,7 @@ def test_official_enrol_page_and_progress_page(client: FlaskClient, people: dict
     inside = make_user(unit=people["commune"], full_name="Người Trong Xã")
     outside = make_user(unit=people["other"], full_name="Người Xã Khác")
     enrollment = enrol(inside, course)
-    from lms.classes.services import complete_lesson
+    from lms.classes.completion import complete_lesson
 
     complete_lesson(enrollment, course.lessons[0])
     enrol(outside, course)

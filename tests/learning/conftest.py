@@ -21,9 +21,9 @@ from werkzeug.serving import make_server
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course, Lesson
+from lms.events import statements_stored
 from lms.extensions import db as _db
 from lms.learning import platforms
-from lms.learning.events import statements_stored
 from lms.learning.models import SourcePlatform
 from lms.org.models import Unit, UnitKind
 from lms.xapi import clients

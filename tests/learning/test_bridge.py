@@ -21,8 +21,8 @@ from lms.learning.models import (
     IdentitySource,
     UnmatchedReason,
 )
-from lms.learning.statements import actor_for
 from lms.org.models import UnitKind
+from lms.statements import actor_for
 from lms.xapi import services as lrs
 from tests.factories import make_unit, make_user
 from tests.learning.conftest import (
@@ -120,9 +120,9 @@ def test_unknown_learner_is_held_then_resolved_by_linking(world: World) -> None:
     assert row.reason == UnmatchedReason.unknown_learner
     assert row.course_id == world.dvc.id
     learner = make_user("tam@example.vn", full_name="Lê Văn Tám", unit=world.units["HP-LECHAN"])
-    from lms.learning import unmatched
+    from lms.learning import review
 
-    outcome = unmatched.resolve(row, learner, by=world.admin)
+    outcome = review.resolve(row, learner, by=world.admin)
     assert outcome == {"applied": 1, "still_held": 0}
     assert row.resolved_at is not None
     enrollment = _enrollment(learner.id, world.dvc.id)
@@ -318,7 +318,7 @@ def test_with_celery_a_queued_bridge_job_is_not_submitted_twice(
     jobs = db.session.scalars(select(Job).where(Job.kind == triggers.JOB_KIND)).all()
     assert len(jobs) == 1
     assert _enrollment(world.citizen.id, world.dvc.id) is None  # left to the worker
-    assert triggers._process_job({}, lambda done, total: None)["processed"] >= 1
+    assert triggers.run_bridge({}, lambda done, total: None)["processed"] >= 1
     assert _enrollment(world.citizen.id, world.dvc.id) is not None
 
 
@@ -405,8 +405,7 @@ def test_a_statement_voided_in_advance_by_someone_else_still_counts(world: World
 
 
 def test_a_platform_reports_only_its_courses_for_learners_of_its_units(world: World) -> None:
-    from lms.learning import platforms
-    from lms.learning import unmatched as review
+    from lms.learning import platforms, review
     from tests.learning.conftest import make_course
 
     closed = make_course("lanh-dao-so", external=[], rule={"lessons": "all"})

@@ -23,9 +23,9 @@ from lms.catalog.models import Course
 from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
+from lms.events import statements_stored
 from lms.extensions import db
 from lms.learning.cmi5 import runtime
-from lms.learning.events import statements_stored
 from lms.learning.models import BridgeUnmatched, Cmi5Au, Cmi5Session, UnmatchedReason
 from lms.xapi.models import Statement
 from tests.factories import make_user

@@ -10,9 +10,9 @@ from lms.auth.models import Role
 from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
-from lms.learning.constants import VERB_COMPLETED
 from lms.learning.models import BridgeUnmatched, UnmatchedReason
 from lms.org.models import UnitKind
+from lms.statements import VERB_COMPLETED
 from lms.xapi.models import Statement
 from tests.certificates.factories import make_course
 from tests.factories import make_unit, make_user

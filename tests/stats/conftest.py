@@ -28,8 +28,8 @@ import pytest
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate, CertificateStatus
+from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
-from lms.learning.events import certificate_issued, certificate_revoked
 from lms.org import services as org
 from lms.org.models import Headcount, Unit
 from tests.factories import make_user

@@ -26,7 +26,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from lms.auth.models import User
-from lms.classes import services as classes
+from lms.catalog.models import Course
+from lms.classes import enrollments
 from lms.classes.models import Enrollment, EnrollmentSource
 from lms.db import utcnow
 from lms.errors import Conflict, NotFound
@@ -40,11 +41,11 @@ from lms.learning.constants import (
     CMI5_EXT_MASTERY,
     CMI5_EXT_MOVEON,
     CMI5_LAUNCH_DATA,
-    VERB_LAUNCHED,
-    VERB_TERMINATED,
 )
 from lms.learning.models import Cmi5Au, Cmi5Session
-from lms.xapi import clients
+from lms.statements import VERB_LAUNCHED, VERB_TERMINATED
+from lms.xapi import clients, documents
+from lms.xapi import services as lrs
 from lms.xapi.binding import Binding
 from lms.xapi.constants import DocumentKind, Scope
 from lms.xapi.validation import agent_ifi
@@ -79,10 +80,10 @@ def get_au(au_id: int) -> Cmi5Au:
 
 def enrollment_for_launch(user: User, course: Course) -> Enrollment:
     """The learner's enrollment, made now for an open course (cmi5: the registration)."""
-    enrollment = classes.enrollment_for(user, course)
+    enrollment = enrollments.enrollment_for(user, course)
     if enrollment is not None:
         return enrollment
-    return classes.enroll(user, course, by=user, source=EnrollmentSource.self)
+    return enrollments.enroll(user, course, by=user, source=EnrollmentSource.self)
 
 
 def au_url(au: Cmi5Au, content_base: str) -> str:
@@ -114,10 +115,6 @@ def launch(
 
     An open session of the same AU and registration is abandoned first (cmi5 9.3.6).
     """
-    from lms.catalog.models import Course
-    from lms.xapi import documents
-    from lms.xapi import services as lrs
-
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))
@@ -275,10 +272,8 @@ def get_session(session_id: str) -> Cmi5Session:
 
 
 def ensure_launchable(au: Cmi5Au, user: User) -> None:
-    from lms.catalog.models import Course
-
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))
-    if classes.enrollment_for(user, course) is None and not course.open:
+    if enrollments.enrollment_for(user, course) is None and not course.open:
         raise Conflict(_("Enrol in the course (through a class or your unit) to open this unit."))

@@ -25,7 +25,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from lms.catalog import signals as catalog_signals
+from lms import events
+from lms.catalog.importer import COURSES_LOCK, facets, import_package, search_text
 from lms.catalog.models import Course, CourseLevel
 from lms.catalog.packages import PackageError
 from lms.catalog.text import fold
@@ -34,6 +35,7 @@ from lms.errors import Conflict, Invalid
 from lms.extensions import db
 from lms.learning.cmi5.structure import BlockData, CourseStructure, parse
 from lms.learning.constants import COURSE_IRI_BASE
+from lms.learning.mappings import rebuild_course
 from lms.learning.models import Cmi5Au, Cmi5Course, Cmi5File
 from lms.locks import lock_name
 
@@ -317,7 +319,6 @@ def write(course: Course, package: Cmi5Package) -> Cmi5Course:
             )
         )
     db.session.flush()
-    from lms.learning.mappings import rebuild_course
 
     rebuild_course(course)
     logger.info("Wrote cmi5 structure of course %s: %s AU(s)", course.id, len(structure.aus))
@@ -359,8 +360,6 @@ def import_cmi5(
 def import_folder(folder: Path, *, by: User | None = None, **options: Any) -> dict[str, Any]:
     """A folder: a course package (through the catalog importer) or a bare cmi5 folder."""
     if (folder / "course.yaml").is_file():
-        from lms.catalog.importer import import_package
-
         result = import_package(folder, by=by)
         return {**result.to_dict(), "aus": _au_count(result.course_id)}
     return _write_course(read_folder(folder), by=by, **options)
@@ -396,8 +395,6 @@ def _write_course(
     hours: float = 1.0,
     by: User | None,
 ) -> dict[str, Any]:
-    from lms.catalog.importer import COURSES_LOCK, facets, search_text
-
     lock_name(COURSES_LOCK)
     structure = package.structure
     groups = _check_groups(list(target_groups or [TargetGroup.citizen]))
@@ -438,7 +435,7 @@ def _write_course(
     course.published = True
     db.session.flush()
     write(course, package)
-    catalog_signals.course_imported.send(course, created=created, lessons_changed=False)
+    events.course_imported.send(course, created=created, lessons_changed=False)
     logger.info("Imported cmi5 course %s (%s) by %s", course.slug, course.id, by and by.id)
     return {
         "slug": course.slug,

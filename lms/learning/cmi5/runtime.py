@@ -18,10 +18,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms.auth.models import User
+from lms.catalog.models import Course
+from lms.classes import completion, enrollments
+from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
@@ -32,6 +35,11 @@ from lms.learning.constants import (
     CMI5_MOVEON_CATEGORY,
     CMI5_TYPE_BLOCK,
     CMI5_TYPE_COURSE,
+)
+from lms.learning.identities import find_user, ifi_of
+from lms.learning.models import Cmi5Au, Cmi5AuState, Cmi5Course, Cmi5Satisfied, Cmi5Session
+from lms.locks import lock
+from lms.statements import (
     VERB_ABANDONED,
     VERB_COMPLETED,
     VERB_FAILED,
@@ -40,10 +48,13 @@ from lms.learning.constants import (
     VERB_SATISFIED,
     VERB_TERMINATED,
     VERB_WAIVED,
+    base_url,
     verb,
 )
-from lms.learning.models import Cmi5Au, Cmi5AuState, Cmi5Course, Cmi5Satisfied, Cmi5Session
-from lms.locks import lock
+from lms.xapi import clients
+from lms.xapi import services as lrs
+from lms.xapi.models import LrsClient
+from lms.xapi.validation import agent_ifi
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -65,13 +76,9 @@ class Held(Exception):
         self.detail = detail
 
 
-def _base_url() -> str:
-    return str(current_app.config.get("BASE_URL", "http://localhost")).rstrip("/")
-
-
 def actor_of(user: User) -> dict[str, Any]:
     """The learner as the AU sees them: an account on this LMS, no name or email (cmi5 8.1.3)."""
-    return {"objectType": "Agent", "account": {"homePage": _base_url(), "name": str(user.id)}}
+    return {"objectType": "Agent", "account": {"homePage": base_url(), "name": str(user.id)}}
 
 
 def au_object(au: Cmi5Au) -> dict[str, Any]:
@@ -113,15 +120,10 @@ def lms_statement(
 
 
 def _record(statement: dict[str, Any]) -> str:
-    from lms.xapi import services as lrs
-
     return lrs.record(statement)
 
 
 def _revoke_client(session: Cmi5Session) -> None:
-    from lms.xapi import clients
-    from lms.xapi.models import LrsClient
-
     if session.client_id is None:
         return
     client = db.session.get(LrsClient, session.client_id)
@@ -136,8 +138,6 @@ def _duration(start: datetime, end: datetime) -> str:
 
 def abandon(session: Cmi5Session) -> str:
     """Record ``abandoned`` for a session that ended without ``terminated`` (cmi5 9.3.6)."""
-    from lms.auth.models import User
-
     au = session.au
     user = db.session.get(User, session.user_id)
     if user is None or not session.open:
@@ -197,10 +197,6 @@ def _statement_session(stmt: dict[str, Any], au: Cmi5Au) -> Cmi5Session:
 
 def _check_sender(stmt: dict[str, Any], session: Cmi5Session) -> None:
     """The statement must come from the session's credentials, about the session's learner."""
-    from lms.learning.identities import find_user, ifi_of
-    from lms.xapi.models import LrsClient
-    from lms.xapi.validation import agent_ifi
-
     ifi = ifi_of(stmt.get("actor") or {})
     user = find_user(ifi) if ifi else None
     if user is None or user.id != session.user_id:
@@ -226,18 +222,15 @@ def _state(au: Cmi5Au, registration: str, user_id: int) -> Cmi5AuState:
     return state
 
 
-def on_statement(item: StoredStatement, target: Target) -> str:
-    """Apply a statement about an AU (called by the bridge, in stored order)."""
-    from lms.auth.models import User
-    from lms.learning.bridge import statement_time
-
+def on_statement(item: StoredStatement, target: Target, *, at: datetime) -> str:
+    """Apply a statement about an AU (called by the bridge, in stored order); ``at`` is when
+    it happened (``lms.learning.bridge.statement_time``)."""
     stmt = item.statement
     au = db.session.get(Cmi5Au, target.au_id)
     if au is None:
         return "ignored"
     session = _statement_session(stmt, au)
     _check_sender(stmt, session)
-    at = statement_time(item)
     if session.last_statement_at is None or session.last_statement_at < at:
         session.last_statement_at = at
     verb_id = (stmt.get("verb") or {}).get("id")
@@ -337,10 +330,6 @@ def _satisfy(
 
 def evaluate(course_id: int, registration: str, user: User, *, session_id: str | None) -> bool:
     """Roll AU results up to blocks and the course; True when the course is satisfied."""
-    from lms.catalog.models import Course
-    from lms.classes import services as classes
-    from lms.classes.models import Enrollment, EnrollmentStatus
-
     holder = db.session.scalar(select(Cmi5Course).where(Cmi5Course.course_id == course_id))
     course = db.session.get(Course, course_id)
     if holder is None or course is None:
@@ -389,7 +378,7 @@ def evaluate(course_id: int, registration: str, user: User, *, session_id: str |
         EnrollmentStatus.completed,
         EnrollmentStatus.withdrawn,
     ):
-        classes.complete_enrollment(enrollment, at=now)
+        completion.complete_enrollment(enrollment, at=now)
         logger.info("cmi5 course %s satisfied: enrollment %s completed", course_id, enrollment.id)
     return True
 
@@ -399,9 +388,6 @@ def evaluate(course_id: int, registration: str, user: User, *, session_id: str |
 
 def waive(au: Cmi5Au, user: User, *, reason: str, by: User) -> str:
     """Record ``waived`` for ``user`` in ``au`` (cmi5 9.3.7) and roll it up."""
-    from lms.catalog.models import Course
-    from lms.classes import services as classes
-
     reason = (reason or "Administrative").strip()
     if reason not in WAIVE_REASONS:
         raise Invalid(
@@ -411,7 +397,7 @@ def waive(au: Cmi5Au, user: User, *, reason: str, by: User) -> str:
     course = db.session.get(Course, au.course_id)
     if course is None:
         raise NotFound(_("Course not found."))
-    enrollment: Enrollment | None = classes.enrollment_for(user, course)
+    enrollment: Enrollment | None = enrollments.enrollment_for(user, course)
     if enrollment is None:
         raise Conflict(_("This learner is not enrolled in the course."))
     lock(enrollment)  # parallel waivers: one records it, the others get 409

@@ -12,8 +12,8 @@ from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
+from lms.events import unit_moved
 from lms.extensions import db
-from lms.learning.events import unit_moved
 from lms.org.models import Unit, UnitKind, UnitPlacement
 from lms.org.services.people import move_people
 from lms.org.services.tree import (

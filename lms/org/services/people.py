@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
 
+from lms.auth.models import User
 from lms.extensions import db
 from lms.locks import lock
 from lms.org.models import Unit, UnitMembership
@@ -78,8 +79,6 @@ def unit_of_user_on(user: User, on: date) -> int | None:
 
 def move_people(unit: Unit, into: Unit, on: date) -> int:
     """Make ``unit``'s people members of ``into`` from ``on``, in set-based statements."""
-    from lms.auth.models import User
-
     db.session.flush()
     plain = {"synchronize_session": False}
     people = select(User.id).where(User.unit_id == unit.id)

@@ -173,9 +173,7 @@ def is_descendant(unit: Unit, of: Unit) -> bool:
 
 
 def _is_official(by: User) -> bool:
-    from lms.auth.models import Role
-
-    return by.has_role(Role.official) and by.unit is not None
+    return by.is_official and by.unit is not None
 
 
 def can_see(by: User | None, unit: Unit) -> bool:

@@ -1,4 +1,4 @@
-"""Classes: creating and changing them, sessions, attendance, rosters.
+"""Classes (cohorts): creating and changing them, sessions, attendance, rosters.
 
 Admins manage every class; officials the classes organised by a unit of their subtree;
 trainers the classes they are assigned to. Trainers create classes only in their own unit's
@@ -20,8 +20,10 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth import permissions
 from lms.auth.models import Role, User
+from lms.auth.services import find_user_by_login
 from lms.catalog.models import Course
-from lms.classes import services
+from lms.classes import completion
+from lms.classes import enrollments as enrolling
 from lms.classes.models import (
     Attendance,
     Class,
@@ -202,8 +204,8 @@ def update_class(klass: Class, changes: Mapping[str, Any], *, by: User) -> Class
     values = {k: changes.get(k, getattr(klass, k)) for k in CLASS_FIELDS}
     _check_dates(values)
     if "capacity" in changes and changes["capacity"] is not None:
-        services.lock_class(klass)  # no enrollment slips in between the count and the change
-        taken = services.live_count(klass)
+        enrolling.lock_class(klass)  # no enrollment slips in between the count and the change
+        taken = enrolling.live_count(klass)
         if changes["capacity"] < taken:
             raise Conflict(
                 _("%(n)s people are already enrolled; capacity cannot be lower.", n=taken),
@@ -277,7 +279,7 @@ def update_session(session: ClassSession, changes: Mapping[str, Any], *, by: Use
 def delete_session(session: ClassSession, *, by: User) -> None:
     klass = session.klass
     ensure_can_manage(by, klass)
-    services.lock_class(klass)  # sessions and attendance of a class change one at a time
+    enrolling.lock_class(klass)  # sessions and attendance of a class change one at a time
     if lock(session) is None:  # deleted by a parallel request
         raise NotFound(_("Session not found."))
     klass.sessions.remove(session)
@@ -293,7 +295,7 @@ def _refresh_class(klass: Class) -> None:
             Enrollment.class_id == klass.id, Enrollment.status != EnrollmentStatus.withdrawn
         )
     ):
-        services.evaluate_completion(enrollment)
+        completion.evaluate_completion(enrollment)
 
 
 def session_attendance(session: ClassSession) -> dict[int, Attendance]:
@@ -312,7 +314,7 @@ def set_attendance(
     klass = session.klass
     ensure_can_manage(by, klass)
     # One marking of a class at a time: a form sent twice at once must not insert twice.
-    services.lock_class(klass)
+    enrolling.lock_class(klass)
     enrollments = {
         e.user_id: e
         for e in db.session.scalars(
@@ -349,8 +351,8 @@ def set_attendance(
     db.session.flush()
     for user_id in seen:
         enrollment = enrollments[user_id]
-        services.refresh_progress(enrollment)
-        services.evaluate_completion(enrollment)
+        completion.refresh_progress(enrollment)
+        completion.evaluate_completion(enrollment)
     logger.info("Attendance of session %s: %s rows by %s", session.id, len(entries), by.id)
     return saved
 
@@ -411,8 +413,6 @@ def person_to_enrol(
     Someone outside ``by``'s reach answers exactly like someone who does not exist, so the
     form cannot be used to learn whether an email address or an id has an account.
     """
-    from lms.auth.services import find_user_by_login
-
     person = db.session.get(User, user_id) if user_id else find_user_by_login(login or "")
     if person is None or not permissions.person_in_reach(by, person, klass=klass):
         raise NotFound(_("User not found."))

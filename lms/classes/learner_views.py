@@ -1,5 +1,8 @@
 """Learner pages: the catalog, a course, the lesson reader, and "my learning".
 
+They live with enrollments because each shows the learner's own: which courses they follow,
+their progress through a course, the lessons they have done (the catalog's data comes from
+``lms.catalog.services``, below).
 Server-rendered and small, for phones on slow connections: every action is a plain form post
 that works without JavaScript.
 """
@@ -29,13 +32,13 @@ from lms.auth.permissions import current
 from lms.catalog import services
 from lms.catalog.labels import template_helpers
 from lms.catalog.models import Course, CourseLevel
-from lms.classes import services as enrollments
+from lms.classes import completion, enrollments
 from lms.classes.models import Class, Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.constants import SkillArea, TargetGroup
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 
-bp = Blueprint("catalog_views", __name__)
+bp = Blueprint("learner_views", __name__)
 
 PER_PAGE = 20
 
@@ -109,8 +112,8 @@ def course(slug: str) -> ResponseReturnValue:
     if current_user.is_authenticated:
         enrollment = enrollments.enrollment_for(current(), the_course)
         if enrollment is not None:
-            states = enrollments.lesson_states(enrollment)
-            status = enrollments.completion_status(enrollment)
+            states = completion.lesson_states(enrollment)
+            status = completion.completion_status(enrollment)
     quiz_url = None
     if (the_course.completion_rule or {}).get("quiz") is not None and (
         "assessment_views.course_quiz" in current_app.view_functions
@@ -180,9 +183,9 @@ def lesson(slug: str, lesson_slug: str) -> ResponseReturnValue:
         return redirect(url_for(".course", slug=slug))
     states: dict[int, str] = {}
     if enrollment is not None:
-        enrollments.open_lesson(enrollment, the_lesson)
+        completion.open_lesson(enrollment, the_lesson)
         db.session.commit()
-        states = enrollments.lesson_states(enrollment)
+        states = completion.lesson_states(enrollment)
     previous, following = services.lesson_neighbours(the_course, the_lesson)
     lessons = the_course.lessons
     return render_template(
@@ -209,7 +212,7 @@ def complete(slug: str, lesson_slug: str) -> ResponseReturnValue:
         return redirect(url_for(".course", slug=slug))
     was_completed = enrollment.status == EnrollmentStatus.completed
     try:
-        enrollments.complete_lesson(enrollment, the_lesson)
+        completion.complete_lesson(enrollment, the_lesson)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -248,7 +251,7 @@ def my_learning() -> ResponseReturnValue:
     )
     resume_lesson = None
     if resume is not None:
-        states = enrollments.lesson_states(resume)
+        states = completion.lesson_states(resume)
         resume_lesson = _continue_lesson(resume.course, resume, states)
     return render_template(
         "catalog/my_learning.html",

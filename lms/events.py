@@ -1,0 +1,33 @@
+"""Domain events: the facts one domain announces and the domains above it react to.
+
+Every signal is defined here, and this module imports no domain, so the domain where a fact
+happens sends it without knowing who listens (``classes`` does not import ``certificates``).
+Receivers are called synchronously, inside the sender's transaction (blinker), so a failing
+receiver rolls the whole unit of work back; ``statements_stored`` is the exception, sent after
+the LRS's commit.
+
+Who listens to what is not decided here nor by importing a module: ``lms.RECEIVERS`` lists
+every receiver, and ``create_app`` connects them, the way it registers blueprints.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sender: None; kwargs: count (int). Sent by the LRS after a commit that stored statements,
+#: so the bridge can process them (in-process when jobs are eager, else as a Celery task).
+statements_stored = _signals.signal("statements-stored")
+#: sender: Course, just written by a package import; kwargs: created, lessons_changed (bool).
+course_imported = _signals.signal("course-imported")
+#: sender: Enrollment, just moved to status ``completed``.
+enrollment_completed = _signals.signal("enrollment-completed")
+#: sender: Enrollment, moved back out of ``completed`` (e.g. its xAPI completion was voided).
+enrollment_reopened = _signals.signal("enrollment-reopened")
+#: sender: Certificate, issued.
+certificate_issued = _signals.signal("certificate-issued")
+#: sender: Certificate, revoked.
+certificate_revoked = _signals.signal("certificate-revoked")
+#: sender: Unit, moved in the tree (a move or a merger); kwargs: on (date).
+unit_moved = _signals.signal("unit-moved")
