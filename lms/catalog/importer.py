@@ -23,11 +23,11 @@ from sqlalchemy import delete, select
 from lms.catalog import markdown, signals
 from lms.catalog.models import Course, CourseAsset, CourseLevel, Lesson
 from lms.catalog.packages import PackageError, parts_present
-from lms.catalog.text import fold
 from lms.catalog.validation import PackageData, validate_package
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.locks import lock_name
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.auth.models import User

@@ -22,7 +22,6 @@ from sqlalchemy.orm import lazyload
 from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
-from lms.catalog.text import fold
 from lms.classes import services
 from lms.classes.models import Class, EnrollmentSource
 from lms.constants import TargetGroup
@@ -30,6 +29,7 @@ from lms.errors import Conflict, Invalid
 from lms.extensions import db
 from lms.org.models import Unit, UnitMembership
 from lms.tabular import read_table
+from lms.text import fold
 
 logger = logging.getLogger(__name__)
 

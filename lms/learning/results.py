@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from lms import tabular
 from lms.auth.models import User
-from lms.auth.text import fold, is_valid_email, is_valid_phone, normalise_email, normalise_phone
+from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.catalog.models import Course
 from lms.errors import Invalid
 from lms.extensions import db
@@ -38,6 +38,7 @@ from lms.learning.models import (
     MappingKind,
     SourcePlatform,
 )
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.org.models import Unit

@@ -7,11 +7,10 @@ from typing import Any
 from lms.catalog.models import Course
 from lms.catalog.services import search_courses
 from lms.extensions import db
+from lms.text import fold
 
 
 def _course(slug: str, title: str, summary: str) -> None:
-    from lms.catalog.text import fold
-
     db.session.add(
         Course(
             slug=slug,

@@ -28,7 +28,6 @@ from sqlalchemy import delete, select
 from lms.catalog import signals as catalog_signals
 from lms.catalog.models import Course, CourseLevel
 from lms.catalog.packages import PackageError
-from lms.catalog.text import fold
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
@@ -36,6 +35,7 @@ from lms.learning.cmi5.structure import BlockData, CourseStructure, parse
 from lms.learning.constants import COURSE_IRI_BASE
 from lms.learning.models import Cmi5Au, Cmi5Course, Cmi5File
 from lms.locks import lock_name
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.auth.models import User
