@@ -191,11 +191,7 @@ def _import_models() -> None:
         "stats",
         "audit",
     ):
-        try:
-            importlib.import_module(f"lms.{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"lms.{name}.models":
-                raise
+        importlib.import_module(f"lms.{name}.models")
 
 
 def _migrations_dir() -> Any:

@@ -49,7 +49,6 @@ CMI5_EXT_LAUNCHURL = "https://w3id.org/xapi/cmi5/context/extensions/launchurl"
 CMI5_EXT_MOVEON = "https://w3id.org/xapi/cmi5/context/extensions/moveon"
 CMI5_EXT_LAUNCHPARAMS = "https://w3id.org/xapi/cmi5/context/extensions/launchparameters"
 CMI5_EXT_REASON = "https://w3id.org/xapi/cmi5/result/extensions/reason"
-CMI5_EXT_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 CMI5_LAUNCH_DATA = "LMS.LaunchData"
 
 VERB_NAMES: dict[str, tuple[str, str]] = {

@@ -9,7 +9,6 @@ exactly as they see the MOOC platforms' ones.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from lms.db import utcnow
+from lms.xapi import services as lrs
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -167,31 +167,13 @@ def course_completed(enrollment: Enrollment, *, at: datetime | None = None) -> d
     }
 
 
-def _lrs() -> Any:
-    """The LRS service module, or None while it does not exist yet."""
-    try:
-        lrs = importlib.import_module("lms.xapi.services")
-    except ModuleNotFoundError as exc:
-        if exc.name != "lms.xapi.services":
-            raise
-        return None
-    return lrs
-
-
-def emit(statement: dict[str, Any]) -> str | None:
+def emit(statement: dict[str, Any]) -> str:
     """Store ``statement`` in the LRS in the current transaction; return its id."""
-    lrs = _lrs()
-    if lrs is None:
-        logger.debug("LRS not available; statement %s not stored", statement["verb"]["id"])
-        return None
     return str(lrs.record(statement))
 
 
 def emit_many(batch: list[dict[str, Any]]) -> list[str]:
     """Store many statements in one go (bulk enrollments)."""
-    lrs = _lrs()
-    if lrs is None or not batch:
+    if not batch:
         return []
-    if hasattr(lrs, "record_many"):
-        return [str(i) for i in lrs.record_many(batch)]
-    return [str(lrs.record(statement)) for statement in batch]
+    return [str(i) for i in lrs.record_many(batch)]

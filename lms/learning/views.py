@@ -46,8 +46,6 @@ from lms.learning.results import COLUMNS
 
 bp = Blueprint("learning_views", __name__)
 
-CSS = "css/learning.css"
-
 
 def _admin() -> Any:
     user = current()
