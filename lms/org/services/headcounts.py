@@ -169,7 +169,7 @@ def headcount_query(
     unit: Unit | None = None,
     year: int | None = None,
     target_group: TargetGroup | str | None = None,
-) -> Select[tuple[Headcount]]:
+) -> Select[Headcount]:
     """Headcount rows ``by`` may see, by unit code, year and target group."""
     stmt = select(Headcount).join(Unit, Headcount.unit_id == Unit.id)
     stmt = stmt.where(scope_clause(by, Unit.path))
