@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from lms.auth.models import Role, User, UserRole
+from lms.catalog.importer import facets, search_text
+from lms.catalog.models import Course, CourseLevel, Lesson
 from lms.constants import TargetGroup
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement
@@ -78,3 +81,65 @@ def make_token(user: Any) -> str:
 
     token, _ = create_token(user)
     return token
+
+
+def make_course(
+    slug: str | None = None,
+    *,
+    title: str | None = None,
+    title_en: str | None = None,
+    summary: str = "Khoá học thử nghiệm.",
+    lessons: int = 3,
+    rule: dict[str, Any] | None = None,
+    open: bool = True,
+    gives_certificate: bool = True,
+    hours: float = 2.0,
+    indicators: Sequence[str] = (),
+    target_groups: Sequence[str] = ("citizen",),
+    skill_areas: Sequence[str] = ("safety",),
+    level: str = "basic",
+    external: Sequence[str] = (),
+) -> Course:
+    """A published course with ``lessons`` short lessons; by default completed by its lessons.
+
+    ``rule`` is the completion rule as a package writes it (default: every lesson);
+    ``external`` lists the activity IRIs platforms report the course under.
+    """
+    n = next(_seq)
+    slug = slug or f"khoa-hoc-{n}"
+    title = title or f"Khoá học {n}"
+    course = Course(
+        slug=slug,
+        title=title,
+        title_en=title_en,
+        summary=summary,
+        target_groups=list(target_groups),
+        skill_areas=list(skill_areas),
+        level=CourseLevel(level),
+        hours=hours,
+        indicators=list(indicators),
+        open=open,
+        gives_certificate=gives_certificate,
+        completion_rule=rule or {"lessons": "all", "quiz": None, "attendance": None},
+        activity_iri=f"https://lms146.vn/xapi/activities/course/{slug}",
+        external_activity_iris=list(external),
+        version=1,
+        search_text=search_text(title, title_en, summary, slug),
+        facets=facets(list(target_groups), list(skill_areas)),
+        lesson_count=lessons,
+    )
+    for i in range(1, lessons + 1):
+        course.all_lessons.append(
+            Lesson(
+                slug=f"bai-{i}",
+                position=i,
+                title=f"Bài {i}",
+                minutes=5,
+                body_md=f"Nội dung bài {i}.",
+                body_html=f"<p>Nội dung bài {i}.</p>",
+            )
+        )
+    db.session.add(course)
+    db.session.flush()
+    db.session.expire(course, ["lessons"])
+    return course

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from lms.auth.models import Role, User
-from lms.catalog.importer import facets, import_path, search_text
-from lms.catalog.models import Course, CourseLevel, Lesson
+from lms.catalog.importer import import_path
+from lms.catalog.models import Course
 from lms.classes.models import Class, ClassMode, ClassSession, Enrollment, EnrollmentSource
 from lms.extensions import db
 from lms.org.models import Unit
@@ -32,57 +32,6 @@ def copy_package(slug: str, tmp_path: Path) -> Path:
     target = tmp_path / slug
     shutil.copytree(GOOD / slug, target)
     return target
-
-
-def make_course(
-    slug: str | None = None,
-    *,
-    lessons: int = 3,
-    rule: dict[str, Any] | None = None,
-    open: bool = True,
-    title: str | None = None,
-    summary: str = "Khoá học thử nghiệm.",
-    target_groups: tuple[str, ...] = ("citizen",),
-    skill_areas: tuple[str, ...] = ("safety",),
-    level: str = "basic",
-) -> Course:
-    n = next(_seq)
-    slug = slug or f"khoa-hoc-{n}"
-    title = title or f"Khoá học {n}"
-    course = Course(
-        slug=slug,
-        title=title,
-        summary=summary,
-        target_groups=list(target_groups),
-        skill_areas=list(skill_areas),
-        level=CourseLevel(level),
-        hours=2.0,
-        indicators=[],
-        open=open,
-        gives_certificate=True,
-        completion_rule=rule or {"lessons": "all", "quiz": None, "attendance": None},
-        activity_iri=f"https://lms146.test/xapi/activities/course/{slug}",
-        external_activity_iris=[],
-        version=1,
-        search_text=search_text(title, None, summary, slug),
-        facets=facets(list(target_groups), list(skill_areas)),
-        lesson_count=lessons,
-    )
-    for i in range(1, lessons + 1):
-        course.all_lessons.append(
-            Lesson(
-                slug=f"bai-{i}",
-                position=i,
-                title=f"Bài {i}",
-                minutes=5,
-                body_md=f"Nội dung bài {i}.",
-                body_html=f"<p>Nội dung bài {i}.</p>",
-            )
-        )
-    db.session.add(course)
-    db.session.flush()
-    db.session.expire(course, ["lessons"])
-    return course
 
 
 def make_class(
