@@ -8,8 +8,6 @@ the MOOC platform.
 
 from __future__ import annotations
 
-import os
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
@@ -29,6 +26,7 @@ from lms.org.models import Unit, UnitKind
 from lms.xapi import clients
 from lms.xapi import services as lrs
 from lms.xapi.models import LrsClient
+from tests.conftest import serving, throwaway_app
 from tests.factories import make_course, make_unit, make_user
 
 MOOC_HOME = "https://mooc.example.vn"
@@ -164,28 +162,11 @@ def send(
 
 @pytest.fixture(scope="session")
 def mooc_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
-
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    if admin_url:
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('mooc') / 'mooc.sqlite3'}"
-    app = make_test_app(url)
-    with app.app_context():
-        _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
-    if admin_url:
-        _drop_postgres_database(admin_url, name)
+    with throwaway_app(tmp_path_factory.mktemp("mooc")) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
 def mooc_server(mooc_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, mooc_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(mooc_app) as url:
+        yield url
