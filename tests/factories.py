@@ -10,7 +10,16 @@ from typing import Any
 from lms.auth.models import Role, User, UserRole
 from lms.catalog.importer import facets, search_text
 from lms.catalog.models import Course, CourseLevel, Lesson
+from lms.classes.models import (
+    Class,
+    ClassMode,
+    ClassSession,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+)
 from lms.constants import TargetGroup
+from lms.db import utcnow
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement
 
@@ -143,3 +152,61 @@ def make_course(
     db.session.flush()
     db.session.expire(course, ["lessons"])
     return course
+
+
+def make_class(
+    course: Course,
+    unit: Unit | None = None,
+    *,
+    trainers: list[User] | None = None,
+    code: str | None = None,
+    sessions: int = 0,
+    **fields: Any,
+) -> Class:
+    n = next(_seq)
+    klass = Class(
+        code=code or f"LOP-{n:04d}",
+        course=course,
+        unit=unit or make_unit(),
+        title=fields.pop("title", f"Lớp {n}"),
+        mode=fields.pop("mode", ClassMode.blended),
+        **fields,
+    )
+    klass.trainers = list(trainers or [])
+    for i in range(sessions):
+        klass.sessions.append(ClassSession(date=date(2026, 3, 2 + i), topic=f"Buổi {i + 1}"))
+    db.session.add(klass)
+    db.session.flush()
+    return klass
+
+
+def enrol(
+    user: User, course: Course, *, klass: Class | None = None, by: User | None = None
+) -> Enrollment:
+    from lms.classes.services import enroll
+
+    source = EnrollmentSource.klass if klass else EnrollmentSource.self
+    return enroll(user, course, by=by or user, source=source, klass=klass)
+
+
+def make_enrollment(
+    user: User,
+    course: Course,
+    *,
+    klass: Class | None = None,
+    status: EnrollmentStatus = EnrollmentStatus.in_progress,
+    quiz_score: float | None = 0.85,
+) -> Enrollment:
+    enrollment = Enrollment(
+        user=user,
+        course=course,
+        klass=klass,
+        status=status,
+        source=EnrollmentSource.klass if klass is not None else EnrollmentSource.self,
+        quiz_score=quiz_score,
+        quiz_passed=quiz_score is not None and quiz_score >= 0.7,
+        completed_at=utcnow() if status == EnrollmentStatus.completed else None,
+    )
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role
 from lms.catalog.models import Course
-from tests.catalog.helpers import BROKEN, GOOD, enrol, import_good
-from tests.factories import make_course, make_user
+from tests.catalog.helpers import BROKEN, GOOD, import_good
+from tests.factories import enrol, make_course, make_user
 
 
 def zip_folder(folder: Path, *, prefix: str | None = None) -> bytes:

@@ -8,8 +8,8 @@ from lms.auth.models import Role, User
 from lms.catalog.models import Course
 from lms.classes.models import Class, Enrollment, EnrollmentStatus
 from lms.org.models import Unit, UnitKind
-from tests.certificates.factories import CERTIFIED, make_class, make_enrollment
-from tests.factories import make_course, make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
 
 HOLDER_NAME = "Nguyễn Thị Hồng Hoa"
 

@@ -20,8 +20,8 @@ def cert_world(live_app: Any) -> dict[str, str]:
     from lms.certificates import pdfs, services
     from lms.classes.models import EnrollmentStatus
     from lms.org.models import UnitKind
-    from tests.certificates.factories import CERTIFIED, make_enrollment
-    from tests.factories import make_course, make_unit, make_user
+    from tests.certificates.factories import CERTIFIED
+    from tests.factories import make_course, make_enrollment, make_unit, make_user
 
     with live_app.app_context():
         province = make_unit(

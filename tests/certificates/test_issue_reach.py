@@ -21,8 +21,8 @@ from lms.classes.services import enroll
 from lms.extensions import db
 from tests.auth.factories import make_demo_tree
 from tests.catalog.helpers import login
-from tests.certificates.factories import CERTIFIED, make_class
-from tests.factories import make_course, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_user
 
 Headers = Callable[[User], dict[str, str]]
 

@@ -13,8 +13,8 @@ from lms.certificates.models import Certificate, CertificateStatus
 from lms.classes.models import EnrollmentStatus
 from lms.org.models import UnitKind
 from lms.xapi.models import Statement
-from tests.certificates.factories import CERTIFIED, make_class, make_enrollment
-from tests.factories import make_course, make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
 from tests.races import PARALLEL, LiveApi, fresh, one_winner, outcome
 
 

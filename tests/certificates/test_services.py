@@ -16,8 +16,8 @@ from lms.errors import Conflict, Forbidden, Invalid
 from lms.extensions import db
 from lms.learning.events import certificate_issued, certificate_revoked
 from tests.certificates.conftest import HOLDER_NAME, World
-from tests.certificates.factories import CERTIFIED, make_class, make_enrollment
-from tests.factories import make_course, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_enrollment, make_user
 
 
 def _issue(world: World) -> Certificate:

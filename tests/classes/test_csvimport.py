@@ -14,8 +14,8 @@ from lms.auth.models import User
 from lms.classes import services
 from lms.classes.models import Enrollment
 from lms.extensions import db as _db
-from tests.catalog.helpers import enrol, make_class, make_people
-from tests.factories import make_course, make_user
+from tests.catalog.helpers import make_people
+from tests.factories import enrol, make_class, make_course, make_user
 from tests.uploads import unreadable
 
 HEADER = "email,phone,full_name,unit_code,target_group\n"

@@ -23,8 +23,8 @@ from lms.classes.models import (
 from lms.constants import TargetGroup
 from lms.org.models import UnitKind
 from lms.xapi.models import Statement
-from tests.certificates.factories import CERTIFIED, make_class
-from tests.factories import make_course, make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_unit, make_user
 from tests.races import PARALLEL, LiveApi, fire, fresh, multipart, one_winner, outcome
 
 

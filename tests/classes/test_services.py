@@ -11,8 +11,8 @@ from lms.classes import management, services
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.learning import events, statements
-from tests.catalog.helpers import enrol, make_class, make_people
-from tests.factories import make_course, make_user
+from tests.catalog.helpers import make_people
+from tests.factories import enrol, make_class, make_course, make_user
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from lms.classes import management
-from tests.catalog.helpers import enrol, login, make_class, make_people
-from tests.factories import make_course, make_user
+from tests.catalog.helpers import login, make_people
+from tests.factories import enrol, make_class, make_course, make_user
 
 
 @pytest.fixture
