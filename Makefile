@@ -10,24 +10,35 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format typecheck check cov migration upgrade translations bench worker
+.PHONY: help install constraints run test test-sqlite test-postgres lint format typecheck check cov migration upgrade translations bench worker
 
 help: ## show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# constraints.txt pins every package to the version CI ran with (see `make constraints`).
+$(STAMP): setup.cfg pyproject.toml constraints.txt | $(BIN)/python
+	@$(BIN)/python -m pip install --quiet --upgrade -c constraints.txt pip setuptools wheel
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+	@echo "== .venv: lms146 and its tools installed ($$($(BIN)/python -m pip list --format=freeze 2>/dev/null | wc -l) packages, pinned by constraints.txt)"
 
 install: $(STAMP) translations ## create .venv and install the app with its test tools
 
+constraints: ## re-pin constraints.txt to the newest versions setup.cfg allows (scratch venv)
+	@rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin
+	@.venv-pin/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	@.venv-pin/bin/python -m pip install --quiet '.[dev]'
+	@{ sed -n '/^#/p' constraints.txt; \
+	  .venv-pin/bin/python -m pip freeze --all --exclude lms146 2>/dev/null; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt && rm -rf .venv-pin build
+	@echo "== constraints.txt: $$(grep -c '==' constraints.txt) pins; make install applies them"
+
 translations: | $(BIN)/python ## compile the Vietnamese/English message catalogs
 	@for dir in lms/translations lms/*/translations; do \
-	  [ -d "$$dir" ] && $(BIN)/pybabel compile -f -d "$$dir" >/dev/null || exit 1; done
+	  [ -d "$$dir" ] && $(BIN)/pybabel -q compile -f -d "$$dir" || exit 1; done
 
 upgrade: install ## apply database migrations
 	$(BIN)/flask db upgrade

@@ -16,7 +16,6 @@ from flask import Flask, current_app
 class CounterStore(Protocol):
     def hit(self, key: str, window: int) -> int: ...
     def get(self, key: str) -> int: ...
-    def reset(self, key: str) -> None: ...
 
 
 class MemoryStore:
@@ -39,10 +38,6 @@ class MemoryStore:
         count, expires = self._data.get(key, (0, 0.0))
         return count if expires > time.monotonic() else 0
 
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
 
 class RedisStore:
     def __init__(self, url: str, prefix: str = "lms:rl:") -> None:
@@ -62,9 +57,6 @@ class RedisStore:
     def get(self, key: str) -> int:
         value = self._redis.get(self._prefix + key)
         return int(value) if value else 0
-
-    def reset(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
 
 
 def init_app(app: Flask) -> None:

@@ -8,8 +8,11 @@ transaction that is rolled back, with the session's commits turned into SAVEPOIN
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.serving import make_server
 
 from lms import create_app
 from lms.config import config_for_tests
@@ -63,6 +67,55 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def make_test_app(database_url: str, **overrides: object) -> Flask:
     return create_app(config_for_tests() | {"SQLALCHEMY_DATABASE_URI": database_url} | overrides)
+
+
+@contextmanager
+def throwaway_app(folder: Path, *, schema: bool = True, **overrides: object) -> Iterator[Flask]:
+    """An app on a database of its own, dropped afterwards.
+
+    For what cannot see through the ``db`` fixture's rolled-back transaction: a server thread,
+    a browser, Alembic. The database is PostgreSQL when the suite runs on it (a new one, named
+    for this run), else an SQLite file in ``folder``; the schema is built unless ``schema`` is
+    false (the migration tests build it themselves). ``overrides`` go to the config.
+    """
+    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
+    name = None
+    if admin_url:
+        url, name = _create_postgres_database(admin_url)
+    else:
+        url = f"sqlite:///{folder / 'app.sqlite3'}"
+    app = make_test_app(url, **overrides)
+    if schema:
+        with app.app_context():
+            _db.create_all()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        if admin_url and name:
+            _drop_postgres_database(admin_url, name)
+
+
+@contextmanager
+def serving(app: Flask, port: int = 0) -> Iterator[str]:
+    """``app`` served by a threaded server on 127.0.0.1 (``port``, or any free one); its URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def free_port() -> int:
+    """A port nobody listens on now, for an app that must know its own URL before serving."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,6 @@ what they commit stays for the rest of the session.
 from __future__ import annotations
 
 import http.client
-import os
-import socket
 import threading
 import uuid
 from collections import Counter
@@ -25,7 +23,6 @@ from urllib.parse import urlparse
 import orjson
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 #: Requests fired at once per race.
 PARALLEL = 20
@@ -166,45 +163,19 @@ def one_winner(replies: Sequence[Reply], *, won: int, lost: int) -> Reply:
     return next(r for r in replies if r.status == won)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     """A threaded server on a database of its own (PostgreSQL when the suite runs on it)."""
-    from lms.extensions import db
-    from tests.conftest import (
-        _create_postgres_database,
-        _drop_postgres_database,
-        make_test_app,
-    )
+    from tests.conftest import free_port, serving, throwaway_app
 
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    name = None
-    if admin_url:
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('races') / 'races.sqlite3'}"
-    port = _free_port()
-    app = make_test_app(
-        url,
-        BASE_URL=f"http://127.0.0.1:{port}",
-        # One connection per request in flight, so requests wait on locks, not on the pool.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": PARALLEL + 5, "max_overflow": 5},
-    )
-    with app.app_context():
-        db.create_all()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveApi(app=app, url=f"http://127.0.0.1:{port}")
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_url and name:
-        _drop_postgres_database(admin_url, name)
+    port = free_port()
+    with (
+        throwaway_app(
+            tmp_path_factory.mktemp("races"),
+            BASE_URL=f"http://127.0.0.1:{port}",
+            # One connection per request in flight, so requests wait on locks, not on the pool.
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": PARALLEL + 5, "max_overflow": 5},
+        ) as app,
+        serving(app, port) as url,
+    ):
+        yield LiveApi(app=app, url=url)

@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.constants",
         "lms.exports",
         "lms.tabular",
+        "lms.text",
         "lms.headers",
         "lms.ratelimit",
         "lms.requestlog",

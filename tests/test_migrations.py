@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,25 +14,16 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from lms.extensions import db
-from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
+from tests.conftest import throwaway_app
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 @pytest.fixture
 def empty_app(tmp_path: Path) -> Iterator[Flask]:
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    if admin_url:
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-    app = make_test_app(url)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_url:
-        _drop_postgres_database(admin_url, name)
+    """An app on an empty database: the migrations build the schema."""
+    with throwaway_app(tmp_path, schema=False) as app:
+        yield app
 
 
 def test_there_is_one_head() -> None:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Select, Table, bindparam, func, or_, select, update
+from sqlalchemy import CursorResult, Select, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -56,8 +56,8 @@ logger = logging.getLogger(__name__)
 #: Saves and submits this late are still taken as in time (the network is not instant).
 GRACE = timedelta(seconds=10)
 
-_responses = cast(Table, AttemptResponse.__table__)
-_attempts = cast(Table, Attempt.__table__)
+_responses = AttemptResponse.__table__
+_attempts = Attempt.__table__
 
 
 class AttemptClosed(Conflict):

@@ -56,14 +56,6 @@ class Result:
     areas: dict[str, dict[str, float]] = field(default_factory=dict)
     items: list[ItemResult] = field(default_factory=list)
 
-    def same_as(self, other: Result) -> bool:
-        return (
-            self.score == other.score
-            and self.max_score == other.max_score
-            and self.passed == other.passed
-            and self.areas == other.areas
-        )
-
 
 def grade(
     items: Sequence[Mapping[str, Any]],

@@ -56,13 +56,6 @@ def get_quiz(quiz_id: int) -> Quiz:
     return quiz
 
 
-def get_quiz_by_slug(slug: str) -> Quiz:
-    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == slug))
-    if quiz is None:
-        raise NotFound(_("Quiz not found."))
-    return quiz
-
-
 def course_quiz(course: Course) -> Quiz:
     quiz = db.session.scalar(
         select(Quiz).where(

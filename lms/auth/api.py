@@ -29,6 +29,7 @@ from lms.jobs.schemas import JobSchema
 from lms.openapi import doc
 from lms.org.models import Unit
 from lms.org.services import get_unit
+from lms.tabular import UNREADABLE
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 
@@ -179,6 +180,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
     status=201,
     responses={
         202: "Over 500 rows: accepted as a background job (see /api/v1/jobs/{id})",
+        400: UNREADABLE,
         415: "Neither text/csv nor multipart/form-data",
         422: "Errors per cell as rows.<line>.<column>; nothing was imported",
     },

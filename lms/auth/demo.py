@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import hash_password
-from lms.auth.text import fold
 from lms.constants import TargetGroup
 from lms.errors import NotFound
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind
 from lms.org.services import assign_user_unit, get_unit
+from lms.text import fold
 
 DOMAIN = "demo.lms.vn"
 SEED = 146

@@ -2,17 +2,14 @@
 
 The whole file is validated before anything is written, and every problem is reported with
 its line and column (``rows.<line>.<column>``, the header being line 1, as a spreadsheet
-numbers rows) so an official fixes the typos and uploads again. Files over
+numbers rows) so an official fixes the typos and uploads again; reading the file (encodings,
+delimiters) is :mod:`lms.tabular`'s, as for every import. Files over
 :data:`ASYNC_THRESHOLD` rows are written by a background job once they validate.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import logging
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,6 +28,7 @@ from lms.jobs.models import Job
 from lms.locks import insert_unique, lock_name
 from lms.org.models import Unit
 from lms.org.services import assign_user_unit, get_unit
+from lms.tabular import read_csv
 
 logger = logging.getLogger(__name__)
 
@@ -55,40 +53,6 @@ class ImportRow:
     unit_id: int | None
     target_group: str | None
     roles: list[str]
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 text (with or without the BOM spreadsheets write), or a 422 saying what to do."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise Invalid(
-            _('The file is UTF-16 text. Save it as "CSV UTF-8" and upload it again.'),
-            errors={"file": [_("Not UTF-8.")]},
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        message = _(
-            "The file is not UTF-8 text (first bad byte on line %(line)s). "
-            'Save it as "CSV UTF-8" and upload it again.',
-            line=line,
-        )
-        raise Invalid(message, errors={"file": [message]}) from exc
-
-
-def _delimiter(header_line: str) -> str:
-    """Comma, or the semicolon/tab some spreadsheet locales write instead."""
-    for candidate in (",", ";", "\t"):
-        if candidate in header_line:
-            return candidate
-    return ","
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
-    for record in reader:
-        yield reader.line_num, record
 
 
 class _Checker:
@@ -199,12 +163,11 @@ class _Checker:
 
 def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
     """Parse and check the whole file; raise ``Invalid`` with every problem found."""
-    text = decode(data)
-    records = _records(text)
+    records = enumerate(read_csv(data), start=1)
     header: list[str] | None = None
     for _line, record in records:
-        if any(cell.strip() for cell in record):
-            header = [cell.strip().lower() for cell in record]
+        if any(record):
+            header = [cell.lower() for cell in record]
             break
     if header is None:
         raise Invalid(_("The file is empty."), errors={"file": [_("The file is empty.")]})
@@ -227,7 +190,7 @@ def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
     checker = _Checker(by)
     rows: list[ImportRow] = []
     for line, record in records:
-        if not any(cell.strip() for cell in record):
+        if not any(record):
             continue
         if len(record) > len(header):
             checker.error(line, "_row", _("This row has more values than the header has columns."))

@@ -1,30 +1,18 @@
-"""Normalising what people type: phone numbers, emails, and diacritic-free search text.
+"""Normalising what people type: phone numbers, emails, and a user's search text.
 
-Vietnamese phone keyboards make diacritics tedious, so a search for "nguyen van a" must find
-"Nguyễn Văn A". Neither SQLite nor a stock PostgreSQL can fold diacritics in a query, so each
-user row carries a folded copy of its name, email and phone (``users.search_text``) and the
-query is folded the same way.
+Each user row carries a folded copy of its name, email and phone (``users.search_text``), folded
+by :func:`lms.text.fold` as the query is.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
-_SPACES = re.compile(r"\s+")
+from lms.text import fold
+
 _PHONE_PUNCT = re.compile(r"[\s.\-()]")
 _PHONE = re.compile(r"^\+?\d{8,15}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def fold(text: str | None) -> str:
-    """Lower-case ``text`` and strip its diacritics (``Đường`` -> ``duong``)."""
-    if not text:
-        return ""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped).strip().lower()
 
 
 def search_text(full_name: str | None, email: str | None, phone: str | None) -> str:

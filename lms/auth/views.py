@@ -30,6 +30,7 @@ from lms.extensions import db
 from lms.http import page_args
 from lms.jobs.models import Job
 from lms.org.services import get_unit
+from lms.tabular import Unreadable
 
 bp = Blueprint("auth_views", __name__)
 
@@ -208,9 +209,9 @@ def users_import() -> ResponseReturnValue:
         return _users_page(actor, import_error=error, status=422)
     try:
         result = importer.import_users(upload.read(), by=actor)
-    except Invalid as exc:
+    except (Invalid, Unreadable) as exc:
         db.session.rollback()
-        return _users_page(actor, import_error=exc, status=422)
+        return _users_page(actor, import_error=exc, status=exc.status_code)
     if isinstance(result, Job):
         flash(_("The import runs in the background (job %(id)s).", id=result.id), "success")
     else:

@@ -9,8 +9,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lms.catalog.importer import PackageInvalid, import_path
+from lms.catalog.importer import import_path
 from lms.catalog.models import Course
+from lms.catalog.packages import PackageInvalid
 from lms.extensions import db
 
 

@@ -23,12 +23,12 @@ from sqlalchemy import delete, select
 from lms import events
 from lms.catalog import markdown
 from lms.catalog.models import Course, CourseAsset, CourseLevel, Lesson
-from lms.catalog.packages import PackageError, parts_present
-from lms.catalog.text import fold
+from lms.catalog.packages import PackageError, PackageInvalid, parts_present
 from lms.catalog.validation import PackageData, validate_package
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.locks import lock_name
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -60,21 +60,6 @@ class ImportResult:
             "lessons": self.lessons,
             "lessons_deactivated": self.lessons_deactivated,
         }
-
-
-class PackageInvalid(Invalid):
-    """A package (or a folder of them) failed validation; ``problems`` lists every error."""
-
-    def __init__(self, problems: list[PackageError]) -> None:
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            key = f"{problem.file}:{problem.line}" if problem.line else problem.file
-            errors.setdefault(key, []).append(problem.message)
-        super().__init__(
-            _("The course package has %(n)s error(s); nothing was imported.", n=len(problems)),
-            errors=errors,
-        )
-        self.problems = problems
 
 
 def asset_base(slug: str) -> str:

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+
+from lms.errors import Invalid
+
 if TYPE_CHECKING:
     from lms.catalog.models import Course
 
@@ -35,6 +39,27 @@ class PackageError:
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "message": self.message}
+
+
+class PackageInvalid(Invalid):
+    """A package failed validation (a course package, a folder of them, or a cmi5 package).
+
+    ``problems`` lists every error; ``errors`` maps ``file:line`` to their messages, so the
+    API's envelope tells the author where each one is. ``message`` replaces the course
+    package's summary line (the cmi5 import says "cmi5 package").
+    """
+
+    def __init__(self, problems: list[PackageError], *, message: str | None = None) -> None:
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            key = f"{problem.file}:{problem.line}" if problem.line else problem.file
+            errors.setdefault(key, []).append(problem.message)
+        super().__init__(
+            message
+            or _("The course package has %(n)s error(s); nothing was imported.", n=len(problems)),
+            errors=errors,
+        )
+        self.problems = problems
 
 
 Validator = Callable[[Path], list[PackageError]]

@@ -40,12 +40,6 @@ class LessonSummarySchema(Schema):
     minutes = fields.Integer()
 
 
-class LessonSchema(LessonSummarySchema):
-    body_html = fields.String(metadata={"description": "Sanitised HTML rendered at import."})
-    previous = fields.String(allow_none=True, metadata={"description": "Slug of the previous."})
-    next = fields.String(allow_none=True, metadata={"description": "Slug of the next lesson."})
-
-
 class CourseSchema(Schema):
     slug = fields.String()
     title = fields.String()
@@ -81,12 +75,6 @@ class CourseDetailSchema(CourseSchema):
         allow_none=True,
         metadata={"description": "The caller's live enrollment, when logged in and enrolled."},
     )
-
-
-class PackageProblemSchema(Schema):
-    file = fields.String()
-    line = fields.Integer(allow_none=True)
-    message = fields.String()
 
 
 class ImportResultSchema(Schema):

@@ -1,24 +1,8 @@
-"""Folding Vietnamese text for search: what people type on a phone without diacritics."""
+"""The words of a catalog search, folded as the courses' search text is (:func:`lms.text.fold`)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-_SPACES = re.compile(r"\s+")
-
-
-def fold(text: str | None) -> str:
-    """Lowercase, strip diacritics (NFD, drop combining marks), map đ to d, squeeze spaces.
-
-    "Kỹ năng số" and "ky nang so" fold to the same string, so one LIKE finds both.
-    """
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("đ", "d").replace("Đ", "d")
-    return _SPACES.sub(" ", stripped).strip()
+from lms.text import fold
 
 
 def search_terms(query: str | None) -> list[str]:

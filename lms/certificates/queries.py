@@ -74,7 +74,7 @@ def certificate_query(
     unit: str | None = None,
     year: int | None = None,
     status: str | None = None,
-) -> Select[tuple[Certificate]]:
+) -> Select[Certificate]:
     """Certificates ``user`` may see, newest first, filtered as ``GET /certificates`` asks."""
     issuing = aliased(Unit)
     holder = aliased(Unit)

@@ -40,6 +40,7 @@ from lms.http import created, json_body, load, no_content, paginate, query_args
 from lms.jobs.schemas import JobSchema
 from lms.openapi import doc
 from lms.org.services import get_unit
+from lms.tabular import UNREADABLE
 
 bp = Blueprint("classes", __name__, url_prefix="/api/v1")
 
@@ -270,6 +271,7 @@ def enrol_in_class(code: str) -> ResponseReturnValue:
     content_type="multipart/form-data",
     response=CsvImportResultSchema,
     responses={
+        400: UNREADABLE,
         409: "The class is full or its enrollment window is closed",
         422: "Rows with errors: `errors` maps rows.<n>.<field> to messages, `rows` holds the "
         "cells as read; nothing imported",

@@ -9,10 +9,7 @@ or are counted only); people already in the class are skipped.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,13 +23,14 @@ from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
-from lms.catalog.text import fold
 from lms.classes import enrollments
 from lms.classes.models import Class, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
 from lms.org.models import Unit, UnitMembership
+from lms.tabular import read_table
+from lms.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -123,53 +121,6 @@ class RowsInvalid(Invalid):
 # --- reading the file ------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."),
-            errors={"file": [_("Not UTF-8.")]},
-        ) from exc
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def read_table(data: bytes, filename: str | None = None) -> list[list[str]]:
-    """Rows of cells (header first) from CSV (comma, semicolon or tab) or XLSX bytes."""
-    if data[:4] == b"PK\x03\x04" or (filename or "").lower().endswith(".xlsx"):
-        return _read_xlsx(data)
-    text = _decode(data)
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Invalid(
-            _("The spreadsheet could not be read."), errors={"file": [_("Not a valid .xlsx.")]}
-        ) from exc
-    sheet = book.worksheets[0]
-    rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
-    return rows
-
-
 def _columns(header: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     unknown = []
@@ -196,12 +147,12 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
     columns = _columns(table[0])
     rows: list[Row] = []
     for n, cells in enumerate(table[1:], 1):
-        if not any(c.strip() for c in cells):
+        if not any(cells):
             continue
 
         def get(name: str, cells: list[str] = cells) -> str:
             index = columns.get(name)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
+            return cells[index] if index is not None and index < len(cells) else ""
 
         raw = {name: get(name) for name in COLUMNS}
         rows.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -20,6 +20,7 @@ from lms.classes.models import ClassMode, Enrollment, EnrollmentStatus
 from lms.classes.schemas import ClassCreateSchema, SessionCreateSchema
 from lms.constants import TargetGroup
 from lms.errors import DomainError, flatten_messages
+from lms.exports import csv_bytes, download, xlsx_bytes
 from lms.extensions import db
 from lms.org.models import Unit
 from lms.org.services import get_unit
@@ -292,16 +293,8 @@ def roster_export(code: str, fmt: str) -> ResponseReturnValue:
         return redirect(url_for(".class_page", code=code))
     rows_in = cohorts.roster(klass, viewer=user)
     header, rows = exports.roster_table(rows_in, len(klass.sessions))
-    filename = f"roster-{klass.code}.{fmt}"
-    if fmt == "csv":
-        response = Response(exports.csv_bytes(header, rows), mimetype="text/csv; charset=utf-8")
-    else:
-        response = Response(
-            exports.xlsx_bytes(klass.code, header, rows),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    data = csv_bytes(header, rows) if fmt == "csv" else xlsx_bytes([(klass.code, header, rows)])
+    return download(data, f"roster-{klass.code}.{fmt}", fmt)
 
 
 # --- officials ----------------------------------------------------------------------------------

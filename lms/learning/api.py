@@ -51,6 +51,7 @@ from lms.learning.schemas import (
     WaiveSchema,
 )
 from lms.openapi import doc
+from lms.tabular import UNREADABLE
 
 bp = Blueprint("learning", __name__, url_prefix="/api/v1")
 
@@ -320,7 +321,10 @@ def _flag(value: str | None) -> bool | None:
     content_type="multipart/form-data",
     response=ImportSchema,
     status=201,
-    responses={422: "Row errors: `errors` maps rows.<n>.<column> to messages; nothing written"},
+    responses={
+        400: UNREADABLE,
+        422: "Row errors: `errors` maps rows.<n>.<column> to messages; nothing written",
+    },
 )
 def upload_results() -> ResponseReturnValue:
     """Form fields ``file``, optional ``platform_id`` and ``provision``; ``?dry_run=true``

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
+from lms import tabular
 from lms.db import utcnow
 from lms.errors import Conflict, NotFound
 from lms.extensions import db
@@ -125,7 +126,7 @@ def import_query() -> Select[Any]:
 def rows_of(record: ResultsImport) -> list[results.Row]:
     """The rows of a kept file as checked now (for showing a preview again)."""
     platform = _platform(record.platform_id)
-    rows = results.parse_rows(results.read_table(record.data, record.filename))
+    rows = results.parse_rows(tabular.read_table(record.data, record.filename))
     results.check_rows(rows, platform=platform, provision=record.provision)
     return rows
 

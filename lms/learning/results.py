@@ -14,11 +14,8 @@ the bridge applies them like any platform's statements.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms import tabular
 from lms.auth.models import Role, User
 from lms.auth.services import create_user
-from lms.auth.text import fold, is_valid_email, is_valid_phone, normalise_email, normalise_phone
+from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.catalog.models import Course
 from lms.constants import TargetGroup
 from lms.errors import Invalid, NotFound
@@ -44,6 +42,7 @@ from lms.learning.models import (
 )
 from lms.org.services import get_unit
 from lms.statements import ACTIVITY_COURSE, VERB_COMPLETED, actor_for, verb
+from lms.text import fold
 from lms.xapi import services as lrs
 from lms.xapi.models import Statement
 
@@ -102,57 +101,8 @@ class Row:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """Rows of text cells from CSV (UTF-8/UTF-16; comma, semicolon or tab) or XLSX bytes."""
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise Invalid(
-                _("The spreadsheet could not be read."), errors={"file": [_("Not a valid .xlsx.")]}
-            ) from exc
-        rows = [[_cell(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-        book.close()
-        return rows
-    try:
-        text = (
-            data.decode("utf-16")
-            if data[:2] in (b"\xff\xfe", b"\xfe\xff")
-            else data.decode("utf-8-sig")
-        )
-    except UnicodeDecodeError as exc:
-        raise Invalid(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."),
-            errors={"file": [_("Not UTF-8.")]},
-        ) from exc
-    if "\x00" in text:
-        raise Invalid(_("The file is not a CSV text file."), errors={"file": [_("NUL bytes.")]})
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
-    except csv.Error as exc:
-        raise Invalid(_("The file is not valid CSV."), errors={"file": [str(exc)]}) from exc
-
-
 def parse_rows(table: list[list[str]]) -> list[Row]:
-    while table and not any(c.strip() for c in table[0]):
+    while table and not any(table[0]):
         table = table[1:]
     if not table:
         raise Invalid(_("The file is empty."), errors={"file": [_("No header row.")]})
@@ -178,10 +128,10 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
         raise Invalid(_("The file's columns are not recognised."), errors=errors)
     rows = []
     for n, cells in enumerate(table[1:], 1):
-        if not any(c.strip() for c in cells):
+        if not any(cells):
             continue
         raw = {
-            name: (cells[columns[name]].strip() if columns.get(name, 99999) < len(cells) else "")
+            name: (cells[columns[name]] if columns.get(name, 99999) < len(cells) else "")
             for name in COLUMNS
         }
         rows.append(Row(n=n, raw=raw))
@@ -344,7 +294,7 @@ def plan(
     data: bytes, filename: str, *, platform: SourcePlatform | None, provision: bool
 ) -> list[Row]:
     """Read and check a file; raises Invalid (every error by cell) unless all rows are right."""
-    rows = parse_rows(read_table(data, filename))
+    rows = parse_rows(tabular.read_table(data, filename))
     errors = check_rows(rows, platform=platform, provision=provision)
     if errors:
         raise Invalid(

@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
+from lms import tabular
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.catalog.models import Course
@@ -45,8 +46,6 @@ from lms.learning.profile import profile_document
 from lms.learning.results import COLUMNS
 
 bp = Blueprint("learning_views", __name__)
-
-CSS = "css/learning.css"
 
 
 def _admin() -> Any:
@@ -116,14 +115,14 @@ def upload_imports() -> ResponseReturnValue:
             message=exc.message,
             rows=_raw_rows(data, upload.filename),
             record=None,
-        ), 422
+        ), exc.status_code
     return redirect(url_for(".import_detail", import_id=record.id))
 
 
 def _raw_rows(data: bytes, filename: str) -> list[dict[str, Any]]:
     """The file's rows as read, to show the cells an error points at."""
     try:
-        return [{"n": r.n, **r.raw} for r in results.parse_rows(results.read_table(data, filename))]
+        return [{"n": r.n, **r.raw} for r in results.parse_rows(tabular.read_table(data, filename))]
     except DomainError:
         return []
 

@@ -18,7 +18,7 @@ from lms.extensions import db
 from lms.http import created, json_body, load, paginate, query_args
 from lms.openapi import doc
 from lms.org import services
-from lms.org.csvfile import decode, read_rows
+from lms.org.csvfile import read_rows
 from lms.org.models import Headcount, Unit, UnitPlacement
 from lms.org.schemas import (
     HeadcountImportResultSchema,
@@ -35,6 +35,7 @@ from lms.org.schemas import (
     UnitUpdateSchema,
 )
 from lms.org.services.imports import COLUMNS, REQUIRED_COLUMNS
+from lms.tabular import decode
 
 bp = Blueprint("org", __name__, url_prefix="/api/v1")
 

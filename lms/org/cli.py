@@ -15,9 +15,10 @@ from sqlalchemy import select
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.org import services
-from lms.org.csvfile import decode, read_rows
+from lms.org.csvfile import read_rows
 from lms.org.models import Unit, UnitPlacement
 from lms.org.services.imports import COLUMNS, REQUIRED_COLUMNS
+from lms.tabular import decode
 
 HEADCOUNT_COLUMNS = ("unit_code", "target_group", "year", "count")
 

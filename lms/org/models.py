@@ -9,7 +9,6 @@ was then (a commune merged in 2025 still adds up under its old district for 2024
 from __future__ import annotations
 
 import enum
-import unicodedata
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.constants import TargetGroup
 from lms.db import CreatedAt, IntPK, Model, Str200, db
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -86,14 +86,6 @@ class Unit(Model):
 
     def __repr__(self) -> str:
         return f"<Unit {self.id} {self.code}>"
-
-
-def fold(text: str | None) -> str:
-    """Lower-case ``text`` and strip Vietnamese diacritics (``đ`` becomes ``d``)."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 def search_text(code: str, name: str, name_en: str | None) -> str:

@@ -57,21 +57,6 @@ bp = Blueprint("xapi", __name__, url_prefix="/xapi")
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
 REALM = 'Basic realm="LMS 146 xAPI", charset="UTF-8"'
-QUERY_PARAMS = (
-    "agent",
-    "verb",
-    "activity",
-    "registration",
-    "related_activities",
-    "related_agents",
-    "since",
-    "until",
-    "limit",
-    "format",
-    "attachments",
-    "ascending",
-)
-FORMATS = ("ids", "exact", "canonical")
 
 
 # --- request pipeline --------------------------------------------------------------------

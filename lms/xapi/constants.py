@@ -17,9 +17,7 @@ ABOUT_VERSIONS = (*ABOUT_1_VERSIONS, XAPI_2_VERSION)
 #: same rules in 2.0: "2.0" is read as "2.0.0", 2.1.0 and later are refused).
 VERSION_RE = re.compile(r"^(?:1|2)\.0(\.\d+)?$")
 
-VOIDED_VERB = "http://adlnet.gov/expapi/verbs/voided"
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
-SIGNATURE_ALGORITHMS = ("RS256", "RS384", "RS512")
 
 #: Hex lengths of the SHA-2 digests an attachment may declare (224, 256, 384, 512 bits).
 SHA2_HEX_LENGTHS = {56: "sha224", 64: "sha256", 96: "sha384", 128: "sha512"}

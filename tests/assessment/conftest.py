@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,7 @@ from lms.assessment.models import Quiz
 from lms.assessment.package import parse
 from lms.auth.models import Role
 from lms.extensions import db
-from tests.factories import make_unit, make_user
-
-_seq = itertools.count(1)
+from tests.factories import make_course, make_unit, make_user
 
 BANK_YAML = """\
 quiz:
@@ -92,29 +89,14 @@ def write_bank(tmp_path: Path, text: str = BANK_YAML) -> Path:
     return path
 
 
-def make_course(slug: str | None = None, *, quiz_percent: int | None = 70) -> Any:
-    from lms.catalog.models import Course
-
-    n = next(_seq)
-    slug = slug or f"khoa-kiem-tra-{n}"
-    course = Course(
-        slug=slug,
-        title=f"Khoá kiểm tra {n}",
-        title_en=f"Test course {n}",
-        summary="Khoá học để kiểm thử bài kiểm tra.",
-        target_groups=["citizen"],
-        skill_areas=["safety"],
-        hours=2.0,
-        indicators=[],
-        open=True,
-        gives_certificate=False,
-        completion_rule={"lessons": 0, "quiz": quiz_percent, "attendance": None},
-        activity_iri=f"https://lms146.vn/xapi/activities/course/{slug}",
-        external_activity_iris=[],
-    )
-    db.session.add(course)
-    db.session.flush()
-    return course
+#: The course assessment tests sit (``make_course(**QUIZ_COURSE)``): no lessons, completed by
+#: a quiz of 70 %, no certificate.
+QUIZ_COURSE: dict[str, Any] = {
+    "summary": "Khoá học để kiểm thử bài kiểm tra.",
+    "lessons": 0,
+    "gives_certificate": False,
+    "rule": {"lessons": 0, "quiz": 70, "attendance": None},
+}
 
 
 def import_bank(course: Any, tmp_path: Path, text: str = BANK_YAML) -> Quiz:
@@ -150,7 +132,7 @@ def correct_answers(attempt: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def course(db: Any) -> Any:
-    return make_course()
+    return make_course(**QUIZ_COURSE)
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.extensions import db
 from lms.xapi.models import Statement
-from tests.assessment.conftest import BANK_YAML, correct_answers, enrol, import_bank, make_course
-from tests.factories import make_user
+from tests.assessment.conftest import BANK_YAML, QUIZ_COURSE, correct_answers, enrol, import_bank
+from tests.factories import make_course, make_user
 
 
 def graded_statements(quiz: Any) -> list[tuple[str | None, bool]]:
@@ -341,7 +341,7 @@ def test_course_without_quiz_section_deactivates_its_quiz(quiz, course, tmp_path
 
 
 def test_other_course_of_the_same_keys_is_independent(quiz, tmp_path: Path) -> None:
-    other = make_course()
+    other = make_course(**QUIZ_COURSE)
     (tmp_path / "o").mkdir()
     second = import_bank(other, tmp_path / "o")
     assert second.id != quiz.id

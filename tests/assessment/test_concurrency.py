@@ -22,14 +22,14 @@ from lms.assessment.tx import commit_with_retry
 from lms.auth.models import User
 from lms.extensions import db
 from lms.xapi.models import Statement
-from tests.assessment.conftest import correct_answers, enrol, import_bank, make_course
-from tests.factories import make_user
+from tests.assessment.conftest import QUIZ_COURSE, correct_answers, enrol, import_bank
+from tests.factories import make_course, make_user
 from tests.races import PARALLEL, LiveApi, fire, outcome
 
 
 def setup(app: Any, tmp_path: Path) -> tuple[int, int, int]:
     with app.app_context():
-        course = make_course(f"song-song-{uuid.uuid4().hex[:8]}")
+        course = make_course(f"song-song-{uuid.uuid4().hex[:8]}", **QUIZ_COURSE)
         quiz = import_bank(course, tmp_path)
         user = make_user(f"{uuid.uuid4().hex[:10]}@example.vn")
         enrol(user, course)

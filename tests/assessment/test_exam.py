@@ -15,8 +15,8 @@ from lms.classes.models import Class, ClassSession, EnrollmentSource
 from lms.constants import SkillArea
 from lms.errors import Forbidden, Invalid
 from lms.extensions import db
-from tests.assessment.conftest import correct_answers, make_course
-from tests.factories import make_unit, make_user
+from tests.assessment.conftest import QUIZ_COURSE, correct_answers
+from tests.factories import make_course, make_unit, make_user
 
 AREAS = [SkillArea.safety, SkillArea.information_data, SkillArea.digital_government]
 
@@ -52,7 +52,9 @@ def standard_banks(trainer: Any) -> list[str]:
 def exam_setup(db: Any) -> dict[str, Any]:
     province = make_unit(kind="province")
     trainer = make_user(roles=("trainer",), unit=province)
-    course = make_course(quiz_percent=None)
+    course = make_course(
+        **{**QUIZ_COURSE, "rule": {"lessons": 0, "quiz": None, "attendance": None}}
+    )
     unit = make_unit(parent=province)
     klass = Class(
         code="CDS-2026-01", course_id=course.id, unit_id=unit.id, title="Lớp chuyên trách"
@@ -131,7 +133,7 @@ def test_exam_reports_a_score_per_skill_area(exam_setup) -> None:
 
 
 def test_binding_a_session_of_another_course_is_refused(exam_setup) -> None:
-    other = make_course()
+    other = make_course(**QUIZ_COURSE)
     with pytest.raises(Invalid) as caught:
         quizzes.create_quiz(
             {

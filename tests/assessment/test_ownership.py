@@ -18,8 +18,8 @@ from lms.assessment.models import Attempt, QuestionBank
 from lms.auth.models import Role, User
 from lms.extensions import db
 from tests.assessment.conftest import correct_answers
-from tests.catalog.helpers import login, make_class
-from tests.factories import make_unit, make_user
+from tests.catalog.helpers import login
+from tests.factories import make_class, make_unit, make_user
 
 Headers = Callable[[User], dict[str, str]]
 

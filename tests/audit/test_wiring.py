@@ -11,8 +11,7 @@ from lms.classes.models import EnrollmentStatus
 from lms.org.models import UnitKind
 from lms.stats import services as stats
 from tests.audit.conftest import Headers, People, entries
-from tests.certificates.factories import make_enrollment
-from tests.factories import make_unit, make_user
+from tests.factories import make_enrollment, make_unit, make_user
 
 
 def test_issuing_with_an_override_reason(

@@ -14,6 +14,7 @@ from lms.extensions import db
 from lms.org.models import Unit
 from tests.auth.conftest import PASSWORD, login
 from tests.conftest import make_test_app
+from tests.uploads import windows_1258
 
 
 def test_login_page_renders_in_vietnamese_by_default(client: FlaskClient, db: object) -> None:
@@ -282,3 +283,18 @@ def test_people_page_import_without_file(client: FlaskClient, people: dict[str, 
     login(client, people["official_hb"])
     response = client.post("/users/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 422
+
+
+def test_people_page_import_of_a_windows_1258_file_says_what_to_do(
+    client: FlaskClient, people: dict[str, User]
+) -> None:
+    login(client, people["official_hb"])
+    data = windows_1258("email,full_name\nc@x.vn,Lê Văn Tám\n")
+    response = client.post(
+        "/users/import",
+        data={"file": (io.BytesIO(data), "team.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert response.get_data(as_text=True).count("không phải văn bản UTF-8") == 1
+    assert db.session.scalar(select(User).where(User.email == "c@x.vn")) is None

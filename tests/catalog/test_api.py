@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role
 from lms.catalog.models import Course
-from lms.catalog.text import fold
-from tests.catalog.helpers import BROKEN, GOOD, enrol, import_good, make_course
-from tests.factories import make_user
+from tests.catalog.helpers import BROKEN, GOOD, import_good
+from tests.factories import enrol, make_course, make_user
 
 
 def zip_folder(folder: Path, *, prefix: str | None = None) -> bytes:
@@ -36,11 +35,6 @@ def upload(client: FlaskClient, headers: dict[str, str], data: bytes, name: str 
         headers=headers,
         content_type="multipart/form-data",
     )
-
-
-def test_fold_ignores_case_diacritics_and_d_stroke() -> None:
-    assert fold("Kỹ Năng SỐ") == "ky nang so"
-    assert fold("Đăng ký  dịch vụ công") == "dang ky dich vu cong"
 
 
 @pytest.mark.parametrize(

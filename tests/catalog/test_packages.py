@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from lms.catalog import packages
-from lms.catalog.importer import PackageInvalid, import_package, import_path
+from lms.catalog.importer import import_package, import_path
 from lms.catalog.models import Course, CourseAsset, Lesson
-from lms.catalog.packages import PackageError, register_part
+from lms.catalog.packages import PackageError, PackageInvalid, register_part
 from lms.catalog.validation import validate_package
 from lms.classes import completion, enrollments
-from tests.catalog.helpers import BROKEN, GOOD, copy_package, enrol
-from tests.factories import make_user
+from tests.catalog.helpers import BROKEN, GOOD, copy_package
+from tests.factories import enrol, make_user
 
 REAL_COURSES = Path(__file__).resolve().parents[2] / "courses"
 

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms.catalog.models import Course
 from lms.catalog.services import search_courses
-from lms.extensions import db
-
-
-def _course(slug: str, title: str, summary: str) -> None:
-    from lms.catalog.text import fold
-
-    db.session.add(
-        Course(
-            slug=slug,
-            title=title,
-            summary=summary,
-            activity_iri=f"https://lms146.vn/t/{slug}",
-            search_text=fold(f"{title} {summary} {slug}"),
-        )
-    )
+from tests.factories import make_course
 
 
 def test_the_title_match_comes_before_a_mention(db: Any) -> None:
-    _course("an-toan-thong-tin", "An toàn thông tin", "Bảo vệ tài khoản dịch vụ công.")
-    _course("dich-vu-cong-truc-tuyen", "Sử dụng dịch vụ công trực tuyến", "Cổng quốc gia.")
-    db.session.flush()
+    make_course(
+        "an-toan-thong-tin", title="An toàn thông tin", summary="Bảo vệ tài khoản dịch vụ công."
+    )
+    make_course(
+        "dich-vu-cong-truc-tuyen", title="Sử dụng dịch vụ công trực tuyến", summary="Cổng quốc gia."
+    )
     found = db.session.scalars(search_courses(q="dich vu cong")).all()
     assert [c.slug for c in found] == ["dich-vu-cong-truc-tuyen", "an-toan-thong-tin"]

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from lms.auth.models import Role
 from lms.classes import enrollments
 from lms.classes.models import EnrollmentStatus
-from tests.catalog.helpers import enrol, import_good, login, make_course
-from tests.factories import make_user
+from tests.catalog.helpers import import_good, login
+from tests.factories import enrol, make_course, make_user
 
 
 def test_catalog_page_finds_courses_typed_without_diacritics(client: FlaskClient) -> None:

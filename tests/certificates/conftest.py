@@ -8,8 +8,8 @@ from lms.auth.models import Role, User
 from lms.catalog.models import Course
 from lms.classes.models import Class, Enrollment, EnrollmentStatus
 from lms.org.models import Unit, UnitKind
-from tests.certificates.factories import make_class, make_course, make_enrollment
-from tests.factories import make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
 
 HOLDER_NAME = "Nguyễn Thị Hồng Hoa"
 
@@ -40,7 +40,7 @@ def world(db: object) -> World:
     dongha = make_unit("QT-DONGHOI", kind=UnitKind.commune, name="Phường Đồng Hới", parent=qt)
     units = {"HP": hp, "QT": qt, "HP-SKHCN": skhcn, "HP-HONGBANG": hongbang, "QT-DONGHOI": dongha}
     trainer = make_user(roles=(Role.trainer,), unit=skhcn, full_name="Trần Thị Mai")
-    course = make_course()
+    course = make_course(**CERTIFIED)
     klass = make_class(course, skhcn, trainers=[trainer])
     holder = make_user(
         "hoa@example.vn", unit=hongbang, target_group="citizen", full_name=HOLDER_NAME

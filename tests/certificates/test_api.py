@@ -13,8 +13,7 @@ from lms.certificates import pdfs, services
 from lms.certificates.models import Certificate
 from lms.classes.models import EnrollmentStatus
 from tests.certificates.conftest import HOLDER_NAME, World
-from tests.certificates.factories import make_enrollment
-from tests.factories import make_user
+from tests.factories import make_enrollment, make_user
 
 Headers = Callable[[object], dict[str, str]]
 

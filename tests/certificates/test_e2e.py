@@ -20,8 +20,8 @@ def cert_world(live_app: Any) -> dict[str, str]:
     from lms.certificates import pdfs, services
     from lms.classes.models import EnrollmentStatus
     from lms.org.models import UnitKind
-    from tests.certificates.factories import make_course, make_enrollment
-    from tests.factories import make_unit, make_user
+    from tests.certificates.factories import CERTIFIED
+    from tests.factories import make_course, make_enrollment, make_unit, make_user
 
     with live_app.app_context():
         province = make_unit(
@@ -32,11 +32,11 @@ def cert_world(live_app: Any) -> dict[str, str]:
         holder = make_user(
             "hoa.e2ec@demo.lms.vn", unit=ward, full_name="Nguyễn Thị Hoa", password=PASSWORD
         )
-        course = make_course(title="Dịch vụ công trực tuyến cho người dân")
+        course = make_course(**{**CERTIFIED, "title": "Dịch vụ công trực tuyến cho người dân"})
         good = make_enrollment(holder, course, status=EnrollmentStatus.completed)
         cert, _ = services.issue_certificate(good)
         other = make_enrollment(
-            make_user(unit=ward, full_name="Trần Văn Nam"), make_course(),
+            make_user(unit=ward, full_name="Trần Văn Nam"), make_course(**CERTIFIED),
             status=EnrollmentStatus.completed,
         )  # fmt: skip
         revoked, _ = services.issue_certificate(other)

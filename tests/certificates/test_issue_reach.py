@@ -21,8 +21,8 @@ from lms.classes.models import EnrollmentSource
 from lms.extensions import db
 from tests.auth.factories import make_demo_tree
 from tests.catalog.helpers import login
-from tests.certificates.factories import make_class, make_course
-from tests.factories import make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_user
 
 Headers = Callable[[User], dict[str, str]]
 
@@ -30,7 +30,9 @@ Headers = Callable[[User], dict[str, str]]
 @pytest.fixture
 def world(db: object) -> dict[str, Any]:
     units = make_demo_tree()
-    course = make_course(indicators=("leaders_trained",), rule={"lessons": "all"})
+    course = make_course(
+        **{**CERTIFIED, "indicators": ("leaders_trained",), "rule": {"lessons": "all"}}
+    )
     trainer_qt = make_user(roles=(Role.trainer,), unit=units["QT-DONGHOI"])
     klass = make_class(course, units["QT-DONGHOI"], trainers=[trainer_qt])
     leader_hp = make_user("lanhdao@example.vn", unit=units["HP-HONGBANG"], target_group="leader")

@@ -13,8 +13,8 @@ from lms.certificates.models import Certificate, CertificateStatus
 from lms.classes.models import EnrollmentStatus
 from lms.org.models import UnitKind
 from lms.xapi.models import Statement
-from tests.certificates.factories import make_class, make_course, make_enrollment
-from tests.factories import make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
 from tests.races import PARALLEL, LiveApi, fresh, one_winner, outcome
 
 
@@ -22,7 +22,7 @@ def setup(live: LiveApi, *, issued: bool, holders: int = 1) -> dict[str, Any]:
     """A province, a class with ``holders`` completed learners, an admin; committed."""
     with live.data() as db:
         province = make_unit(fresh("P"), kind=UnitKind.province, serial_prefix="RC")
-        course = make_course()
+        course = make_course(**CERTIFIED)
         course.slug = fresh("khoa")
         course.activity_iri = f"https://lms146.vn/xapi/activities/course/{course.slug}"
         klass = make_class(course, province)

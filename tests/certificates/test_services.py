@@ -16,8 +16,8 @@ from lms.errors import Conflict, Forbidden, Invalid
 from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
 from tests.certificates.conftest import HOLDER_NAME, World
-from tests.certificates.factories import make_class, make_course, make_enrollment
-from tests.factories import make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_enrollment, make_user
 
 
 def _issue(world: World) -> Certificate:
@@ -42,7 +42,7 @@ def test_completing_an_enrollment_issues_a_certificate_automatically(world: Worl
 
 
 def test_course_without_certificates_issues_nothing(world: World) -> None:
-    course = make_course(gives_certificate=False)
+    course = make_course(**CERTIFIED, gives_certificate=False)
     enrollment = make_enrollment(world.stranger, course)
     complete_enrollment(enrollment)
     assert services.certificate_for_enrollment(enrollment.id) is None
@@ -109,7 +109,9 @@ def test_certificate_keeps_a_snapshot(world: World) -> None:
 
 
 def test_online_study_is_issued_by_the_holders_province(world: World) -> None:
-    enrollment = make_enrollment(world.holder, make_course(), status=EnrollmentStatus.completed)
+    enrollment = make_enrollment(
+        world.holder, make_course(**CERTIFIED), status=EnrollmentStatus.completed
+    )
     cert, _ = services.issue_certificate(enrollment)
     assert cert.issuing_unit_id == world.units["HP"].id
 

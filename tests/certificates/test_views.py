@@ -11,8 +11,7 @@ from flask.testing import FlaskClient
 from lms.certificates import pdfs, services
 from lms.certificates.models import Certificate
 from tests.certificates.conftest import HOLDER_NAME, World
-from tests.certificates.factories import make_enrollment
-from tests.factories import make_user
+from tests.factories import make_enrollment, make_user
 
 PASSWORD = "correct horse battery"
 

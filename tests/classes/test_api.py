@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from lms.classes import enrollments
 from lms.classes.models import EnrollmentStatus
-from tests.catalog.helpers import enrol, make_class, make_course, make_people
-from tests.factories import make_user
+from tests.catalog.helpers import make_people
+from tests.factories import enrol, make_class, make_course, make_user
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 
 from lms.classes import enrollments
 from lms.classes.models import EnrollmentSource
-from tests.catalog.helpers import make_course, make_people
-from tests.factories import make_unit, make_user
+from tests.catalog.helpers import make_people
+from tests.factories import make_course, make_unit, make_user
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from lms.auth.models import User
 from lms.classes import enrollments
 from lms.classes.models import Enrollment
 from lms.extensions import db as _db
-from tests.catalog.helpers import enrol, make_class, make_course, make_people
-from tests.factories import make_user
+from tests.catalog.helpers import make_people
+from tests.factories import enrol, make_class, make_course, make_user
+from tests.uploads import unreadable
 
 HEADER = "email,phone,full_name,unit_code,target_group\n"
 
@@ -199,15 +200,46 @@ def test_unusable_files_are_422(
     assert key in response.json["errors"]
 
 
-def test_non_utf8_file_is_refused(client: FlaskClient, auth_headers, setup: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
-    response = client.post(
-        f"/api/v1/classes/{setup['klass'].code}/enrollments/import",
-        data={"file": (io.BytesIO("email\nđ@x.vn\n".encode("cp1258")), "x.csv")},
-        headers=auth_headers(setup["official"]),
+def post_file(client: FlaskClient, headers: dict[str, str], code: str, data: bytes) -> Any:
+    return client.post(
+        f"/api/v1/classes/{code}/enrollments/import",
+        data={"file": (io.BytesIO(data), "x.csv")},
+        headers=headers,
         content_type="multipart/form-data",
     )
-    assert response.status_code == 422
-    assert response.json["errors"] == {"file": ["Not UTF-8."]}
+
+
+def test_utf16_file_is_read(client: FlaskClient, auth_headers, setup: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    data = (HEADER + "an@example.vn,,Nguyễn Văn An,,\n").encode("utf-16")
+    response = post_file(client, auth_headers(setup["official"]), setup["klass"].code, data)
+    assert response.status_code == 200, response.json
+    assert response.json["summary"]["create"] == 1
+    assert enrollment_count(setup["klass"]) == 1
+
+
+BAD_FILES = unreadable("email,full_name", "đ@x.vn,Lê Văn Tám")
+
+
+@pytest.mark.parametrize("fault", list(BAD_FILES))
+def test_a_file_that_cannot_be_read_is_400_not_500(
+    client: FlaskClient, auth_headers, setup: dict[str, Any], fault: str
+) -> None:  # type: ignore[no-untyped-def]
+    code = setup["klass"].code
+    response = post_file(client, auth_headers(setup["official"]), code, BAD_FILES[fault])
+    assert response.status_code == 400, response.json
+    assert response.json["errors"] == {"file": [response.json["message"]]}
+    assert enrollment_count(setup["klass"]) == 0
+
+
+def test_a_windows_1258_file_is_refused_with_what_to_do(
+    client: FlaskClient, auth_headers, setup: dict[str, Any]
+) -> None:  # type: ignore[no-untyped-def]
+    code = setup["klass"].code
+    data = BAD_FILES["windows-1258"]
+    response = post_file(client, auth_headers(setup["official"]), code, data)
+    assert response.status_code == 400
+    assert "Windows-1258" in response.json["message"]
+    assert "CSV UTF-8" in response.json["message"]
 
 
 def test_raw_csv_body_is_accepted(client: FlaskClient, auth_headers, setup: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]

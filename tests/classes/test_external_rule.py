@@ -6,8 +6,7 @@ from typing import Any
 
 from lms.classes import completion, enrollments
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
-from tests.catalog.helpers import make_course
-from tests.factories import make_user
+from tests.factories import make_course, make_user
 
 
 def test_lessons_alone_do_not_complete_an_externally_judged_course(db: Any) -> None:

@@ -23,8 +23,8 @@ from lms.classes.models import (
 from lms.constants import TargetGroup
 from lms.org.models import UnitKind
 from lms.xapi.models import Statement
-from tests.certificates.factories import make_class, make_course
-from tests.factories import make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_class, make_course, make_unit, make_user
 from tests.races import PARALLEL, LiveApi, fire, fresh, multipart, one_winner, outcome
 
 
@@ -44,7 +44,7 @@ def setup(live: LiveApi, *, learners: int = 1, capacity: int | None = None) -> S
     """A commune with an official, an open course with one lesson and a class; committed."""
     with live.data() as db:
         commune = make_unit(fresh("X"), kind=UnitKind.commune, serial_prefix="RC")
-        course = make_course(rule={"lessons": "all"})
+        course = make_course(**{**CERTIFIED, "rule": {"lessons": "all"}})
         course.slug = fresh("khoa")
         course.activity_iri = f"https://lms146.vn/xapi/activities/course/{course.slug}"
         lesson = Lesson(course=course, slug="bai-1", position=1, title="Bài 1", minutes=5)

@@ -19,8 +19,8 @@ from lms.auth.models import Role, User
 from lms.classes.models import Class, Enrollment
 from lms.extensions import db
 from tests.auth.factories import make_demo_tree
-from tests.catalog.helpers import enrol, login, make_class, make_course
-from tests.factories import make_user
+from tests.catalog.helpers import login
+from tests.factories import enrol, make_class, make_course, make_user
 
 Headers = Callable[[User], dict[str, str]]
 

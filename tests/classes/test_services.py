@@ -12,8 +12,8 @@ from lms.classes import cohorts, completion, enrollments, statements
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.statements import actor_for
-from tests.catalog.helpers import enrol, make_class, make_course, make_people
-from tests.factories import make_user
+from tests.catalog.helpers import make_people
+from tests.factories import enrol, make_class, make_course, make_user
 
 
 @pytest.fixture

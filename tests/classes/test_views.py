@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from lms.classes import cohorts
-from tests.catalog.helpers import enrol, login, make_class, make_course, make_people
-from tests.factories import make_user
+from tests.catalog.helpers import login, make_people
+from tests.factories import enrol, make_class, make_course, make_user
 
 
 @pytest.fixture
@@ -118,8 +118,13 @@ def test_roster_exports_escape_formulas(client: FlaskClient, people: dict[str, A
     text = csv_response.data.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     assert "Lê Văn Bình" in text
+    assert csv_response.headers["Content-Disposition"] == (
+        f'attachment; filename="roster-{klass.code}.csv"'
+    )
     xlsx = client.get(f"/classes/{klass.code}/roster.xlsx")
+    assert xlsx.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet.title == klass.code
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert '\'=HYPERLINK("http://evil")' in names
     assert "Lê Văn Bình" in names

@@ -8,55 +8,29 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """An app with its own database, seeded by the tests that use it."""
-    from lms.extensions import db
-    from tests.conftest import make_test_app
+    from tests.conftest import throwaway_app
 
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    if admin_url:
-        from tests.conftest import _create_postgres_database, _drop_postgres_database
-
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    app = make_test_app(url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_url:
-        _drop_postgres_database(admin_url, name)
+    with throwaway_app(tmp_path_factory.mktemp("e2e"), WTF_CSRF_ENABLED=True) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
 def live_server(live_app: Any) -> Iterator[str]:
-    port = _free_port()
-    server = make_server("127.0.0.1", port, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    from tests.conftest import serving
+
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

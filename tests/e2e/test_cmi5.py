@@ -7,15 +7,12 @@ Real headless chromium, a live server with its own database, the real package in
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from lms.extensions import db
 
@@ -27,35 +24,23 @@ PACKAGE = Path(__file__).resolve().parents[2] / "courses" / "cmi5-thu-nghiem"
 @pytest.fixture(scope="module")
 def cmi5_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from lms.catalog.importer import import_path
-    from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
+    from tests.conftest import throwaway_app
     from tests.factories import make_user
 
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    if admin_url:
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('cmi5') / 'cmi5.sqlite3'}"
-    app = make_test_app(url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        import_path(PACKAGE)
-        make_user("hoa.cmi5@example.vn", full_name="Nguyễn Thị Hoa", target_group="citizen")
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_url:
-        _drop_postgres_database(admin_url, name)
+    with throwaway_app(tmp_path_factory.mktemp("cmi5"), WTF_CSRF_ENABLED=True) as app:
+        with app.app_context():
+            import_path(PACKAGE)
+            make_user("hoa.cmi5@example.vn", full_name="Nguyễn Thị Hoa", target_group="citizen")
+            db.session.commit()
+        yield app
 
 
 @pytest.fixture(scope="module")
 def cmi5_server(cmi5_app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, cmi5_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    from tests.conftest import serving
+
+    with serving(cmi5_app) as url:
+        yield url
 
 
 def _settle(app: Any) -> None:

@@ -10,8 +10,6 @@ that does not show), so it is a failure, not a warning.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +17,6 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
 
 from lms.extensions import db
 
@@ -52,29 +49,15 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
+    from tests.conftest import serving, throwaway_app
 
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    if admin_url:
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('csp') / 'csp.sqlite3'}"
-    app = make_test_app(url, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        result = app.test_cli_runner().invoke(args=["seed", "demo"])
-        assert result.exit_code == 0, result.output
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_url:
-        _drop_postgres_database(admin_url, name)
+    with throwaway_app(tmp_path_factory.mktemp("csp"), WTF_CSRF_ENABLED=True) as app:
+        with app.app_context():
+            result = app.test_cli_runner().invoke(args=["seed", "demo"])
+            assert result.exit_code == 0, result.output
+            db.session.remove()
+        with serving(app) as url:
+            yield url, app
 
 
 def _watch(page: Any) -> list[str]:

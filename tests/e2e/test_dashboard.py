@@ -19,7 +19,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def dashboard_world(live_app: Any) -> dict[str, str]:
     from lms.stats.demo import create_plan
-    from tests.stats.conftest import _course, issue
+    from tests.factories import make_course
+    from tests.stats.conftest import issue
 
     year = date.today().year
     with live_app.app_context():
@@ -30,7 +31,9 @@ def dashboard_world(live_app: Any) -> dict[str, str]:
             code="E2E-X", name="Xã Hòa Bình", kind="commune", parent=province, by=None
         )
         db.session.add(Headcount(unit_id=commune.id, target_group="official", year=year, count=4))
-        course = _course("e2e-cb", ["officials_trained"])
+        course = make_course(
+            "e2e-cb", title="Khoá e2e-cb", lessons=0, hours=8, indicators=["officials_trained"]
+        )
         for _ in range(3):
             person = make_user(unit=commune, target_group="official")
             issue(

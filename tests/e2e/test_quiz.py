@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from lms.extensions import db
-from tests.assessment.conftest import enrol, import_bank, make_course
-from tests.factories import make_user
+from tests.assessment.conftest import QUIZ_COURSE, enrol, import_bank
+from tests.factories import make_course, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ PASSWORD = "mat-khau-146"
 @pytest.fixture(scope="module")
 def quiz_world(live_app: Any) -> dict[str, Any]:
     with live_app.app_context():
-        course = make_course(f"e2e-quiz-{uuid.uuid4().hex[:6]}")
+        course = make_course(f"e2e-quiz-{uuid.uuid4().hex[:6]}", **QUIZ_COURSE)
         with tempfile.TemporaryDirectory() as tmp:
             quiz = import_bank(course, Path(tmp))
         quiz.shuffle_questions = False  # the test answers in the bank's order

@@ -9,8 +9,7 @@ import pytest
 
 from lms.auth.models import Role
 from lms.extensions import db
-from tests.catalog.helpers import enrol, make_class, make_course
-from tests.factories import make_unit, make_user
+from tests.factories import enrol, make_class, make_course, make_unit, make_user
 
 pytestmark = pytest.mark.e2e
 

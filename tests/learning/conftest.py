@@ -8,8 +8,6 @@ the MOOC platform.
 
 from __future__ import annotations
 
-import os
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +15,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from lms.auth.models import Role, User
-from lms.catalog.models import Course, Lesson
+from lms.catalog.models import Course
 from lms.events import statements_stored
 from lms.extensions import db as _db
 from lms.learning import platforms
@@ -29,7 +26,8 @@ from lms.org.models import Unit, UnitKind
 from lms.xapi import clients
 from lms.xapi import services as lrs
 from lms.xapi.models import LrsClient
-from tests.factories import make_unit, make_user
+from tests.conftest import serving, throwaway_app
+from tests.factories import make_course, make_unit, make_user
 
 MOOC_HOME = "https://mooc.example.vn"
 DVC_EXTERNAL = "https://mooc.example.vn/courses/dich-vu-cong"
@@ -49,40 +47,26 @@ class World:
     platform: SourcePlatform
 
 
-def make_course(
-    slug: str, *, external: list[str], rule: dict[str, Any], lessons: int = 2
-) -> Course:
-    course = Course(
-        slug=slug,
-        title=f"Khoá {slug}",
-        title_en=f"Course {slug}",
-        summary="",
-        target_groups=["citizen"],
-        skill_areas=["online_public_services"],
-        hours=4,
-        indicators=["citizens_online_services"],
-        open=True,
-        gives_certificate=True,
-        completion_rule=rule,
-        activity_iri=f"https://lms146.vn/xapi/activities/course/{slug}",
-        external_activity_iris=external,
-    )
-    course.all_lessons = [
-        Lesson(slug=f"bai-{n}", position=n, title=f"Bài {n}", minutes=5)
-        for n in range(1, lessons + 1)
-    ]
-    _db.session.add(course)
-    _db.session.flush()
-    return course
+#: A course the MOOC platforms report (``make_course(slug, **MOOC_COURSE, external=...)``):
+#: two lessons, one indicator, a certificate.
+MOOC_COURSE: dict[str, Any] = {
+    "summary": "",
+    "lessons": 2,
+    "hours": 4,
+    "indicators": ("citizens_online_services",),
+    "skill_areas": ("online_public_services",),
+}
 
 
 def build_world(provision: bool = False) -> World:
     """Hải Phòng with one ward; the MOOC may report both courses for Hải Phòng's learners."""
     hp = make_unit("HP", kind=UnitKind.province, name="Thành phố Hải Phòng", serial_prefix="HP")
     lechan = make_unit("HP-LECHAN", kind=UnitKind.commune, name="Phường Lê Chân", parent=hp)
-    dvc = make_course("dich-vu-cong", external=[DVC_EXTERNAL], rule={"lessons": "all"})
+    dvc = make_course(
+        "dich-vu-cong", **MOOC_COURSE, external=[DVC_EXTERNAL], rule={"lessons": "all"}
+    )
     quizzed = make_course(
-        "ky-nang-so", external=[QUIZ_EXTERNAL], rule={"lessons": "all", "quiz": 70}
+        "ky-nang-so", **MOOC_COURSE, external=[QUIZ_EXTERNAL], rule={"lessons": "all", "quiz": 70}
     )
     client, secret = clients.create_client(
         "Nền tảng MOOC thử", scopes=["statements/write", "statements/read/mine"]
@@ -178,28 +162,11 @@ def send(
 
 @pytest.fixture(scope="session")
 def mooc_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
-
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    if admin_url:
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('mooc') / 'mooc.sqlite3'}"
-    app = make_test_app(url)
-    with app.app_context():
-        _db.create_all()
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
-    if admin_url:
-        _drop_postgres_database(admin_url, name)
+    with throwaway_app(tmp_path_factory.mktemp("mooc")) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
 def mooc_server(mooc_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, mooc_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(mooc_app) as url:
+        yield url

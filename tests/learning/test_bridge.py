@@ -406,9 +406,10 @@ def test_a_statement_voided_in_advance_by_someone_else_still_counts(world: World
 
 def test_a_platform_reports_only_its_courses_for_learners_of_its_units(world: World) -> None:
     from lms.learning import platforms, review
-    from tests.learning.conftest import make_course
+    from tests.factories import make_course
+    from tests.learning.conftest import MOOC_COURSE
 
-    closed = make_course("lanh-dao-so", external=[], rule={"lessons": "all"})
+    closed = make_course("lanh-dao-so", **MOOC_COURSE, rule={"lessons": "all"})
     qt = make_unit("QT", kind=UnitKind.province, name="Tỉnh Quảng Trị")
     outsider = make_user("ngoai@example.vn", unit=qt, full_name="Người ngoài")
     send(

@@ -63,15 +63,15 @@ def test_twenty_retries_at_once_apply_a_held_statement_once(
     from lms.learning.bridge import process_pending
     from lms.org.models import UnitKind
     from lms.xapi import services as lrs
-    from tests.factories import make_unit
-    from tests.learning.conftest import make_course, mbox, statement
+    from tests.factories import make_course, make_unit
+    from tests.learning.conftest import MOOC_COURSE, mbox, statement
 
     tag = uuid.uuid4().hex[:8]
     with mooc_app.app_context():
         token = make_token(make_user(roles=(Role.admin,)))
         unit = make_unit(f"T-{tag}", kind=UnitKind.province, name="Tỉnh thử")
         learner = make_user(f"hv-{tag}@example.vn", unit=unit)
-        course = make_course(f"khoa-{tag}", external=[], rule={"lessons": "all"})
+        course = make_course(f"khoa-{tag}", **MOOC_COURSE, rule={"lessons": "all"})
         made, _secret = clients.create_client(f"MOOC {tag}")
         platform = platforms.register_platform(
             made.id, name="MOOC", home_page="https://mooc.example.vn", units=[unit.code], by=None

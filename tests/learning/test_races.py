@@ -14,8 +14,8 @@ from lms.learning.models import BridgeUnmatched, UnmatchedReason
 from lms.org.models import UnitKind
 from lms.statements import VERB_COMPLETED
 from lms.xapi.models import Statement
-from tests.certificates.factories import make_course
-from tests.factories import make_unit, make_user
+from tests.certificates.factories import CERTIFIED
+from tests.factories import make_course, make_unit, make_user
 from tests.races import LiveApi, fresh, multipart, one_winner
 
 
@@ -24,7 +24,7 @@ def test_parallel_acceptances_write_a_results_file_once(live_api: LiveApi) -> No
         province = make_unit(fresh("P"), kind=UnitKind.province, serial_prefix="RK")
         admin = make_user(f"{fresh('admin')}@example.vn", roles=(Role.admin,), unit=province)
         learner = make_user(f"{fresh('hv')}@example.vn", unit=province, target_group="citizen")
-        course = make_course(rule={"lessons": 0})
+        course = make_course(**{**CERTIFIED, "rule": {"lessons": 0}})
         course.slug = fresh("khoa")
         course.activity_iri = f"https://lms146.vn/xapi/activities/course/{course.slug}"
         admin_id, learner_id, email = admin.id, learner.id, learner.email

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from lms.extensions import db
 from lms.learning.models import ResultsImport
 from lms.xapi.models import Statement
 from tests.learning.conftest import World, login
+from tests.uploads import unreadable
 
 Headers = Callable[[object], dict[str, str]]
 
@@ -137,12 +139,36 @@ def test_bad_headers_and_files_are_4xx(
     missing = _upload(client, headers, b"email,name\nx@y.vn,A\n")
     assert missing.status_code == 422
     assert "header" in missing.json["errors"]
-    assert _upload(client, headers, b"\xff\xfe\x00bad", name="x.xlsx").status_code == 422
-    assert _upload(client, headers, "identity\n".encode("cp1258") + b"\xe0\n").status_code == 422
+    assert _upload(client, headers, b"\xff\xfe\x00bad", name="x.xlsx").status_code == 400
+    assert _upload(client, headers, "identity\n".encode("cp1258") + b"\xe0\n").status_code == 400
     no_file = client.post(
         "/api/v1/bridge/imports", headers=headers, data={}, content_type="multipart/form-data"
     )
     assert no_file.status_code == 400
+
+
+def test_a_utf16_file_is_read(client: FlaskClient, world: World, auth_headers: Headers) -> None:
+    data = GOOD.replace(",", "\t").encode("utf-16")
+    response = _upload(
+        client, auth_headers(world.admin), data, query="?dry_run=true", provision="1"
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["summary"]["rows"] == 2
+
+
+BAD_FILES = unreadable(GOOD.splitlines()[0], "hoa@example.vn,Bà Hoa,dich-vu-cong,2025-05-02,,")
+
+
+@pytest.mark.parametrize("fault", list(BAD_FILES))
+def test_a_file_that_cannot_be_read_is_400_not_500(
+    client: FlaskClient, world: World, auth_headers: Headers, fault: str
+) -> None:
+    before = _statements()
+    response = _upload(client, auth_headers(world.admin), BAD_FILES[fault])
+    assert response.status_code == 400, response.json
+    assert response.json["errors"] == {"file": [response.json["message"]]}
+    assert _statements() == before
+    assert db.session.scalar(select(func.count()).select_from(ResultsImport)) == 0
 
 
 def test_xlsx_with_account_names_of_a_platform(

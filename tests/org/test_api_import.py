@@ -3,11 +3,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.org.models import Unit
 from lms.org.services.imports import COLUMNS
+from tests.uploads import unreadable
 
 HEADER = ",".join(COLUMNS)
 GOOD = f"{HEADER}\nQT-A,Phường A,,commune,QT,,,,,\nQT,Tỉnh Quảng Trị,,province,,,,,QT,15\n"
@@ -115,3 +117,22 @@ def test_import_refusals(
     )
     assert response.status_code == 422
     assert "cycle" in response.get_json()["errors"]["rows.1.parent_code"][0]
+
+
+TREE_FILES = unreadable(HEADER, "QT-A,Phường Lê Lợi,,commune,QT,,,,,")
+
+
+@pytest.mark.parametrize("fault", list(TREE_FILES))
+def test_a_tree_file_that_cannot_be_read_is_400(
+    client: Any, admin: Any, auth_headers: Any, fault: str
+) -> None:
+    before = count()
+    response = client.post(
+        "/api/v1/units/import",
+        data={"file": (io.BytesIO(TREE_FILES[fault]), "tree.csv")},
+        content_type="multipart/form-data",
+        headers=auth_headers(admin),
+    )
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["errors"] == {"file": [response.get_json()["message"]]}
+    assert count() == before

@@ -11,6 +11,7 @@ from lms.extensions import db
 from lms.org import services
 from lms.org.models import Headcount
 from tests.org.conftest import MERGER, forget_login
+from tests.uploads import unreadable
 
 
 def hc(unit: str, group: str, year: int, count: int) -> dict[str, Any]:
@@ -165,6 +166,23 @@ def test_post_refusals(
         "/api/v1/headcounts", data="x", content_type="application/xml", headers=headers
     )
     assert other.status_code == 400
+    assert rows_in_db() == 0
+
+
+HEADCOUNT_FILES = unreadable("unit_code,target_group,year,count", "Lê Chân,leader,2025,5")
+
+
+@pytest.mark.parametrize("fault", list(HEADCOUNT_FILES))
+def test_a_headcount_file_that_cannot_be_read_is_400(
+    client: Any, tree: dict, admin: Any, auth_headers: Any, fault: str
+) -> None:
+    response = client.post(
+        "/api/v1/headcounts",
+        data=HEADCOUNT_FILES[fault],
+        content_type="text/csv",
+        headers=auth_headers(admin),
+    )
+    assert response.status_code == 400, response.get_json()
     assert rows_in_db() == 0
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from lms.errors import BadRequest, Forbidden, Invalid
 from lms.extensions import db
 from lms.org import services
-from lms.org.csvfile import decode, read_rows
+from lms.org.csvfile import read_rows
 from lms.org.models import Unit, UnitPlacement
 from lms.org.services.imports import COLUMNS, REQUIRED_COLUMNS
+from lms.tabular import decode
 
 HEADER = ",".join(COLUMNS)
 

@@ -32,7 +32,7 @@ from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit
-from tests.factories import make_user
+from tests.factories import make_course, make_user
 
 TODAY = date.today()
 Y0, Y1, Y2 = TODAY.year - 2, TODAY.year - 1, TODAY.year
@@ -51,19 +51,6 @@ class World:
     certs: dict[str, Certificate]
     course: Course
     admin: User
-
-
-def _course(slug: str, codes: list[str]) -> Course:
-    course = Course(
-        slug=slug,
-        title=f"Khoá {slug}",
-        activity_iri=f"https://lms146.vn/xapi/activities/course/{slug}",
-        indicators=codes,
-        hours=8,
-    )
-    db.session.add(course)
-    db.session.flush()
-    return course
 
 
 def issue(
@@ -131,9 +118,13 @@ def world(db: Any) -> World:
         for year, count in counts.items():
             db.session.add(Headcount(unit_id=unit.id, target_group=group, year=year, count=count))
     db.session.flush()
-    officials = _course("cb", ["officials_trained"])
-    specialists = _course("cv", ["specialists_assessed"])
-    stem = _course("stem", ["schools_stem"])
+    officials = make_course(
+        "cb", title="Khoá cb", lessons=0, hours=8, indicators=["officials_trained"]
+    )
+    specialists = make_course(
+        "cv", title="Khoá cv", lessons=0, hours=8, indicators=["specialists_assessed"]
+    )
+    stem = make_course("stem", title="Khoá stem", lessons=0, hours=8, indicators=["schools_stem"])
     users = {
         "u1": make_user(unit=A, target_group="official"),
         "u2": make_user(unit=C, target_group="official"),

@@ -80,9 +80,10 @@ def test_cmi5_content_keeps_its_own_sandbox_policy(client: FlaskClient, db: obje
 
     from lms.extensions import db as database
     from lms.learning.models import Cmi5File
-    from tests.certificates.factories import make_course
+    from tests.certificates.factories import CERTIFIED
+    from tests.factories import make_course
 
-    course = make_course()
+    course = make_course(**CERTIFIED)
     page = b"<!doctype html><script>document.title = 'AU'</script>"
     database.session.add(
         Cmi5File(

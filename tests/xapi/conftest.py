@@ -9,9 +9,6 @@ what it writes is committed, so its tests use fresh ids and activities.
 from __future__ import annotations
 
 import base64
-import os
-import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +18,6 @@ import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 VERSION = "1.0.3"
@@ -135,12 +131,6 @@ def lrs(lrs_factory) -> Lrs:  # type: ignore[no-untyped-def]
 # --- a live server on its own database ---------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class LiveLrs:
     app: Flask
@@ -160,35 +150,16 @@ class LiveLrs:
 @pytest.fixture(scope="session")
 def live_lrs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLrs]:
     from lms.extensions import db
-    from tests.conftest import make_test_app
+    from tests.conftest import free_port, serving, throwaway_app
 
-    admin_url = os.environ.get("LMS_TEST_DATABASE_URL")
-    name = None
-    if admin_url:
-        from tests.conftest import _create_postgres_database
-
-        url, name = _create_postgres_database(admin_url)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('live_lrs') / 'lrs.sqlite3'}"
-    port = _free_port()
-    app = make_test_app(url, BASE_URL=f"http://127.0.0.1:{port}")
-    with app.app_context():
-        db.create_all()
-        key, secret = make_client(["all"], "live client")
-        db.session.commit()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveLrs(app=app, url=f"http://127.0.0.1:{port}", key=key, secret=secret)
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if admin_url and name:
-        from tests.conftest import _drop_postgres_database
-
-        _drop_postgres_database(admin_url, name)
+    port = free_port()
+    folder = tmp_path_factory.mktemp("live_lrs")
+    with throwaway_app(folder, BASE_URL=f"http://127.0.0.1:{port}") as app:
+        with app.app_context():
+            key, secret = make_client(["all"], "live client")
+            db.session.commit()
+        with serving(app, port) as url:
+            yield LiveLrs(app=app, url=url, key=key, secret=secret)
 
 
 # --- the tincan client (its quirks are listed in test_tincan.py) ------------------------------

@@ -10,11 +10,12 @@ public view built from both never contains the key.
 from __future__ import annotations
 
 import random
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
+
+from lms.text import squeeze, strip_marks
 
 #: A path inside a question's fields, e.g. ("options", 2, "text").
 FieldPath = tuple[str | int, ...]
@@ -92,22 +93,20 @@ class ItemType:
 # --- shared helpers ----------------------------------------------------------------------
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def normalise_text(
     value: str, *, case_sensitive: bool = False, ignore_diacritics: bool = False
 ) -> str:
-    """NFC, trimmed, inner whitespace squeezed; optionally casefolded and without diacritics.
+    """The form in which two short answers are compared: NFC, whitespace squeezed, casefolded.
 
-    Vietnamese arrives both precomposed and decomposed (phone keyboards differ), so NFC first;
-    "đ" is a letter of its own, not a d with a mark, so it is mapped by hand.
+    Unlike a search (:func:`lms.text.fold`), an answer keeps its diacritics unless the question
+    says they do not matter ("Hà Nội" is not "Ha Noi" when spelling is asked), and its case when
+    the question is case sensitive. When diacritics are ignored they go by the search's own rule
+    (:func:`lms.text.strip_marks`, ``đ`` included). Vietnamese arrives both precomposed and
+    decomposed (phone keyboards differ), so NFC first.
     """
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    text = squeeze(unicodedata.normalize("NFC", value))
     if ignore_diacritics:
-        decomposed = unicodedata.normalize("NFD", text)
-        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-        text = unicodedata.normalize("NFC", text.replace("đ", "d").replace("Đ", "D"))
+        text = strip_marks(text)
     if not case_sensitive:
         text = text.casefold()
     return text

@@ -28,8 +28,7 @@ from sqlalchemy import delete, select
 from lms import events
 from lms.catalog.importer import COURSES_LOCK, facets, import_package, search_text
 from lms.catalog.models import Course, CourseLevel
-from lms.catalog.packages import PackageError
-from lms.catalog.text import fold
+from lms.catalog.packages import PackageError, PackageInvalid
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
@@ -38,6 +37,7 @@ from lms.learning.constants import COURSE_IRI_BASE
 from lms.learning.mappings import rebuild_course
 from lms.learning.models import Cmi5Au, Cmi5Course, Cmi5File
 from lms.locks import lock_name
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -52,18 +52,11 @@ NOT_CONTENT_DIRS = ("lessons", "assets")
 CMI5_RULE = {"lessons": "all", "external": "cmi5"}
 
 
-class Cmi5Invalid(Invalid):
-    """The package has errors; ``errors`` maps ``file:line`` to messages."""
-
-    def __init__(self, problems: list[PackageError]) -> None:
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            key = f"{problem.file}:{problem.line}" if problem.line else problem.file
-            errors.setdefault(key, []).append(problem.message)
-        super().__init__(
-            _("The cmi5 package has %(n)s error(s); nothing was imported.", n=len(problems)),
-            errors=errors,
-        )
+def _invalid(problems: list[PackageError]) -> PackageInvalid:
+    return PackageInvalid(
+        problems,
+        message=_("The cmi5 package has %(n)s error(s); nothing was imported.", n=len(problems)),
+    )
 
 
 @dataclass
@@ -134,7 +127,7 @@ def _read_folder(folder: Path) -> dict[str, tuple[str, bytes]]:
         data = path.read_bytes()
         total += len(data)
         if total > max_bytes() or len(files) >= MAX_FILES:
-            raise Cmi5Invalid([PackageError("(package)", None, "the content is too large")])
+            raise _invalid([PackageError("(package)", None, "the content is too large")])
         files[rel.as_posix()] = (content_type(rel.name), data)
     return files
 
@@ -144,14 +137,14 @@ def _read_zip(data: bytes) -> tuple[bytes, dict[str, tuple[str, bytes]]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
-        raise Cmi5Invalid([PackageError("(zip)", None, "not a valid .zip file")]) from exc
+        raise _invalid([PackageError("(zip)", None, "not a valid .zip file")]) from exc
     files: dict[str, tuple[str, bytes]] = {}
     xml: bytes | None = None
     total = 0
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_FILES:
-            raise Cmi5Invalid([PackageError("(zip)", None, f"more than {MAX_FILES} files")])
+            raise _invalid([PackageError("(zip)", None, f"more than {MAX_FILES} files")])
         for info in infos:
             name = info.filename
             parts = PurePosixPath(name).parts
@@ -161,31 +154,31 @@ def _read_zip(data: bytes) -> tuple[bytes, dict[str, tuple[str, bytes]]]:
                 or ".." in parts
                 or (parts and parts[0].endswith(":"))
             ):
-                raise Cmi5Invalid([PackageError("(zip)", None, f"unsafe path: {name}")])
+                raise _invalid([PackageError("(zip)", None, f"unsafe path: {name}")])
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise Cmi5Invalid([PackageError("(zip)", None, f"links not allowed: {name}")])
+                raise _invalid([PackageError("(zip)", None, f"links not allowed: {name}")])
             if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
                 continue
             try:
                 with archive.open(info) as src:
                     blob = src.read(max_bytes() - total + 1)
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
-                raise Cmi5Invalid([PackageError("(zip)", None, f"cannot read {name}")]) from exc
+                raise _invalid([PackageError("(zip)", None, f"cannot read {name}")]) from exc
             total += len(blob)
             if total > max_bytes():
-                raise Cmi5Invalid([PackageError("(zip)", None, "the package is too large")])
+                raise _invalid([PackageError("(zip)", None, "the package is too large")])
             rel = "/".join(parts)
             if rel == "cmi5.xml":
                 xml = blob
             else:
                 files[rel] = (content_type(parts[-1]), blob)
     if xml is None:
-        raise Cmi5Invalid([PackageError("cmi5.xml", None, "missing at the root of the zip")])
+        raise _invalid([PackageError("cmi5.xml", None, "missing at the root of the zip")])
     return xml, files
 
 
 def read_package(data: bytes, filename: str) -> Cmi5Package:
-    """A standalone XML or a zip, validated whole (Cmi5Invalid lists every problem)."""
+    """A standalone XML or a zip, validated whole (PackageInvalid lists every problem)."""
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".zip"):
         xml, files = _read_zip(data)
         standalone = False
@@ -195,7 +188,7 @@ def read_package(data: bytes, filename: str) -> Cmi5Package:
     if structure is not None:
         problems += check_urls(structure, files, standalone=standalone, file="cmi5.xml")
     if problems or structure is None:
-        raise Cmi5Invalid(problems)
+        raise _invalid(problems)
     return Cmi5Package(structure, files, _digest(xml, files))
 
 
@@ -206,7 +199,7 @@ def read_folder(folder: Path) -> Cmi5Package:
     if structure is not None:
         problems += check_urls(structure, files, standalone=False, file="cmi5.xml")
     if problems or structure is None:
-        raise Cmi5Invalid(problems)
+        raise _invalid(problems)
     return Cmi5Package(structure, files, _digest(xml, files))
 
 
@@ -216,18 +209,9 @@ def read_folder(folder: Path) -> Cmi5Package:
 def validate_part(package_dir: Path) -> list[PackageError]:
     try:
         read_folder(package_dir)
-    except Cmi5Invalid as exc:
-        return [
-            PackageError(key.split(":")[0], _line(key), message)
-            for key, messages in exc.errors.items()
-            for message in messages
-        ]
+    except PackageInvalid as exc:
+        return exc.problems
     return []
-
-
-def _line(key: str) -> int | None:
-    tail = key.rpartition(":")[2]
-    return int(tail) if tail.isdigit() else None
 
 
 def apply_part(course: Course, package_dir: Path) -> None:
@@ -265,7 +249,7 @@ def _blocks_json(course: Course, blocks: list[BlockData]) -> list[dict[str, Any]
 def write(course: Course, package: Cmi5Package) -> Cmi5Course:
     structure = package.structure
     if structure.publisher_id == course.activity_iri:
-        raise Cmi5Invalid(
+        raise _invalid(
             [
                 PackageError(
                     "cmi5.xml",

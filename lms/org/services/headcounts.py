@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FIELDS = ("unit", "target_group", "year", "count")
-#: CSV files name the unit column ``unit_code``; errors use the name the caller used.
-UNIT_KEYS = ("unit", "unit_code")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_COUNT = 2_000_000_000
 CHUNK = 500
@@ -171,7 +169,7 @@ def headcount_query(
     unit: Unit | None = None,
     year: int | None = None,
     target_group: TargetGroup | str | None = None,
-) -> Select[tuple[Headcount]]:
+) -> Select[Headcount]:
     """Headcount rows ``by`` may see, by unit code, year and target group."""
     stmt = select(Headcount).join(Unit, Headcount.unit_id == Unit.id)
     stmt = stmt.where(scope_clause(by, Unit.path))

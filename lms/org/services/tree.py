@@ -32,7 +32,8 @@ from sqlalchemy import (
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
 from lms.locks import lock, lock_name
-from lms.org.models import Unit, UnitKind, UnitPlacement, fold
+from lms.org.models import Unit, UnitKind, UnitPlacement
+from lms.text import fold
 
 if TYPE_CHECKING:
     from lms.auth.models import User

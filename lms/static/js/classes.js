@@ -112,8 +112,9 @@
           render(result.body.rows, result.body.errors);
         } else {
           preview.hidden = true;
-          var details = result.body.errors ? " " + Object.values(result.body.errors).map(function (v) { return v.join(" "); }).join(" ") : "";
-          say((result.body.message || t.failed) + details, "error");
+          var details = Object.values(result.body.errors || {}).map(function (v) { return v.join(" "); })
+            .filter(function (text) { return text !== result.body.message; });
+          say([result.body.message || t.failed].concat(details).join(" "), "error");
         }
       }).catch(function () { say(t.failed, "error"); });
     });
