@@ -120,7 +120,7 @@ BASE = 100_000
 SHIFT = 7_919
 
 
-def _keys(stmt: dict[str, Any], authority_ifi: str) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+def _keys(stmt: dict[str, Any], authority_ifi: str) -> tuple[set[bytes], set[bytes]]:
     """The keys ``lms.xapi.statements.own_keys`` gives a statement of this traffic.
 
     Returned in two parts, what depends on the learner (actor, registration) and the rest,
@@ -160,7 +160,7 @@ def _base_statements(authority_ifi: str) -> list[tuple[dict[str, Any], int, int,
             stmt = mooc.statement()
             learner, course = mooc.last
             fixed = _keys(stmt, authority_ifi)[0]
-            _base.append((stmt, learner, course, [k.bytes for k in fixed]))
+            _base.append((stmt, learner, course, sorted(fixed)))
     return _base
 
 
@@ -175,8 +175,8 @@ def _learner(learner: int, course: int, mooc: BenchMooc) -> tuple[str, str, byte
             actor_ifi,
             uuid.UUID(registration).bytes,
             [
-                key_id(KeyKind.agent, actor_ifi).bytes,
-                key_id(KeyKind.registration, registration).bytes,
+                key_id(KeyKind.agent, actor_ifi),
+                key_id(KeyKind.registration, registration),
             ],
         )
     return found
@@ -223,7 +223,7 @@ def _load_chunk(job: tuple[str, int, int, int]) -> int:
         if seq % 500 == 0:
             p = complete(raw, writer)
             p.stmt["stored"] = stmt["stored"]
-            if p.stmt != stmt or {k.bytes for k in p.keys} != {*fixed, *learner_keys}:
+            if p.stmt != stmt or p.keys != {*fixed, *learner_keys}:
                 raise RuntimeError(f"statement {seq} is not stored as the LRS would store it")
         at = _pg_time(stored)
         seq_bytes = struct.pack(">q", seq)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -30,17 +29,17 @@ def verb_activity_value(verb_id: str, activity_id: str) -> str:
 
 
 @lru_cache(maxsize=65_536)
-def key_id(kind: int, value: str) -> uuid.UUID:
+def key_id(kind: int, value: str) -> bytes:
     """The row key of a filter in ``xapi_statement_keys``: 128 bits of SHA-256 of both.
 
     A fixed 16 bytes whatever the IRI's length keeps the index small (half the size of one
     on the text) and compares fast; 128 bits make two values meeting on one key as unlikely
     as two random statement ids meeting. ``value`` is in :func:`key_value` form, so that the
     key can also be computed in SQL from what the table held before (see the migration).
-    Values repeat (verbs, courses, learners), hence the cache.
+    Values repeat (verbs, courses, learners), hence the cache. Plain bytes, not ``UUID``
+    objects: a statement's keys go through sets, and ``UUID`` hashes in Python code.
     """
-    digest = hashlib.sha256(f"{int(kind)} {value}".encode()).digest()
-    return uuid.UUID(bytes=digest[:16])
+    return hashlib.sha256(f"{int(kind)} {value}".encode()).digest()[:16]
 
 
 def sha256_hex(*parts: str) -> str:

@@ -23,10 +23,12 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     Uuid,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import CreatedAt, IntPK, JSONType, Model, Str200, UTCDateTime, db
@@ -37,8 +39,22 @@ from lms.xapi.packing import PackedJSON
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 #: Native ``uuid`` on PostgreSQL (16 bytes), 32 hex characters on SQLite.
 UuidStr = Uuid(as_uuid=False)
-#: The 16-byte key of a query filter (``lms.xapi.keys.key_id``).
-KeyType = Uuid(as_uuid=True)
+
+
+class KeyType(TypeDecorator[bytes]):
+    """The 16-byte key of a query filter (``lms.xapi.keys.key_id``): ``uuid`` on PostgreSQL.
+
+    Python code handles keys as ``bytes`` (fast to hash in sets); the column is a UUID.
+    """
+
+    impl = Uuid(as_uuid=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> uuid.UUID | None:
+        return None if value is None else uuid.UUID(bytes=bytes(value))
+
+    def process_result_value(self, value: uuid.UUID | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else value.bytes
 
 
 class Statement(Model):
@@ -92,7 +108,7 @@ class StatementKey(Model):
 
     __tablename__ = "xapi_statement_keys"
 
-    key: Mapped[uuid.UUID] = mapped_column(KeyType, primary_key=True)
+    key: Mapped[bytes] = mapped_column(KeyType, primary_key=True)
     stored: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
 

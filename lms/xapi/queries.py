@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -98,13 +97,13 @@ _NOT_VOIDED = (
 )
 
 
-def _key_filters(f: StatementFilter) -> list[tuple[uuid.UUID, ...]]:
+def _key_filters(f: StatementFilter) -> list[tuple[bytes, ...]]:
     """The keys of each filter, most selective filter first (it drives the scan).
 
     ``related_agents`` / ``related_activities`` widen a filter to two keys: the value as
     actor/object, or anywhere else in the statement (see ``statements.own_keys``).
     """
-    filters: list[tuple[uuid.UUID, ...]] = []
+    filters: list[tuple[bytes, ...]] = []
 
     def add(kinds: tuple[KeyKind, ...], value: str) -> None:
         filters.append(tuple(key_id(kind, value) for kind in kinds))
@@ -226,7 +225,7 @@ def _sql(
         bindparam("at_seq", type_=Integer()),
         bindparam("mine", type_=Text()),
         bindparam("limit", type_=Integer()),
-    ] + [bindparam(name, type_=KeyType) for name in key_params]
+    ] + [bindparam(name, type_=KeyType()) for name in key_params]
     used = [p for p in params if f":{p.key}" in sql]
     return (
         text(sql)

@@ -17,6 +17,8 @@ Revises: 8a3e6b2c4f17
 Create Date: 2026-12-06 08:00:00.000000
 
 """
+import uuid
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -117,7 +119,7 @@ def upgrade():
             conn.execute(
                 table.insert(),
                 [
-                    {'key': key_id(kind, value), 'stored': stored, 'seq': seq}
+                    {'key': uuid.UUID(bytes=key_id(kind, value)), 'stored': stored, 'seq': seq}
                     for kind, value, stored, seq in rows[start:start + BATCH]
                 ],
             )
