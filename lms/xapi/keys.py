@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -40,6 +41,29 @@ def key_id(kind: int, value: str) -> bytes:
     objects: a statement's keys go through sets, and ``UUID`` hashes in Python code.
     """
     return hashlib.sha256(f"{int(kind)} {value}".encode()).digest()[:16]
+
+
+_known: dict[tuple[int, str], bytes] = {}
+_KNOWN_MAX = 200_000
+
+
+def key_ids(facts: Iterable[tuple[int, str]]) -> set[bytes]:
+    """:func:`key_id` of every ``(kind, value)`` fact of a statement, as one set.
+
+    The write path's form of it: a plain dict looked up with the fact tuples themselves is
+    about three times faster than a call through the cache of :func:`key_id` each, and a
+    batch has about nine facts a statement. Emptied when it holds too many values.
+    """
+    known = _known
+    keys = set()
+    for fact in facts:
+        key = known.get(fact)
+        if key is None:
+            if len(known) >= _KNOWN_MAX:
+                known.clear()
+            key = known[fact] = key_id(*fact)
+        keys.add(key)
+    return keys
 
 
 def sha256_hex(*parts: str) -> str:

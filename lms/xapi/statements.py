@@ -28,7 +28,7 @@ from lms.errors import Conflict
 from lms.extensions import db
 from lms.xapi.comparison import same_statement
 from lms.xapi.constants import KeyKind
-from lms.xapi.keys import key_id, key_value, stored_now, verb_activity_value, xapi_time
+from lms.xapi.keys import key_ids, key_value, stored_now, verb_activity_value, xapi_time
 from lms.xapi.models import AttachmentBlob, Statement, StatementKey
 from lms.xapi.packing import dump_json, pack
 from lms.xapi.references import propagate_to_referrers, ref_targets
@@ -113,7 +113,7 @@ def complete(raw: dict[str, Any], writer: Writer) -> Prepared:
 
 def own_keys(index: StatementIndex) -> KeySet:
     """The query keys a statement has by itself (before StatementRef targets are added)."""
-    return {key_id(kind, value) for kind, value in key_values(index)}
+    return key_ids(key_values(index))
 
 
 _VERB, _REGISTRATION, _AGENT, _RELATED_AGENT, _ACTIVITY, _RELATED_ACTIVITY, _VERB_ACTIVITY = (
