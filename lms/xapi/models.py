@@ -1,14 +1,16 @@
 """Tables of the LRS: statements and their query index, attachments, documents, clients.
 
-A statement is kept whole as JSON (JSONB on PostgreSQL) exactly as accepted, plus a few
-columns the LRS itself needs (id, stored order, voiding, StatementRef target). Every query
-filter of GET /xapi/statements is served by one narrow table, ``xapi_statement_keys``:
-one row per (filter kind, value) of a statement, ordered by ``(stored, seq)`` inside its
-primary key, so "the newest 100 statements about X" is one backward range scan.
+A statement is kept whole as it was accepted, its JSON compressed (``lms.xapi.packing``),
+plus a few columns the LRS itself needs (id, stored order, voiding, StatementRef target).
+Every query filter of GET /xapi/statements is served by one narrow table,
+``xapi_statement_keys``: one row per (filter kind, value) of a statement, the pair reduced to
+a 16-byte key (``lms.xapi.keys.key_id``) and ordered by ``(stored, seq)`` inside its primary
+key, so "the newest 100 statements about X" is one backward range scan.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -19,22 +21,40 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    SmallInteger,
     String,
     Text,
+    TypeDecorator,
     Uuid,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import CreatedAt, IntPK, JSONType, Model, Str200, UTCDateTime, db
 from lms.xapi.constants import DocumentKind
+from lms.xapi.packing import PackedJSON
 
 #: BIGINT on PostgreSQL; SQLite only auto-increments an ``INTEGER PRIMARY KEY``.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
 #: Native ``uuid`` on PostgreSQL (16 bytes), 32 hex characters on SQLite.
 UuidStr = Uuid(as_uuid=False)
+
+
+class KeyType(TypeDecorator[bytes]):
+    """The 16-byte key of a query filter (``lms.xapi.keys.key_id``): ``uuid`` on PostgreSQL.
+
+    Python code handles keys as ``bytes`` (fast to hash in sets); the column is a UUID.
+    """
+
+    impl = Uuid(as_uuid=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> uuid.UUID | None:
+        return None if value is None else uuid.UUID(bytes=bytes(value))
+
+    def process_result_value(self, value: uuid.UUID | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else value.bytes
 
 
 class Statement(Model):
@@ -72,14 +92,15 @@ class Statement(Model):
     voiding: Mapped[bool] = mapped_column(default=False)
     authority_ifi: Mapped[str] = mapped_column(Text)
     client_id: Mapped[int | None] = mapped_column(Integer)
-    statement: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    #: The statement as stored, zstd-compressed JSON (``lms.xapi.packing``).
+    statement: Mapped[dict[str, Any]] = mapped_column(PackedJSON)
 
     def __repr__(self) -> str:
         return f"<Statement {self.seq} {self.statement_id}>"
 
 
 class StatementKey(Model):
-    """One filterable fact about a statement: ``(kind, value)`` at ``(stored, seq)``.
+    """One filterable fact about a statement: ``key_id(kind, value)`` at ``(stored, seq)``.
 
     No foreign key to ``xapi_statements``: rows are only ever written in the same
     transaction as their statement, and the check would cost a lookup per row.
@@ -87,8 +108,7 @@ class StatementKey(Model):
 
     __tablename__ = "xapi_statement_keys"
 
-    kind: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[bytes] = mapped_column(KeyType, primary_key=True)
     stored: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
 

@@ -1,7 +1,7 @@
 """Reading statements: GET /xapi/statements filters, pages and formats (Communication 2.1.3).
 
-Every filter is one ``(kind, value)`` range of ``xapi_statement_keys``, ordered by
-``(stored, seq)``. The most selective filter drives a backward (or forward) index scan;
+Every filter is one key range of ``xapi_statement_keys`` (``key_id(kind, value)``), ordered
+by ``(stored, seq)``. The most selective filter drives a backward (or forward) index scan;
 the others are primary-key probes on the same ``(stored, seq)``; the statement row is
 fetched by primary key. A page ends with a cursor on ``(stored, seq)`` of its last row,
 so the ``more`` link keeps its place while new statements arrive (they sort before it).
@@ -37,8 +37,9 @@ from sqlalchemy.sql.selectable import TextualSelect
 from lms.db import UTCDateTime
 from lms.extensions import db
 from lms.xapi.constants import MAX_PAGE_SIZE, KeyKind
-from lms.xapi.keys import key_value, verb_activity_value
-from lms.xapi.models import Statement, UuidStr
+from lms.xapi.keys import key_id, key_value, verb_activity_value
+from lms.xapi.models import KeyType, Statement, UuidStr
+from lms.xapi.packing import PackedText
 from lms.xapi.sql import is_postgres
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -96,20 +97,24 @@ _NOT_VOIDED = (
 )
 
 
-def _key_filters(f: StatementFilter) -> list[tuple[tuple[int, ...], str]]:
-    """``(kinds, value)`` pairs, most selective first (it drives the scan).
+def _key_filters(f: StatementFilter) -> list[tuple[bytes, ...]]:
+    """The keys of each filter, most selective filter first (it drives the scan).
 
-    ``related_agents`` / ``related_activities`` widen a filter to two kinds: the value as
+    ``related_agents`` / ``related_activities`` widen a filter to two keys: the value as
     actor/object, or anywhere else in the statement (see ``statements.own_keys``).
     """
-    pairs: list[tuple[tuple[int, ...], str]] = []
+    filters: list[tuple[bytes, ...]] = []
+
+    def add(kinds: tuple[KeyKind, ...], value: str) -> None:
+        filters.append(tuple(key_id(kind, value) for kind in kinds))
+
     if f.registration:
-        pairs.append(((KeyKind.registration,), f.registration))
+        add((KeyKind.registration,), f.registration)
     if f.agent:
         kinds = (KeyKind.agent, KeyKind.related_agent) if f.related_agents else (KeyKind.agent,)
-        pairs.append((kinds, key_value(f.agent)))
+        add(kinds, key_value(f.agent))
     if f.activity and f.verb and not f.related_activities:
-        pairs.append(((KeyKind.verb_activity,), verb_activity_value(f.verb, f.activity)))
+        add((KeyKind.verb_activity,), verb_activity_value(f.verb, f.activity))
     else:
         if f.activity:
             kinds = (
@@ -117,19 +122,19 @@ def _key_filters(f: StatementFilter) -> list[tuple[tuple[int, ...], str]]:
                 if f.related_activities
                 else (KeyKind.activity,)
             )
-            pairs.append((kinds, key_value(f.activity)))
+            add(kinds, key_value(f.activity))
         if f.verb:
-            pairs.append(((KeyKind.verb,), key_value(f.verb)))
-    if not pairs and f.mine:
+            add((KeyKind.verb,), key_value(f.verb))
+    if not filters and f.mine:
         # The client's own authority is a related agent of everything it wrote.
-        pairs.append(((KeyKind.related_agent,), key_value(f.mine)))
-    return pairs
+        add((KeyKind.related_agent,), key_value(f.mine))
+    return filters
 
 
 @lru_cache(maxsize=256)
 def _sql(
-    lead_kinds: tuple[int, ...],
-    others: tuple[tuple[int, ...], ...],
+    lead: int,
+    others: tuple[int, ...],
     since: bool,
     until: bool,
     cursor: bool,
@@ -139,9 +144,10 @@ def _sql(
 ) -> TextualSelect:
     """The statement query of one shape of filter, written once and kept.
 
-    With keys: the lead filter's index range, in ``(stored, seq)`` order, drives; every
-    other filter is an EXISTS probe on the primary key; a widened lead filter is one
-    bounded scan per kind, merged with UNION. The page (seq, stored) is chosen first and
+    ``lead`` is the number of keys of the driving filter, ``others`` those of each other
+    filter. With keys: the lead filter's index range, in ``(stored, seq)`` order, drives;
+    every other filter is an EXISTS probe on the primary key; a widened lead filter is one
+    bounded scan per key, merged with UNION. The page (seq, stored) is chosen first and
     only its statements are read. Without keys: the ``(stored, seq)`` index of statements.
     """
     order = "ASC" if ascending else "DESC"
@@ -164,32 +170,35 @@ def _sql(
         clauses.append(_NOT_VOIDED)
         return clauses
 
-    select_columns = "s.seq, s.stored, s.statement_id, CAST(s.statement AS TEXT) AS raw"
-    if not lead_kinds:
+    select_columns = "s.seq, s.stored, s.statement_id, s.statement AS raw"
+    key_params: list[str] = []
+    if not lead:
         where = " AND ".join(bounds("s"))
         sql = (
             f"SELECT {select_columns} FROM xapi_statements s WHERE {where} "  # noqa: S608 - fixed fragments; values are bound
             f"ORDER BY s.stored {order}, s.seq {order} LIMIT :limit"
         )
     else:
+        probes = []
+        for number, count in enumerate(others, start=1):
+            names = [f"k{number}_{i}" for i in range(count)]
+            key_params += names
+            key_test = (
+                f"o{number}.key = :{names[0]}"
+                if count == 1
+                else f"o{number}.key IN ({', '.join(':' + n for n in names)})"
+            )
+            # OFFSET 0 keeps the probe a per-row primary-key lookup on PostgreSQL: left
+            # to itself the planner may merge-join the two ranges and read a huge one (a
+            # common verb) to its end when the combination is rare. SQLite always probes.
+            probes.append(
+                f"EXISTS (SELECT 1 FROM xapi_statement_keys o{number} WHERE {key_test} "  # noqa: S608 - fixed fragments; values are bound
+                f"AND o{number}.stored = k.stored AND o{number}.seq = k.seq{fence})"
+            )
         branches = []
-        for kind in lead_kinds:
-            clauses = [f"k.kind = {int(kind)}", "k.value = :v0"]
-            for number, kinds in enumerate(others, start=1):
-                kind_test = (
-                    f"o{number}.kind = {int(kinds[0])}"
-                    if len(kinds) == 1
-                    else f"o{number}.kind IN ({', '.join(str(int(k)) for k in kinds)})"
-                )
-                # OFFSET 0 keeps the probe a per-row primary-key lookup on PostgreSQL: left
-                # to itself the planner may merge-join the two ranges and read a huge one (a
-                # common verb) to its end when the combination is rare. SQLite always probes.
-                clauses.append(
-                    f"EXISTS (SELECT 1 FROM xapi_statement_keys o{number} WHERE {kind_test} "  # noqa: S608 - fixed fragments; values are bound
-                    f"AND o{number}.value = :v{number} AND o{number}.stored = k.stored "
-                    f"AND o{number}.seq = k.seq{fence})"
-                )
-            clauses += bounds("k")
+        for i in range(lead):
+            key_params.append(f"k0_{i}")
+            clauses = [f"k.key = :k0_{i}", *probes, *bounds("k")]
             branches.append(
                 "SELECT k.stored, k.seq FROM xapi_statement_keys k "  # noqa: S608 - fixed fragments; values are bound
                 "JOIN xapi_statements s ON s.seq = k.seq "
@@ -216,7 +225,7 @@ def _sql(
         bindparam("at_seq", type_=Integer()),
         bindparam("mine", type_=Text()),
         bindparam("limit", type_=Integer()),
-    ] + [bindparam(f"v{i}", type_=Text()) for i in range(len(others) + 1)]
+    ] + [bindparam(name, type_=KeyType()) for name in key_params]
     used = [p for p in params if f":{p.key}" in sql]
     return (
         text(sql)
@@ -225,19 +234,17 @@ def _sql(
             column("seq", Integer()),
             column("stored", UTCDateTime()),
             column("statement_id", UuidStr),
-            column("raw", Text()),
+            column("raw", PackedText()),
         )
     )
 
 
 def find(f: StatementFilter, cursor: tuple[datetime, int] | None = None) -> Page:
     size = f.page_size()
-    pairs = _key_filters(f)
-    lead_kinds = pairs[0][0] if pairs else ()
-    others = tuple(kinds for kinds, _ in pairs[1:])
+    filters = _key_filters(f)
     sql = _sql(
-        lead_kinds,
-        others,
+        len(filters[0]) if filters else 0,
+        tuple(len(keys) for keys in filters[1:]),
         f.since is not None,
         f.until is not None,
         cursor is not None,
@@ -246,8 +253,9 @@ def find(f: StatementFilter, cursor: tuple[datetime, int] | None = None) -> Page
         is_postgres(),
     )
     params: dict[str, Any] = {"limit": size + 1}
-    for number, (_, value) in enumerate(pairs):
-        params[f"v{number}"] = value
+    for number, keys in enumerate(filters):
+        for i, key in enumerate(keys):
+            params[f"k{number}_{i}"] = key
     if f.since is not None:
         params["since"] = f.since
     if f.until is not None:
@@ -265,7 +273,7 @@ def find(f: StatementFilter, cursor: tuple[datetime, int] | None = None) -> Page
 
 _GET_ONE = {
     voided: text(
-        "SELECT s.seq, s.stored, s.statement_id, CAST(s.statement AS TEXT) AS raw "
+        "SELECT s.seq, s.stored, s.statement_id, s.statement AS raw "
         "FROM xapi_statements s WHERE s.statement_id = :statement_id "
         + ("AND NOT " if voided else "AND ")
         + _NOT_VOIDED
@@ -276,7 +284,7 @@ _GET_ONE = {
         column("seq", Integer()),
         column("stored", UTCDateTime()),
         column("statement_id", UuidStr),
-        column("raw", Text()),
+        column("raw", PackedText()),
     )
     for voided in (False, True)
 }

@@ -8,7 +8,7 @@ it, they (and what points at them) get its keys then.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from lms.errors import BadRequest
 from lms.xapi.models import Statement, StatementKey
 from lms.xapi.sql import dialect_insert
+from lms.xapi.validation import statement_index
 
 if TYPE_CHECKING:
     from lms.xapi.statements import KeySet, Prepared
@@ -34,7 +35,7 @@ def ref_targets(conn: Connection, prepared: Sequence[Prepared]) -> dict[str, Key
     in_batch = {p.index.statement_id: p for p in prepared}
     wanted = {p.index.object_statement_ref for p in refs.values()} - in_batch.keys()
     stored_targets: dict[str, tuple[int, bool]] = {}
-    stored_keys: dict[int, KeySet] = {}
+    stored_keys: dict[str, KeySet] = {}
     if wanted:
         for statement_id, seq, voiding in conn.execute(
             select(Statement.statement_id, Statement.seq, Statement.voiding).where(
@@ -43,13 +44,7 @@ def ref_targets(conn: Connection, prepared: Sequence[Prepared]) -> dict[str, Key
         ):
             stored_targets[statement_id] = (seq, voiding)
         if stored_targets:
-            seqs = [seq for seq, _ in stored_targets.values()]
-            for seq, kind, value in conn.execute(
-                select(StatementKey.seq, StatementKey.kind, StatementKey.value).where(
-                    StatementKey.seq.in_(seqs)
-                )
-            ):
-                stored_keys.setdefault(seq, set()).add((kind, value))
+            stored_keys = _stored_keys(conn, stored_targets.keys())
     for p in refs.values():
         if p.index.voided_statement_id is None:
             continue
@@ -76,11 +71,47 @@ def ref_targets(conn: Connection, prepared: Sequence[Prepared]) -> dict[str, Key
             if target in refs:
                 keys |= inherited(target, seen | {target})
         elif target in stored_targets:
-            keys |= stored_keys.get(stored_targets[target][0], set())
+            keys |= stored_keys.get(target, set())
         resolved[statement_id] = keys
         return keys
 
     return {sid: inherited(sid, frozenset({sid})) for sid in refs}
+
+
+def _stored_keys(conn: Connection, statement_ids: Iterable[str]) -> dict[str, KeySet]:
+    """The keys of stored statements, with what they inherit through a chain of StatementRefs.
+
+    Computed again from the stored statements (the same function made their keys when they
+    were written): the key table is ordered for queries and has no index by statement.
+    """
+    from lms.xapi.statements import own_keys  # here: lms.xapi.statements imports this module
+
+    own: dict[str, KeySet] = {}
+    points_at: dict[str, str] = {}
+    wanted = set(statement_ids)
+    while wanted:
+        rows = conn.execute(
+            select(Statement.statement_id, Statement.statement).where(
+                Statement.statement_id.in_(sorted(wanted))
+            )
+        )
+        wanted = set()
+        for statement_id, stmt in rows:
+            index = statement_index(stmt)
+            own[statement_id] = own_keys(index)
+            if index.object_statement_ref:
+                points_at[statement_id] = index.object_statement_ref
+                wanted.add(index.object_statement_ref)
+        wanted -= own.keys()
+
+    def resolve(statement_id: str, seen: frozenset[str]) -> KeySet:
+        keys = own[statement_id]
+        target = points_at.get(statement_id)
+        if target in own and target not in seen:
+            keys = keys | resolve(target, seen | {target})
+        return keys
+
+    return {sid: resolve(sid, frozenset({sid})) for sid in own}
 
 
 def propagate_to_referrers(
@@ -120,7 +151,7 @@ def propagate_to_referrers(
             if statement_id in seen:
                 continue
             keys = frontier[target]
-            key_rows.extend({"kind": k, "value": v, "stored": stored, "seq": seq} for k, v in keys)
+            key_rows.extend({"key": key, "stored": stored, "seq": seq} for key in keys)
             following.setdefault(statement_id, set()).update(keys)
         if key_rows:
             insert = dialect_insert(StatementKey.__table__).on_conflict_do_nothing()

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from flask import current_app
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 
 from lms.errors import Invalid
 from lms.extensions import db
@@ -153,7 +152,7 @@ def read_after(
         select(
             Statement.seq,
             Statement.stored,
-            cast(Statement.statement, Text),
+            Statement.statement,
             voided_clause().label("voided"),
         )
         .where(Statement.seq > seq)
@@ -163,8 +162,8 @@ def read_after(
     if until is not None:
         query = query.where(Statement.stored < until)
     return [
-        StoredStatement(seq=s, stored=st, statement=orjson.loads(raw), voided=bool(v))
-        for s, st, raw, v in db.session.execute(query)
+        StoredStatement(seq=s, stored=st, statement=stmt, voided=bool(v))
+        for s, st, stmt, v in db.session.execute(query)
     ]
 
 
@@ -198,9 +197,7 @@ def authority_of(statement_id: str) -> str | None:
 
 def statement_by_id(statement_id: str) -> Mapping[str, Any] | None:
     """The stored statement (voided or not), or None."""
-    raw = db.session.scalar(
-        select(cast(Statement.statement, Text)).where(
-            Statement.statement_id == statement_id.lower()
-        )
+    stmt: dict[str, Any] | None = db.session.scalar(
+        select(Statement.statement).where(Statement.statement_id == statement_id.lower())
     )
-    return orjson.loads(raw) if raw is not None else None
+    return stmt

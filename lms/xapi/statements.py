@@ -12,8 +12,8 @@ differ, or counted as stored when they match (Communication 2.1.1.s2.b2-b3).
 
 from __future__ import annotations
 
-import json
 import logging
+import struct
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 
@@ -29,8 +28,9 @@ from lms.errors import Conflict
 from lms.extensions import db
 from lms.xapi.comparison import same_statement
 from lms.xapi.constants import KeyKind
-from lms.xapi.keys import key_value, stored_now, verb_activity_value, xapi_time
+from lms.xapi.keys import key_ids, key_value, stored_now, verb_activity_value, xapi_time
 from lms.xapi.models import AttachmentBlob, Statement, StatementKey
+from lms.xapi.packing import dump_json, pack
 from lms.xapi.references import propagate_to_referrers, ref_targets
 from lms.xapi.sql import dialect_insert
 from lms.xapi.validation import (
@@ -43,7 +43,7 @@ from lms.xapi.validation import (
 
 logger = logging.getLogger(__name__)
 
-KeySet = set[tuple[int, str]]
+KeySet = set[bytes]
 
 
 @dataclass(slots=True)
@@ -113,14 +113,34 @@ def complete(raw: dict[str, Any], writer: Writer) -> Prepared:
 
 
 def own_keys(index: StatementIndex) -> KeySet:
-    """The query keys a statement has by itself (before StatementRef targets are added).
+    """The query keys a statement has by itself (before StatementRef targets are added)."""
+    return key_ids(key_values(index))
+
+
+_VERB, _REGISTRATION, _AGENT, _RELATED_AGENT, _ACTIVITY, _RELATED_ACTIVITY, _VERB_ACTIVITY = (
+    int(kind)
+    for kind in (
+        KeyKind.verb,
+        KeyKind.registration,
+        KeyKind.agent,
+        KeyKind.related_agent,
+        KeyKind.activity,
+        KeyKind.related_activity,
+        KeyKind.verb_activity,
+    )
+)
+
+
+def key_values(index: StatementIndex) -> set[tuple[int, str]]:
+    """The ``(kind, value)`` facts a statement can be found by, values in key form.
 
     A value is written once per family: as ``agent``/``activity`` when it is the actor or
-    object, otherwise as ``related_*``; the broad filters read both kinds.
+    object, otherwise as ``related_*``; the broad filters read both kinds. (Kinds as plain
+    ints: this runs for every statement, and an enum member hashes in Python code.)
     """
-    keys: KeySet = {(KeyKind.verb, key_value(index.verb_id))}
+    facts = {(_VERB, key_value(index.verb_id))}
     if index.registration:
-        keys.add((KeyKind.registration, index.registration))
+        facts.add((_REGISTRATION, index.registration))
     direct = {
         key_value(ifi)
         for ifi in (
@@ -131,37 +151,22 @@ def own_keys(index: StatementIndex) -> KeySet:
         )
         if ifi
     }
-    keys.update((KeyKind.agent, value) for value in direct)
+    for value in direct:
+        facts.add((_AGENT, value))
     for ifi in index.related_agent_ifis:
         value = key_value(ifi)
         if value not in direct:
-            keys.add((KeyKind.related_agent, value))
+            facts.add((_RELATED_AGENT, value))
     target = None
     if index.object_activity_id:
         target = key_value(index.object_activity_id)
-        keys.add((KeyKind.activity, target))
-        keys.add(
-            (KeyKind.verb_activity, verb_activity_value(index.verb_id, index.object_activity_id))
-        )
+        facts.add((_ACTIVITY, target))
+        facts.add((_VERB_ACTIVITY, verb_activity_value(index.verb_id, index.object_activity_id)))
     for activity_id in index.related_activity_ids:
         value = key_value(activity_id)
         if value != target:
-            keys.add((KeyKind.related_activity, value))
-    return keys
-
-
-def tidy(keys: KeySet) -> KeySet:
-    """Drop ``related_*`` rows whose value the statement also has as actor/object."""
-    agents = {v for k, v in keys if k == KeyKind.agent}
-    activities = {v for k, v in keys if k == KeyKind.activity}
-    return {
-        (k, v)
-        for k, v in keys
-        if not (
-            (k == KeyKind.related_agent and v in agents)
-            or (k == KeyKind.related_activity and v in activities)
-        )
-    }
+            facts.add((_RELATED_ACTIVITY, value))
+    return facts
 
 
 def store(
@@ -190,22 +195,20 @@ def store(
             if p.fill_timestamp:
                 p.stmt["timestamp"] = stored_text
         targets = ref_targets(conn, prepared)
-        if postgres:
-            inserted = _insert_statements_pg(conn, prepared, writer, stored)
-        else:
-            inserted = _insert_statements(conn, prepared, writer, stored)
+        insert = _insert_statements_pg if postgres else _insert_statements
+        inserted, referred = insert(conn, prepared, writer, stored)
         fresh = [p for p in prepared if p.index.statement_id in inserted]
         if len(fresh) < len(prepared):
             _check_duplicates(conn, [p for p in prepared if p.index.statement_id not in inserted])
-        rows: list[tuple[int, str, datetime, int]] = []
+        rows: list[tuple[KeySet, int]] = []
         for p in fresh:
-            seq = inserted[p.index.statement_id]
             inherited = targets.get(p.index.statement_id)
-            keys = tidy(p.keys | inherited) if inherited else p.keys
-            rows.extend((kind, value, stored, seq) for kind, value in keys)
+            rows.append(
+                (p.keys | inherited if inherited else p.keys, inserted[p.index.statement_id])
+            )
         if rows:
-            _insert_keys(conn, rows)
-        if fresh:
+            _insert_keys(conn, rows, stored)
+        if referred:
             propagate_to_referrers(conn, fresh, inserted, targets)
         if blobs:
             _insert_blobs(conn, fresh, blobs)
@@ -226,28 +229,37 @@ def _stored_time(conn: Connection) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+#: One round trip for the batch: insert what is new, return its ``seq``, and say whether a
+#: statement stored earlier points at it (a StatementRef that arrived before its target;
+#: the partial index of StatementRef statements answers, and it is nearly always false).
 _PG_INSERT_STATEMENTS = """
-INSERT INTO xapi_statements (statement_id, stored, verb_id, actor_ifi, object_type,
-    object_activity_id, object_statement_ref, registration, voiding, authority_ifi,
-    client_id, statement)
-SELECT u.statement_id, %s, u.verb_id, u.actor_ifi, u.object_type, u.object_activity_id,
-    u.object_statement_ref, u.registration, u.voiding, %s, %s, u.statement::jsonb
-FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[], %b::uuid[],
-    %b::uuid[], %b::boolean[], %b::text[])
-    AS u(statement_id, verb_id, actor_ifi, object_type, object_activity_id,
-         object_statement_ref, registration, voiding, statement)
-ON CONFLICT (statement_id) DO NOTHING
-RETURNING statement_id, seq
+WITH ins AS (
+    INSERT INTO xapi_statements (statement_id, stored, verb_id, actor_ifi, object_type,
+        object_activity_id, object_statement_ref, registration, voiding, authority_ifi,
+        client_id, statement)
+    SELECT u.statement_id, %s, u.verb_id, u.actor_ifi, u.object_type, u.object_activity_id,
+        u.object_statement_ref, u.registration, u.voiding, %s, %s, u.statement
+    FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[], %b::uuid[],
+        %b::uuid[], %b::boolean[], %b::bytea[])
+        AS u(statement_id, verb_id, actor_ifi, object_type, object_activity_id,
+             object_statement_ref, registration, voiding, statement)
+    ON CONFLICT (statement_id) DO NOTHING
+    RETURNING statement_id, seq
+)
+SELECT ins.statement_id::text, ins.seq, EXISTS (
+    SELECT 1 FROM xapi_statements r
+    WHERE r.object_statement_ref = ins.statement_id AND r.object_statement_ref IS NOT NULL
+) FROM ins
 """
 
 
 def _insert_statements_pg(
     conn: Connection, prepared: Sequence[Prepared], writer: Writer, stored: datetime
-) -> dict[str, int]:
+) -> tuple[dict[str, int], bool]:
     """One INSERT ... SELECT FROM unnest(arrays): one round trip, one small plan.
 
-    The arrays go in binary (``%b``): text arrays would have every JSON document escaped
-    and quoted on the way, which costs more than the insert itself.
+    The arrays go in binary (``%b``): text arrays would have every value escaped and
+    quoted on the way, which costs more than the insert itself.
     """
     columns: list[list[Any]] = [[] for _ in range(9)]
     for p in prepared:
@@ -263,19 +275,23 @@ def _insert_statements_pg(
                 ix.object_statement_ref,
                 ix.registration,
                 ix.voided_statement_id is not None,
-                dump_json(p.stmt),
+                pack(dump_json(p.stmt)),
             ),
             strict=True,
         ):
             column.append(value)
     params = (stored, writer.authority_ifi, writer.client_id, *columns)
-    result = conn.exec_driver_sql(_PG_INSERT_STATEMENTS, params)
-    return {str(statement_id): seq for statement_id, seq in result}
+    inserted: dict[str, int] = {}
+    referred = False
+    for statement_id, seq, pointed_at in conn.exec_driver_sql(_PG_INSERT_STATEMENTS, params):
+        inserted[statement_id] = seq
+        referred = referred or pointed_at
+    return inserted, referred
 
 
 def _insert_statements(
     conn: Connection, prepared: Sequence[Prepared], writer: Writer, stored: datetime
-) -> dict[str, int]:
+) -> tuple[dict[str, int], bool]:
     table = Statement.__table__
     rows = [
         {
@@ -290,7 +306,7 @@ def _insert_statements(
             "voiding": p.index.voided_statement_id is not None,
             "authority_ifi": writer.authority_ifi,
             "client_id": writer.client_id,
-            "statement": p.stmt,
+            "statement": pack(dump_json(p.stmt)),
         }
         for p in prepared
     ]
@@ -299,24 +315,44 @@ def _insert_statements(
         .on_conflict_do_nothing(index_elements=["statement_id"])
         .returning(table.c.statement_id, table.c.seq)
     )
-    result = conn.execute(insert, rows)
-    return {str(row[0]): int(row[1]) for row in result}
+    inserted = {str(row[0]): int(row[1]) for row in conn.execute(insert, rows)}
+    # SQLite: the referrer check is its own query (propagate_to_referrers finds none).
+    return inserted, bool(inserted)
 
 
-def _insert_keys(conn: Connection, rows: list[tuple[int, str, datetime, int]]) -> None:
-    """Key rows of fresh statements: COPY on PostgreSQL (they cannot exist yet)."""
-    if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
-        copy_sql = "COPY xapi_statement_keys (kind, value, stored, seq) FROM STDIN (FORMAT BINARY)"
-        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-            copy.set_types(["int2", "text", "timestamptz", "int8"])
-            for row in rows:
-                copy.write_row(row)
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+#: COPY's binary format: the signature, no flags, no header extension; then rows; then -1.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_COPY_TRAILER = struct.pack(">h", -1)
+#: A key row starts with its number of fields (3) and the length of the first (16).
+_KEY_ROW = struct.pack(">hi", 3, 16)
+
+
+def _insert_keys(conn: Connection, rows: list[tuple[KeySet, int]], stored: datetime) -> None:
+    """Key rows of fresh statements: one binary COPY on PostgreSQL (they cannot exist yet).
+
+    The COPY data is put together here rather than row by row through the driver: a batch
+    has about nine key rows a statement, and they differ only in the key and the ``seq``.
+    """
+    if conn.dialect.name != "postgresql":
+        conn.execute(
+            StatementKey.__table__.insert(),
+            [{"key": key, "stored": stored, "seq": seq} for keys, seq in rows for key in keys],
+        )
         return
-    conn.execute(
-        StatementKey.__table__.insert(),
-        [{"kind": k, "value": v, "stored": st, "seq": seq} for k, v, st, seq in rows],
+    delta = stored - _PG_EPOCH
+    at = struct.pack(
+        ">iq", 8, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     )
+    chunks = [_COPY_HEADER]
+    for keys, seq in rows:
+        tail = at + struct.pack(">iq", 8, seq)
+        chunks.extend(_KEY_ROW + key + tail for key in keys)
+    chunks.append(_COPY_TRAILER)
+    driver = conn.connection.driver_connection
+    copy_sql = "COPY xapi_statement_keys (key, stored, seq) FROM STDIN (FORMAT BINARY)"
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+        copy.write(b"".join(chunks))
 
 
 def _check_duplicates(conn: Connection, existing: Sequence[Prepared]) -> None:
@@ -354,18 +390,13 @@ def _insert_blobs(conn: Connection, fresh: Iterable[Prepared], blobs: Mapping[st
     conn.execute(dialect_insert(AttachmentBlob.__table__).on_conflict_do_nothing(), rows)
 
 
-def dump_json(value: Any) -> str:
-    """orjson where it can (it refuses integers beyond 64 bits, which JSON allows)."""
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
 def attachments_of(stmt: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Attachment objects of a statement and of its SubStatement."""
-    found = list(stmt.get("attachments") or ())
     obj = stmt.get("object")
-    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
-        found.extend(obj.get("attachments") or ())
+    sub = obj if isinstance(obj, dict) and obj.get("objectType") == "SubStatement" else None
+    if "attachments" not in stmt and sub is None:
+        return []  # nearly every statement: checked on every write
+    found = list(stmt.get("attachments") or ())
+    if sub is not None:
+        found.extend(sub.get("attachments") or ())
     return found
