@@ -202,3 +202,24 @@ def test_the_demo_learner_is_where_the_readme_says(demo_server: tuple[str, Any])
         ).all()
         assert [(e.lessons_done, e.completed_at) for e in enrollments] == [(1, None)]
         db.session.remove()
+
+
+def test_demo_completions_follow_their_enrolments(demo_server: tuple[str, Any]) -> None:
+    """No demo completion before its enrolment; a completed class enrolment read every lesson."""
+    from sqlalchemy import select
+
+    from lms.classes.models import Enrollment
+
+    _, app = demo_server
+    with app.app_context():
+        completed = db.session.scalars(
+            select(Enrollment).where(Enrollment.completed_at.is_not(None))
+        ).all()
+        assert completed
+        assert [e.id for e in completed if e.completed_at < e.enrolled_at] == []
+        in_classes = [e for e in completed if e.class_id is not None]
+        assert in_classes
+        assert [
+            (e.id, e.lessons_done) for e in in_classes if e.lessons_done < len(e.course.lessons)
+        ] == []
+        db.session.remove()
