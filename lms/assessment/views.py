@@ -227,9 +227,11 @@ def _review_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
                 "score": item["score"],
                 "max_score": item["max_score"],
                 "yours": _readable(question, view["responses"].get(item["key"])),
-                "key": _readable(question, item["correct_response"]),
+                "key": _readable(question, item["correct_response"])
+                if "correct_response" in item
+                else None,
                 "tolerance": item.get("tolerance"),
-                "explanation": item["explanation"],
+                "explanation": item.get("explanation"),
             }
         )
     return rows
