@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
 
+from lms.edge import check_ranges
 from lms.errors import BadRequest, Invalid
 from lms.extensions import db
 
@@ -30,6 +31,7 @@ def load(schema: Schema, data: Any = None, **kwargs: Any) -> Any:
     """Validate ``data`` (default: the JSON body) with ``schema``; errors become 422."""
     if data is None:
         data = json_body()
+    check_ranges(schema, data)
     return schema.load(data, **kwargs)
 
 
@@ -41,6 +43,7 @@ def query_args(schema: Schema) -> Any:
         field = schema.fields.get(key)
         is_list = field is not None and field.__class__.__name__ == "List"
         raw[key] = values if is_list else values[-1]
+    check_ranges(schema, raw)
     return schema.load(raw)
 
 
