@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from lms.auth.models import Role, User
 from lms.edge import MAX_JSON_DEPTH
 from lms.extensions import db
-from tests.catalog.helpers import make_people
+from tests.catalog.helpers import login, make_people
 from tests.conftest import throwaway_app
-from tests.factories import make_course, make_user
+from tests.factories import make_class, make_course, make_user
 
 
 @pytest.fixture
@@ -389,3 +389,56 @@ def test_a_failed_flush_answers_a_clean_500_and_the_app_goes_on(tmp_path: Path) 
 
 def _json() -> dict[str, str]:
     return {"Accept": "application/json"}
+
+
+# --- numbers typed into pages and forms -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/courses?page=99999999999999999999", "/courses?page=-3", "/courses?page=x"]
+)
+def test_a_page_number_out_of_range_shows_the_first_page(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+def test_a_year_out_of_range_in_the_dashboard_shows_this_year(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    login(client, people["admin"])
+    unit = people["province"].code
+    for path in (f"/dashboard?unit={unit}&year=99999999999", "/units?year=99999999999"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+
+
+def test_a_class_form_with_a_huge_capacity_is_422_on_the_page(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    course = make_course()
+    login(client, people["admin"])
+    response = client.post(
+        "/classes/new",
+        data={
+            "code": "LD-2026-09",
+            "course": course.slug,
+            "unit": people["commune"].code,
+            "title": "Lớp",
+            "mode": "in_person",
+            "capacity": "99999999999",
+        },
+    )
+    assert response.status_code == 422
+    assert "2147483647" in response.get_data(as_text=True)
+
+
+def test_attendance_with_a_huge_user_id_is_422(
+    client: FlaskClient, auth_headers, people: dict[str, Any]
+) -> None:  # type: ignore[no-untyped-def]
+    klass = make_class(make_course(), people["commune"], sessions=1)
+    session = klass.sessions[0]
+    response = client.put(
+        f"/api/v1/classes/{klass.code}/sessions/{session.id}/attendance",
+        json=[{"user_id": 9999999999, "present": True}],
+        headers=auth_headers(people["admin"]),
+    )
+    refused(response, 422, "0.user_id")
