@@ -293,7 +293,7 @@ def unpack_zip(fileobj: IO[bytes], dest: Path) -> Path:
             raise _zip_problem(f"more than {MAX_ZIP_FILES} files")
         total = 0
         files: set[PurePosixPath] = set()
-        folders: set[PurePosixPath] = set()
+        parents: set[PurePosixPath] = set()
         for info in infos:
             name = info.filename
             parts = PurePosixPath(name).parts
@@ -311,11 +311,11 @@ def unpack_zip(fileobj: IO[bytes], dest: Path) -> Path:
             if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
                 continue
             path = PurePosixPath(*parts)
-            clash = path if path in folders else next((p for p in path.parents if p in files), None)
+            clash = path if path in parents else next((p for p in path.parents if p in files), None)
             if clash is not None:
                 raise _zip_problem(f"{clash} is both a file and a folder in the archive")
             files.add(path)
-            folders.update(path.parents)
+            parents.update(path.parents)
             target = dest.joinpath(*parts)
             if dest.resolve() not in target.resolve().parents:
                 raise _zip_problem(f"unsafe path in archive: {name}")
