@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import events, extensions, headers, ratelimit, requestlog
+from lms import edge, events, extensions, headers, ratelimit, requestlog
 from lms.config import load_config
 from lms.errors import register_error_handlers
 
@@ -111,6 +111,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
     init_proxy(app)
+    edge.init_app(app)  # first: no handler or hook runs on what it refuses
     init_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)

@@ -36,6 +36,7 @@ from lms.classes.models import Class, Enrollment, EnrollmentSource, EnrollmentSt
 from lms.constants import SkillArea, TargetGroup
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
+from lms.http import whole_number
 
 bp = Blueprint("learner_views", __name__)
 
@@ -58,10 +59,7 @@ def catalog() -> ResponseReturnValue:
     target_group = target_group if target_group in set(TargetGroup) else None
     skill_area = skill_area if skill_area in set(SkillArea) else None
     level = level if level in set(CourseLevel) else None
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = whole_number(request.args.get("page"), 1, 1, 1_000_000)
     stmt = services.search_courses(
         q=q, target_group=target_group, skill_area=skill_area, level=level
     )
