@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.text",
         "lms.headers",
         "lms.ratelimit",
+        "lms.redisclient",
         "lms.requestlog",
         "lms.events",
         "lms.statements",
