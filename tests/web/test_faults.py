@@ -1,0 +1,242 @@
+"""Faults of the parts: Redis going away and coming back, the database dropping connections.
+
+Redis is a real ``redis-server`` of the test's own (``tests.redis_server``), stopped mid-test;
+the database faults terminate the app's own backends from an admin connection (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
+
+from lms.auth.models import User
+from lms.extensions import db
+from lms.ratelimit import MemoryStore, RedisStore
+from lms.redisclient import RedisLink
+from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
+from tests.factories import make_token, make_user
+from tests.redis_server import RedisServer
+
+
+@pytest.fixture
+def redis_app(
+    app: Flask, db: object, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> Flask:
+    """The test app as production runs it: Redis configured, jobs sent to Celery."""
+    link = RedisLink(redis_server.url, retry_seconds=0.0)
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
+    monkeypatch.setitem(app.config, "JOBS_EAGER", False)
+    monkeypatch.setitem(app.extensions, "lms_redis", link)
+    monkeypatch.setitem(app.extensions, "lms_ratelimit", RedisStore(link, MemoryStore()))
+    monkeypatch.delitem(app.extensions, "lms_celery", raising=False)
+    return app
+
+
+def _token(client: FlaskClient, user: User, password: str = "correct horse battery") -> int:
+    response = client.post("/api/v1/auth/tokens", json={"email": user.email, "password": password})
+    return response.status_code
+
+
+def test_login_counts_failures_in_redis_while_it_is_up(
+    redis_app: Flask, redis_server: RedisServer
+) -> None:
+    client = redis_app.test_client()
+    user = make_user()
+    assert _token(client, user, "wrong") == 401
+    assert _token(client, user) == 201
+    counted = redis_server.client().get(f"lms:rl:login-fail:user:{user.id}")
+    assert counted == b"1"
+
+
+def test_login_token_and_registration_work_with_redis_down_counting_in_memory(
+    redis_app: Flask,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = redis_app.test_client()
+    user = make_user()
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING, logger="lms.redisclient"):
+        assert _token(client, user) == 201
+        assert _token(client, user, "wrong") == 401
+    assert any("Redis unreachable" in r.getMessage() for r in caplog.records)
+    login = client.post("/login", data={"login": user.email, "password": "correct horse battery"})
+    assert login.status_code == 302
+    client.post("/logout")
+    registered = client.post(
+        "/register",
+        data={
+            "login": "moi@example.vn",
+            "full_name": "Người Mới",
+            "password": "long enough",
+            "password2": "long enough",
+            "unit": "",
+        },
+    )
+    assert registered.status_code == 302
+    assert db.session.query(User).filter_by(email="moi@example.vn").count() == 1
+
+    # The limit still holds while Redis is down: counted in this process instead.
+    monkeypatch.setitem(redis_app.config, "LOGIN_FAILURE_LIMIT", 3)
+    answers = [_token(client, user, "wrong") for _ in range(4)]
+    assert answers[-1] == 429
+    assert _token(client, user) == 429
+
+
+def test_counters_go_back_to_redis_when_it_returns(
+    redis_app: Flask, redis_server: RedisServer
+) -> None:
+    client = redis_app.test_client()
+    user = make_user()
+    redis_server.stop()
+    assert _token(client, user, "wrong") == 401
+    redis_server.start()  # restarted empty, as Redis without persistence is
+    assert _token(client, user, "wrong") == 401
+    assert redis_server.client().get(f"lms:rl:login-fail:user:{user.id}") == b"1"
+
+
+def test_a_tripped_breaker_spares_requests_the_timeout(redis_server: RedisServer) -> None:
+    link = RedisLink(redis_server.url, retry_seconds=60)
+    assert link.available()
+    redis_server.stop()
+    assert not link.available()
+    assert link.breaker.is_open()
+    redis_server.start()
+    assert not link.available()  # still inside the window: not asked
+    assert link.ping()  # /readyz asks anyway, and closes the breaker
+    assert link.available()
+
+
+# --- the database drops connections (PostgreSQL) ----------------------------------------------
+
+
+PG_ADMIN_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def pg_app() -> Iterator[tuple[Flask, str]]:
+    """An app on a PostgreSQL database of its own (whatever the suite runs on): a disconnect
+    needs a server. Yields the app and its database's name; the shared server is never
+    restarted, only this app's backends are terminated."""
+    admin_url = os.environ.get("LMS_TEST_DATABASE_URL") or PG_ADMIN_DEFAULT
+    url, name = _create_postgres_database(admin_url)
+    app = make_test_app(url)
+    try:
+        with app.app_context():
+            db.create_all()
+        yield app, name
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        _drop_postgres_database(admin_url, name)
+
+
+def _admin_engine(database: str | None = None) -> Engine:
+    """A connection of our own to the server (to ``database`` if given), not the app's."""
+    url = make_url(os.environ.get("LMS_TEST_DATABASE_URL") or PG_ADMIN_DEFAULT)
+    url = url.set(drivername="postgresql+psycopg")
+    if database:
+        url = url.set(database=database)
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _terminate_backends(admin: Connection, database: str) -> int:
+    """Kill every connection the app holds to ``database``, as a failover or restart would."""
+    return len(
+        admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        ).all()
+    )
+
+
+def _admin_token(app: Flask) -> tuple[str, int]:
+    from lms.auth.models import Role
+
+    with app.app_context():
+        admin = make_user(roles=(Role.admin,))
+        token = make_token(admin)
+        db.session.commit()
+        return token, admin.id
+
+
+@pytest.mark.postgres
+def test_idle_connections_killed_between_requests_are_replaced(
+    pg_app: tuple[Flask, str],
+) -> None:
+    app, name = pg_app
+    token, _ = _admin_token(app)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        assert _terminate_backends(conn, name) >= 1
+    admin.dispose()
+    # pool_pre_ping notices the dead connection and opens a new one: no error at all.
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_request_in_flight_when_the_database_drops_fails_with_503_and_writes_nothing(
+    pg_app: tuple[Flask, str],
+) -> None:
+    app, name = pg_app
+    token, _ = _admin_token(app)
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"email": "dang-ghi@example.vn", "full_name": "Đang Ghi", "password": "long enough"}
+    admin = _admin_engine(name)
+    answers: list[Any] = []
+    with admin.connect() as killer, admin.connect() as blocker:
+        blocker_pid = blocker.execute(text("SELECT pg_backend_pid()")).scalar()
+        blocker.commit()
+        blocker = blocker.execution_options(isolation_level="READ COMMITTED")
+        with blocker.begin():
+            # Hold the audit log so the request stops after it has written the user row.
+            blocker.execute(text("LOCK TABLE user_roles IN EXCLUSIVE MODE"))
+            thread = threading.Thread(
+                target=lambda: answers.append(
+                    app.test_client().post("/api/v1/users", json=body, headers=headers)
+                )
+            )
+            thread.start()
+            waiting = None
+            deadline = time.monotonic() + 20
+            while waiting is None and time.monotonic() < deadline:
+                waiting = killer.execute(
+                    text(
+                        "SELECT pid, query FROM pg_stat_activity WHERE datname = :name "
+                        "AND wait_event_type = 'Lock' AND pid <> :blocker"
+                    ),
+                    {"name": name, "blocker": blocker_pid},
+                ).first()
+                time.sleep(0.05)
+            assert waiting is not None, "the request never reached the locked table"
+            assert "user_roles" in waiting.query
+            killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": waiting.pid})
+            thread.join(timeout=30)
+    admin.dispose()
+
+    response = answers[0]
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json()["code"] == 503
+    client = app.test_client()
+    with app.app_context():
+        assert db.session.query(User).filter_by(email=body["email"]).count() == 0
+    # The pool reconnects: the same request now succeeds.
+    assert client.post("/api/v1/users", json=body, headers=headers).status_code == 201
