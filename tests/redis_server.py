@@ -14,7 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from flask import Flask
 
+from lms.ratelimit import MemoryStore, RedisStore
+from lms.redisclient import RedisLink
 from tests.conftest import free_port
 
 
@@ -72,3 +75,18 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def redis_app(
+    app: Flask, db: object, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> Flask:
+    """The test app as production runs it: Redis configured, jobs sent to Celery (and left
+    in the queue: the tests run them as a worker would, with ``lms.jobs.services.run``)."""
+    link = RedisLink(redis_server.url, retry_seconds=0.0)
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
+    monkeypatch.setitem(app.config, "JOBS_EAGER", False)
+    monkeypatch.setitem(app.extensions, "lms_redis", link)
+    monkeypatch.setitem(app.extensions, "lms_ratelimit", RedisStore(link, MemoryStore()))
+    monkeypatch.delitem(app.extensions, "lms_celery", raising=False)
+    return app

@@ -20,25 +20,11 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 from lms.auth.models import User
 from lms.extensions import db
-from lms.ratelimit import MemoryStore, RedisStore
+from lms.jobs.models import Job
 from lms.redisclient import RedisLink
 from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
-from tests.factories import make_token, make_user
+from tests.factories import make_course, make_token, make_unit, make_user
 from tests.redis_server import RedisServer
-
-
-@pytest.fixture
-def redis_app(
-    app: Flask, db: object, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
-) -> Flask:
-    """The test app as production runs it: Redis configured, jobs sent to Celery."""
-    link = RedisLink(redis_server.url, retry_seconds=0.0)
-    monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
-    monkeypatch.setitem(app.config, "JOBS_EAGER", False)
-    monkeypatch.setitem(app.extensions, "lms_redis", link)
-    monkeypatch.setitem(app.extensions, "lms_ratelimit", RedisStore(link, MemoryStore()))
-    monkeypatch.delitem(app.extensions, "lms_celery", raising=False)
-    return app
 
 
 def _token(client: FlaskClient, user: User, password: str = "correct horse battery") -> int:
@@ -240,3 +226,56 @@ def test_a_request_in_flight_when_the_database_drops_fails_with_503_and_writes_n
         assert db.session.query(User).filter_by(email=body["email"]).count() == 0
     # The pool reconnects: the same request now succeeds.
     assert client.post("/api/v1/users", json=body, headers=headers).status_code == 201
+
+
+# --- work that needs a background job, with Redis down ----------------------------------------
+
+
+def _jobs() -> int:
+    return db.session.query(Job).count()
+
+
+def test_group_assignment_answers_503_and_writes_nothing_while_redis_is_down(
+    redis_app: Flask, redis_server: RedisServer
+) -> None:
+    from lms.auth.models import Role
+
+    client = redis_app.test_client()
+    unit = make_unit()
+    course = make_course()
+    make_user(unit=unit, target_group="citizen")
+    admin = make_user(roles=(Role.admin,))
+    headers = {"Authorization": f"Bearer {make_token(admin)}"}
+    body = {"unit": unit.code, "target_group": "citizen"}
+    redis_server.stop()
+    response = client.post(f"/api/v1/courses/{course.slug}/assign", json=body, headers=headers)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json()["code"] == 503
+    assert _jobs() == 0
+    redis_server.start()
+    response = client.post(f"/api/v1/courses/{course.slug}/assign", json=body, headers=headers)
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "queued"
+    assert _jobs() == 1
+
+
+def test_a_big_import_answers_503_and_creates_nobody_while_redis_is_down(
+    redis_app: Flask, redis_server: RedisServer
+) -> None:
+    from lms.auth import importer
+    from lms.auth.models import Role
+
+    client = redis_app.test_client()
+    admin = make_user(roles=(Role.admin,))
+    headers = {"Authorization": f"Bearer {make_token(admin)}"}
+    rows = [f"lon{n}@example.vn,Người số {n}" for n in range(importer.ASYNC_THRESHOLD + 1)]
+    csv_text = ("email,full_name\n" + "\n".join(rows) + "\n").encode()
+    people = db.session.query(User).count()
+    redis_server.stop()
+    response = client.post(
+        "/api/v1/users/import", data=csv_text, content_type="text/csv", headers=headers
+    )
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert (_jobs(), db.session.query(User).count()) == (0, people)
