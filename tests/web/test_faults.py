@@ -22,7 +22,13 @@ from lms.auth.models import User
 from lms.extensions import db
 from lms.jobs.models import Job
 from lms.redisclient import RedisLink
-from tests.conftest import _create_postgres_database, _drop_postgres_database, make_test_app
+from tests.conftest import (
+    _create_postgres_database,
+    _drop_postgres_database,
+    create_schema,
+    free_port,
+    make_test_app,
+)
 from tests.factories import make_course, make_token, make_unit, make_user
 from tests.redis_server import RedisServer
 
@@ -119,7 +125,7 @@ def pg_app() -> Iterator[tuple[Flask, str]]:
     app = make_test_app(url)
     try:
         with app.app_context():
-            db.create_all()
+            create_schema()
         yield app, name
     finally:
         with app.app_context():
@@ -279,3 +285,80 @@ def test_a_big_import_answers_503_and_creates_nobody_while_redis_is_down(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert (_jobs(), db.session.query(User).count()) == (0, people)
+
+
+# --- /readyz: each part, and 503 when one this configuration needs is down --------------------
+
+
+def test_readyz_lists_each_check(client: FlaskClient) -> None:
+    from lms.xapi.services import record
+
+    record(
+        {
+            "actor": {"mbox": "mailto:hoc@example.vn"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"},
+            "object": {"id": "https://example.vn/bai-1"},
+        }
+    )
+    db.session.commit()
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    checks = body["checks"]
+    assert set(checks) == {"database", "migrations", "bridge"}  # no Redis configured
+    assert checks["database"] == {"ok": True}
+    assert checks["migrations"]["ok"] is True
+    assert checks["migrations"]["current"] == checks["migrations"]["head"]
+    bridge = checks["bridge"]
+    assert bridge["last_stored_seq"] > bridge["last_processed_seq"]
+    assert bridge["lag_seconds"] >= 0
+
+
+def test_readyz_fails_while_the_schema_is_behind_the_migrations(client: FlaskClient) -> None:
+    from alembic.script import ScriptDirectory
+
+    from lms import _migrations_dir
+
+    script = ScriptDirectory(str(_migrations_dir()))
+    (head,) = script.get_heads()
+    previous = script.get_revision(head).down_revision
+    db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": previous})
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    migrations = response.get_json()["checks"]["migrations"]
+    assert migrations == {"ok": False, "current": [previous], "head": [head]}
+
+
+def test_readyz_checks_redis_when_it_is_configured(
+    redis_app: Flask, redis_server: RedisServer
+) -> None:
+    client = redis_app.test_client()
+    up = client.get("/readyz")
+    assert up.status_code == 200
+    assert up.get_json()["checks"]["redis"] == {"ok": True}
+    redis_server.stop()
+    down = client.get("/readyz")
+    assert down.status_code == 503
+    body = down.get_json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["redis"] == {"ok": False, "error": "ConnectionError"}
+    assert body["checks"]["database"] == {"ok": True}
+    redis_server.start()
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_fails_without_the_database() -> None:
+    unreachable = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/lms?connect_timeout=2"
+    app = make_test_app(unreachable)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
+    assert body["checks"]["migrations"]["ok"] is False
+    assert "127.0.0.1" not in response.get_data(as_text=True)
+    # The API says the same in its envelope, with Retry-After.
+    api = app.test_client().get("/api/v1/courses")
+    assert api.status_code == 503
+    assert api.headers["Retry-After"] == "30"
+    assert api.get_json()["code"] == 503
