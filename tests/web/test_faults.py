@@ -258,6 +258,7 @@ def test_group_assignment_answers_503_and_writes_nothing_while_redis_is_down(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.get_json()["code"] == 503
+    assert "chưa có gì thay đổi" in response.get_json()["message"]  # Vietnamese by default
     assert _jobs() == 0
     redis_server.start()
     response = client.post(f"/api/v1/courses/{course.slug}/assign", json=body, headers=headers)
