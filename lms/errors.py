@@ -22,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from lms.extensions import db
+from lms.extensions import db, login_manager
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +197,10 @@ def register_error_handlers(app: Flask) -> None:
         may retry."""
         logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
         rollback_quietly()
+        # The answer is made without the database: loading the signed-in user (for the
+        # language, the page's menu) would fail again, and an already loaded one is expired
+        # by the rollback. Flask-Login's own way to set the request's user: as anonymous.
+        login_manager._update_request_context_with_user()
         return handle_unavailable(
             ServiceUnavailable(_("The database is unavailable right now. Try again shortly."))
         )

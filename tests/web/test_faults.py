@@ -363,3 +363,41 @@ def test_readyz_fails_without_the_database() -> None:
     assert api.status_code == 503
     assert api.headers["Retry-After"] == "30"
     assert api.get_json()["code"] == 503
+
+
+@pytest.mark.postgres
+def test_while_the_database_refuses_connections_pages_api_and_readyz_answer_503(
+    pg_app: tuple[Flask, str],
+) -> None:
+    """The app's own database closed to new connections and its backends terminated: to the
+    app, the database is down (the shared server keeps running for everyone else)."""
+    app, name = pg_app
+    token, admin_id = _admin_token(app)
+    with app.app_context():
+        user = make_user(password="correct horse battery")
+        db.session.commit()
+        email = user.email
+    browser = app.test_client()
+    signed_in = browser.post("/login", data={"login": email, "password": "correct horse battery"})
+    assert signed_in.status_code == 302
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+        try:
+            _terminate_backends(conn, name)
+            page = browser.get("/courses", headers={"Accept": "text/html"})
+            assert (page.status_code, page.mimetype) == (503, "text/html")
+            assert page.headers["Retry-After"] == "30"
+            answer = api.get("/api/v1/me", headers=headers)
+            assert answer.status_code == 503
+            assert answer.get_json()["code"] == 503
+            assert app.test_client().get("/readyz").status_code == 503
+        finally:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+    admin.dispose()
+    # Back: the pool opens new connections by itself.
+    assert browser.get("/courses", headers={"Accept": "text/html"}).status_code == 200
+    assert api.get("/api/v1/me", headers=headers).get_json()["id"] == admin_id
+    assert app.test_client().get("/readyz").status_code == 200
