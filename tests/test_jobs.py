@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +20,8 @@ from lms.errors import ServiceUnavailable
 from lms.extensions import db
 from lms.jobs import queue, services
 from lms.jobs.models import Job, JobStatus
+from lms.redisclient import RedisLink
+from tests.conftest import throwaway_app
 from tests.redis_server import RedisServer
 
 
@@ -208,3 +215,49 @@ def test_cli_requeue(redis_app: Flask, redis_server: RedisServer) -> None:
     result = redis_app.test_cli_runner().invoke(args=["jobs", "requeue"])
     assert result.exit_code == 0, result.output
     assert "sent again: 1" in result.output
+
+
+def test_a_real_worker_runs_jobs_and_sends_lost_ones_again(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """``celery -A lms.jobs.worker worker`` against this Redis and a database of the test's
+    own: a submitted job runs, and a row whose message was lost is swept up on the worker's
+    timer (LMS_JOB_STALE_SECONDS=2) and run."""
+    overrides = {"REDIS_URL": redis_server.url, "JOBS_EAGER": False, "JOB_STALE_SECONDS": 2}
+    with throwaway_app(tmp_path, **overrides) as app, app.app_context():
+        app.extensions["lms_redis"] = RedisLink(redis_server.url, retry_seconds=0.0)
+        env = os.environ | {
+            "LMS_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "LMS_REDIS_URL": redis_server.url,
+            "LMS_SECRET_KEY": "worker-test",
+            "LMS_JOB_STALE_SECONDS": "2",
+        }
+        celery = Path(sys.executable).parent / "celery"
+        log_file = (tmp_path / "worker.log").open("wb")
+        worker = subprocess.Popen(
+            [str(celery), "-A", "lms.jobs.worker", "worker", "--pool", "solo", "-l", "INFO"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        try:
+            job = services.submit("bridge.process", {})
+            lost = Job(kind="bridge.process", payload={}, enqueued_at=utcnow())
+            db.session.add(lost)
+            db.session.commit()
+            for waited in (job, lost):
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    db.session.refresh(waited)
+                    db.session.commit()
+                    if waited.status == JobStatus.done:
+                        break
+                    time.sleep(0.2)
+                log = (tmp_path / "worker.log").read_text()
+                assert waited.status == JobStatus.done, log[-3000:]
+            assert lost.requeues == 1
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            log_file.close()
