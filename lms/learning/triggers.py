@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from lms.errors import ServiceUnavailable
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job, JobStatus
@@ -60,6 +61,9 @@ def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:
         return
     try:
         trigger()
+    except ServiceUnavailable:  # Redis is down (logged once by lms.redisclient)
+        db.session.rollback()
+        logger.warning("Bridge not triggered (Redis is down); the follower or a later one will")
     except Exception:
         db.session.rollback()
         logger.exception("Bridge trigger failed; `flask bridge run` will catch up")

@@ -401,3 +401,26 @@ def test_while_the_database_refuses_connections_pages_api_and_readyz_answer_503(
     assert browser.get("/courses", headers={"Accept": "text/html"}).status_code == 200
     assert api.get("/api/v1/me", headers=headers).get_json()["id"] == admin_id
     assert app.test_client().get("/readyz").status_code == 200
+
+
+def test_the_lrs_stores_statements_while_redis_is_down_and_triggers_the_bridge_after(
+    redis_app: Flask, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from lms.learning.triggers import JOB_KIND
+    from lms.xapi.models import Statement
+    from tests.xapi.conftest import VERSION, basic, make_client, statement
+
+    key, secret = make_client(["all"])
+    db.session.commit()
+    client = redis_app.test_client()
+    headers = {"Authorization": basic(key, secret), "X-Experience-API-Version": VERSION}
+    redis_server.stop()
+    with caplog.at_level(logging.WARNING):
+        stored = client.post("/xapi/statements", json=statement(), headers=headers)
+    assert stored.status_code == 200, stored.get_data(as_text=True)
+    assert db.session.query(Statement).count() == 1
+    assert db.session.query(Job).filter_by(kind=JOB_KIND).count() == 0
+    assert not [r for r in caplog.records if r.exc_info]  # a warning, not a stack trace
+    redis_server.start()
+    assert client.post("/xapi/statements", json=statement(), headers=headers).status_code == 200
+    assert db.session.query(Job).filter_by(kind=JOB_KIND, status="queued").count() == 1
