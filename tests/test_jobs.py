@@ -22,6 +22,7 @@ from lms.jobs import queue, services
 from lms.jobs.models import Job, JobStatus
 from lms.redisclient import RedisLink
 from tests.conftest import throwaway_app
+from tests.races import PARALLEL, fire
 from tests.redis_server import RedisServer
 
 
@@ -261,3 +262,71 @@ def test_a_real_worker_runs_jobs_and_sends_lost_ones_again(
             worker.terminate()
             worker.wait(timeout=30)
             log_file.close()
+
+
+# --- races: a job delivered many times, swept by many at once ----------------------------------
+
+
+def test_a_job_delivered_to_twenty_workers_at_once_runs_once(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def once(payload: dict[str, Any], progress: services.Progress) -> dict[str, Any]:
+        calls.append(1)
+        time.sleep(0.05)
+        return {}
+
+    services.register_handler("test.once", once)
+    try:
+        with throwaway_app(tmp_path) as app:
+            with app.app_context():
+                job = Job(kind="test.once", payload={})
+                db.session.add(job)
+                db.session.commit()
+                job_id = job.id
+
+            def deliver(index: int) -> JobStatus:
+                with app.app_context():
+                    return services.run(job_id).status
+
+            results = fire(PARALLEL, deliver)
+            assert not [r for r in results if isinstance(r, Exception)], results
+            assert len(calls) == 1
+            with app.app_context():
+                assert services.get(job_id).status == JobStatus.done
+    finally:
+        del services.HANDLERS["test.once"]
+
+
+def test_twenty_sweepers_at_once_send_a_stale_job_once(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    overrides = {"REDIS_URL": redis_server.url, "JOBS_EAGER": False, "JOB_STALE_SECONDS": 60}
+    with throwaway_app(tmp_path, **overrides) as app:
+        with app.app_context():
+            job = Job(kind="test.count", payload={"n": 1})
+            db.session.add(job)
+            db.session.commit()
+            _age(job, 61)
+            job_id = job.id
+
+        def sweep(index: int) -> int:
+            with app.app_context():
+                return services.requeue_stale()
+
+        results = fire(PARALLEL, sweep)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert sum(results) == 1
+        assert _waiting(redis_server) == 1
+        with app.app_context():
+            assert services.get(job_id).requeues == 1
+
+
+def test_the_bridge_follower_sweeps_stale_jobs(app: Flask, db: Any) -> None:
+    job = Job(kind="test.count", payload={"n": 1})
+    db.session.add(job)
+    db.session.commit()
+    _age(job, 3600)
+    result = app.test_cli_runner().invoke(args=["bridge", "run"])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(job)
+    assert job.status == JobStatus.done  # no worker (eager): run by the follower itself
