@@ -62,6 +62,9 @@ def load_config(
         "SQLALCHEMY_DATABASE_URI": _database_url(db_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # After Redis failed, treat it as down (counters in memory, job submissions 503) for
+        # this long before asking it again, so requests do not each wait for a timeout.
+        "REDIS_RETRY_SECONDS": float(env.get("LMS_REDIS_RETRY_SECONDS", "5")),
         "BASE_URL": base_url,
         "BABEL_DEFAULT_LOCALE": env.get("LMS_DEFAULT_LOCALE", "vi"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
@@ -82,6 +85,9 @@ def load_config(
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "JOBS_EAGER": _bool(env.get("LMS_JOBS_EAGER"), redis_url is None),
+        # A job still queued this long after it was sent (its message lost with a Redis that
+        # restarted empty, or never sent) is sent again by the worker or the bridge follower.
+        "JOB_STALE_SECONDS": int(env.get("LMS_JOB_STALE_SECONDS", "300")),
         "LOG_LEVEL": env.get("LMS_LOG_LEVEL", "INFO"),
         "PASSWORD_HASH_FAST": False,
         "PROXY_HOPS": int(env.get("LMS_PROXY_HOPS", "0")),

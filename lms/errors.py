@@ -17,10 +17,12 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from lms.extensions import db
+from lms.extensions import db, login_manager
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,16 @@ class Invalid(DomainError):
 
 class TooManyRequests(DomainError):
     status_code = 429
+
+
+class ServiceUnavailable(DomainError):
+    """A part the request needs (Redis, the database) is down; nothing was written.
+
+    Answered 503 with ``Retry-After``: the client may send the same request again.
+    """
+
+    status_code = 503
+    retry_after = 30
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -116,6 +128,15 @@ def _html_error(code: int, message: str) -> tuple[str, int]:
     return render_template("error.html", code=code, message=message), code
 
 
+def rollback_quietly() -> None:
+    """End the session's transaction after a database error; a rollback that fails too (the
+    connection is gone) leaves nothing to undo."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is already invalidated: nothing to roll back
+        logger.debug("Rollback after a database error failed", exc_info=True)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError) -> Any:
@@ -161,20 +182,37 @@ def register_error_handlers(app: Flask) -> None:
         conflict = Conflict(_("This was changed by someone else at the same moment; reload it."))
         return handle_domain_error(conflict)
 
+    @app.errorhandler(ServiceUnavailable)
+    def handle_unavailable(exc: ServiceUnavailable) -> Any:
+        response = app.make_response(handle_domain_error(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeoutError)
+    def handle_database_unavailable(exc: Exception) -> Any:
+        """The database went away mid-request (restarted, connection killed, failed over) or
+        every pooled connection is busy. The transaction died with the connection, so nothing
+        of it was written; the pool replaces the connection (``pool_pre_ping``) and the client
+        may retry."""
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
+        rollback_quietly()
+        # The answer is made without the database: loading the signed-in user (for the
+        # language, the page's menu) would fail again, and an already loaded one is expired
+        # by the rollback. Flask-Login's own way to set the request's user: as anonymous.
+        login_manager._update_request_context_with_user()
+        return handle_unavailable(
+            ServiceUnavailable(_("The database is unavailable right now. Try again shortly."))
+        )
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
         # First of all: a failed flush leaves the session unusable (PendingRollbackError)
         # for this handler's own queries (the user, the locale) and for the next request.
-        _rollback()
+        rollback_quietly()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         message = _("Something went wrong on our side. The error has been logged.")
         if wants_json():
             return json_error(500, message)
         return _html_error(500, message)
 
-
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except Exception:  # the connection itself may be gone; the pool replaces it
-        logger.exception("Rolling back after an unhandled error failed")

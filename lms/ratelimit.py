@@ -2,6 +2,10 @@
 
 With several gunicorn workers or hosts the counters must be shared, so production sets
 ``LMS_REDIS_URL``; the in-memory store is for the embedded single-process default.
+
+While Redis is unreachable the counters fall back to process memory (with a warning logged),
+rather than failing open: login and registration keep working, and a password guesser is
+still slowed down, per worker instead of per site, until Redis is back.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ import threading
 import time
 from typing import Protocol
 
+import redis
 from flask import Flask, current_app
+
+from lms.redisclient import RedisLink, link
 
 
 class CounterStore(Protocol):
@@ -40,28 +47,44 @@ class MemoryStore:
 
 
 class RedisStore:
-    def __init__(self, url: str, prefix: str = "lms:rl:") -> None:
-        import redis
+    """Counters in Redis, and in ``fallback`` while the link's breaker says Redis is down."""
 
-        self._redis = redis.Redis.from_url(url)
+    def __init__(self, link: RedisLink, fallback: MemoryStore, prefix: str = "lms:rl:") -> None:
+        self._link = link
+        self._fallback = fallback
         self._prefix = prefix
 
     def hit(self, key: str, window: int) -> int:
-        pipe = self._redis.pipeline()
+        if self._link.breaker.is_open():
+            return self._fallback.hit(key, window)
+        pipe = self._link.client.pipeline()
         full = self._prefix + key
         pipe.incr(full)
         pipe.expire(full, window, nx=True)
-        count, _ = pipe.execute()
+        try:
+            count, _ = pipe.execute()
+        except redis.RedisError as exc:
+            self._link.breaker.trip(exc, "counting for rate limits; counting in memory")
+            return self._fallback.hit(key, window)
         return int(count)
 
     def get(self, key: str) -> int:
-        value = self._redis.get(self._prefix + key)
+        if self._link.breaker.is_open():
+            return self._fallback.get(key)
+        try:
+            value = self._link.client.get(self._prefix + key)
+        except redis.RedisError as exc:
+            self._link.breaker.trip(exc, "counting for rate limits; counting in memory")
+            return self._fallback.get(key)
         return int(value) if value else 0
 
 
 def init_app(app: Flask) -> None:
-    url = app.config.get("REDIS_URL")
-    app.extensions["lms_ratelimit"] = RedisStore(url) if url else MemoryStore()
+    """Needs ``lms.redisclient.init_app`` first."""
+    found = link(app)
+    app.extensions["lms_ratelimit"] = (
+        RedisStore(found, MemoryStore()) if found is not None else MemoryStore()
+    )
 
 
 def store() -> CounterStore:

@@ -16,7 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, make_url, text
@@ -28,7 +30,7 @@ from lms.config import config_for_tests
 from lms.extensions import db as _db
 from tests.factories import make_token
 
-pytest_plugins = ["tests.e2e.fixtures", "tests.races"]
+pytest_plugins = ["tests.e2e.fixtures", "tests.races", "tests.redis_server"]
 
 
 def _create_postgres_database(admin_url: str) -> tuple[str, str]:
@@ -65,6 +67,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"sqlite:///{path}"
 
 
+def create_schema() -> None:
+    """The models' tables, stamped as the migrations' head (as ``flask db upgrade`` leaves a
+    database, so ``/readyz`` finds the schema current)."""
+    _db.create_all()
+    directory = current_app.extensions["migrate"].directory
+    with _db.engine.begin() as conn:
+        MigrationContext.configure(conn).stamp(ScriptDirectory(directory), "head")
+
+
 def make_test_app(database_url: str, **overrides: object) -> Flask:
     return create_app(config_for_tests() | {"SQLALCHEMY_DATABASE_URI": database_url} | overrides)
 
@@ -87,7 +98,7 @@ def throwaway_app(folder: Path, *, schema: bool = True, **overrides: object) -> 
     app = make_test_app(url, **overrides)
     if schema:
         with app.app_context():
-            _db.create_all()
+            create_schema()
     try:
         yield app
     finally:
@@ -122,7 +133,7 @@ def free_port() -> int:
 def app(database_url: str) -> Iterator[Flask]:
     app = make_test_app(database_url)
     with app.app_context():
-        _db.create_all()
+        create_schema()
     yield app
     with app.app_context():
         _db.session.remove()

@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.text",
         "lms.headers",
         "lms.ratelimit",
+        "lms.redisclient",
         "lms.requestlog",
         "lms.events",
         "lms.statements",
@@ -77,9 +78,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "set-based statements, inside the merger's own transaction"
     ),
     ("lms.jobs.worker", "lms"): "the Celery worker builds the app at import, as wsgi.py does",
-    ("lms.jobs.services", "lms.jobs.worker"): (
-        "a job queued for Celery needs the worker's task; imported inside submit, only then"
-    ),
 }
 
 

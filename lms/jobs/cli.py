@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.jobs import services
-from lms.jobs.models import Job
+from lms.jobs.models import Job, JobStatus
 
 
 @click.group("jobs", help="Background jobs and their progress.")
@@ -33,7 +33,14 @@ def list_jobs(limit: int) -> None:
 @with_appcontext
 def run_job(job_id: str) -> None:
     """Run a queued (or failed) job in this process, e.g. when no worker is running."""
-    job = services.run(job_id)
+    job = services.run(job_id, from_statuses=(JobStatus.queued, JobStatus.failed))
     click.echo(f"{job.id} {job.status} {job.done}/{job.total}")
     if job.error:
         raise click.ClickException(job.error)
+
+
+@jobs_cli.command("requeue")
+@with_appcontext
+def requeue() -> None:
+    """Send again the jobs queued longer than LMS_JOB_STALE_SECONDS (the worker does it too)."""
+    click.echo(f"sent again: {services.requeue_stale()}")

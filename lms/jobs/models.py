@@ -25,7 +25,7 @@ class Job(Model):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     kind: Mapped[str] = mapped_column(String(50), index=True)
     status: Mapped[JobStatus] = mapped_column(
-        db.Enum(JobStatus, native_enum=False, length=20), default=JobStatus.queued
+        db.Enum(JobStatus, native_enum=False, length=20), default=JobStatus.queued, index=True
     )
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
@@ -35,6 +35,11 @@ class Job(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[CreatedAt]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the job was last sent to the workers; a queued job not taken within
+    #: ``LMS_JOB_STALE_SECONDS`` of it is sent again (``lms.jobs.services.requeue_stale``).
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How many times it was sent again; after ``MAX_REQUEUES`` it is marked failed.
+    requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def percent(self) -> int:

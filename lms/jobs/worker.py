@@ -6,12 +6,16 @@ same ``create_app()`` the web tier uses.
 
 from __future__ import annotations
 
+import logging
 import os
 
-from celery import Celery, Task
+from celery import Celery, Task, bootsteps
 
 from lms import create_app
-from lms.jobs.services import run
+from lms.jobs.queue import SWEEP_TASK, TASK
+from lms.jobs.services import requeue_stale, run
+
+logger = logging.getLogger(__name__)
 
 flask_app = create_app()
 celery = Celery(
@@ -31,6 +35,51 @@ class _AppTask(Task):
 celery.Task = _AppTask
 
 
-@celery.task(name="lms.run_job")
+@celery.task(name=TASK)
 def run_job(job_id: str) -> None:
     run(job_id)
+    # Between jobs: any job whose message was lost (it sat queued past LMS_JOB_STALE_SECONDS
+    # while the queue was empty) is sent again.
+    requeue()
+
+
+@celery.task(name=SWEEP_TASK)
+def requeue() -> None:
+    try:
+        requeue_stale()
+    except Exception:  # the sweep is a safety net; it never fails the job that ran
+        logger.exception("Sending stale jobs again failed")
+
+
+class _Sweeper(bootsteps.StartStopStep):
+    """Asks for a sweep at start and then regularly, also while no job comes in.
+
+    Only a message is sent from the worker's main process; the sweep itself (database work)
+    runs in a pool process like any task, so no connection is opened before a fork.
+    """
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, parent: object, **kwargs: object) -> None:
+        super().__init__(parent, **kwargs)
+        self.tref: object = None
+
+    def start(self, parent: object) -> None:
+        stale = int(flask_app.config.get("JOB_STALE_SECONDS", 300))
+        interval = min(max(stale / 2, 5.0), 60.0)
+        self.ask()
+        self.tref = parent.timer.call_repeatedly(interval, self.ask)  # type: ignore[attr-defined]
+
+    def stop(self, parent: object) -> None:
+        if self.tref is not None:
+            self.tref.cancel()  # type: ignore[attr-defined]
+            self.tref = None
+
+    def ask(self) -> None:
+        try:
+            requeue.delay()
+        except Exception:  # Redis is down: the next tick asks again
+            logger.warning("Could not ask for a sweep of stale jobs", exc_info=True)
+
+
+celery.steps["worker"].add(_Sweeper)

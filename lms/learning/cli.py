@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.jobs import services as jobs
 from lms.learning.bridge import process_pending, prune_runs, status
 from lms.learning.cmi5 import package
 from lms.learning.cmi5.runtime import sweep
@@ -52,12 +53,14 @@ def _sweep() -> int:
 def run(limit: int | None, follow: bool, interval: float) -> None:
     """Process pending statements (catch up after downtime, or as a service with --follow).
 
-    Each pass also abandons cmi5 sessions whose time is up.
+    Each pass also abandons cmi5 sessions whose time is up, and sends again background jobs
+    whose message was lost (queued past LMS_JOB_STALE_SECONDS).
     """
     while True:
         try:
             processed = process_pending(limit)
             abandoned = _sweep()
+            jobs.requeue_stale()
         except Exception as exc:  # a follower keeps following: the batch rolled back whole
             db.session.rollback()
             if not follow:

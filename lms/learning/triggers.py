@@ -4,8 +4,10 @@
 bridge in this process when jobs are eager (the embedded default), giving way if another
 process is already at it and stopping after ``LMS_BRIDGE_EAGER_LIMIT`` statements (it runs in
 the request that stored them); with Redis configured it submits one ``bridge.process`` job to
-the Celery workers, unless one is already queued (that one will read these statements too).
-``flask bridge run`` catches up by hand or as a loop.
+the Celery workers, unless one was queued recently (that one will read these statements too;
+two at once would be harmless, the bridge locks its cursor). A queued one older than
+``LMS_JOB_STALE_SECONDS`` does not count: its message may be lost, and it must not stop the
+bridge from being triggered. ``flask bridge run`` catches up by hand or as a loop.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from lms.errors import ServiceUnavailable
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job, JobStatus
@@ -39,7 +42,13 @@ def trigger() -> None:
         process_pending(int(current_app.config.get("BRIDGE_EAGER_LIMIT", 1000)), wait=False)
         return
     queued = db.session.scalar(
-        select(Job.id).where(Job.kind == JOB_KIND, Job.status == JobStatus.queued).limit(1)
+        select(Job.id)
+        .where(
+            Job.kind == JOB_KIND,
+            Job.status == JobStatus.queued,
+            jobs.sent_at() >= jobs.stale_before(),
+        )
+        .limit(1)
     )
     db.session.commit()
     if queued is None:
@@ -52,6 +61,9 @@ def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:
         return
     try:
         trigger()
+    except ServiceUnavailable:  # Redis is down (logged once by lms.redisclient)
+        db.session.rollback()
+        logger.warning("Bridge not triggered (Redis is down); the follower or a later one will")
     except Exception:
         db.session.rollback()
         logger.exception("Bridge trigger failed; `flask bridge run` will catch up")

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from flask.typing import ResponseReturnValue
-from sqlalchemy import text
+import functools
+from typing import Any
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select, text
+
+from lms.db import utcnow
 from lms.extensions import db
+from lms.learning.cursor import CURSOR_ID
+from lms.learning.models import BridgeCursor
+from lms.redisclient import link
+from lms.xapi.models import Statement
 
 bp = Blueprint("ops", __name__)
+
+Check = dict[str, Any]
 
 
 @bp.get("/healthz")
@@ -19,10 +31,85 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Ready to serve: the database answers."""
+    """Ready to serve: every part this configuration needs answers.
+
+    The database, Redis when ``LMS_REDIS_URL`` is set, and the schema at the migrations' head
+    (an instance of a newer release on an older schema would fail requests) are needed; 503
+    while one is not. The bridge's lag is reported for monitoring but does not fail the probe:
+    a bridge behind is caught up by its follower, and taking web instances out would not help.
+    Failures name the exception class only: the probe is public, driver messages name hosts.
+    """
+    checks: dict[str, Check] = {"database": _check(_database)}
+    if link() is not None:
+        checks["redis"] = _redis()
+    if checks["database"]["ok"]:
+        checks["migrations"] = _check(_migrations)
+        if current_app.config.get("BRIDGE_ENABLED", True):
+            checks["bridge"] = _check(_bridge)
+    else:
+        checks["migrations"] = {"ok": False, "error": "database unavailable"}
+    db.session.rollback()  # end the read; a probe holds nothing
+    needed = [check["ok"] for name, check in checks.items() if name != "bridge"]
+    ready = all(needed)
+    response = jsonify({"status": "ok" if ready else "unavailable", "checks": checks})
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _check(probe: Any) -> Check:
     try:
-        db.session.execute(text("SELECT 1"))
+        result: Check = probe()
     except Exception as exc:  # any driver error means "not ready"
-        db.session.rollback()
-        return jsonify({"status": "unavailable", "database": str(exc.__class__.__name__)}), 503
-    return jsonify({"status": "ok", "database": "ok"})
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone: nothing to roll back
+            db.session.close()
+        return {"ok": False, "error": type(exc).__name__}
+    return result
+
+
+def _database() -> Check:
+    db.session.execute(text("SELECT 1"))
+    return {"ok": True}
+
+
+def _redis() -> Check:
+    found = link()
+    assert found is not None  # noqa: S101 - only called when Redis is configured
+    if found.ping():
+        return {"ok": True}
+    return {"ok": False, "error": found.breaker.last_error or "unreachable"}
+
+
+@functools.cache
+def _heads(directory: str) -> tuple[str, ...]:
+    """The migrations' heads: read once, the files do not change while the process runs."""
+    return tuple(sorted(ScriptDirectory(directory).get_heads()))
+
+
+def _migrations() -> Check:
+    head = _heads(str(current_app.extensions["migrate"].directory))
+    context = MigrationContext.configure(db.session.connection())
+    current = tuple(sorted(context.get_current_heads()))
+    return {"ok": current == head, "current": list(current), "head": list(head)}
+
+
+def _bridge() -> Check:
+    """How far behind the bridge is: statements stored and not processed, the oldest's age.
+
+    Two index lookups, not the full ``bridge status`` (which counts): the probe runs often.
+    """
+    last = db.session.scalar(select(BridgeCursor.last_seq).where(BridgeCursor.id == CURSOR_ID))
+    last = int(last or 0)
+    newest = int(db.session.scalar(select(func.max(Statement.seq))) or 0)
+    oldest = db.session.scalar(
+        select(Statement.stored).where(Statement.seq > last).order_by(Statement.seq).limit(1)
+    )
+    lag = round((utcnow() - oldest).total_seconds(), 3) if oldest is not None else 0.0
+    return {
+        "ok": True,
+        "last_stored_seq": newest,
+        "last_processed_seq": last,
+        "lag_seconds": lag,
+    }

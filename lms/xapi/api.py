@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, g, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from lms.db import utcnow
-from lms.errors import DomainError
+from lms.errors import DomainError, ServiceUnavailable, rollback_quietly
 from lms.extensions import db
 from lms.xapi import clients, queries
 from lms.xapi.clients import ClientInfo
@@ -173,6 +174,17 @@ def _http_error(exc: HTTPException) -> Response:
     if code == 413:
         message = "The request is larger than this LRS accepts."
     return error_response(code, message)
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(PoolTimeoutError)
+def _database_unavailable(exc: Exception) -> Response:
+    """The database went away mid-request: the statements were not stored; send them again."""
+    rollback_quietly()
+    logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
+    response = error_response(503, "The database is unavailable right now; send this again.")
+    response.headers["Retry-After"] = str(ServiceUnavailable.retry_after)
+    return response
 
 
 @bp.errorhandler(Exception)
