@@ -1,6 +1,8 @@
 """What a certificate states, in the two signed forms it travels in.
 
-1. ``signed_content``: the canonical JSON the certificate row's Ed25519 signature covers.
+1. ``signed_content``: the JSON the certificate row's Ed25519 signature covers, in the
+   layout of the certificate's ``content_version`` (2: RFC 8785, the holder as a salted
+   hash; 1: the home-made form with the holder's name, for certificates signed before).
 2. ``credential``: the same facts as an Open Badges 3.0 ``OpenBadgeCredential`` secured as a
    VC-JWT (JOSE header ``alg: EdDSA``, ``kid`` = the key's thumbprint, ``jwk`` = the public
    key; the payload is the credential itself plus ``iss``, ``jti`` and ``nbf``), which wallets
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from lms.certificates import crypto
-from lms.certificates.constants import CONTENT_VERSION, OB_CONTEXTS
+from lms.certificates.constants import OB_CONTEXTS, SCORE_PLACES
 from lms.certificates.render import format_hours
 
 if TYPE_CHECKING:
@@ -28,11 +30,21 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def signed_content(cert: Certificate) -> dict[str, Any]:
-    """The facts the certificate's signature covers; status and revocation are not among them
-    (a revocation is a later fact, checked online)."""
+def signed_score(score: float | None) -> float | None:
+    """The score as signed and shown: 0..1, rounded half-even to 4 decimal places."""
+    if score is None:
+        return None
+    return round(min(1.0, max(0.0, float(score))), SCORE_PLACES)
+
+
+def holder_identity(cert: Certificate) -> str:
+    """The holder's name as a salted hash (version 2): proves the name to whoever has the salt."""
+    return crypto.identity_hash(cert.holder_name, cert.holder_salt or "")
+
+
+def _content_v1(cert: Certificate) -> dict[str, Any]:
     return {
-        "v": CONTENT_VERSION,
+        "v": 1,
         "serial": cert.serial,
         "holder": {"id": cert.user_id, "name": cert.holder_name},
         "course": {
@@ -48,15 +60,68 @@ def signed_content(cert: Certificate) -> dict[str, Any]:
     }
 
 
+def _content_v2(cert: Certificate) -> dict[str, Any]:
+    return {
+        "v": 2,
+        "serial": cert.serial,
+        "holder": {"id": cert.subject_id, "identity": holder_identity(cert)},
+        "course": {
+            "slug": cert.course_slug,
+            "title": cert.course_title,
+            "hours": float(cert.hours),
+        },
+        "score": signed_score(cert.score),
+        "issued_at": iso(cert.issued_at),
+        "issuer": {"name": cert.issuing_unit_name},
+        "signer": {"name": cert.signer_name, "title": cert.signer_title},
+        "indicators": sorted(cert.indicators or []),
+    }
+
+
+def signed_content(cert: Certificate) -> dict[str, Any]:
+    """The facts the certificate's signature covers; status and revocation are not among them
+    (a revocation is a later fact, published in the status list and checked online)."""
+    return _content_v1(cert) if cert.content_version == 1 else _content_v2(cert)
+
+
+def signed_bytes(cert: Certificate) -> bytes:
+    content = signed_content(cert)
+    return crypto.canonical(content) if cert.content_version == 1 else crypto.jcs(content)
+
+
+def public_content(cert: Certificate) -> dict[str, Any] | None:
+    """The signed content when it holds no personal data (version 2), for anyone to check."""
+    return signed_content(cert) if cert.content_version != 1 else None
+
+
+def proof(cert: Certificate, base_url: str, *, public: bool) -> dict[str, Any]:
+    """What a reader needs to check the record signature without asking this system to.
+
+    ``payload`` is the signed content itself; for version 1 it holds the holder's name and user
+    id, so the public check leaves it out (``null``) and only those who may see the certificate
+    get it.
+    """
+    v1 = cert.content_version == 1
+    return {
+        "version": cert.content_version,
+        "canonicalization": "lms146-v1" if v1 else "RFC 8785",
+        "algorithm": "Ed25519",
+        "kid": cert.kid,
+        "keys": f"{base_url.rstrip('/')}/.well-known/lms-keys.json",
+        "signature": cert.signature,
+        "payload": public_content(cert) if public else signed_content(cert),
+    }
+
+
 def sign_certificate(cert: Certificate, key: ActiveKey) -> None:
     cert.kid = key.kid
-    cert.signature = crypto.sign(key.private_raw, crypto.canonical(signed_content(cert)))
+    cert.signature = crypto.sign(key.private_raw, signed_bytes(cert))
 
 
 def signature_valid(cert: Certificate, public_raw: bytes | None) -> bool:
     if public_raw is None:
         return False
-    return crypto.verify(public_raw, crypto.canonical(signed_content(cert)), cert.signature)
+    return crypto.verify(public_raw, signed_bytes(cert), cert.signature)
 
 
 def mask_name(name: str) -> str:

@@ -1,20 +1,23 @@
-"""Ed25519 signing over a canonical JSON form, and encryption of private keys at rest.
+"""Ed25519 signing over canonical JSON, hashed identities, and private keys at rest.
 
-The canonical form of a JSON value (what is signed) is documented in the README:
-``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encoded as
-UTF-8: keys sorted, no whitespace, non-ASCII characters as themselves, numbers written as
-integers when whole (``4``, not ``4.0``). Anyone can rebuild it in any language and check the
-signature with the public key published at ``/.well-known/lms-keys.json``.
+Version 2 of the signed content is canonicalised by RFC 8785 (JSON Canonicalization Scheme,
+the ``rfc8785`` package): a standard form any language has a library for. Version 1 used a
+home-made form (``json.dumps(value, sort_keys=True, separators=(",", ":"),
+ensure_ascii=False)``, whole numbers as integers), kept so its signatures still verify.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
+import unicodedata
+import uuid
 from typing import Any
 
+import rfc8785
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -50,10 +53,37 @@ def number(value: float | int | None) -> float | int | None:
 
 
 def canonical(value: Any) -> bytes:
-    """The bytes that are signed: sorted-key compact JSON in UTF-8."""
+    """Version 1's signed bytes: sorted-key compact JSON in UTF-8 (kept for old signatures)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: what version 2 signs."""
+    return rfc8785.dumps(value)
+
+
+def identity_hash(identity: str, salt: str) -> str:
+    """Open Badges' hashed identity: ``sha256$`` + hex SHA-256 of the NFC text + the salt."""
+    text = unicodedata.normalize("NFC", identity.strip()) + salt
+    return "sha256$" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def new_salt() -> str:
+    return os.urandom(16).hex()
+
+
+def pseudonym(secret_key: str, user_id: int) -> str:
+    """A stable ``urn:uuid:`` for a person that reveals nothing about who they are.
+
+    Keyed by SECRET_KEY so it cannot be computed from a user id; a certificate keeps the
+    value it was issued with.
+    """
+    digest = hmac.new(
+        _derive(secret_key, b"lms146 credential subject v1"), str(user_id).encode(), "sha256"
+    ).digest()
+    return uuid.UUID(bytes=digest[:16], version=4).urn
 
 
 def generate_key() -> tuple[bytes, bytes]:
@@ -102,9 +132,13 @@ def verify(public_raw: bytes, message: bytes, signature: str) -> bool:
     return True
 
 
-def _wrapping_key(secret_key: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_ENCRYPTION_INFO)
+def _derive(secret_key: str, info: bytes) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
     return hkdf.derive(secret_key.encode("utf-8"))
+
+
+def _wrapping_key(secret_key: str) -> bytes:
+    return _derive(secret_key, _KEY_ENCRYPTION_INFO)
 
 
 def encrypt_private_key(private_raw: bytes, secret_key: str) -> bytes:

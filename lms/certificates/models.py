@@ -89,9 +89,16 @@ class Certificate(Model):
     override_reason: Mapped[str | None] = mapped_column(Text)
     #: None when issued automatically on completion.
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: Key id (JWK thumbprint) and Ed25519 signature (base64url) over :func:`canonical`.
+    #: Key id (JWK thumbprint) and Ed25519 signature (base64url) over the signed content.
     kid: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
+    #: Layout of the signed content (``lms.certificates.content``): rows signed before
+    #: version 2 keep 1 and verify by the rule they were signed with.
+    content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: Random salt of the holder's hashed name (Open Badges ``IdentityObject``); version 2 on.
+    holder_salt: Mapped[str | None] = mapped_column(String(32))
+    #: The holder's pseudonymous ``credentialSubject.id`` (``urn:uuid:...``); version 2 on.
+    subject_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[CreatedAt]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")

@@ -68,6 +68,7 @@ def public_view(cert: Certificate) -> dict[str, Any]:
         "course": cert.course_title,
         "course_en": cert.course_title_en,
         "hours": cert.hours,
+        "score": content.signed_score(cert.score),
         "issued_on": local_date(cert.issued_at).isoformat(),
         "issuing_unit": cert.issuing_unit_name,
         "signer": {"name": cert.signer_name, "title": cert.signer_title},
@@ -78,6 +79,7 @@ def public_view(cert: Certificate) -> dict[str, Any]:
         "revoked_reason": cert.revoked_reason if revoked else None,
         "kid": cert.kid,
         "verify_url": content.verify_url(base_url(), cert.serial),
+        "proof": content.proof(cert, base_url(), public=True),
     }
 
 
