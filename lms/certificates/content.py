@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from lms.certificates import crypto
+from lms.certificates import crypto, statuslist
 from lms.certificates.constants import OB_CONTEXTS, SCORE_PLACES
 from lms.certificates.render import format_hours
 
@@ -147,7 +147,7 @@ def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
     description = f"Hoàn thành khoá học «{cert.course_title}» ({hours} giờ)."
     if cert.score is not None:
         description += f" Kết quả: {round(cert.score * 100)}%."
-    return {
+    body: dict[str, Any] = {
         "@context": list(OB_CONTEXTS),
         "id": verify_url(base_url, cert.serial),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -184,16 +184,21 @@ def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
             },
         },
     }
+    status = statuslist.entry(cert, base_url)
+    if status is not None:
+        body["credentialStatus"] = status
+    return body
 
 
-def credential_jwt(cert: Certificate, key: ActiveKey, base_url: str) -> str:
-    """Sign the credential as a VC-JWT with ``key`` (Ed25519 signatures are deterministic)."""
-    body = credential(cert, base_url)
+def sign_vc(body: dict[str, Any], key: ActiveKey, *, not_before: datetime) -> str:
+    """Secure a credential as a VC-JWT: the credential is the payload, plus ``iss``, ``jti``
+    and ``nbf`` (Ed25519 signatures are deterministic: same input, same token)."""
+    issuer = body["issuer"]
     claims = {
         **body,
-        "iss": body["issuer"]["id"],
+        "iss": issuer["id"] if isinstance(issuer, dict) else issuer,
         "jti": body["id"],
-        "nbf": int(cert.issued_at.timestamp()),
+        "nbf": int(not_before.timestamp()),
     }
     headers = {
         "kid": key.kid,
@@ -203,6 +208,10 @@ def credential_jwt(cert: Certificate, key: ActiveKey, base_url: str) -> str:
     return jwt.encode(
         claims, crypto.private_key(key.private_raw), algorithm="EdDSA", headers=headers
     )
+
+
+def credential_jwt(cert: Certificate, key: ActiveKey, base_url: str) -> str:
+    return sign_vc(credential(cert, base_url), key, not_before=cert.issued_at)
 
 
 def decode_credential(token: str, public_raw: bytes) -> dict[str, Any]:

@@ -99,6 +99,11 @@ class Certificate(Model):
     holder_salt: Mapped[str | None] = mapped_column(String(32))
     #: The holder's pseudonymous ``credentialSubject.id`` (``urn:uuid:...``); version 2 on.
     subject_id: Mapped[str | None] = mapped_column(String(64))
+    #: Where its revocation bit lives: the issuer's status list and the index in it.
+    status_list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificate_status_lists.id"), index=True
+    )
+    status_index: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[CreatedAt]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
@@ -194,4 +199,22 @@ class CertificatePdf(Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[CreatedAt]
+
+
+class StatusList(Model):
+    """A W3C Bitstring Status List (revocation) of one issuer, and its next free index.
+
+    Its URL (``/credentials/status/<id>``) names the row, not the unit's code, so it stays the
+    same when a unit is renamed. The bits are not stored: a bit is set exactly when the
+    certificate holding that index is revoked, so the list is drawn from the certificates.
+    """
+
+    __tablename__ = "certificate_status_lists"
+
+    id: Mapped[IntPK]
+    #: ``unit-<id>`` of the issuing unit, or ``lms`` for certificates issued by no unit.
+    issuer: Mapped[str] = mapped_column(String(40), unique=True)
+    #: The last index handed out; taken with one atomic upsert, like the serial counters.
+    last_index: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[CreatedAt]

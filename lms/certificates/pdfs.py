@@ -78,6 +78,7 @@ def certificate_data(cert: Certificate) -> CertificateData:
         verify_url=content.verify_url(base_url(), cert.serial),
         template=template_style(cert),
         credential_jwt=credential_token(cert),
+        revoked_on=local_date(cert.revoked_at) if cert.is_revoked and cert.revoked_at else None,
     )
 
 

@@ -22,7 +22,7 @@ from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import can_manage_class, class_reach, unit_in_scope, user_in_scope
-from lms.certificates import content, crypto, keys
+from lms.certificates import content, crypto, keys, statuslist
 from lms.certificates.constants import CONTENT_VERSION, DEFAULT_SERIAL_PREFIX, VIETNAM_TZ
 from lms.certificates.models import (
     Certificate,
@@ -202,6 +202,7 @@ def _build(
         subject_id=crypto.pseudonym(str(current_app.config["SECRET_KEY"]), holder.id),
     )
     cert.issuing_unit = unit
+    cert.status_list_id, cert.status_index = statuslist.allocate(unit)
     content.sign_certificate(cert, keys.active_key())
     return cert
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from lms.auth.permissions import current
-from lms.certificates import content, keys, pdfs, queries, services, verification
+from lms.certificates import content, keys, pdfs, queries, services, statuslist, verification
 from lms.certificates.qr import qr_svg
 from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
@@ -59,6 +59,39 @@ def issuer_profile(code: str) -> ResponseReturnValue:
             "publicKeys": f"{base}/.well-known/lms-keys.json",
         }
     )
+
+
+@bp.get("/credentials/status/<int:list_id>")
+def status_list(list_id: int) -> ResponseReturnValue:
+    """An issuer's revocation list: a W3C ``BitstringStatusListCredential``, signed (VC-JWT).
+
+    ``application/vc+jwt`` (the signed credential) unless JSON is asked for, which answers
+    ``{"jwt", "credential"}``. Public: verifiers read it without saying which certificate they
+    check.
+    """
+    found = statuslist.get_list(list_id)
+    if found is None:
+        raise NotFound(_("No such status list."))
+    base = pdfs.base_url()
+    unit = statuslist.unit_of(found)
+    changed = statuslist.last_change(found)
+    body = statuslist.credential(
+        found,
+        base,
+        issuer=content.issuer_id(base, unit.code if unit is not None else None),
+        valid_from=content.iso(changed),
+    )
+    token = content.sign_vc(body, keys.active_key(), not_before=changed)
+    db.session.commit()  # the first signature ever may have created the key
+    if request.accept_mimetypes.best_match(["application/vc+jwt", "application/json"]) == (
+        "application/json"
+    ):
+        return _public_json({"jwt": token, "credential": body})
+    response = Response(token, mimetype="application/vc+jwt")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    # Short: a revocation must reach verifiers soon.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 def _verdict_page(
