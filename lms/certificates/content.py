@@ -22,7 +22,7 @@ from lms.certificates.constants import OB_CONTEXTS, SCORE_PLACES
 from lms.certificates.render import format_hours
 
 if TYPE_CHECKING:
-    from lms.certificates.keys import ActiveKey
+    from lms.certificates.keys import ActiveKey, IssuerSigningKey
     from lms.certificates.models import Certificate
 
 
@@ -140,11 +140,46 @@ def issuer_id(base_url: str, unit_code: str | None) -> str:
     return f"{base_url.rstrip('/')}/issuers/{unit_code or 'lms'}"
 
 
+def issuer_jwks_url(base_url: str, unit_code: str | None) -> str:
+    """The issuer's key set; a credential's ``kid`` is this URL with ``#<thumbprint>``."""
+    return f"{issuer_id(base_url, unit_code)}/jwks.json"
+
+
+def issuer_kid(base_url: str, unit_code: str | None, thumbprint: str) -> str:
+    return f"{issuer_jwks_url(base_url, unit_code)}#{thumbprint}"
+
+
+def unit_code_of(cert: Certificate) -> str | None:
+    return cert.issuing_unit.code if cert.issuing_unit is not None else None
+
+
+def issuer_of(cert: Certificate) -> str:
+    """Whose RSA key signs the credential: the issuing unit (``unit-<id>``) or ``lms``."""
+    return statuslist.issuer_key(cert.issuing_unit)
+
+
+#: Open Badges 3.0's JSON schema of an ``OpenBadgeCredential``, named so validators find it.
+OB_SCHEMA = {
+    "id": "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
+    "type": "1EdTechJsonSchemaValidator2019",
+}
+
+
+def identity_object(cert: Certificate) -> dict[str, Any]:
+    """The holder's name as Open Badges hashes it: whoever knows the name and salt can check."""
+    return {
+        "type": "IdentityObject",
+        "identityHash": holder_identity(cert),
+        "identityType": "name",
+        "hashed": True,
+        "salt": cert.holder_salt or "",
+    }
+
+
 def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
     """The OpenBadgeCredential (OB 3.0, VC Data Model 2.0) for ``cert``."""
-    unit_code = cert.issuing_unit.code if cert.issuing_unit is not None else None
     hours = format_hours(cert.hours)
-    description = f"Hoàn thành khoá học «{cert.course_title}» ({hours} giờ)."
+    description = f"Hoàn thành khóa học «{cert.course_title}» ({hours} giờ)."
     if cert.score is not None:
         description += f" Kết quả: {round(cert.score * 100)}%."
     body: dict[str, Any] = {
@@ -152,23 +187,18 @@ def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
         "id": verify_url(base_url, cert.serial),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": {
-            "id": issuer_id(base_url, unit_code),
+            "id": issuer_id(base_url, unit_code_of(cert)),
             "type": ["Profile"],
             "name": cert.issuing_unit_name or "LMS 146",
             "url": base_url,
         },
         "validFrom": iso(cert.issued_at),
         "name": cert.course_title,
+        "description": description,
         "credentialSubject": {
+            "id": cert.subject_id,
             "type": ["AchievementSubject"],
-            "identifier": [
-                {
-                    "type": "IdentityObject",
-                    "identityHash": cert.holder_name,
-                    "identityType": "name",
-                    "hashed": False,
-                }
-            ],
+            "identifier": [identity_object(cert)],
             "achievement": {
                 "id": f"{base_url.rstrip('/')}/courses/{cert.course_slug}",
                 "type": ["Achievement"],
@@ -176,13 +206,14 @@ def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
                 "name": cert.course_title,
                 "description": description,
                 "criteria": {
-                    "narrative": "Hoàn thành các bài học và điều kiện hoàn thành của khoá học "
-                    "(bài kiểm tra, chuyên cần) theo quy định của khoá học."
+                    "narrative": "Hoàn thành các bài học và điều kiện hoàn thành của khóa học "
+                    "(bài kiểm tra, chuyên cần) theo quy định của khóa học."
                 },
                 "humanCode": cert.serial,
                 "inLanguage": "vi",
             },
         },
+        "credentialSchema": [OB_SCHEMA],
     }
     status = statuslist.entry(cert, base_url)
     if status is not None:
@@ -190,9 +221,10 @@ def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
     return body
 
 
-def sign_vc(body: dict[str, Any], key: ActiveKey, *, not_before: datetime) -> str:
-    """Secure a credential as a VC-JWT: the credential is the payload, plus ``iss``, ``jti``
-    and ``nbf`` (Ed25519 signatures are deterministic: same input, same token)."""
+def sign_vc(body: dict[str, Any], key: IssuerSigningKey, *, kid: str, not_before: datetime) -> str:
+    """Secure a credential as a VC-JWT the way Open Badges 3.0 says: RS256, ``kid`` a URL that
+    resolves to the key, the credential as the payload plus ``iss``, ``jti``, ``nbf`` and
+    ``sub`` (RSASSA-PKCS1-v1_5 is deterministic: same input, same token)."""
     issuer = body["issuer"]
     claims = {
         **body,
@@ -200,26 +232,39 @@ def sign_vc(body: dict[str, Any], key: ActiveKey, *, not_before: datetime) -> st
         "jti": body["id"],
         "nbf": int(not_before.timestamp()),
     }
-    headers = {
-        "kid": key.kid,
-        "typ": "JWT",
-        "jwk": {k: v for k, v in crypto.public_jwk(key.public_raw, key.kid).items() if k != "use"},
-    }
+    subject = body.get("credentialSubject", {}).get("id")
+    if subject:
+        claims["sub"] = subject
     return jwt.encode(
-        claims, crypto.private_key(key.private_raw), algorithm="EdDSA", headers=headers
+        claims,
+        crypto.rsa_private_key(key.private_der),
+        algorithm="RS256",
+        headers={"kid": kid, "typ": "JWT"},
     )
 
 
-def credential_jwt(cert: Certificate, key: ActiveKey, base_url: str) -> str:
-    return sign_vc(credential(cert, base_url), key, not_before=cert.issued_at)
+def credential_jwt(cert: Certificate, key: IssuerSigningKey, base_url: str) -> str:
+    kid = issuer_kid(base_url, unit_code_of(cert), key.thumbprint)
+    return sign_vc(credential(cert, base_url), key, kid=kid, not_before=cert.issued_at)
 
 
-def decode_credential(token: str, public_raw: bytes) -> dict[str, Any]:
-    """Check the JWS signature and return the claims; raises ``jwt.InvalidTokenError``."""
+def legacy_decode(token: str, public_raw: bytes) -> dict[str, Any]:
+    """Credentials signed before RS256 (EdDSA with the record key, still in old PDFs)."""
     return jwt.decode(
         token,
         crypto.public_key(public_raw),
         algorithms=["EdDSA"],
+        options={"verify_aud": False, "verify_nbf": False, "verify_exp": False},
+    )
+
+
+def rsa_decode(token: str, jwk: dict[str, str]) -> dict[str, Any]:
+    """Check an RS256 VC-JWT with the issuer key ``jwk``; raises ``jwt.InvalidTokenError``."""
+    public = jwt.PyJWK({**jwk, "alg": "RS256"}).key
+    return jwt.decode(
+        token,
+        public,
+        algorithms=["RS256"],
         options={"verify_aud": False, "verify_nbf": False, "verify_exp": False},
     )
 
@@ -237,19 +282,24 @@ def credential_mismatches(claims: dict[str, Any], cert: Certificate) -> list[str
     problems = []
     subject = claims.get("credentialSubject") or {}
     identifiers = subject.get("identifier") or [{}]
-    checks = {
+    checks: dict[str, tuple[Any, Any]] = {
         "name": (claims.get("name"), cert.course_title),
         "validFrom": (claims.get("validFrom"), iso(cert.issued_at)),
         "issuer.name": (
             (claims.get("issuer") or {}).get("name"),
             cert.issuing_unit_name or "LMS 146",
         ),
-        "credentialSubject.identifier": (identifiers[0].get("identityHash"), cert.holder_name),
+        "credentialSubject.identifier": (
+            identifiers[0].get("identityHash"),
+            holder_identity(cert) if identifiers[0].get("hashed") else cert.holder_name,
+        ),
         "credentialSubject.achievement.humanCode": (
             (subject.get("achievement") or {}).get("humanCode"),
             cert.serial,
         ),
     }
+    if "id" in subject:
+        checks["credentialSubject.id"] = (subject["id"], cert.subject_id)
     for field, (given, stored) in checks.items():
         if given != stored:
             problems.append(field)

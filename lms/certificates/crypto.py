@@ -20,6 +20,7 @@ from typing import Any
 import rfc8785
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -112,6 +113,35 @@ def public_jwk(public_raw: bytes, kid: str) -> dict[str, str]:
     }
 
 
+def generate_rsa() -> tuple[bytes, dict[str, str]]:
+    """A new RSA-2048 key: (PKCS#8 DER private key, public JWK members ``kty``, ``n``, ``e``)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = private.public_key().public_numbers()
+
+    def b64int(value: int) -> str:
+        return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+    der = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return der, {"kty": "RSA", "n": b64int(numbers.n), "e": b64int(numbers.e)}
+
+
+def rsa_thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638 thumbprint of an RSA JWK (members ``e``, ``kty``, ``n``)."""
+    members = {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}
+    return b64url(hashlib.sha256(canonical(members)).digest())
+
+
+def rsa_private_key(der: bytes) -> rsa.RSAPrivateKey:
+    key = serialization.load_der_private_key(der, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("not an RSA key")
+    return key
+
+
 def private_key(private_raw: bytes) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(private_raw)
 
@@ -141,14 +171,14 @@ def _wrapping_key(secret_key: str) -> bytes:
     return _derive(secret_key, _KEY_ENCRYPTION_INFO)
 
 
-def encrypt_private_key(private_raw: bytes, secret_key: str) -> bytes:
+def encrypt_private_key(private_raw: bytes, secret_key: str, kind: bytes = b"ed25519") -> bytes:
     """AES-256-GCM with a key derived (HKDF-SHA256) from SECRET_KEY: nonce || ciphertext."""
     nonce = os.urandom(12)
-    return nonce + AESGCM(_wrapping_key(secret_key)).encrypt(nonce, private_raw, b"ed25519")
+    return nonce + AESGCM(_wrapping_key(secret_key)).encrypt(nonce, private_raw, kind)
 
 
-def decrypt_private_key(blob: bytes, secret_key: str) -> bytes:
+def decrypt_private_key(blob: bytes, secret_key: str, kind: bytes = b"ed25519") -> bytes:
     try:
-        return AESGCM(_wrapping_key(secret_key)).decrypt(blob[:12], blob[12:], b"ed25519")
+        return AESGCM(_wrapping_key(secret_key)).decrypt(blob[:12], blob[12:], kind)
     except (InvalidTag, ValueError) as exc:
         raise KeyDecryptionError("the signing key was encrypted with another SECRET_KEY") from exc

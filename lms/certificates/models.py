@@ -218,3 +218,29 @@ class StatusList(Model):
     #: The last index handed out; taken with one atomic upsert, like the serial counters.
     last_index: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[CreatedAt]
+
+
+class IssuerKey(Model):
+    """An issuing unit's RSA key, which signs its Open Badges credentials and status list
+    (RS256, the algorithm Open Badges 3.0 names for VC-JWT); private half encrypted like
+    :class:`SigningKey`'s.
+
+    ``generation`` counts an issuer's keys: a new key is inserted as the next generation with
+    ``ON CONFLICT DO NOTHING``, so two requests creating an issuer's first key at once make one.
+    The newest generation signs; older ones stay published.
+    """
+
+    __tablename__ = "certificate_issuer_keys"
+    __table_args__ = (UniqueConstraint("issuer", "generation"),)
+
+    id: Mapped[IntPK]
+    #: ``unit-<id>`` or ``lms``, as :attr:`StatusList.issuer`.
+    issuer: Mapped[str] = mapped_column(String(40))
+    generation: Mapped[int] = mapped_column(Integer)
+    #: RFC 7638 thumbprint; the JOSE ``kid`` is the issuer's JWKS URL with ``#<thumbprint>``.
+    thumbprint: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The public JWK members ``{"kty", "n", "e"}``.
+    public_jwk: Mapped[dict[str, str]] = mapped_column(JSONType)
+    #: AES-256-GCM(nonce || ciphertext) of the PKCS#8 DER private key.
+    private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[CreatedAt]

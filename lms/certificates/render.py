@@ -247,7 +247,7 @@ def _draw_body(canvas: Canvas, data: CertificateData, primary: Color, accent: Co
     _centred(canvas, name, "CertBold", _fit_size(name, "CertBold", 30, 640, 12), mid, 314 + lift)
 
     canvas.setFillColor(HexColor("#333333"))
-    _centred(canvas, "đã hoàn thành khoá học", "CertRegular", 13, mid, 288 + lift)
+    _centred(canvas, "đã hoàn thành khóa học", "CertRegular", 13, mid, 288 + lift)
     _centred(canvas, "has completed the course", "CertItalic", 9, mid, 275 + lift)
 
     y = 250.0 + lift

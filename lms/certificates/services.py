@@ -408,7 +408,7 @@ def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
     if cert is None or lock(cert) is None or cert.status == CertificateStatus.revoked:
         return None
     return revoke_certificate(
-        cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."
+        cert, by=None, reason="Kết quả hoàn thành khóa học đã bị huỷ (completion voided)."
     )
 
 

@@ -42,10 +42,12 @@ def _read_list(client: FlaskClient, url: str) -> dict[str, Any]:
     assert response.mimetype == "application/vc+jwt"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     token = response.get_data(as_text=True)
-    kid = jwt.get_unverified_header(token)["kid"]
-    jwks = jwt.PyJWKSet.from_dict(client.get("/.well-known/lms-keys.json").json)
-    key = next(k for k in jwks.keys if k.key_id == kid)
-    return jwt.decode(token, key.key, algorithms=[key.algorithm_name or "EdDSA"])
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "RS256"
+    # The kid is a URL: the issuer's key set, the key named by the fragment.
+    jwks = jwt.PyJWKSet.from_dict(client.get(urlsplit(header["kid"]).path).json)
+    key = next(k for k in jwks.keys if k.key_id == header["kid"])
+    return jwt.decode(token, key.key, algorithms=["RS256"])
 
 
 def _bit(encoded: str, index: int) -> bool:
