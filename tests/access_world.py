@@ -439,6 +439,7 @@ def _build(app: Flask, connection: Connection, tmp: Path) -> World:
             "enrollment": enrollments[key].id,
             "enrolled": enrollments[key].user_id,
             "cert": certs[key].serial,
+            "status_list": certs[key].status_list_id,
             "job": jobs[key].id,
             "year": CLOSED_YEAR,
             **assessment[key],

@@ -513,6 +513,8 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("POST", "/verify", "-", "422 422 422 422 422 422 422 422"),
     ("GET", "/verify/{cert}", "HP", "ok ok ok ok ok ok ok ok"),
     ("GET", "/issuers/{unit}", "HP", "ok ok ok ok ok ok ok ok"),
+    ("GET", "/issuers/{unit}/jwks.json", "HP", "ok ok ok ok ok ok ok ok"),
+    ("GET", "/credentials/status/{status_list}", "HP", "ok ok ok ok ok ok ok ok"),
     # assessment
     ("GET", "/question-banks", "-", "login 403 ok 403 403 403 ok ok"),
     ("POST", "/question-banks", "-", "login 403 go 403 403 403 go go"),

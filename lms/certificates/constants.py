@@ -28,7 +28,11 @@ OB_CONTEXTS = (
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 )
 
-#: Version of the signed content layout (``v`` in the canonical JSON).
-CONTENT_VERSION = 1
+#: Version of the signed content layout (``v`` in the signed JSON). 1: home-made canonical
+#: JSON with the holder's name and user id; 2: RFC 8785 with a salted hash of the name.
+#: Each certificate keeps the version it was signed with and verifies by that rule.
+CONTENT_VERSION = 2
+#: Decimal places of the signed score (0..1); the API shows the same rounded value.
+SCORE_PLACES = 4
 
 DEFAULT_SERIAL_PREFIX = "VN"

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.certificates import crypto
-from lms.certificates.models import SigningKey
+from lms.certificates.models import IssuerKey, SigningKey
 from lms.db import utcnow
 from lms.extensions import db
 
@@ -109,3 +110,97 @@ def jwks() -> dict[str, Any]:
         jwk["status"] = "retired" if row.retired_at is not None else "active"
         keys.append(jwk)
     return {"keys": keys}
+
+
+# --- issuers' RSA keys (Open Badges credentials and status lists) ------------------------------
+
+_ISSUER_CACHE = "lms_certificates_issuer_keys"
+_RSA = b"rsa-pkcs8"
+
+
+@dataclass(frozen=True)
+class IssuerSigningKey:
+    issuer: str
+    thumbprint: str
+    private_der: bytes
+    public_jwk: dict[str, str]
+
+
+def _insert_generation(issuer: str, generation: int) -> None:
+    """Insert ``issuer``'s key number ``generation`` unless someone just did."""
+    der, jwk = crypto.generate_rsa()
+    table = IssuerKey.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(table)
+        .values(
+            issuer=issuer,
+            generation=generation,
+            thumbprint=crypto.rsa_thumbprint(jwk),
+            public_jwk=jwk,
+            private_key_enc=crypto.encrypt_private_key(der, _secret(), _RSA),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.issuer, table.c.generation])
+    )
+    db.session.execute(stmt)
+
+
+def _newest(issuer: str) -> IssuerKey | None:
+    return db.session.scalar(
+        select(IssuerKey)
+        .where(IssuerKey.issuer == issuer)
+        .order_by(IssuerKey.generation.desc())
+        .limit(1)
+    )
+
+
+def rotate_issuer_key(issuer: str) -> IssuerKey:
+    """Start signing ``issuer``'s credentials with a new key; the old ones stay published."""
+    g.pop(_ISSUER_CACHE, None)
+    current = db.session.scalar(
+        select(func.max(IssuerKey.generation)).where(IssuerKey.issuer == issuer)
+    )
+    _insert_generation(issuer, (current or 0) + 1)
+    row = _newest(issuer)
+    if row is None:  # pragma: no cover - the insert above or a parallel one made it
+        raise RuntimeError("issuer key missing after insert")
+    logger.info("Created issuer key %s for %s", row.thumbprint, issuer)
+    return row
+
+
+def issuer_key(issuer: str) -> IssuerSigningKey:
+    """The RSA key that signs for ``issuer`` now, created on first use."""
+    cache: dict[str, IssuerSigningKey] = g.setdefault(_ISSUER_CACHE, {})
+    if issuer in cache:
+        return cache[issuer]
+    row = _newest(issuer)
+    if row is None:
+        _insert_generation(issuer, 1)
+        row = _newest(issuer)
+        if row is None:  # pragma: no cover
+            raise RuntimeError("issuer key missing after insert")
+    try:
+        der = crypto.decrypt_private_key(row.private_key_enc, _secret(), _RSA)
+    except crypto.KeyDecryptionError:
+        logger.warning("Issuer key %s was made under another SECRET_KEY; rotating", row.thumbprint)
+        row = rotate_issuer_key(issuer)
+        der = crypto.decrypt_private_key(row.private_key_enc, _secret(), _RSA)
+    key = IssuerSigningKey(issuer, row.thumbprint, der, dict(row.public_jwk))
+    cache[issuer] = key
+    return key
+
+
+def find_issuer_key(thumbprint: str) -> IssuerKey | None:
+    return db.session.scalar(select(IssuerKey).where(IssuerKey.thumbprint == thumbprint))
+
+
+def issuer_keys(issuer: str) -> list[IssuerKey]:
+    return list(
+        db.session.scalars(
+            select(IssuerKey)
+            .where(IssuerKey.issuer == issuer)
+            .order_by(IssuerKey.generation.desc())
+        )
+    )

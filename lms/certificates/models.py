@@ -89,9 +89,21 @@ class Certificate(Model):
     override_reason: Mapped[str | None] = mapped_column(Text)
     #: None when issued automatically on completion.
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: Key id (JWK thumbprint) and Ed25519 signature (base64url) over :func:`canonical`.
+    #: Key id (JWK thumbprint) and Ed25519 signature (base64url) over the signed content.
     kid: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(100))
+    #: Layout of the signed content (``lms.certificates.content``): rows signed before
+    #: version 2 keep 1 and verify by the rule they were signed with.
+    content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: Random salt of the holder's hashed name (Open Badges ``IdentityObject``); version 2 on.
+    holder_salt: Mapped[str | None] = mapped_column(String(32))
+    #: The holder's pseudonymous ``credentialSubject.id`` (``urn:uuid:...``); version 2 on.
+    subject_id: Mapped[str | None] = mapped_column(String(64))
+    #: Where its revocation bit lives: the issuer's status list and the index in it.
+    status_list_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificate_status_lists.id"), index=True
+    )
+    status_index: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[CreatedAt]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
@@ -187,4 +199,48 @@ class CertificatePdf(Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[CreatedAt]
+
+
+class StatusList(Model):
+    """A W3C Bitstring Status List (revocation) of one issuer, and its next free index.
+
+    Its URL (``/credentials/status/<id>``) names the row, not the unit's code, so it stays the
+    same when a unit is renamed. The bits are not stored: a bit is set exactly when the
+    certificate holding that index is revoked, so the list is drawn from the certificates.
+    """
+
+    __tablename__ = "certificate_status_lists"
+
+    id: Mapped[IntPK]
+    #: ``unit-<id>`` of the issuing unit, or ``lms`` for certificates issued by no unit.
+    issuer: Mapped[str] = mapped_column(String(40), unique=True)
+    #: The last index handed out; taken with one atomic upsert, like the serial counters.
+    last_index: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[CreatedAt]
+
+
+class IssuerKey(Model):
+    """An issuing unit's RSA key, which signs its Open Badges credentials and status list
+    (RS256, the algorithm Open Badges 3.0 names for VC-JWT); private half encrypted like
+    :class:`SigningKey`'s.
+
+    ``generation`` counts an issuer's keys: a new key is inserted as the next generation with
+    ``ON CONFLICT DO NOTHING``, so two requests creating an issuer's first key at once make one.
+    The newest generation signs; older ones stay published.
+    """
+
+    __tablename__ = "certificate_issuer_keys"
+    __table_args__ = (UniqueConstraint("issuer", "generation"),)
+
+    id: Mapped[IntPK]
+    #: ``unit-<id>`` or ``lms``, as :attr:`StatusList.issuer`.
+    issuer: Mapped[str] = mapped_column(String(40))
+    generation: Mapped[int] = mapped_column(Integer)
+    #: RFC 7638 thumbprint; the JOSE ``kid`` is the issuer's JWKS URL with ``#<thumbprint>``.
+    thumbprint: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The public JWK members ``{"kty", "n", "e"}``.
+    public_jwk: Mapped[dict[str, str]] = mapped_column(JSONType)
+    #: AES-256-GCM(nonce || ciphertext) of the PKCS#8 DER private key.
+    private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[CreatedAt]

@@ -50,13 +50,12 @@ def place_of(cert: Certificate) -> str | None:
 
 
 def credential_token(cert: Certificate) -> str:
-    """The certificate's VC-JWT, signed now with the active key.
+    """The certificate's VC-JWT, signed now with its issuer's current RSA key.
 
-    Ed25519 is deterministic, so the token only changes when the key is rotated (and the
+    RS256 is deterministic, so the token only changes when the key is rotated (and the
     cached PDF, which carries it, is then drawn again).
     """
-    key = keys.active_key()
-    return content.credential_jwt(cert, key, base_url())
+    return content.credential_jwt(cert, keys.issuer_key(content.issuer_of(cert)), base_url())
 
 
 def certificate_data(cert: Certificate) -> CertificateData:
@@ -78,6 +77,7 @@ def certificate_data(cert: Certificate) -> CertificateData:
         verify_url=content.verify_url(base_url(), cert.serial),
         template=template_style(cert),
         credential_jwt=credential_token(cert),
+        revoked_on=local_date(cert.revoked_at) if cert.is_revoked and cert.revoked_at else None,
     )
 
 

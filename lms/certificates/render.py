@@ -16,7 +16,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from datetime import date
 from functools import cache
 
@@ -83,14 +83,16 @@ class CertificateData:
     template: TemplateStyle = field(default_factory=TemplateStyle)
     #: The signed credential (VC-JWT), kept in the PDF's metadata for offline checks.
     credential_jwt: str | None = None
+    #: Set when revoked: the copy served from then on carries the revocation mark and date.
+    revoked_on: date | None = None
 
     def content_hash(self) -> str:
         """A stable hash of everything that changes the rendering (the cache key)."""
-        values = list(astuple(self))
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
         logo = self.template.logo
         logo_hash = hashlib.sha256(logo).hexdigest() if logo else None
-        values[-2] = (*astuple(self.template)[:-1], logo_hash)
-        raw = repr((RENDER_VERSION, values)).encode("utf-8")
+        values["template"] = (*astuple(self.template)[:-1], logo_hash)
+        raw = repr((RENDER_VERSION, sorted(values.items()))).encode("utf-8")
         return hashlib.sha256(raw).hexdigest()
 
 
@@ -245,7 +247,7 @@ def _draw_body(canvas: Canvas, data: CertificateData, primary: Color, accent: Co
     _centred(canvas, name, "CertBold", _fit_size(name, "CertBold", 30, 640, 12), mid, 314 + lift)
 
     canvas.setFillColor(HexColor("#333333"))
-    _centred(canvas, "đã hoàn thành khoá học", "CertRegular", 13, mid, 288 + lift)
+    _centred(canvas, "đã hoàn thành khóa học", "CertRegular", 13, mid, 288 + lift)
     _centred(canvas, "has completed the course", "CertItalic", 9, mid, 275 + lift)
 
     y = 250.0 + lift
@@ -301,6 +303,22 @@ def _draw_footer(canvas: Canvas, data: CertificateData, primary: Color) -> None:
     _centred(canvas, signer, "CertBold", _fit_size(signer, "CertBold", 14, 300), sign_x, 62)
 
 
+def _draw_revoked(canvas: Canvas, day: date) -> None:
+    """A red stamp across the page: nobody can mistake a revoked copy for a valid one."""
+    red = HexColor("#c00000")
+    canvas.saveState()
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    canvas.rotate(18)
+    canvas.setStrokeColor(red)
+    canvas.setFillColor(red)
+    canvas.setLineWidth(4)
+    canvas.roundRect(-270, -62, 540, 124, 14, stroke=1, fill=0)
+    _centred(canvas, "ĐÃ THU HỒI / REVOKED", "CertBold", 40, 0, 8)
+    when = f"Ngày thu hồi / Revoked on: {day.strftime('%d/%m/%Y')}"
+    _centred(canvas, when, "CertBold", 15, 0, -34)
+    canvas.restoreState()
+
+
 def render_certificate(data: CertificateData) -> bytes:
     """Draw ``data`` as a one-page PDF and return its bytes (deterministic)."""
     _register_fonts()
@@ -321,6 +339,8 @@ def render_certificate(data: CertificateData) -> bytes:
     _draw_header(canvas, data, primary)
     _draw_body(canvas, data, primary, accent)
     _draw_footer(canvas, data, primary)
+    if data.revoked_on is not None:
+        _draw_revoked(canvas, data.revoked_on)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -101,6 +101,9 @@ class _CourseRefSchema(Schema):
 class _HolderSchema(Schema):
     id = fields.Integer()
     name = fields.String()
+    subject_id = fields.String(allow_none=True, metadata={"description": "credentialSubject.id"})
+    identity = fields.String(allow_none=True, metadata={"description": "sha256$ hash of the name"})
+    salt = fields.String(allow_none=True, metadata={"description": "Salt of that hash"})
     unit = fields.String(allow_none=True, metadata={"description": "Unit code when issued"})
     target_group = fields.String(allow_none=True)
 
@@ -111,7 +114,10 @@ class CertificateSchema(Schema):
     holder = fields.Nested(_HolderSchema)
     course = fields.Nested(_CourseRefSchema)
     hours = fields.Float()
-    score = fields.Float(allow_none=True, metadata={"description": "0..1"})
+    score = fields.Float(
+        allow_none=True,
+        metadata={"description": "Best quiz result, 0..1 rounded to 4 places: the signed value"},
+    )
     issued_at = fields.DateTime()
     issued_on = fields.Date()
     year = fields.Integer()
@@ -124,6 +130,9 @@ class CertificateSchema(Schema):
     revoked_reason = fields.String(allow_none=True)
     kid = fields.String()
     signature = fields.String()
+    proof = fields.Dict(
+        metadata={"description": "Signed payload, signature and key: see README, Signing"}
+    )
     links = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -153,6 +162,9 @@ def dump_certificate(cert: Certificate) -> dict[str, Any]:
             "name": cert.holder_name,
             "unit": cert.holder_unit.code if cert.holder_unit is not None else None,
             "target_group": cert.holder_target_group.value if cert.holder_target_group else None,
+            "subject_id": cert.subject_id,
+            "identity": content.holder_identity(cert) if cert.holder_salt else None,
+            "salt": cert.holder_salt,
         },
         "course": {
             "slug": cert.course_slug,
@@ -160,7 +172,7 @@ def dump_certificate(cert: Certificate) -> dict[str, Any]:
             "title_en": cert.course_title_en,
         },
         "hours": cert.hours,
-        "score": cert.score,
+        "score": content.signed_score(cert.score),
         "issued_at": cert.issued_at,
         "issued_on": local_date(cert.issued_at),
         "year": cert.year,
@@ -176,6 +188,7 @@ def dump_certificate(cert: Certificate) -> dict[str, Any]:
         "revoked_reason": cert.revoked_reason,
         "kid": cert.kid,
         "signature": cert.signature,
+        "proof": content.proof(cert, base, public=False),
         "links": {
             "pdf": f"{api}.pdf",
             "credential": f"{api}/credential",

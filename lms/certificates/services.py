@@ -22,8 +22,8 @@ from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import can_manage_class, class_reach, unit_in_scope, user_in_scope
-from lms.certificates import content, keys
-from lms.certificates.constants import DEFAULT_SERIAL_PREFIX, VIETNAM_TZ
+from lms.certificates import content, crypto, keys, statuslist
+from lms.certificates.constants import CONTENT_VERSION, DEFAULT_SERIAL_PREFIX, VIETNAM_TZ
 from lms.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -181,7 +181,8 @@ def _build(
         issued_at=issued_at,
         year=year,
         hours=float(course.hours or 0),
-        score=enrollment.quiz_score,
+        # Stored as signed (0..1, 4 places), so the API shows exactly the signed value.
+        score=content.signed_score(enrollment.quiz_score),
         issuing_unit_id=unit.id if unit is not None else None,
         issuing_unit_name=unit.name if unit is not None else "LMS 146",
         signer_name=signer_name,
@@ -196,8 +197,12 @@ def _build(
         status=CertificateStatus.valid,
         override_reason=override_reason,
         issued_by_id=by.id if by is not None else None,
+        content_version=CONTENT_VERSION,
+        holder_salt=crypto.new_salt(),
+        subject_id=crypto.pseudonym(str(current_app.config["SECRET_KEY"]), holder.id),
     )
     cert.issuing_unit = unit
+    cert.status_list_id, cert.status_index = statuslist.allocate(unit)
     content.sign_certificate(cert, keys.active_key())
     return cert
 
@@ -403,7 +408,7 @@ def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
     if cert is None or lock(cert) is None or cert.status == CertificateStatus.revoked:
         return None
     return revoke_certificate(
-        cert, by=None, reason="Kết quả hoàn thành khoá học đã bị huỷ (completion voided)."
+        cert, by=None, reason="Kết quả hoàn thành khóa học đã bị huỷ (completion voided)."
     )
 
 

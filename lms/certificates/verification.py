@@ -68,6 +68,7 @@ def public_view(cert: Certificate) -> dict[str, Any]:
         "course": cert.course_title,
         "course_en": cert.course_title_en,
         "hours": cert.hours,
+        "score": content.signed_score(cert.score),
         "issued_on": local_date(cert.issued_at).isoformat(),
         "issuing_unit": cert.issuing_unit_name,
         "signer": {"name": cert.signer_name, "title": cert.signer_title},
@@ -78,6 +79,7 @@ def public_view(cert: Certificate) -> dict[str, Any]:
         "revoked_reason": cert.revoked_reason if revoked else None,
         "kid": cert.kid,
         "verify_url": content.verify_url(base_url(), cert.serial),
+        "proof": content.proof(cert, base_url(), public=True),
     }
 
 
@@ -123,16 +125,26 @@ def verify_credential(token: str) -> Verdict:
     except jwt.InvalidTokenError:
         return Verdict("invalid", _("This is not a signed credential (a JWT was expected)."))
     kid = header.get("kid")
-    public = keys.find_public_key(kid) if isinstance(kid, str) else None
-    if header.get("alg") != "EdDSA" or public is None:
-        return Verdict(
-            "invalid",
-            _("The credential was not signed with a key this system published."),
-            checks={"signature": False},
-            problems=["signature"],
-        )
+    signer: str | None = None  # the issuer whose key signed, for RS256
+    claims: dict[str, Any] | None = None
     try:
-        claims = content.decode_credential(token, public)
+        if header.get("alg") == "RS256" and isinstance(kid, str) and "#" in kid:
+            row = keys.find_issuer_key(kid.rsplit("#", 1)[1])
+            if row is not None:
+                signer = row.issuer
+                claims = content.rsa_decode(token, row.public_jwk)
+        elif header.get("alg") == "EdDSA" and isinstance(kid, str):
+            # Credentials signed with the record key before RS256 (old PDFs carry them).
+            public = keys.find_public_key(kid)
+            if public is not None:
+                claims = content.legacy_decode(token, public)
+        if claims is None:
+            return Verdict(
+                "invalid",
+                _("The credential was not signed with a key this system published."),
+                checks={"signature": False},
+                problems=["signature"],
+            )
     except jwt.InvalidTokenError:
         return Verdict(
             "invalid",
@@ -149,6 +161,8 @@ def verify_credential(token: str) -> Verdict:
     if cert is None:
         return Verdict("unknown", _("No certificate has this serial number."), serial)
     problems = content.credential_mismatches(claims, cert)
+    if signer is not None and signer != content.issuer_of(cert):
+        problems.append("issuer_key")  # another issuer's key vouching for this certificate
     checks = {"signature": True, "matches_record": not problems}
     if problems:
         return Verdict(

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from lms.auth.permissions import current
-from lms.certificates import content, keys, pdfs, queries, services, verification
+from lms.certificates import content, keys, pdfs, queries, services, statuslist, verification
+from lms.certificates.constants import OB_CONTEXTS
 from lms.certificates.qr import qr_svg
 from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
@@ -22,6 +23,7 @@ from lms.edge import INT32
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.http import whole_number
+from lms.org.models import Unit
 from lms.org.services import find_unit
 
 bp = Blueprint("certificates_views", __name__)
@@ -44,23 +46,96 @@ def jwks() -> ResponseReturnValue:
     return _public_json(keys.jwks())
 
 
-@bp.get("/issuers/<code>")
-def issuer_profile(code: str) -> ResponseReturnValue:
-    """The Open Badges ``Profile`` of an issuing unit (the ``issuer.id`` of credentials)."""
-    base = pdfs.base_url()
+def _issuer_unit(code: str) -> Unit | None:
     unit = find_unit(code) if code != "lms" else None
     if code != "lms" and unit is None:
         raise NotFound(_("Unit %(code)s not found.", code=code))
+    return unit
+
+
+@bp.get("/issuers/<code>")
+def issuer_profile(code: str) -> ResponseReturnValue:
+    """The Open Badges 3.0 ``Profile`` of an issuing unit (the ``issuer.id`` of credentials),
+    with its parent body as ``parentOrg``; only Open Badges properties."""
+    base = pdfs.base_url()
+    unit = _issuer_unit(code)
+    profile: dict[str, Any] = {
+        "@context": list(OB_CONTEXTS),
+        "id": content.issuer_id(base, code),
+        "type": ["Profile"],
+        "name": unit.name if unit is not None else "LMS 146",
+        "url": base,
+    }
+    parent = unit.parent if unit is not None else None
+    if parent is not None:
+        profile["parentOrg"] = {
+            "id": content.issuer_id(base, parent.code),
+            "type": ["Profile"],
+            "name": parent.name,
+        }
+    return _public_json(profile)
+
+
+@bp.get("/issuers/<code>/jwks.json")
+def issuer_jwks(code: str) -> ResponseReturnValue:
+    """The issuer's RSA keys (JWKS): what a credential's ``kid`` URL resolves to.
+
+    Each key's ``kid`` is the full URL (``.../jwks.json#<RFC 7638 thumbprint>``), so a JOSE
+    library matching the JWT header's ``kid`` finds it; the newest key signs, older ones stay.
+    """
+    base = pdfs.base_url()
+    unit = _issuer_unit(code)
+    rows = keys.issuer_keys(statuslist.issuer_key(unit))
     return _public_json(
         {
-            "@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
-            "id": content.issuer_id(base, code),
-            "type": ["Profile"],
-            "name": unit.name if unit is not None else "LMS 146",
-            "url": base,
-            "publicKeys": f"{base}/.well-known/lms-keys.json",
+            "keys": [
+                {
+                    **row.public_jwk,
+                    "kid": content.issuer_kid(base, code, row.thumbprint),
+                    "use": "sig",
+                    "alg": "RS256",
+                }
+                for row in rows
+            ]
         }
     )
+
+
+@bp.get("/credentials/status/<int:list_id>")
+def status_list(list_id: int) -> ResponseReturnValue:
+    """An issuer's revocation list: a W3C ``BitstringStatusListCredential``, signed (VC-JWT).
+
+    ``application/vc+jwt`` (the signed credential) unless JSON is asked for, which answers
+    ``{"jwt", "credential"}``. Public: verifiers read it without saying which certificate they
+    check.
+    """
+    found = statuslist.get_list(list_id)
+    if found is None:
+        raise NotFound(_("No such status list."))
+    base = pdfs.base_url()
+    unit = statuslist.unit_of(found)
+    changed = statuslist.last_change(found)
+    body = statuslist.credential(
+        found,
+        base,
+        issuer=content.issuer_id(base, unit.code if unit is not None else None),
+        valid_from=content.iso(changed),
+    )
+    code = unit.code if unit is not None else None
+    key = keys.issuer_key(found.issuer)
+    token = content.sign_vc(
+        body, key, kid=content.issuer_kid(base, code, key.thumbprint), not_before=changed
+    )
+    db.session.commit()  # the first signature ever may have created the key
+    if request.accept_mimetypes.best_match(["application/vc+jwt", "application/json"]) == (
+        "application/json"
+    ):
+        return _public_json({"jwt": token, "credential": body})
+    response = Response(token, mimetype="application/vc+jwt")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    # Short: a revocation must reach verifiers soon.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 def _verdict_page(

@@ -15,7 +15,7 @@ from lms.org.models import UnitKind
 from lms.xapi.models import Statement
 from tests.certificates.factories import CERTIFIED
 from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
-from tests.races import PARALLEL, LiveApi, fresh, one_winner, outcome
+from tests.races import PARALLEL, LiveApi, fire, fresh, one_winner, outcome
 
 
 def setup(live: LiveApi, *, issued: bool, holders: int = 1) -> dict[str, Any]:
@@ -119,3 +119,25 @@ def test_parallel_class_issues_issue_each_certificate_once(live_api: LiveApi) ->
         assert sorted(stored) == sorted(issued)
     for serial in issued:
         assert statements_about(live_api, VERB_EARNED, serial) == 1
+
+
+def test_parallel_issues_get_distinct_status_list_indexes(live_api: LiveApi) -> None:
+    ids = setup(live_api, issued=False, holders=PARALLEL)
+    replies = fire(
+        PARALLEL,
+        lambda i: live_api.request(
+            "POST",
+            f"/api/v1/enrollments/{ids['enrollments'][i]}/certificate",
+            token=ids["token"],
+            json={},
+        ),
+    )
+    assert outcome(replies) == {201: PARALLEL}, replies
+    with live_api.data() as db:
+        rows = db.session.execute(
+            select(Certificate.status_list_id, Certificate.status_index).where(
+                Certificate.enrollment_id.in_(ids["enrollments"])
+            )
+        ).all()
+    assert len({list_id for list_id, _index in rows}) == 1
+    assert sorted(index for _list, index in rows) == list(range(PARALLEL))
