@@ -285,7 +285,16 @@ def figure(
     )
 
 
+def existed_in(unit: Unit, year: int) -> bool:
+    """A unit has figures only for the years it existed in (AB from 2025, A until 2025)."""
+    return unit.valid_from <= year_end(year) and (
+        unit.valid_to is None or unit.valid_to >= date(year, 1, 1)
+    )
+
+
 def indicator_figures(unit: Unit, year: int, *, today: date | None = None) -> list[Figure]:
+    if not existed_in(unit, year):
+        return []
     ensure_year(year)
     indicators = plan_indicators(unit, year)
     if not indicators:
@@ -431,7 +440,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     }
     for child_id in children:
         child = units[child_id]
-        if child.valid_to is not None and child.valid_to < date(year, 1, 1):
+        if not existed_in(child, year):
             continue
         per_child[child_id] = BreakdownRow(key=child.code, label=child.name, unit_code=child.code)
     own = BreakdownRow(key=unit.code, label=unit.name, unit_code=unit.code, extra={"own": True})
@@ -540,7 +549,7 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     children = [
         u
         for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
-        if u.valid_to is None or u.valid_to >= date(year, 1, 1)
+        if existed_in(u, year)
     ]
     if not children:
         return indicators, []
@@ -562,13 +571,23 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ).all():
         counts[(unit_id, code, bool(in_year), tg or "")] += int(n or 0)
     heads: dict[tuple[int, str], int] = defaultdict(int)
-    for unit_id, tg, n in db.session.execute(
-        select(Headcount.unit_id, Headcount.target_group, Headcount.count).where(
-            Headcount.year == year, Headcount.unit_id.in_(subtree(unit, year))
+    days = {c.id: reference_day(c, year) for c in children}
+    for unit_id, tg, n, valid_from, valid_to in db.session.execute(
+        select(
+            Headcount.unit_id,
+            Headcount.target_group,
+            Headcount.count,
+            Unit.valid_from,
+            Unit.valid_to,
         )
+        .join(Unit, Unit.id == Headcount.unit_id)
+        .where(Headcount.year == year, Headcount.unit_id.in_(subtree(unit, year)))
     ).all():
         parts = [int(p) for p in paths.get(unit_id, "").strip("/").split("/") if p]
-        if len(parts) > depth:
+        if len(parts) <= depth or parts[depth] not in days:
+            continue
+        day = days[parts[depth]]  # the same denominators as the child's own table
+        if valid_from <= day and (valid_to is None or valid_to >= day):
             heads[(parts[depth], str(tg))] += int(n or 0)
     rows = []
     for child in children:
@@ -585,7 +604,7 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
                 )
             ]
             den = heads[(child.id, group)]
-            value = round(100.0 * num / den, 1) if den else None
+            value = min(100.0, round(100.0 * num / den, 1)) if den else None
             values[indicator.code] = value
             target = indicator.target_for(year)
             if value is not None and target is not None and value < target:

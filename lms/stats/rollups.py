@@ -131,7 +131,10 @@ class TreeAtYearEnd:
                         (UnitPlacement.valid_to.is_(None)) | (UnitPlacement.valid_to >= end),
                     )
                 )
-                historic = dict(current)  # units without history keep their current place
+                # Units without history keep their current place; a unit with history but
+                # no place that day (not yet created, like a ward of 2025 in 2024) has none.
+                placed = set(db.session.scalars(select(UnitPlacement.unit_id).distinct()))
+                historic = {u: p for u, p in current.items() if u not in placed}
                 historic.update(dict(rows.all()))
                 self._paths[year] = historic
         return self._paths[year]
