@@ -91,19 +91,24 @@ def takes_unassigned(unit: Unit, year: int) -> bool:
     """Whether ``unit`` counts the unassigned: a province, or a unit above provinces.
 
     Events of people without a unit or a target group are counted on the province (of the
-    issuing unit) and above it, never below it.
+    issuing unit) and above it, never below it (:func:`lms.stats.rollups.place`).
     """
-    tree = TreeAtYearEnd()
-    chain = tree.chain(unit.id, year) if tree_day(year, unit) else _chain_now(unit)
-    kinds = dict(db.session.execute(select(Unit.id, Unit.kind).where(Unit.id.in_(chain))).all())
-    above = chain[: chain.index(unit.id)] if unit.id in chain else []
-    return not any(kinds.get(u) == UnitKind.province for u in above) and (
-        kinds.get(unit.id) == UnitKind.province or not above
+    day = tree_day(year, unit)
+    path = (org.path_on(unit, day) if day else None) or unit.path
+    chain = [int(p) for p in path.strip("/").split("/") if p]
+    above = chain[:-1]
+    if not above:
+        return True
+    provinces = db.session.scalar(
+        select(func.count(Unit.id)).where(Unit.id.in_(above), Unit.kind == UnitKind.province)
     )
-
-
-def _chain_now(unit: Unit) -> list[int]:
-    return [int(p) for p in unit.path.strip("/").split("/") if p]
+    if provinces:
+        return False
+    if unit.kind == UnitKind.province:
+        return True
+    # a unit between the root and the provinces (a region) counts theirs too
+    below = select(Unit.id).where(Unit.id.in_(subtree(unit, year)), Unit.kind == UnitKind.province)
+    return db.session.scalar(below.limit(1)) is not None
 
 
 def plan_indicators(unit: Unit, year: int) -> list[Indicator]:

@@ -440,16 +440,19 @@ def _cert_count_rows(
     """The counter rows of one certificate: on the unit :func:`place` gives it, in the local
     month of its issue, by course and by target group (``""`` for the unassigned)."""
     group = str(certificate.holder_target_group) if certificate.holder_target_group else None
-    placed = place(
-        certificate.holder_unit_id,
-        group,
-        certificate.issuing_unit_id,
-        tree or TreeAtYearEnd(),
-        certificate.year,
-    )
-    if placed is None:
-        return []
-    chain, unassigned = placed
+    if certificate.holder_unit_id is not None and group:
+        chain, unassigned = [certificate.holder_unit_id], False  # place() without the tree
+    else:
+        placed = place(
+            certificate.holder_unit_id,
+            group,
+            certificate.issuing_unit_id,
+            tree or TreeAtYearEnd(),
+            certificate.year,
+        )
+        if placed is None:
+            return []
+        chain, unassigned = placed
     keys = (
         ("month", f"{periods.local_month(certificate.issued_at):02d}"),
         ("course", str(certificate.course_id)),
