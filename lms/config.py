@@ -57,6 +57,7 @@ def load_config(
     base_url = env.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     db_url = env.get("LMS_DATABASE_URL") or f"sqlite:///{instance / 'lms.sqlite3'}"
     redis_url = env.get("LMS_REDIS_URL") or None
+    timezone = env.get("LMS_TIMEZONE") or "Asia/Ho_Chi_Minh"
     return {
         "SECRET_KEY": secret_key or _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": _database_url(db_url),
@@ -67,7 +68,9 @@ def load_config(
         "REDIS_RETRY_SECONDS": float(env.get("LMS_REDIS_RETRY_SECONDS", "5")),
         "BASE_URL": base_url,
         "BABEL_DEFAULT_LOCALE": env.get("LMS_DEFAULT_LOCALE", "vi"),
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "BABEL_DEFAULT_TIMEZONE": timezone,
+        #: Where days, months and years are cut (``lms.periods``); times are stored in UTC.
+        "TIMEZONE": timezone,
         "LANGUAGES": ("vi", "en"),
         "MAX_CONTENT_LENGTH": int(env.get("LMS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "API_TOKEN_TTL_HOURS": int(env.get("LMS_API_TOKEN_TTL_HOURS", "720")),

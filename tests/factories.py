@@ -206,6 +206,9 @@ def make_enrollment(
         quiz_score=quiz_score,
         quiz_passed=quiz_score is not None and quiz_score >= 0.7,
         completed_at=utcnow() if status == EnrollmentStatus.completed else None,
+        enrolled_unit_id=user.unit_id,
+        completed_unit_id=user.unit_id if status == EnrollmentStatus.completed else None,
+        completed_target_group=user.target_group if status == EnrollmentStatus.completed else None,
     )
     db.session.add(enrollment)
     db.session.flush()

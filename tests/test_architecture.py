@@ -45,6 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.requestlog",
         "lms.events",
         "lms.statements",
+        "lms.periods",
     ),
     # Recording privileged acts and running background jobs: every domain may.
     ("lms.audit", "lms.jobs"),

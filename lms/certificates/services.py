@@ -18,12 +18,13 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from lms import periods
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import can_manage_class, class_reach, unit_in_scope, user_in_scope
 from lms.certificates import content, crypto, keys, statuslist
-from lms.certificates.constants import CONTENT_VERSION, DEFAULT_SERIAL_PREFIX, VIETNAM_TZ
+from lms.certificates.constants import CONTENT_VERSION, DEFAULT_SERIAL_PREFIX
 from lms.certificates.models import (
     Certificate,
     CertificateStatus,
@@ -51,12 +52,13 @@ logger = logging.getLogger(__name__)
 
 
 def local_date(moment: datetime) -> date:
-    """The calendar day in Vietnam: what the certificate, its year and the counts use."""
-    return moment.astimezone(VIETNAM_TZ).date()
+    """The calendar day in the province (``lms.periods``): what the certificate, its year
+    and the counts use."""
+    return periods.local_day(moment)
 
 
 def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=VIETNAM_TZ)
+    return periods.day_start(day)
 
 
 def counts_on(cert: Certificate, day: date) -> bool:

@@ -29,6 +29,9 @@ from lms.db import utcnow
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.locks import lock
+from lms.org.services import unit_of_user_on
+from lms.periods import local_day
+from lms.periods import today as local_today
 from lms.xapi import services as lrs
 
 if TYPE_CHECKING:
@@ -262,9 +265,21 @@ def evaluate_completion(enrollment: Enrollment, *, at: datetime | None = None) -
     return True
 
 
+def unit_at(user: User, at: datetime) -> int | None:
+    """The person's unit at ``at``: an event dated before a move or a merger (a completion
+    reported late by a platform) is counted where the person was then."""
+    day = local_day(at)
+    if day >= local_today():
+        return user.unit_id
+    # No membership recorded that far back: where they are now is the best we know.
+    return unit_of_user_on(user, day) or user.unit_id
+
+
 def _complete(enrollment: Enrollment, *, at: datetime) -> None:
     enrollment.status = EnrollmentStatus.completed
     enrollment.completed_at = at
+    enrollment.completed_unit_id = unit_at(enrollment.user, at)
+    enrollment.completed_target_group = enrollment.user.target_group
     enrollment.failed_at = None
     if enrollment.started_at is None:
         enrollment.started_at = at
@@ -293,6 +308,8 @@ def reopen_enrollment(enrollment: Enrollment, *, by: User | None = None) -> Enro
         return enrollment
     enrollment.status = EnrollmentStatus.in_progress
     enrollment.completed_at = None
+    enrollment.completed_unit_id = None
+    enrollment.completed_target_group = None
     refresh_progress(enrollment)
     db.session.flush()
     logger.info("Enrollment %s reopened by %s", enrollment.id, by.id if by else "system")

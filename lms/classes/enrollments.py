@@ -20,7 +20,7 @@ from sqlalchemy.orm import lazyload, selectinload
 from lms.auth.models import User
 from lms.catalog.models import Course, Lesson
 from lms.classes import statements
-from lms.classes.completion import refresh_progress
+from lms.classes.completion import refresh_progress, unit_at
 from lms.classes.models import Class, Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.db import new_uuid, utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
@@ -164,6 +164,7 @@ def enroll(
         status=EnrollmentStatus.enrolled,
         source=source,
         enrolled_at=now,
+        enrolled_unit_id=unit_at(user, now),
         enrolled_by_id=by.id if by else None,
         progress=0,
         lessons_done=0,
@@ -239,6 +240,7 @@ def bulk_enroll(
                 "source": EnrollmentSource(source),
                 "registration": registration,
                 "enrolled_at": now,
+                "enrolled_unit_id": unit_at(user, now),
                 "enrolled_by_id": by.id if by else None,
                 "progress": 0,
                 "lessons_done": 0,

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.constants import TargetGroup
 from lms.db import CreatedAt, IntPK, Model, UTCDateTime, db, new_uuid, utcnow
 
 if TYPE_CHECKING:
@@ -157,6 +158,13 @@ class Enrollment(Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Where the person was when they enrolled and when they completed (their unit and target
+    #: group then): the figures count each event there for good, whoever moves afterwards.
+    enrolled_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    completed_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    completed_target_group: Mapped[TargetGroup | None] = mapped_column(
+        db.Enum(TargetGroup, native_enum=False, length=30)
+    )
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: 0-100, kept up to date by every progress event.

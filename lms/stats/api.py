@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, jsonify, url_for
@@ -10,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, current, ensure_unit_in_scope
 from lms.errors import BadRequest, NotFound
@@ -53,7 +53,7 @@ def resolve_unit(user: User, code: str | None) -> Unit:
 
 
 def _year(value: int | None) -> int:
-    return value or date.today().year
+    return value or periods.current_year()
 
 
 FIGURE_HEADER = [

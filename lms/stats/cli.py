@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.models import User
 from lms.extensions import db
 from lms.org import services as org
@@ -22,7 +22,7 @@ def reports_cli() -> None:
 
 @reports_cli.command("annual")
 @click.option("--unit", "code", required=True, help="Unit code, e.g. HP")
-@click.option("--year", type=int, default=lambda: date.today().year, show_default="this year")
+@click.option("--year", type=int, default=lambda: periods.current_year(), show_default="this year")
 @click.option(
     "--format", "fmt", type=click.Choice(["pdf", "xlsx", "json"]), default="pdf", show_default=True
 )

@@ -2,27 +2,32 @@
 
 Every function takes explicit filters (unit, year) and answers from SQL aggregates; the
 indicator figures read the ``stat_rollups`` counters (one indexed lookup per indicator).
+All of them apply the same rules (the README's "How the figures are counted"): events are
+counted where the person was when they happened (the snapshot on the certificate or the
+enrollment), over the tree of :func:`reference_day`, in local periods (:mod:`lms.periods`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, extract, func, or_, select
+from sqlalchemy import Select, and_, case, cast, func, or_, select
+from sqlalchemy import String as SqlString
 
-from lms.auth.models import User
+from lms import periods
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate
-from lms.classes.models import Enrollment, EnrollmentStatus
+from lms.certificates.services import counting_clause
+from lms.classes.models import Class, Enrollment
 from lms.constants import TARGET_GROUP_LABELS, label
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
 from lms.stats.models import Indicator, IndicatorKind, IndicatorPeriod, StatCertCount, StatRollup
-from lms.stats.rollups import TreeAtYearEnd, current_year, ensure_year
+from lms.stats.rollups import TreeAtYearEnd, ensure_year
 
 GROUP_BYS = ("unit", "target_group", "course", "month")
 
@@ -62,13 +67,48 @@ def year_end(year: int) -> date:
     return date(year, 12, 31)
 
 
-def tree_day(year: int) -> date | None:
-    """The day whose tree counts ``year``: its last day, or None (the tree now) from this year."""
-    return None if year >= current_year() else year_end(year)
+def reference_day(unit: Unit, year: int) -> date:
+    """The day whose tree counts ``unit``'s ``year``: 31 December, or the unit's own last day
+    when it closed during the year (a merged commune's figures of its last year)."""
+    day = year_end(year)
+    if unit.valid_to is not None and unit.valid_to < day:
+        return unit.valid_to
+    return day
+
+
+def tree_day(year: int, unit: Unit | None = None) -> date | None:
+    """:func:`reference_day`, or None (the tree now, one indexed prefix query) when that day
+    is still to come: the tree of this year's end is today's tree."""
+    day = reference_day(unit, year) if unit is not None else year_end(year)
+    return None if day >= periods.today() else day
 
 
 def subtree(unit: Unit, year: int) -> Select[Any]:
-    return org.subtree_ids(unit, on=tree_day(year))
+    return org.subtree_ids(unit, on=tree_day(year, unit))
+
+
+def takes_unassigned(unit: Unit, year: int) -> bool:
+    """Whether ``unit`` counts the unassigned: a province, or a unit above provinces.
+
+    Events of people without a unit or a target group are counted on the province (of the
+    issuing unit) and above it, never below it (:func:`lms.stats.rollups.place`).
+    """
+    day = tree_day(year, unit)
+    path = (org.path_on(unit, day) if day else None) or unit.path
+    chain = [int(p) for p in path.strip("/").split("/") if p]
+    above = chain[:-1]
+    if not above:
+        return True
+    provinces = db.session.scalar(
+        select(func.count(Unit.id)).where(Unit.id.in_(above), Unit.kind == UnitKind.province)
+    )
+    if provinces:
+        return False
+    if unit.kind == UnitKind.province:
+        return True
+    # a unit between the root and the provinces (a region) counts theirs too
+    below = select(Unit.id).where(Unit.id.in_(subtree(unit, year)), Unit.kind == UnitKind.province)
+    return db.session.scalar(below.limit(1)) is not None
 
 
 def plan_indicators(unit: Unit, year: int) -> list[Indicator]:
@@ -78,7 +118,7 @@ def plan_indicators(unit: Unit, year: int) -> list[Indicator]:
     the province it belongs to now (Quảng Trị after the 2025 merger).
     """
     candidates: list[int] = []
-    day = tree_day(year)
+    day = tree_day(year, unit)
     path = org.path_on(unit, day) if day else unit.path
     for unit_id in [int(p) for p in (path or unit.path).strip("/").split("/") if p]:
         candidates.append(unit_id)
@@ -128,11 +168,15 @@ class YearFacts:
         for code, in_year, tg, unassigned, count in rows:
             self.rollups[(code, bool(in_year), tg or "", bool(unassigned))] += int(count or 0)
         units = subtree(unit, year)
+        # Only units that exist on the reference day count, each once: a merged commune
+        # is in its successor's subtree (its people count there), not in the denominators.
+        self.day = reference_day(unit, year)
+        existing = select(Unit.id).where(Unit.id.in_(units), org.valid_on_clause(Unit, self.day))
         self.headcounts: dict[str, int] = {
             str(tg): int(n or 0)
             for tg, n in db.session.execute(
                 select(Headcount.target_group, func.sum(Headcount.count))
-                .where(Headcount.year == year, Headcount.unit_id.in_(units))
+                .where(Headcount.year == year, Headcount.unit_id.in_(existing))
                 .group_by(Headcount.target_group)
             ).all()
         }
@@ -140,11 +184,7 @@ class YearFacts:
             str(kind): int(n)
             for kind, n in db.session.execute(
                 select(Unit.kind, func.count(Unit.id))
-                .where(
-                    Unit.id.in_(units),
-                    Unit.valid_from <= year_end(year),
-                    or_(Unit.valid_to.is_(None), Unit.valid_to >= date(year, 1, 1)),
-                )
+                .where(Unit.id.in_(units), org.valid_on_clause(Unit, self.day))
                 .group_by(Unit.kind)
             ).all()
         }
@@ -163,6 +203,7 @@ class YearFacts:
                 StatRollup.count > 0,
                 Unit.kind == (indicator.unit_kind or UnitKind.school.value),
                 StatRollup.unit_id.in_(self._units),
+                org.valid_on_clause(Unit, self.day),
             )
         )
         if indicator.target_group:
@@ -178,7 +219,8 @@ class YearFacts:
             if code == indicator.qualifying_code
             and iy == in_year
             and (unassigned is None or un == unassigned)
-            and (group is None or unassigned is True or tg == group)
+            # the group at issue is the indicator's; in the unassigned column it may be none
+            and (group is None or tg == group or (unassigned is True and tg == ""))
         )
 
     def value(self, indicator: Indicator) -> tuple[int, int | None, float | None]:
@@ -192,7 +234,9 @@ class YearFacts:
             num = self.people(indicator)
             group = str(indicator.target_group) if indicator.target_group else None
             den = self.headcounts.get(group, 0) if group else sum(self.headcounts.values())
-        return num, den, (round(100.0 * num / den, 1) if den else None)
+        # A share never passes 100%: more holders than the headcount means the headcount is
+        # out of date, which the numerator and denominator still show.
+        return num, den, (min(100.0, round(100.0 * num / den, 1)) if den else None)
 
 
 def report_deadline(unit: Unit, year: int) -> date:
@@ -209,7 +253,7 @@ def figure(
     facts: YearFacts | None = None,
     previous: YearFacts | None = None,
 ) -> Figure:
-    today = today or date.today()
+    today = today or periods.today()
     facts = facts or YearFacts(unit, year)
     num, den, value = facts.value(indicator)
     target = indicator.target_for(year)
@@ -246,12 +290,21 @@ def figure(
     )
 
 
+def existed_in(unit: Unit, year: int) -> bool:
+    """A unit has figures only for the years it existed in (AB from 2025, A until 2025)."""
+    return unit.valid_from <= year_end(year) and (
+        unit.valid_to is None or unit.valid_to >= date(year, 1, 1)
+    )
+
+
 def indicator_figures(unit: Unit, year: int, *, today: date | None = None) -> list[Figure]:
+    if not existed_in(unit, year):
+        return []
     ensure_year(year)
     indicators = plan_indicators(unit, year)
     if not indicators:
         return []
-    today = today or date.today()
+    today = today or periods.today()
     facts = YearFacts(unit, year)
     previous = YearFacts(unit, year - 1) if year == today.year else None
     return [
@@ -260,13 +313,6 @@ def indicator_figures(unit: Unit, year: int, *, today: date | None = None) -> li
 
 
 # --- breakdowns ------------------------------------------------------------------------------
-
-
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    from datetime import UTC
-
-    start = datetime.combine(date(year, 1, 1), time.min, tzinfo=UTC)
-    return start, datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=UTC)
 
 
 def _certificate_counts(
@@ -290,20 +336,45 @@ def _certificate_counts(
     return {k: int(v or 0) for k, v in db.session.execute(stmt).all()}
 
 
-def _completion_counts(unit: Unit, year: int, group: Any) -> dict[Any, int]:
-    start, end = _year_bounds(year)
-    stmt = (
-        select(group, func.count(Enrollment.id))
-        .join(User, User.id == Enrollment.user_id)
-        .where(
-            Enrollment.completed_at >= start,
-            Enrollment.completed_at < end,
-            Enrollment.status == EnrollmentStatus.completed,
-            User.unit_id.in_(subtree(unit, year)),
-        )
-        .group_by(group)
+def _placed() -> Any:
+    """A completion made by someone with a unit and a target group at the time."""
+    return and_(
+        Enrollment.completed_unit_id.is_not(None),
+        Enrollment.completed_target_group.is_not(None),
     )
-    return dict(db.session.execute(stmt).all())
+
+
+def _completion_counts(unit: Unit, year: int, dim: str) -> dict[Any, int]:
+    """Completions of local ``year`` counted on ``unit``, keyed by ``dim``.
+
+    The same rule as certificates (:func:`lms.stats.rollups.place`): on the person's unit at
+    completion and the units above it; without a unit or a group, on the province of the
+    class's unit (or of the person's unit) and above it, keyed ``""`` by target group and
+    ``unit.id`` by unit.
+    """
+    start, end = periods.year_bounds(year)
+    units = subtree(unit, year)
+    placed = _placed()
+    anchor = func.coalesce(Class.unit_id, Enrollment.completed_unit_id)
+    where: Any = and_(placed, Enrollment.completed_unit_id.in_(units))
+    if takes_unassigned(unit, year):
+        where = or_(where, and_(~placed, anchor.in_(units)))
+    keys = {
+        "unit": case((placed, Enrollment.completed_unit_id), else_=unit.id),
+        "target_group": case(
+            (placed, cast(Enrollment.completed_target_group, SqlString)), else_=""
+        ),
+        "course": Enrollment.course_id,
+        "month": periods.month_of(Enrollment.completed_at, year),
+    }
+    key = keys[dim]
+    stmt = (
+        select(key, func.count(Enrollment.id))
+        .outerjoin(Class, Class.id == Enrollment.class_id)
+        .where(Enrollment.completed_at >= start, Enrollment.completed_at < end, where)
+        .group_by(key)
+    )
+    return {k: int(n) for k, n in db.session.execute(stmt).all()}
 
 
 def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
@@ -312,7 +383,7 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
         return _by_child_unit(unit, year)
     if group_by == "target_group":
         certs = _certificate_counts(unit, year, "group")
-        done = _completion_counts(unit, year, User.target_group)
+        done = _completion_counts(unit, year, "target_group")
         keys = sorted({str(k) if k else "" for k in [*certs, *done]})
         return [
             BreakdownRow(
@@ -325,7 +396,7 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
         ]
     if group_by == "course":
         certs = {int(k): v for k, v in _certificate_counts(unit, year, "course").items()}
-        done = _completion_counts(unit, year, Enrollment.course_id)
+        done = _completion_counts(unit, year, "course")
         ids = sorted(set(certs) | set(done))
         titles = dict(db.session.execute(select(Course.id, Course.slug)).all() if ids else [])
         names = dict(db.session.execute(select(Course.id, Course.title)).all())
@@ -340,7 +411,7 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
         ]
     if group_by == "month":
         certs = {int(k): v for k, v in _certificate_counts(unit, year, "month").items()}
-        done = _completion_counts(unit, year, extract("month", Enrollment.completed_at))
+        done = _completion_counts(unit, year, "month")
         return [
             BreakdownRow(
                 key=f"{year}-{m:02d}",
@@ -361,7 +432,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     own_parts = [p for p in own_path.strip("/").split("/") if p]
     depth = len(own_parts)  # index of the child's id in a descendant's path
     certs = _certificate_counts(unit, year, "month", by_unit=True)
-    done = _completion_counts(unit, year, User.unit_id)
+    done = _completion_counts(unit, year, "unit")
     per_child: dict[int, BreakdownRow] = {}
     children = [
         uid
@@ -374,7 +445,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     }
     for child_id in children:
         child = units[child_id]
-        if child.valid_to is not None and child.valid_to < date(year, 1, 1):
+        if not existed_in(child, year):
             continue
         per_child[child_id] = BreakdownRow(key=child.code, label=child.name, unit_code=child.code)
     own = BreakdownRow(key=unit.code, label=unit.name, unit_code=unit.code, extra={"own": True})
@@ -399,37 +470,52 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
 
 
 def funnel(unit: Unit, year: int) -> dict[str, int]:
-    """Enrolled, in progress, completed and certified, for enrollments made in ``year``."""
-    start, end = _year_bounds(year)
-    base = (
-        select(Enrollment.status, func.count(Enrollment.id))
-        .join(User, User.id == Enrollment.user_id)
-        .where(
-            Enrollment.enrolled_at >= start,
-            Enrollment.enrolled_at < end,
-            User.unit_id.in_(subtree(unit, year)),
+    """Enrollments made in local ``year`` and where they stood at its end (or now).
+
+    Counted on the person's unit at enrolment (without a unit: on the province of the class's
+    unit). ``completed``: completed by the end of the year; ``certified``: their certificate
+    counts on 31 December (:func:`lms.certificates.services.counting_clause`, the rule of the
+    certificates column); ``in_progress``: started, neither completed nor withdrawn by then.
+    """
+    start, end = periods.year_bounds(year)
+    units = subtree(unit, year)
+    where: Any = Enrollment.enrolled_unit_id.in_(units)
+    if takes_unassigned(unit, year):
+        where = or_(
+            where,
+            and_(
+                Enrollment.enrolled_unit_id.is_(None),
+                Enrollment.class_id.in_(select(Class.id).where(Class.unit_id.in_(units))),
+            ),
         )
-        .group_by(Enrollment.status)
+    withdrawn = and_(Enrollment.withdrawn_at.is_not(None), Enrollment.withdrawn_at < end)
+    completed = and_(Enrollment.completed_at.is_not(None), Enrollment.completed_at < end)
+    started = and_(Enrollment.started_at.is_not(None), Enrollment.started_at < end)
+    certified = (
+        select(Certificate.id)
+        .where(Certificate.enrollment_id == Enrollment.id, counting_clause(year_end(year)))
+        .exists()
     )
-    by_status = {str(k): v for k, v in db.session.execute(base).all()}
-    certified = db.session.scalar(
-        select(func.count(func.distinct(Certificate.enrollment_id)))
-        .join(Enrollment, Enrollment.id == Certificate.enrollment_id)
-        .join(User, User.id == Enrollment.user_id)
-        .where(
-            and_(Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end),
-            User.unit_id.in_(subtree(unit, year)),
-            Certificate.revoked_at.is_(None),
-        )
-    )
-    total = sum(by_status.values())
-    withdrawn = by_status.get(EnrollmentStatus.withdrawn.value, 0)
+
+    def total(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = db.session.execute(
+        select(
+            func.count(Enrollment.id),
+            total(withdrawn),
+            total(completed),
+            total(and_(started, ~completed, ~withdrawn)),
+            total(certified),
+        ).where(Enrollment.enrolled_at >= start, Enrollment.enrolled_at < end, where)
+    ).one()
+    made, gone, done, going, certs = (int(v or 0) for v in row)
     return {
-        "enrolled": total - withdrawn,
-        "in_progress": by_status.get(EnrollmentStatus.in_progress.value, 0),
-        "completed": by_status.get(EnrollmentStatus.completed.value, 0),
-        "withdrawn": withdrawn,
-        "certified": int(certified or 0),
+        "enrolled": made - gone,
+        "in_progress": going,
+        "completed": done,
+        "withdrawn": gone,
+        "certified": certs,
     }
 
 
@@ -468,7 +554,7 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     children = [
         u
         for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
-        if u.valid_to is None or u.valid_to >= date(year, 1, 1)
+        if existed_in(u, year)
     ]
     if not children:
         return indicators, []
@@ -490,13 +576,23 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ).all():
         counts[(unit_id, code, bool(in_year), tg or "")] += int(n or 0)
     heads: dict[tuple[int, str], int] = defaultdict(int)
-    for unit_id, tg, n in db.session.execute(
-        select(Headcount.unit_id, Headcount.target_group, Headcount.count).where(
-            Headcount.year == year, Headcount.unit_id.in_(subtree(unit, year))
+    days = {c.id: reference_day(c, year) for c in children}
+    for unit_id, tg, n, valid_from, valid_to in db.session.execute(
+        select(
+            Headcount.unit_id,
+            Headcount.target_group,
+            Headcount.count,
+            Unit.valid_from,
+            Unit.valid_to,
         )
+        .join(Unit, Unit.id == Headcount.unit_id)
+        .where(Headcount.year == year, Headcount.unit_id.in_(subtree(unit, year)))
     ).all():
         parts = [int(p) for p in paths.get(unit_id, "").strip("/").split("/") if p]
-        if len(parts) > depth:
+        if len(parts) <= depth or parts[depth] not in days:
+            continue
+        day = days[parts[depth]]  # the same denominators as the child's own table
+        if valid_from <= day and (valid_to is None or valid_to >= day):
             heads[(parts[depth], str(tg))] += int(n or 0)
     rows = []
     for child in children:
@@ -513,7 +609,7 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
                 )
             ]
             den = heads[(child.id, group)]
-            value = round(100.0 * num / den, 1) if den else None
+            value = min(100.0, round(100.0 * num / den, 1)) if den else None
             values[indicator.code] = value
             target = indicator.target_for(year)
             if value is not None and target is not None and value < target:

@@ -11,6 +11,10 @@ this module are listed in ``lms.RECEIVERS``):
   subtree **as the tree was at the end of that year**: +1 on the holder's unit and every
   ancestor. A figure is then one indexed lookup.
 * ``StatCertCount``: certificates per unit and year, by month, course and target group.
+
+Where and when each certificate counts is decided by :func:`place` and :mod:`lms.periods`
+(the README's "How the figures are counted"); completions follow the same rule in
+:mod:`lms.stats.queries`.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String as SqlString
-from sqlalchemy import and_, cast, delete, extract, func, insert, literal, or_, select
+from sqlalchemy import and_, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from lms import periods
 from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement
@@ -66,13 +71,15 @@ class Placement:
 
 
 def current_year() -> int:
-    return date.today().year
+    return periods.current_year()
 
 
 def _day(value: datetime | date | None) -> date | None:
+    """The local day of a stored UTC instant (a revocation at 00:30 on 1 January in Vietnam
+    is on 1 January, not on 31 December)."""
     if value is None:
         return None
-    return value.date() if isinstance(value, datetime) else value
+    return periods.local_day(value) if isinstance(value, datetime) else value
 
 
 def _cert_facts(where: Any = None) -> Iterator[CertFact]:
@@ -109,7 +116,7 @@ class TreeAtYearEnd:
 
     def __init__(self) -> None:
         self._paths: dict[int, dict[int, str]] = {}
-        self._province: dict[int, int] = {}
+        self._kinds: dict[int, str] | None = None
 
     def paths(self, year: int) -> dict[int, str]:
         if year not in self._paths:
@@ -124,7 +131,10 @@ class TreeAtYearEnd:
                         (UnitPlacement.valid_to.is_(None)) | (UnitPlacement.valid_to >= end),
                     )
                 )
-                historic = dict(current)  # units without history keep their current place
+                # Units without history keep their current place; a unit with history but
+                # no place that day (not yet created, like a ward of 2025 in 2024) has none.
+                placed = set(db.session.scalars(select(UnitPlacement.unit_id).distinct()))
+                historic = {u: p for u, p in current.items() if u not in placed}
                 historic.update(dict(rows.all()))
                 self._paths[year] = historic
         return self._paths[year]
@@ -135,28 +145,49 @@ class TreeAtYearEnd:
             return [unit_id]
         return [int(part) for part in path.strip("/").split("/") if part]
 
-    def province(self, unit_id: int) -> int:
-        """The province of ``unit_id`` now (the root when there is no province above it)."""
-        if unit_id not in self._province:
-            kinds = dict(db.session.execute(select(Unit.id, Unit.kind)).all())
-            chain = self.chain(unit_id, current_year())
-            found = next((u for u in chain if kinds.get(u) == UnitKind.province), chain[0])
-            self._province[unit_id] = found
-        return self._province[unit_id]
+    def province_chain(self, unit_id: int, year: int) -> list[int]:
+        """The chain of the province ``unit_id`` lay in that year, down to the province.
+
+        The first unit of kind ``province`` from the root down (the root when there is none).
+        """
+        if self._kinds is None:
+            self._kinds = dict(db.session.execute(select(Unit.id, Unit.kind)).all())
+        chain = self.chain(unit_id, year)
+        for i, unit in enumerate(chain):
+            if self._kinds.get(unit) == UnitKind.province:
+                return chain[: i + 1]
+        return chain[:1]
+
+
+def place(
+    unit_id: int | None,
+    target_group: str | None,
+    issuing_unit_id: int | None,
+    tree: TreeAtYearEnd,
+    year: int,
+) -> tuple[list[int], bool] | None:
+    """The rule of where an event (a certificate, a completion) is counted in ``year``.
+
+    With the person's unit and target group at the time: on that unit and every unit above
+    it, as the tree stood at the end of the year. Without either (**unassigned**): on the
+    province of the issuing unit (or of the person's unit) and above it, never below.
+    None when nothing places it (no unit of any kind).
+    """
+    if unit_id is not None and target_group:
+        return tree.chain(unit_id, year), False
+    anchor = issuing_unit_id if issuing_unit_id is not None else unit_id
+    if anchor is None:
+        return None
+    return tree.province_chain(anchor, year), True
 
 
 def _placement(cert: CertFact, tree: TreeAtYearEnd, year: int) -> Placement | None:
-    if cert.unit_id is not None:
-        unit_id, unassigned = cert.unit_id, cert.target_group is None
-    elif cert.issuing_unit_id is not None:
-        unit_id, unassigned = tree.province(cert.issuing_unit_id), True
-    else:
+    placed = place(cert.unit_id, cert.target_group, cert.issuing_unit_id, tree, year)
+    if placed is None:
         return None
-    chain = tree.chain(unit_id, year)
-    if unassigned and cert.unit_id is None:
-        chain = [unit_id]  # counted on the province itself, never below it
+    chain, unassigned = placed
     return Placement(
-        unit_id=unit_id,
+        unit_id=chain[-1],
         unassigned=unassigned,
         target_group=cert.target_group or "",
         certificate_id=cert.id,
@@ -398,27 +429,37 @@ def ensure_year(year: int) -> None:
 
 
 def _counts_in_issue_year(certificate: Any) -> bool:
+    """Whether a certificate still counts on the last day of its year (local days)."""
     revoked = _day(certificate.revoked_at)
     return revoked is None or revoked > date(certificate.year, 12, 31)
 
 
-def _cert_count_rows(certificate: Any, sign: int) -> list[dict[str, Any]]:
-    if certificate.holder_unit_id is None:
-        return []
-    group = certificate.holder_target_group
+def _cert_count_rows(
+    certificate: Any, sign: int, tree: TreeAtYearEnd | None = None
+) -> list[dict[str, Any]]:
+    """The counter rows of one certificate: on the unit :func:`place` gives it, in the local
+    month of its issue, by course and by target group (``""`` for the unassigned)."""
+    group = str(certificate.holder_target_group) if certificate.holder_target_group else None
+    if certificate.holder_unit_id is not None and group:
+        chain, unassigned = [certificate.holder_unit_id], False  # place() without the tree
+    else:
+        placed = place(
+            certificate.holder_unit_id,
+            group,
+            certificate.issuing_unit_id,
+            tree or TreeAtYearEnd(),
+            certificate.year,
+        )
+        if placed is None:
+            return []
+        chain, unassigned = placed
     keys = (
-        ("month", f"{certificate.issued_at.month:02d}"),
+        ("month", f"{periods.local_month(certificate.issued_at):02d}"),
         ("course", str(certificate.course_id)),
-        ("group", str(group) if group else ""),
+        ("group", "" if unassigned else (group or "")),
     )
     return [
-        {
-            "unit_id": certificate.holder_unit_id,
-            "year": certificate.year,
-            "dim": dim,
-            "key": key,
-            "count": sign,
-        }
+        {"unit_id": chain[-1], "year": certificate.year, "dim": dim, "key": key, "count": sign}
         for dim, key in keys
     ]
 
@@ -450,19 +491,35 @@ def on_certificate_revoked(certificate: Any, **_: Any) -> None:
 
 
 def rebuild_cert_counts() -> int:
-    """Recount the per-unit certificate counters with three GROUP BY statements."""
+    """Recount the per-unit certificate counters.
+
+    Certificates of people placed on their own unit (nearly all) are counted by three
+    GROUP BY statements; months and year ends are local instants turned into UTC ranges
+    (:mod:`lms.periods`), so SQL never converts time zones. The unassigned few are placed
+    one by one by :func:`place`, as the incremental path does.
+    """
     db.session.execute(delete(StatCertCount))
-    counts = or_(
-        Certificate.revoked_at.is_(None),
-        extract("year", Certificate.revoked_at) > Certificate.year,
+    years = sorted(
+        y for y in db.session.scalars(select(Certificate.year).distinct()) if y is not None
     )
-    month = extract("month", Certificate.issued_at)
+    if not years:
+        return 0
+    stamp = Certificate.revoked_at.type
+    year_end = case(
+        *((Certificate.year == y, literal(periods.year_bounds(y)[1], stamp)) for y in years),
+        else_=literal(periods.year_bounds(years[-1])[1], stamp),
+    )
+    counts = or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= year_end)
+    month = periods.month_of_years(Certificate.issued_at, years[0], years[-1])
     month_key = func.substr(cast(100 + month, SqlString), 2, 2)
+    placed = and_(
+        Certificate.holder_unit_id.is_not(None), Certificate.holder_target_group.is_not(None)
+    )
     total = 0
     for dim, key in (
         ("month", month_key),
         ("course", cast(Certificate.course_id, SqlString)),
-        ("group", func.coalesce(cast(Certificate.holder_target_group, SqlString), "")),
+        ("group", cast(Certificate.holder_target_group, SqlString)),
     ):
         select_rows = (
             select(
@@ -472,7 +529,7 @@ def rebuild_cert_counts() -> int:
                 key,
                 func.count(Certificate.id),
             )
-            .where(and_(Certificate.holder_unit_id.is_not(None), counts))
+            .where(placed, counts)
             .group_by(Certificate.holder_unit_id, Certificate.year, key)
         )
         result = db.session.execute(
@@ -481,7 +538,30 @@ def rebuild_cert_counts() -> int:
             )
         )
         total += getattr(result, "rowcount", 0) or 0
-    return total
+    tree = TreeAtYearEnd()
+    rows: dict[tuple[int, int, str, str], int] = defaultdict(int)
+    for cert in db.session.execute(
+        select(
+            Certificate.year,
+            Certificate.issued_at,
+            Certificate.revoked_at,
+            Certificate.holder_unit_id,
+            Certificate.holder_target_group,
+            Certificate.issuing_unit_id,
+            Certificate.course_id,
+        ).where(~placed)
+    ):
+        if not _counts_in_issue_year(cert):
+            continue
+        for row in _cert_count_rows(cert, +1, tree):
+            rows[(row["unit_id"], row["year"], row["dim"], row["key"])] += 1
+    _upsert_cert_counts(
+        [
+            {"unit_id": u, "year": y, "dim": d, "key": k, "count": n}
+            for (u, y, d, k), n in rows.items()
+        ]
+    )
+    return total + len(rows)
 
 
 def on_unit_moved(unit: Unit, **_: Any) -> None:

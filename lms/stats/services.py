@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from lms import periods
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import User
@@ -98,7 +99,7 @@ def close_year(
     unit: Unit, year: int, *, by: User, note: str | None = None, today: date | None = None
 ) -> StatSnapshot:
     """Keep the year's report exactly as sent; refused before the province's cut-off day."""
-    today = today or date.today()
+    today = today or periods.today()
     deadline = queries.report_deadline(unit, year)
     if today < deadline:
         raise Conflict(

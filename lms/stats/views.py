@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from lms import periods
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.errors import DomainError
@@ -30,7 +29,7 @@ def dashboard() -> ResponseReturnValue:
     if code is None and user.unit is None:
         code = "HP"
     unit = resolve_unit(user, code)
-    year = whole_number(request.args.get("year"), date.today().year, 1900, 9999)
+    year = whole_number(request.args.get("year"), periods.current_year(), 1900, 9999)
     figures = queries.indicator_figures(unit, year)
     months = queries.breakdown(unit, year, "month")
     children = queries.breakdown(unit, year, "unit")
@@ -46,7 +45,7 @@ def dashboard() -> ResponseReturnValue:
         unit=unit,
         ancestors=org.ancestors(unit),
         year=year,
-        years=list(range(date.today().year, 2021, -1)),
+        years=list(range(periods.current_year(), 2021, -1)),
         figures=figures,
         months=months,
         month_max=max([m.completions for m in months] + [m.certificates for m in months] + [1]),
@@ -56,7 +55,7 @@ def dashboard() -> ResponseReturnValue:
         snapshot=snapshot,
         closed_figures=closed_figures,
         deadline=deadline,
-        can_close=snapshot is None and date.today() >= deadline,
+        can_close=snapshot is None and periods.today() >= deadline,
         share_indicators=share_indicators,
         child_figures=child_figures,
     )
@@ -78,5 +77,5 @@ def close_year() -> ResponseReturnValue:
     except (ValueError, DomainError) as exc:
         db.session.rollback()
         flash(getattr(exc, "message", _("Invalid year.")), "error")
-        year = date.today().year
+        year = periods.current_year()
     return redirect(url_for("stats_views.dashboard", unit=unit.code, year=year))
