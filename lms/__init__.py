@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import events, extensions, headers, ratelimit, requestlog
+from lms import events, extensions, formatting, headers, ratelimit, requestlog
 from lms.config import load_config
 from lms.errors import register_error_handlers
 
@@ -147,6 +147,7 @@ def init_extensions(app: Flask) -> None:
     init_login(app)
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=select_locale)
+    formatting.init_app(app)
     ratelimit.init_app(app)
     requestlog.init_app(app)
     headers.init_app(app)

@@ -43,6 +43,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.requestlog",
         "lms.events",
         "lms.statements",
+        "lms.formatting",
+        "lms.collation",
     ),
     # Recording privileged acts and running background jobs: every domain may.
     ("lms.audit", "lms.jobs"),
