@@ -53,6 +53,11 @@ def local_zone() -> tzinfo:
     return ZoneInfo(name)
 
 
+def local_today() -> date:
+    """Today in the province (at 06:00 in Viet Nam it is still yesterday in UTC)."""
+    return datetime.now(local_zone()).date()
+
+
 def number(value: Number | None, digits: int = 0, *, lang: str | None = None) -> str:
     """``180010`` -> ``180.010``; with ``digits``, that many decimals (``12,5``).
 

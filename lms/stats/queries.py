@@ -17,6 +17,7 @@ from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment, EnrollmentStatus
+from lms.collation import vi_sort_key
 from lms.constants import TARGET_GROUP_LABELS, label
 from lms.extensions import db
 from lms.org import services as org
@@ -374,7 +375,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     }
     for child_id in children:
         child = units[child_id]
-        if child.valid_to is not None and child.valid_to < date(year, 1, 1):
+        if not org.existed_in(child, year):  # the table lists the tree as it stood that year
             continue
         per_child[child_id] = BreakdownRow(key=child.code, label=child.name, unit_code=child.code)
     own = BreakdownRow(key=unit.code, label=unit.name, unit_code=unit.code, extra={"own": True})
@@ -392,7 +393,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     for unit_id, n in done.items():
         if unit_id is not None:
             bucket(unit_id).completions += n
-    rows = sorted(per_child.values(), key=lambda r: r.label)
+    rows = sorted(per_child.values(), key=lambda r: vi_sort_key(r.label))
     if own.certificates or own.completions:
         rows.insert(0, own)
     return rows
@@ -467,8 +468,8 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ]
     children = [
         u
-        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
-        if u.valid_to is None or u.valid_to >= date(year, 1, 1)
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)))
+        if org.existed_in(u, year)  # the tree as it stood that year
     ]
     if not children:
         return indicators, []
@@ -519,5 +520,5 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
             if value is not None and target is not None and value < target:
                 behind.append(indicator.code)
         rows.append(ChildFigures(child.code, child.name, values, behind))
-    rows.sort(key=lambda r: (-len(r.behind), r.name))
+    rows.sort(key=lambda r: (-len(r.behind), vi_sort_key(r.name)))
     return indicators, rows

@@ -13,11 +13,24 @@ from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.formatting import local_today
 from lms.org import services as org
 from lms.stats import queries, services
 from lms.stats.api import resolve_unit
 
 bp = Blueprint("stats_views", __name__)
+
+#: The programme's first year: the year picker starts here.
+FIRST_YEAR = 2022
+
+
+def _year(raw: str | None, today: date) -> int:
+    """The year asked for; anything else (text, year 99999) shows this year."""
+    try:
+        year = int(raw or today.year)
+    except ValueError:
+        return today.year
+    return year if FIRST_YEAR <= year <= today.year else today.year
 
 
 @bp.get("/dashboard")
@@ -29,10 +42,8 @@ def dashboard() -> ResponseReturnValue:
     if code is None and user.unit is None:
         code = "HP"
     unit = resolve_unit(user, code)
-    try:
-        year = int(request.args.get("year") or date.today().year)
-    except ValueError:
-        year = date.today().year
+    today = local_today()
+    year = _year(request.args.get("year"), today)
     figures = queries.indicator_figures(unit, year)
     months = queries.breakdown(unit, year, "month")
     children = queries.breakdown(unit, year, "unit")
@@ -48,7 +59,10 @@ def dashboard() -> ResponseReturnValue:
         unit=unit,
         ancestors=org.ancestors(unit),
         year=year,
-        years=list(range(date.today().year, 2021, -1)),
+        years=list(range(today.year, FIRST_YEAR - 1, -1)),
+        # A year that is over shows its results: a forecast only means something while the
+        # year runs.
+        past=year < today.year,
         figures=figures,
         months=months,
         month_max=max([m.completions for m in months] + [m.certificates for m in months] + [1]),
@@ -58,9 +72,30 @@ def dashboard() -> ResponseReturnValue:
         snapshot=snapshot,
         closed_figures=closed_figures,
         deadline=deadline,
-        can_close=snapshot is None and date.today() >= deadline,
+        can_close=snapshot is None and today >= deadline,
         share_indicators=share_indicators,
         child_figures=child_figures,
+    )
+
+
+@bp.get("/dashboard/close")
+@login_required
+def confirm_close() -> ResponseReturnValue:
+    """Ask before closing: a closed year is reopened only by an administrator."""
+    user = current()
+    require_role(user, Role.admin, Role.official)
+    unit = resolve_unit(user, request.args.get("unit"))
+    today = local_today()
+    year = _year(request.args.get("year"), today)
+    deadline = queries.report_deadline(unit, year)
+    return render_template(
+        "stats/close.html",
+        unit=unit,
+        year=year,
+        deadline=deadline,
+        opens=today >= deadline,
+        snapshot=services.snapshot_for(unit, year),
+        figures=queries.indicator_figures(unit, year),
     )
 
 
@@ -70,13 +105,20 @@ def close_year() -> ResponseReturnValue:
     user = current()
     require_role(user, Role.admin, Role.official)
     unit = resolve_unit(user, request.form.get("unit"))
+    if request.form.get("confirm") != "yes":
+        # Closing happens from the confirmation page only.
+        return redirect(
+            url_for("stats_views.confirm_close", unit=unit.code, year=request.form.get("year"))
+        )
     try:
         year = int(request.form.get("year", ""))
-        services.close_year(unit, year, by=user, note=request.form.get("note") or None)
+        services.close_year(
+            unit, year, by=user, note=request.form.get("note") or None, today=local_today()
+        )
         db.session.commit()
         flash(_("The figures of %(year)s are closed.", year=year), "success")
     except (ValueError, DomainError) as exc:
         db.session.rollback()
         flash(getattr(exc, "message", _("Invalid year.")), "error")
-        year = date.today().year
+        year = local_today().year
     return redirect(url_for("stats_views.dashboard", unit=unit.code, year=year))
