@@ -135,6 +135,44 @@ def vi_name_key(full_name: str | None) -> tuple[Key, Key]:
     return vi_sort_key(words[-1] if words else ""), vi_sort_key(full_name)
 
 
+#: The longest stored sort string; names longer than this are ordered by their start.
+SORT_STRING_LENGTH = 255
+
+
+def _encode(key: Key) -> str:
+    """``key`` as text whose plain byte order is the key's order.
+
+    Only ``0-9a-f`` are used, so the database orders it the same under any collation
+    (SQLite's binary one, PostgreSQL's ``C`` or ``en_US.UTF-8``). ``0`` separates the levels
+    and is lower than any weight, so a shorter text sorts before a longer one that starts
+    like it ("An" before "An Lão" before "Anh").
+    """
+    primary, tones, case, _text = key
+    parts: list[str] = []
+    for kind, value in primary:
+        if kind == _DIGITS:
+            digits = f"{value:x}"[:15]
+            parts.append(f"2{len(digits):x}{digits}")
+        elif kind == _LETTER:
+            parts.append(f"3{value:02x}")
+        else:  # separators and other scripts: the code point
+            parts.append(f"{1 if kind == _SPACE else 4}{min(value, 0xFFFFFF):06x}")
+    second = "".join(f"{min(t + 1, 15):x}" for t in tones)
+    third = "".join("2" if c else "1" for c in case)
+    return "".join(parts) + "0" + second + "0" + third
+
+
+def vi_sort_string(text: str | None) -> str:
+    """:func:`vi_sort_key` as a string a database can ``ORDER BY`` (see :func:`_encode`)."""
+    return _encode(vi_sort_key(text))[:SORT_STRING_LENGTH]
+
+
+def vi_name_sort_string(full_name: str | None) -> str:
+    """:func:`vi_name_key` as a string a database can ``ORDER BY``: paged lists of people."""
+    given, whole = vi_name_key(full_name)
+    return (_encode(given) + "0" + _encode(whole))[:SORT_STRING_LENGTH]
+
+
 def sorted_vi(items: Iterable[T], key: Callable[[T], str | None]) -> list[T]:
     """``items`` in Vietnamese alphabetical order of ``key(item)``."""
     return sorted(items, key=lambda item: vi_sort_key(key(item)))

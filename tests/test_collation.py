@@ -7,7 +7,14 @@ import unicodedata
 
 import pytest
 
-from lms.collation import sorted_people, sorted_vi, vi_name_key, vi_sort_key
+from lms.collation import (
+    sorted_people,
+    sorted_vi,
+    vi_name_key,
+    vi_name_sort_string,
+    vi_sort_key,
+    vi_sort_string,
+)
 
 
 def _shuffled_sort(expected: list[str], seed: int = 146) -> list[str]:
@@ -126,3 +133,28 @@ def test_sorted_vi_takes_a_key() -> None:
         "Đồ Sơn",
         "Hải An",
     ]
+
+
+def test_sort_strings_order_like_the_keys() -> None:
+    names = [
+        "An",
+        "An Lão",
+        "Anh",
+        "Phường 2",
+        "Phường 10",
+        "Đồ Sơn",
+        "Dương Kinh",
+        "Kiến An",
+        "Kinh Môn",
+        "ma",
+        "mà",
+        "Ma",
+        "mạ",
+        "",
+        "Zô",
+        "Москва",
+    ]
+    assert sorted(names, key=vi_sort_string) == sorted(names, key=vi_sort_key)
+    people = ["Trần Văn Bình", "Nguyễn Thị An", "Đỗ Ánh", "Lê Văn An", "An", "Nguyễn Văn Đức"]
+    assert sorted(people, key=vi_name_sort_string) == sorted(people, key=vi_name_key)
+    assert set("".join(map(vi_sort_string, names))) <= set("0123456789abcdef")
