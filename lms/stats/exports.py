@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from lms.constants import TARGET_GROUP_LABELS, label
 from lms.exports import Cell, number_cell, percent_cell
+from lms.formatting import locale
 from lms.org.models import Unit
 from lms.stats.queries import BreakdownRow, Figure
 
@@ -30,8 +31,6 @@ def _assessment(figure: Figure, past: bool) -> str:
 
 
 def _title(figure: Figure) -> str:
-    from lms.formatting import locale
-
     if figure.title_en and locale().language == "en":
         return figure.title_en
     return figure.title
