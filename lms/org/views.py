@@ -16,6 +16,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from lms.auth.permissions import current
+from lms.collation import sorted_vi
 from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.extensions import db
 from lms.org import services
@@ -48,7 +49,7 @@ def tree() -> ResponseReturnValue:
     return render_template(
         "org/tree.html",
         unit=None,
-        children=list(db.session.scalars(roots)),
+        children=sorted_vi(db.session.scalars(roots), key=lambda u: u.name),
         closed=closed,
         kinds=KIND_LABELS,
         today=date.today(),
@@ -66,12 +67,17 @@ def unit(code: str) -> ResponseReturnValue:
         year = int(request.args.get("year") or date.today().year)
     except ValueError:
         year = date.today().year
-    children = db.session.scalars(
-        services.unit_query(by, parent=shown, include_closed=closed)
-    ).all()
+    # A unit's children are bounded: sorted here, in Vietnamese order (unit_query orders by code).
+    children = sorted_vi(
+        db.session.scalars(services.unit_query(by, parent=shown, include_closed=closed)),
+        key=lambda u: u.name,
+    )
     former: list[Unit] = []
     if shown.valid_to is not None and not shown.is_current():
-        former = list(db.session.scalars(services.unit_query(by, parent=shown, on=shown.valid_to)))
+        former = sorted_vi(
+            db.session.scalars(services.unit_query(by, parent=shown, on=shown.valid_to)),
+            key=lambda u: u.name,
+        )
     return render_template(
         "org/tree.html",
         unit=shown,
