@@ -64,9 +64,7 @@ def load_config(
         "REDIS_URL": redis_url,
         "BASE_URL": base_url,
         "BABEL_DEFAULT_LOCALE": env.get("LMS_DEFAULT_LOCALE", "vi"),
-        # The province's zone: days, months and years are cut in it, times are shown in it.
-        "LMS_TIMEZONE": env.get("LMS_TIMEZONE", "Asia/Ho_Chi_Minh"),
-        "BABEL_DEFAULT_TIMEZONE": env.get("LMS_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
         "MAX_CONTENT_LENGTH": int(env.get("LMS_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "API_TOKEN_TTL_HOURS": int(env.get("LMS_API_TOKEN_TTL_HOURS", "720")),

@@ -48,8 +48,9 @@ def local_zone() -> tzinfo:
     """The province's time zone (``LMS_TIMEZONE``), in which days, months and years are cut."""
     name = DEFAULT_ZONE
     if has_app_context():
+        # TIMEZONE is read from LMS_TIMEZONE (lms.config); Flask-Babel's setting follows it.
         config = current_app.config
-        name = config.get("LMS_TIMEZONE") or config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_ZONE
+        name = config.get("TIMEZONE") or config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_ZONE
     return ZoneInfo(name)
 
 

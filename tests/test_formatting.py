@@ -49,7 +49,7 @@ def test_dates_are_day_month_year_and_moments_local_with_the_zone(app: Flask) ->
 
 
 def test_the_zone_is_the_configured_one(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(app.config, "LMS_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Tokyo")
     with app.test_request_context():
         moment = datetime(2026, 12, 6, 4, 22, tzinfo=UTC)
         assert fmt.vdatetime(moment) == "06/12/2026 13:22 (GMT+09:00)"

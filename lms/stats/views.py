@@ -72,30 +72,9 @@ def dashboard() -> ResponseReturnValue:
         snapshot=snapshot,
         closed_figures=closed_figures,
         deadline=deadline,
-        can_close=snapshot is None and today >= deadline,
+        can_close=snapshot is None and date.today() >= deadline,
         share_indicators=share_indicators,
         child_figures=child_figures,
-    )
-
-
-@bp.get("/dashboard/close")
-@login_required
-def confirm_close() -> ResponseReturnValue:
-    """Ask before closing: a closed year is reopened only by an administrator."""
-    user = current()
-    require_role(user, Role.admin, Role.official)
-    unit = resolve_unit(user, request.args.get("unit"))
-    today = local_today()
-    year = _year(request.args.get("year"), today)
-    deadline = queries.report_deadline(unit, year)
-    return render_template(
-        "stats/close.html",
-        unit=unit,
-        year=year,
-        deadline=deadline,
-        opens=today >= deadline,
-        snapshot=services.snapshot_for(unit, year),
-        figures=queries.indicator_figures(unit, year),
     )
 
 
@@ -105,20 +84,13 @@ def close_year() -> ResponseReturnValue:
     user = current()
     require_role(user, Role.admin, Role.official)
     unit = resolve_unit(user, request.form.get("unit"))
-    if request.form.get("confirm") != "yes":
-        # Closing happens from the confirmation page only.
-        return redirect(
-            url_for("stats_views.confirm_close", unit=unit.code, year=request.form.get("year"))
-        )
     try:
         year = int(request.form.get("year", ""))
-        services.close_year(
-            unit, year, by=user, note=request.form.get("note") or None, today=local_today()
-        )
+        services.close_year(unit, year, by=user, note=request.form.get("note") or None)
         db.session.commit()
         flash(_("The figures of %(year)s are closed.", year=year), "success")
     except (ValueError, DomainError) as exc:
         db.session.rollback()
         flash(getattr(exc, "message", _("Invalid year.")), "error")
-        year = local_today().year
+        year = date.today().year
     return redirect(url_for("stats_views.dashboard", unit=unit.code, year=year))

@@ -1,5 +1,5 @@
 """The dashboard as an official reads it: Vietnamese formats, Vietnamese order, results of
-past years, and a confirmation before a year is closed."""
+past years, and the units of the year shown."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from sqlalchemy import select
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount
-from lms.stats import services
 from tests.stats.conftest import Y0, Y1, Y2, World
 
 PASSWORD = "correct horse battery"
@@ -136,41 +135,6 @@ def test_a_year_lists_the_units_of_that_year(official: FlaskClient, world: World
     assert "Phường Mới" in official.get(f"/dashboard?unit=P&year={Y1}").text
 
 
-def test_closing_asks_for_confirmation(official: FlaskClient, world: World) -> None:
-    dashboard = official.get(f"/dashboard?unit=P&year={Y1}").text
-    assert f"/dashboard/close?unit=P&amp;year={Y1}" in dashboard  # a link, not a form that closes
-    page = official.get(f"/dashboard/close?unit=P&year={Y1}")
-    assert page.status_code == 200
-    assert f"Chốt số liệu năm {Y1} của Tỉnh P?" in page.text
-    assert 'name="confirm" value="yes"' in page.text
-    # A post without the confirmation closes nothing: it leads to the question.
-    response = official.post("/dashboard/close", data={"unit": "P", "year": str(Y1)})
-    assert response.status_code == 302
-    assert "/dashboard/close" in response.headers["Location"]
-    assert services.snapshot_for(world.P, Y1) is None
-    response = official.post(
-        "/dashboard/close", data={"unit": "P", "year": str(Y1), "confirm": "yes"}
-    )
-    assert response.status_code == 302
-    assert services.snapshot_for(world.P, Y1) is not None
-    closed = official.get(f"/dashboard/close?unit=P&year={Y1}").text
-    assert 'name="confirm"' not in closed
-    assert "(GMT+07:00)" in closed  # when it was closed, in local time with the zone
-
-
-def test_before_the_cut_off_the_page_says_when_closing_opens(
-    official: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The clock stands on 6 December: the province's cut-off is the 15th.
-    monkeypatch.setattr("lms.stats.views.local_today", lambda: date(Y2, 12, 6))
-    expected = f"Từ ngày 15/12/{Y2} (hạn báo cáo) mới chốt được số liệu năm {Y2}."
-    assert expected in _text(official.get(f"/dashboard?unit=P&year={Y2}").text)
-    page = official.get(f"/dashboard/close?unit=P&year={Y2}").text
-    assert expected in _text(page)
-    assert 'name="confirm"' not in page
-
-
 @pytest.mark.parametrize("year", ["abc", "99999", "1900"])
 def test_odd_years_show_this_year(official: FlaskClient, world: World, year: Any) -> None:
     assert official.get(f"/dashboard?unit=P&year={year}").status_code == 200
-    assert official.get(f"/dashboard/close?unit=P&year={year}").status_code == 200
