@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import edge, events, extensions, headers, ratelimit, redisclient, requestlog
+from lms import edge, events, extensions, formatting, headers, ratelimit, redisclient, requestlog
 from lms.config import load_config
 from lms.errors import register_error_handlers
 
@@ -156,6 +156,7 @@ def init_extensions(app: Flask) -> None:
     extensions.csrf.init_app(app)
     extensions.babel.init_app(app, locale_selector=select_locale)
     redisclient.init_app(app)
+    formatting.init_app(app)
     ratelimit.init_app(app)
     requestlog.init_app(app)
     headers.init_app(app)

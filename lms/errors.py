@@ -215,4 +215,3 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(500, message)
         return _html_error(500, message)
-

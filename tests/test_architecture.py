@@ -46,6 +46,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.events",
         "lms.statements",
         "lms.periods",
+        "lms.formatting",
+        "lms.collation",
     ),
     # Recording privileged acts and running background jobs: every domain may.
     ("lms.audit", "lms.jobs"),

@@ -17,6 +17,7 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import current, scope_filter, unit_in_scope
 from lms.constants import TARGET_GROUP_LABELS, label
 from lms.extensions import db
+from lms.formatting import vdate
 from lms.http import page_args
 from lms.org.models import Unit
 from lms.org.services import find_unit
@@ -100,7 +101,7 @@ def _text(key: str, value: Any) -> str:
         return label(TARGET_GROUP_LABELS, str(value))
     if key == "on":
         try:
-            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+            return vdate(date.fromisoformat(str(value)))
         except ValueError:
             return str(value)
     if isinstance(value, dict):

@@ -12,6 +12,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validates
 
 from lms.auth.text import normalise_email, normalise_phone, search_text
+from lms.collation import SORT_STRING_LENGTH, vi_name_sort_string
 from lms.constants import TargetGroup
 from lms.db import CreatedAt, IntPK, Model, Str200, UTCDateTime, db
 
@@ -30,6 +31,11 @@ def _search_text_default(context: DefaultExecutionContext) -> str:
     """Fill ``search_text`` on Core bulk inserts that do not set it (ORM inserts set it)."""
     params = context.get_current_parameters()
     return search_text(params.get("full_name"), params.get("email"), params.get("phone"))
+
+
+def _sort_name_default(context: DefaultExecutionContext) -> str:
+    """Fill ``sort_name`` on Core bulk inserts that do not set it (ORM inserts set it)."""
+    return vi_name_sort_string(context.get_current_parameters().get("full_name"))
 
 
 class User(UserMixin, Model):
@@ -55,6 +61,11 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Name, email and phone lower-cased without diacritics, for ``?q=`` searches.
     search_text: Mapped[str] = mapped_column(String(600), default=_search_text_default)
+    #: The name's place in a Vietnamese list of people (given name, then the whole name), as
+    #: text the database orders: lists of people page in that order.
+    sort_name: Mapped[str] = mapped_column(
+        String(SORT_STRING_LENGTH), default=_sort_name_default, index=True
+    )
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -97,6 +108,7 @@ class User(UserMixin, Model):
 @event.listens_for(User, "before_update")
 def _refresh_search_text(mapper: Mapper[Any], connection: Any, target: User) -> None:
     target.search_text = search_text(target.full_name, target.email, target.phone)
+    target.sort_name = vi_name_sort_string(target.full_name)
 
 
 class UserRole(Model):

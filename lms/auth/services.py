@@ -30,6 +30,7 @@ from lms.auth.text import (
     normalise_email,
     normalise_phone,
 )
+from lms.collation import sorted_vi, vi_sort_key
 from lms.constants import TargetGroup
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
@@ -416,7 +417,8 @@ def users_query(
         words = [normalise_phone(q) or ""] if _PHONE_QUERY.match(q.strip()) else fold(q).split()
         for word in words[:8]:
             stmt = stmt.where(User.search_text.contains(word, autoescape=True))
-    return stmt.order_by(User.id)
+    # Vietnamese order, in the database: the list pages (lms.collation, users.sort_name).
+    return stmt.order_by(User.sort_name, User.id)
 
 
 # --- self-registration ---------------------------------------------------------------------
@@ -457,13 +459,14 @@ def current_communes(on: date | None = None) -> list[tuple[str, list[Unit]]]:
     """Today's wards and communes grouped by province, for the sign-up form's list."""
     on = on or date.today()
     current = (Unit.valid_from <= on) & or_(Unit.valid_to.is_(None), Unit.valid_to >= on)
-    communes = db.session.scalars(
-        select(Unit).where(Unit.kind == UnitKind.commune, current).order_by(Unit.name)
-    ).all()
+    communes = sorted_vi(
+        db.session.scalars(select(Unit).where(Unit.kind == UnitKind.commune, current)),
+        key=lambda u: u.name,
+    )
     root_ids = {c.ancestor_ids[0] if c.ancestor_ids else c.id for c in communes}
     roots = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(root_ids)))}
     groups: dict[str, list[Unit]] = {}
     for commune in communes:
         root = roots.get(commune.ancestor_ids[0] if commune.ancestor_ids else commune.id)
         groups.setdefault(root.name if root else "", []).append(commune)
-    return sorted(groups.items())
+    return sorted(groups.items(), key=lambda item: vi_sort_key(item[0]))

@@ -380,7 +380,7 @@ def roster(
         .where(Enrollment.class_id == klass.id)
         .options(selectinload(Enrollment.user))
         .join(User, User.id == Enrollment.user_id)
-        .order_by(User.full_name, User.id)
+        .order_by(User.sort_name, User.id)  # Vietnamese order (lms.collation)
     )
     if not include_withdrawn:
         stmt = stmt.where(Enrollment.status != EnrollmentStatus.withdrawn)

@@ -10,7 +10,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from lms.catalog.labels import STATUS_LABELS
 from lms.classes.cohorts import RosterRow
+from lms.constants import label
+from lms.exports import date_cell, number_cell
+from lms.formatting import to_local
 
 
 def roster_table(rows: list[RosterRow], sessions: int) -> tuple[list[str], list[list[Any]]]:
@@ -36,15 +40,16 @@ def roster_table(rows: list[RosterRow], sessions: int) -> tuple[list[str], list[
                 user.full_name,
                 (user.email or "") if row.show_contacts else "",
                 (user.phone or "") if row.show_contacts else "",
-                user.unit.code if user.unit else "",
-                str(e.status),
-                e.progress,
-                e.lessons_done,
-                round(e.quiz_score * 100, 1) if e.quiz_score is not None else "",
-                row.sessions_present,
-                sessions,
-                e.enrolled_at.date().isoformat(),
-                e.completed_at.date().isoformat() if e.completed_at else "",
+                user.unit.name if user.unit else "",
+                label(STATUS_LABELS, str(e.status)),
+                number_cell(e.progress),
+                number_cell(e.lessons_done),
+                number_cell(round(e.quiz_score * 100, 1)) if e.quiz_score is not None else None,
+                number_cell(row.sessions_present),
+                number_cell(sessions),
+                # The day in the province, not in UTC (a 00:30 enrolment is that day's).
+                date_cell(to_local(e.enrolled_at).date()),
+                date_cell(to_local(e.completed_at).date()) if e.completed_at else None,
             ]
         )
     return header, body

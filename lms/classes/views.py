@@ -24,7 +24,7 @@ from lms.exports import csv_bytes, download, xlsx_bytes
 from lms.extensions import db
 from lms.http import load, whole_number
 from lms.org.models import Unit
-from lms.org.services import get_unit
+from lms.org.services import get_unit, in_tree_order
 
 bp = Blueprint("classes_views", __name__)
 bp.context_processor(template_helpers)
@@ -45,7 +45,7 @@ def _units_for(user: User, *, reach: bool = False) -> list[Unit]:
     where they may act, a trainer's own unit subtree included."""
     stmt = select(Unit).where(Unit.valid_to.is_(None)).order_by(Unit.path).limit(UNIT_CHOICES)
     area = reach_filter(user, Unit.path) if reach else scope_filter(user, Unit.path)
-    return list(db.session.scalars(stmt.where(area)))
+    return in_tree_order(db.session.scalars(stmt.where(area)))
 
 
 def _courses() -> list[Course]:
@@ -355,7 +355,8 @@ def unit_progress() -> ResponseReturnValue:
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = list(
         db.session.scalars(
-            stmt.order_by(Unit.path, User.full_name, Enrollment.id)
+            # Grouped by unit (in tree order: paths are ids), people in Vietnamese order.
+            stmt.order_by(Unit.path, User.sort_name, Enrollment.id)
             .limit(PER_PAGE)
             .offset((page - 1) * PER_PAGE)
         )

@@ -15,7 +15,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.permissions import current
+from lms.collation import sorted_vi
 from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.extensions import db
 from lms.http import whole_number
@@ -49,7 +51,7 @@ def tree() -> ResponseReturnValue:
     return render_template(
         "org/tree.html",
         unit=None,
-        children=list(db.session.scalars(roots)),
+        children=sorted_vi(db.session.scalars(roots), key=lambda u: u.name),
         closed=closed,
         kinds=KIND_LABELS,
         today=date.today(),
@@ -63,13 +65,18 @@ def unit(code: str) -> ResponseReturnValue:
     services.ensure_can_browse(by)
     shown = services.visible_unit(code, by)
     closed = request.args.get("closed") == "1"
-    year = whole_number(request.args.get("year"), date.today().year, 1900, 9999)
-    children = db.session.scalars(
-        services.unit_query(by, parent=shown, include_closed=closed)
-    ).all()
+    year = whole_number(request.args.get("year"), periods.current_year(), 1900, 9999)
+    # A unit's children are bounded: sorted here, in Vietnamese order (unit_query orders by code).
+    children = sorted_vi(
+        db.session.scalars(services.unit_query(by, parent=shown, include_closed=closed)),
+        key=lambda u: u.name,
+    )
     former: list[Unit] = []
     if shown.valid_to is not None and not shown.is_current():
-        former = list(db.session.scalars(services.unit_query(by, parent=shown, on=shown.valid_to)))
+        former = sorted_vi(
+            db.session.scalars(services.unit_query(by, parent=shown, on=shown.valid_to)),
+            key=lambda u: u.name,
+        )
     return render_template(
         "org/tree.html",
         unit=shown,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, jsonify, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -15,11 +13,12 @@ from lms.auth.permissions import auth_required, current, ensure_unit_in_scope
 from lms.errors import BadRequest, NotFound
 from lms.exports import csv_bytes, download, xlsx_bytes
 from lms.extensions import db
+from lms.formatting import local_today
 from lms.http import created, json_body, load, no_content, query_args
 from lms.openapi import doc
 from lms.org import services as org
 from lms.org.models import Unit
-from lms.stats import queries, report, rollups, services
+from lms.stats import exports, queries, report, rollups, services
 from lms.stats.models import Indicator
 from lms.stats.schemas import (
     AnnualReportQuerySchema,
@@ -56,24 +55,6 @@ def _year(value: int | None) -> int:
     return value or periods.current_year()
 
 
-FIGURE_HEADER = [
-    "code",
-    "title",
-    "target_group",
-    "numerator",
-    "denominator",
-    "value",
-    "target",
-    "forecast",
-    "on_track",
-    "unassigned",
-]
-
-
-def _figure_rows(items: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[item[k] for k in FIGURE_HEADER] for item in items]
-
-
 @bp.get("/stats/indicators")
 @auth_required(*READERS)
 @doc(
@@ -87,12 +68,14 @@ def indicator_figures() -> ResponseReturnValue:
     user = current()
     unit = resolve_unit(user, args["unit"])
     year = _year(args["year"])
-    items = [f.as_dict() for f in queries.indicator_figures(unit, year)]
+    figures = queries.indicator_figures(unit, year)
+    items = [f.as_dict() for f in figures]
     name = f"chi-tieu-{unit.code}-{year}"
-    if args["format"] == "csv":
-        return download(csv_bytes(FIGURE_HEADER, _figure_rows(items)), f"{name}.csv", "csv")
-    if args["format"] == "xlsx":
-        data = xlsx_bytes([(str(year), FIGURE_HEADER, _figure_rows(items))])
+    if args["format"] in {"csv", "xlsx"}:
+        header, rows = exports.figures_table(unit, year, figures, past=year < local_today().year)
+        if args["format"] == "csv":
+            return download(csv_bytes(header, rows), f"{name}.csv", "csv")
+        data = xlsx_bytes([(exports.figures_sheet_name(year), header, rows)])
         return download(data, f"{name}.xlsx", "xlsx")
     body = {
         "unit": unit.code,
@@ -117,13 +100,13 @@ def completions() -> ResponseReturnValue:
     unit = resolve_unit(current(), args["unit"])
     year = _year(args["year"])
     rows = queries.breakdown(unit, year, args["group_by"])
-    header = ["key", "label", "completions", "certificates"]
-    table = [[r.key, r.label, r.completions, r.certificates] for r in rows]
+    header, table = exports.breakdown_table(rows, args["group_by"])
     name = f"hoan-thanh-{unit.code}-{year}-{args['group_by']}"
     if args["format"] == "csv":
         return download(csv_bytes(header, table), f"{name}.csv", "csv")
     if args["format"] == "xlsx":
-        return download(xlsx_bytes([(args["group_by"], header, table)]), f"{name}.xlsx", "xlsx")
+        sheet = exports.breakdown_sheet_name(args["group_by"])
+        return download(xlsx_bytes([(sheet, header, table)]), f"{name}.xlsx", "xlsx")
     body = {
         "unit": unit.code,
         "year": year,

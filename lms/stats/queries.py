@@ -22,6 +22,7 @@ from lms.catalog.models import Course
 from lms.certificates.models import Certificate
 from lms.certificates.services import counting_clause
 from lms.classes.models import Class, Enrollment
+from lms.collation import vi_sort_key
 from lms.constants import TARGET_GROUP_LABELS, label
 from lms.extensions import db
 from lms.org import services as org
@@ -290,15 +291,8 @@ def figure(
     )
 
 
-def existed_in(unit: Unit, year: int) -> bool:
-    """A unit has figures only for the years it existed in (AB from 2025, A until 2025)."""
-    return unit.valid_from <= year_end(year) and (
-        unit.valid_to is None or unit.valid_to >= date(year, 1, 1)
-    )
-
-
 def indicator_figures(unit: Unit, year: int, *, today: date | None = None) -> list[Figure]:
-    if not existed_in(unit, year):
+    if not org.existed_in(unit, year):
         return []
     ensure_year(year)
     indicators = plan_indicators(unit, year)
@@ -445,7 +439,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     }
     for child_id in children:
         child = units[child_id]
-        if not existed_in(child, year):
+        if not org.existed_in(child, year):  # the table lists the tree as it stood that year
             continue
         per_child[child_id] = BreakdownRow(key=child.code, label=child.name, unit_code=child.code)
     own = BreakdownRow(key=unit.code, label=unit.name, unit_code=unit.code, extra={"own": True})
@@ -463,7 +457,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     for unit_id, n in done.items():
         if unit_id is not None:
             bucket(unit_id).completions += n
-    rows = sorted(per_child.values(), key=lambda r: r.label)
+    rows = sorted(per_child.values(), key=lambda r: vi_sort_key(r.label))
     if own.certificates or own.completions:
         rows.insert(0, own)
     return rows
@@ -553,8 +547,8 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ]
     children = [
         u
-        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
-        if existed_in(u, year)
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)))
+        if org.existed_in(u, year)  # the tree as it stood that year
     ]
     if not children:
         return indicators, []
@@ -615,5 +609,5 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
             if value is not None and target is not None and value < target:
                 behind.append(indicator.code)
         rows.append(ChildFigures(child.code, child.name, values, behind))
-    rows.sort(key=lambda r: (-len(r.behind), r.name))
+    rows.sort(key=lambda r: (-len(r.behind), vi_sort_key(r.name)))
     return indicators, rows

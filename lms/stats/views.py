@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -12,12 +14,23 @@ from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.http import whole_number
 from lms.org import services as org
 from lms.stats import queries, services
 from lms.stats.api import resolve_unit
 
 bp = Blueprint("stats_views", __name__)
+
+#: The programme's first year: the year picker starts here.
+FIRST_YEAR = 2022
+
+
+def _year(raw: str | None, today: date) -> int:
+    """The year asked for; anything else (text, year 99999) shows this year."""
+    try:
+        year = int(raw or today.year)
+    except ValueError:
+        return today.year
+    return year if FIRST_YEAR <= year <= today.year else today.year
 
 
 @bp.get("/dashboard")
@@ -29,7 +42,8 @@ def dashboard() -> ResponseReturnValue:
     if code is None and user.unit is None:
         code = "HP"
     unit = resolve_unit(user, code)
-    year = whole_number(request.args.get("year"), periods.current_year(), 1900, 9999)
+    today = periods.today()
+    year = _year(request.args.get("year"), today)
     figures = queries.indicator_figures(unit, year)
     months = queries.breakdown(unit, year, "month")
     children = queries.breakdown(unit, year, "unit")
@@ -45,7 +59,10 @@ def dashboard() -> ResponseReturnValue:
         unit=unit,
         ancestors=org.ancestors(unit),
         year=year,
-        years=list(range(periods.current_year(), 2021, -1)),
+        years=list(range(today.year, FIRST_YEAR - 1, -1)),
+        # A year that is over shows its results: a forecast only means something while the
+        # year runs.
+        past=year < today.year,
         figures=figures,
         months=months,
         month_max=max([m.completions for m in months] + [m.certificates for m in months] + [1]),

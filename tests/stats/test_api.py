@@ -36,20 +36,61 @@ def test_indicator_figures_csv_and_xlsx_carry_the_same_numbers(
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
-    officials = next(r for r in rows if r["code"] == "officials_trained")
-    assert (officials["numerator"], officials["denominator"], officials["value"]) == (
-        "2",
-        "25",
-        "8.0",
+    officials = next(r for r in rows if r["Mã chỉ tiêu"] == "officials_trained")
+    assert (officials["Số đạt"], officials["Tổng số"], officials["Kết quả"]) == ("2", "25", "8,0%")
+    assert (officials["Đơn vị"], officials["Đối tượng"]) == (
+        "Tỉnh P",
+        "Cán bộ, công chức, viên chức",
     )
-    assert officials["unassigned"] == "1"
+    assert officials["Chưa xác định đơn vị, đối tượng"] == "1"
     response = client.get(f"/api/v1/stats/indicators?unit=P&year={Y2}&format=xlsx", headers=headers)
     sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == f"Chỉ tiêu năm {Y2}"
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     header = values[0]
-    row = next(r for r in values[1:] if r[0] == "officials_trained")
+    row = next(r for r in values[1:] if r[-1] == "officials_trained")
     record = dict(zip(header, row, strict=True))
-    assert (record["numerator"], record["denominator"], record["value"]) == (2, 25, 8.0)
+    assert (record["Số đạt"], record["Tổng số"], record["Kết quả"]) == (2, 25, 0.08)
+    result = sheet.cell(row=values.index(row) + 1, column=header.index("Kết quả") + 1)
+    assert result.number_format == "0.0%"
+
+
+def test_exports_speak_the_readers_language(client, world: World, auth_headers) -> None:
+    headers = auth_headers(world.admin) | {"Accept-Language": "en"}
+    response = client.get(f"/api/v1/stats/indicators?unit=P&year={Y2}&format=csv", headers=headers)
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    officials = next(r for r in rows if r["Indicator code"] == "officials_trained")
+    assert officials["Result"] == "8.0%"
+    assert officials["Target group"] == "Officials and public employees"
+    assert "Forecast at the cut-off" in officials
+
+
+def test_past_years_export_results_not_forecasts(client, world: World, auth_headers) -> None:
+    headers = auth_headers(world.admin)
+    response = client.get(f"/api/v1/stats/indicators?unit=P&year={Y1}&format=csv", headers=headers)
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert "Dự báo đến hạn báo cáo" not in rows[0]
+    officials = next(r for r in rows if r["Mã chỉ tiêu"] == "officials_trained")
+    assert (officials["Kết quả"], officials["Đánh giá"]) == ("15,0%", "không đạt mục tiêu")
+
+
+def test_breakdowns_name_units_and_groups(client, world: World, auth_headers) -> None:
+    headers = auth_headers(world.admin)
+    response = client.get(
+        f"/api/v1/stats/completions?unit=P&year={Y1}&group_by=unit&format=csv", headers=headers
+    )
+    lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert lines[0] == ["Đơn vị", "Hoàn thành khoá học", "Chứng chỉ cấp"]
+    assert ["Xã A", "0", "2"] in lines
+    response = client.get(
+        f"/api/v1/stats/completions?unit=P&year={Y1}&group_by=target_group&format=xlsx",
+        headers=headers,
+    )
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == "Theo đối tượng"
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == ["Đối tượng", "Hoàn thành khoá học", "Chứng chỉ cấp"]
+    assert ["Cán bộ, công chức, viên chức", 0, 2] in values
 
 
 def test_completions_grouped_by_unit_and_funnel(client, world: World, auth_headers) -> None:

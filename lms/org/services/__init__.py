@@ -5,7 +5,12 @@ modules behind it are an implementation detail.
 """
 
 from lms.org.services.changes import create_unit, merge_unit, move_unit, update_unit
-from lms.org.services.headcounts import headcount_query, import_headcounts, rollup_headcounts
+from lms.org.services.headcounts import (
+    existed_in,
+    headcount_query,
+    import_headcounts,
+    rollup_headcounts,
+)
 from lms.org.services.imports import import_units
 from lms.org.services.people import assign_user_unit, unit_of_user_on
 from lms.org.services.tree import (
@@ -16,6 +21,7 @@ from lms.org.services.tree import (
     ensure_can_change,
     find_unit,
     get_unit,
+    in_tree_order,
     is_descendant,
     path_on,
     province_of,
@@ -35,11 +41,13 @@ __all__ = [
     "create_unit",
     "ensure_can_browse",
     "ensure_can_change",
+    "existed_in",
     "find_unit",
     "get_unit",
     "headcount_query",
     "import_headcounts",
     "import_units",
+    "in_tree_order",
     "is_descendant",
     "merge_unit",
     "move_unit",

@@ -107,7 +107,7 @@ def import_headcounts(
         count = _whole_number(row.get("count"))
         if row.get("count") not in (None, "") and (count is None or not 0 <= count <= MAX_COUNT):
             errors[f"{where}.count"] = [_("Must be a whole number, 0 or more.")]
-        if unit is not None and year is not None and not _existed_in(unit, year):
+        if unit is not None and year is not None and not existed_in(unit, year):
             errors[f"{where}.year"] = [
                 _("Unit %(code)s did not exist in %(year)s.", code=unit.code, year=year)
             ]
@@ -129,7 +129,12 @@ def _unit_code(row: Mapping[str, Any]) -> Any:
     return row.get("unit_code") if "unit_code" in row else row.get("unit")
 
 
-def _existed_in(unit: Unit, year: int) -> bool:
+def existed_in(unit: Unit, year: int) -> bool:
+    """Whether ``unit`` existed on some day of ``year``: a list of that year's units shows it.
+
+    A ward created on 1 July 2025 is no unit of the 2024 tables; a district closed on
+    30 June 2025 still is one of 2025's.
+    """
     return unit.valid_from <= date(year, 12, 31) and (
         unit.valid_to is None or unit.valid_to >= date(year, 1, 1)
     )
@@ -187,7 +192,7 @@ def reference_day(unit: Unit, year: int) -> date | None:
 
     None when the unit did not exist in that year.
     """
-    if not _existed_in(unit, year):
+    if not existed_in(unit, year):
         return None
     day = date(year, 12, 31)
     if unit.valid_to is not None and unit.valid_to < day:

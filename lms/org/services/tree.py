@@ -15,6 +15,7 @@ change dated ``on`` ends the old period on ``on - 1 day`` and starts the new one
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from sqlalchemy import (
     true,
 )
 
+from lms.collation import vi_sort_key
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
 from lms.locks import lock, lock_name
@@ -153,6 +155,23 @@ def province_of(unit: Unit) -> Unit:
         if candidate.kind == UnitKind.province:
             return candidate
     return chain[0]
+
+
+def in_tree_order(units: Iterable[Unit]) -> list[Unit]:
+    """``units`` as a tree is read: each after its parent, siblings in Vietnamese order.
+
+    For lists a person picks from (bounded: a form's choices, a unit's children); a paged list
+    orders in SQL instead.
+    """
+    rows = list(units)
+    keys = {u.id: vi_sort_key(u.name) for u in rows}
+
+    def key(unit: Unit) -> tuple[Any, ...]:
+        ids = [int(p) for p in unit.path.strip("/").split("/") if p] or [unit.id]
+        # An ancestor outside the list (the official's own unit) is shared: its id will do.
+        return tuple(keys.get(i) or ((), (), (), str(i)) for i in ids)
+
+    return sorted(rows, key=key)
 
 
 def units_valid_on(on: date | None = None) -> Select[Any]:
