@@ -5,7 +5,7 @@ holder's name) and verify by that rule; new ones are signed as version 2 (RFC 87
 as ``sha256$`` of name + salt, a pseudonymous ``credentialSubject.id``).
 
 Revision ID: c17a1e5f0b21
-Revises: e5b2c7d9a418
+Revises: c4a9e2f7b813
 Create Date: 2026-12-06 08:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c17a1e5f0b21'
-down_revision = 'e5b2c7d9a418'
+down_revision = 'c4a9e2f7b813'
 branch_labels = None
 depends_on = None
 

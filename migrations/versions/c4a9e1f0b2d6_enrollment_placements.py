@@ -10,7 +10,7 @@ unit and group at issue, the best record of the time); every other row takes the
 current unit and group, the only thing known.
 
 Revision ID: c4a9e1f0b2d6
-Revises: e5b2c7d9a418
+Revises: c17c3a7b2e45
 Create Date: 2026-12-06 09:00:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4a9e1f0b2d6'
-down_revision = 'e5b2c7d9a418'
+down_revision = 'c17c3a7b2e45'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ Each user gets the text form of the Vietnamese sort key of their name
 orders correctly under any collation. Existing rows are filled in Python, in batches.
 
 Revision ID: f3a9c1d7b264
-Revises: e5b2c7d9a418
+Revises: c4a9e1f0b2d6
 Create Date: 2026-12-06 09:00:00.000000
 
 """
@@ -18,7 +18,7 @@ from lms.collation import vi_name_sort_string
 
 # revision identifiers, used by Alembic.
 revision = 'f3a9c1d7b264'
-down_revision = 'e5b2c7d9a418'
+down_revision = 'c4a9e1f0b2d6'
 branch_labels = None
 depends_on = None
 
