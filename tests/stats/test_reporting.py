@@ -180,7 +180,7 @@ def test_numbers_run_per_unit_and_year_and_are_never_given_twice(world: World) -
 def test_submission_opens_on_the_first_of_december(client, world: World, auth_headers) -> None:
     with pytest.raises(Conflict) as refused:
         services.close_year(world.A, Y2, by=world.admin, now=at(Y2, 11, 30, 23, 59))
-    assert refused.value.message == f"The report of {Y2} can be submitted from 01/12/{Y2}."
+    assert refused.value.message == f"Báo cáo năm {Y2} được gửi từ ngày 01/12/{Y2}."
     # Midnight in Vietnam is still 30 November in UTC: submission is open.
     assert services.close_year(world.A, Y2, by=world.admin, now=at(Y2, 12, 1, 0, 5))
     official = make_user(roles=(Role.official,), unit=world.A)
@@ -189,7 +189,7 @@ def test_submission_opens_on_the_first_of_december(client, world: World, auth_he
     page = client.get(f"/reports?unit=P-A&year={Y2 + 1}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
-    assert f"Submission opens on 01/12/{Y2 + 1}." in body
+    assert f"Được gửi từ ngày 01/12/{Y2 + 1}." in body
     assert 'name="confirm"' not in body  # no form before it opens
 
 
@@ -223,7 +223,7 @@ def test_a_commune_submits_and_the_province_sees_it_and_compiles(
         ("P-A", "on_time"),
         ("P-B", "late"),
     ]
-    assert any("have not submitted: Xã C" in m for m in body["missing"])
+    assert "1/3 đơn vị chưa gửi báo cáo: Xã C." in body["missing"]
 
     # A's figures are frozen as sent: a certificate issued after it does not change them.
     issue(
@@ -272,18 +272,18 @@ def test_the_page_asks_for_confirmation_before_submitting(client, world: World) 
     login(client, official)
     page = client.get(f"/reports?unit=P-A&year={Y1}").get_data(as_text=True)
     assert 'name="confirm" value="yes" required' in page
-    assert "Report settings: the signer&#39;s name not set." in page
+    assert "Thông tin văn bản: chưa khai báo họ tên người ký." in page
     refused = client.post(
         "/reports/submit", data={"unit": "P-A", "year": str(Y1)}, follow_redirects=True
     )
-    assert "Tick the confirmation to submit the report." in refused.get_data(as_text=True)
+    assert "Hãy đánh dấu ô xác nhận để gửi báo cáo." in refused.get_data(as_text=True)
     assert services.snapshot_for(world.A, Y1) is None
     done = client.post(
         "/reports/submit",
         data={"unit": "P-A", "year": str(Y1), "confirm": "yes"},
         follow_redirects=True,
     )
-    assert f"The report of {Y1} is submitted (Số: 01/BC-PA)." in done.get_data(as_text=True)
+    assert f"Đã gửi báo cáo năm {Y1} (Số: 01/BC-PA)." in done.get_data(as_text=True)
     assert services.snapshot_for(world.A, Y1) is not None
     # Officials cannot reopen; the form is not even shown to them.
     assert 'action="/reports/reopen"' not in done.get_data(as_text=True)
