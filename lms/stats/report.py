@@ -222,7 +222,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def _rule(width: float) -> HRFlowable:
-    return HRFlowable(width=width, thickness=0.6, color=colors.black, spaceBefore=1, spaceAfter=3)
+    return HRFlowable(width=width, thickness=0.6, color=colors.black, spaceBefore=3, spaceAfter=4)
 
 
 def _header(document: dict[str, Any], st: dict[str, ParagraphStyle]) -> Table:
@@ -251,6 +251,7 @@ def _header(document: dict[str, Any], st: dict[str, ParagraphStyle]) -> Table:
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),  # the rules under the names, centred
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 0),
             ]
@@ -335,7 +336,7 @@ def render_pdf(data: dict[str, Any], *, closed: dict[str, Any] | None = None) ->
     cell = st["cell"]
     forecast = closed is None and year == reporting.local_today().year
     figure_header = ["TT", "Chỉ tiêu", "Đạt", "Tổng số", "Kết quả", "Mục tiêu"]
-    widths = [8 * mm, 58 * mm, 16 * mm, 18 * mm, 18 * mm, 22 * mm]
+    widths = [10 * mm, 56 * mm, 16 * mm, 18 * mm, 18 * mm, 22 * mm]
     if forecast:
         figure_header.append("Dự báo đến hạn")
         widths.append(18 * mm)
