@@ -180,6 +180,20 @@ def report_settings() -> ResponseReturnValue:
     )
 
 
+def _setting_labels() -> dict[str, str]:
+    """The form's labels, to name a refused field as the person saw it."""
+    return {
+        "parent_body": _("Governing body (top left, first line)"),
+        "issuer": _("Issuing body"),
+        "symbol": _("Abbreviation in the number (Số: …/BC-abbreviation)"),
+        "place": _("Place before the date"),
+        "signer_authority": _("Signing authority (e.g. KT. GIÁM ĐỐC; empty when the head signs)"),
+        "signer_title": _("Signer's title"),
+        "signer_name": _("Signer's name"),
+        "recipients": _("Recipients (Nơi nhận), one a line"),
+    }
+
+
 @bp.post("/reports/settings")
 @login_required
 def save_report_settings() -> ResponseReturnValue:
@@ -194,8 +208,12 @@ def save_report_settings() -> ResponseReturnValue:
     try:
         data = ReportSettingsSchema().load({**form, "recipients": form["recipients"].splitlines()})
     except ValidationError as exc:
+        labels = _setting_labels()
         for field, messages in exc.normalized_messages().items():
-            flash(f"{field}: {messages}", "error")
+            if isinstance(messages, dict):  # a recipient line: {index: [messages]}
+                messages = [m for line in messages.values() for m in line]
+            text = " ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+            flash(f"{labels.get(field, field)}: {text}", "error")
         return redirect(url_for("stats_views.report_settings", unit=unit.code, year=year))
     reporting.save_settings(unit, data, by=user)
     db.session.commit()

@@ -389,3 +389,35 @@ def test_snapshots_keep_their_number(world: World) -> None:
     services.close_year(world.A, Y1, by=world.admin, now=at(Y2, 12, 8))
     row = db.session.scalars(select(StatSnapshot).where(StatSnapshot.unit_id == world.A.id)).one()
     assert row.number == 1
+
+
+def test_the_settings_form_names_a_refused_field_as_the_form_does(client, world: World) -> None:
+    official = make_user(roles=(Role.official,), unit=world.A)
+    db.session.commit()
+    login(client, official)
+    page = client.post(
+        "/reports/settings",
+        data={"unit": "P-A", "year": str(Y1), "symbol": "S KH/CN", "recipients": "x" * 201},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Chữ viết tắt trong số văn bản (Số: …/BC-chữ viết tắt):" in page
+    assert "Nơi nhận, mỗi dòng một nơi:" in page
+    assert reporting.settings_for(world.A) is None
+    saved = client.post(
+        "/reports/settings",
+        data={
+            "unit": "P-A",
+            "year": str(Y1),
+            "symbol": "UBND",
+            "signer_title": "CHỦ TỊCH",
+            "signer_name": "Lê Văn An",
+            "recipients": "UBND thành phố;\r\n\r\n  Lưu: VT.  \r\n",
+        },
+        follow_redirects=True,
+    )
+    assert "Đã lưu thông tin văn bản báo cáo." in saved.get_data(as_text=True)
+    document = reporting.document(world.A)
+    assert (document["number_text"], document["recipients"]) == (
+        "Số: \u2003\u2003/BC-UBND",
+        ["UBND thành phố;", "Lưu: VT."],
+    )
