@@ -215,6 +215,13 @@ API: list[tuple[str, str, str, str]] = [
     ("GET", "/api/v1/stats/closures/{unit}/{year}", "HP", "401 403 403 ok ok 403 403 ok"),
     ("GET", "/api/v1/stats/closures/{unit}/{year}", "QT", "401 403 403 403 403 ok 403 ok"),
     ("DELETE", "/api/v1/stats/closures/{unit}/{year}", "HP", "401 403 403 403 403 403 403 ok"),
+    ("DELETE", "/api/v1/stats/closures/{unit}/{year}", "QT", "401 403 403 403 403 403 403 ok"),
+    ("GET", "/api/v1/stats/submissions", "HP", "401 403 403 ok ok 403 403 ok"),
+    ("GET", "/api/v1/stats/submissions", "QT", "401 403 403 403 403 ok 403 ok"),
+    ("GET", "/api/v1/stats/report-settings", "HP", "401 403 403 ok ok 403 403 ok"),
+    ("GET", "/api/v1/stats/report-settings", "QT", "401 403 403 403 403 ok 403 ok"),
+    ("PUT", "/api/v1/stats/report-settings", "HP", "401 403 403 ok ok 403 403 ok"),
+    ("PUT", "/api/v1/stats/report-settings", "QT", "401 403 403 403 403 ok 403 ok"),
     ("POST", "/api/v1/stats/rebuild", "-", "401 403 403 403 403 403 403 ok"),
     ("GET", "/api/v1/indicators", "HP", "401 403 403 ok ok ok 403 ok"),
     ("GET", "/api/v1/indicators", "QT", "401 403 403 ok ok ok 403 ok"),
@@ -360,6 +367,14 @@ BODIES: dict[tuple[str, str], Body] = {
         "query_string": {"unit": o["unit"], "format": "json"}
     },
     ("POST", "/api/v1/stats/closures"): lambda o: {"json": {"unit": o["unit"], "year": 2024}},
+    ("DELETE", "/api/v1/stats/closures/{unit}/{year}"): lambda o: {
+        "json": {"reason": "Sửa số liệu đã gửi"}
+    },
+    ("GET", "/api/v1/stats/submissions"): lambda o: {"query_string": {"unit": o["unit"]}},
+    ("GET", "/api/v1/stats/report-settings"): lambda o: {"query_string": {"unit": o["unit"]}},
+    ("PUT", "/api/v1/stats/report-settings"): lambda o: {
+        "json": {"unit": o["unit"], "signer_name": "Nguyễn Văn Bình"}
+    },
     ("GET", "/api/v1/indicators"): lambda o: {"query_string": {"unit": o["province"]}},
     ("POST", "/api/v1/indicators"): lambda o: {
         "json": {
@@ -541,8 +556,16 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/units/{unit}", "QT", "login 403 403 404 404 ok 403 ok"),
     ("GET", "/dashboard", "HP", "login 403 403 ok ok 403 403 ok"),
     ("GET", "/dashboard", "QT", "login 403 403 403 403 ok 403 ok"),
-    ("POST", "/dashboard/close", "HP", "login 403 403 go go 403 403 go"),
-    ("POST", "/dashboard/close", "QT", "login 403 403 403 403 go 403 go"),
+    ("GET", "/reports", "HP", "login 403 403 ok ok 403 403 ok"),
+    ("GET", "/reports", "QT", "login 403 403 403 403 ok 403 ok"),
+    ("POST", "/reports/submit", "HP", "login 403 403 go go 403 403 go"),
+    ("POST", "/reports/submit", "QT", "login 403 403 403 403 go 403 go"),
+    ("POST", "/reports/reopen", "HP", "login 403 403 403 403 403 403 go"),
+    ("POST", "/reports/reopen", "QT", "login 403 403 403 403 403 403 go"),
+    ("GET", "/reports/settings", "HP", "login 403 403 ok ok 403 403 ok"),
+    ("GET", "/reports/settings", "QT", "login 403 403 403 403 ok 403 ok"),
+    ("POST", "/reports/settings", "HP", "login 403 403 go go 403 403 go"),
+    ("POST", "/reports/settings", "QT", "login 403 403 403 403 go 403 go"),
     # the learning bridge (admins)
     ("GET", "/learning/bridge", "-", "login 403 403 403 403 403 403 ok"),
     ("GET", "/learning/imports", "-", "login 403 403 403 403 403 403 ok"),
@@ -581,7 +604,17 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     },
     ("POST", "/quizzes/{quiz}"): lambda o: {"data": {"opens_at": "", "closes_at": ""}},
     ("GET", "/dashboard"): lambda o: {"query_string": {"unit": o["unit"]}},
-    ("POST", "/dashboard/close"): lambda o: {"data": {"unit": o["unit"], "year": "2024"}},
+    ("GET", "/reports"): lambda o: {"query_string": {"unit": o["unit"]}},
+    ("POST", "/reports/submit"): lambda o: {
+        "data": {"unit": o["unit"], "year": "2024", "confirm": "yes"}
+    },
+    ("POST", "/reports/reopen"): lambda o: {
+        "data": {"unit": o["unit"], "year": str(o["year"]), "reason": "Sửa số liệu đã gửi"}
+    },
+    ("GET", "/reports/settings"): lambda o: {"query_string": {"unit": o["unit"]}},
+    ("POST", "/reports/settings"): lambda o: {
+        "data": {"unit": o["unit"], "signer_name": "Nguyễn Văn Bình", "recipients": "Lưu: VT."}
+    },
     ("POST", "/learning/imports"): lambda o: _csv(
         "identity,full_name,course,completed_on,score,unit_code\n"
         f"hoa@hp.vn,Bà Hoa,{o['course']},2026-11-02,,\n"

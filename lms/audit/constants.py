@@ -81,6 +81,7 @@ DETAIL_LABELS: dict[str, object] = {
     "on": _l("From"),
     "units_moved": _l("Units moved"),
     "people_moved": _l("People moved"),
+    "number": _l("Document number"),
 }
 
 

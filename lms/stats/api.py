@@ -18,7 +18,7 @@ from lms.http import created, json_body, load, no_content, query_args
 from lms.openapi import doc
 from lms.org import services as org
 from lms.org.models import Unit
-from lms.stats import exports, queries, report, rollups, services
+from lms.stats import exports, queries, report, reporting, rollups, services
 from lms.stats.models import Indicator
 from lms.stats.schemas import (
     AnnualReportQuerySchema,
@@ -30,8 +30,12 @@ from lms.stats.schemas import (
     IndicatorListQuerySchema,
     IndicatorSchema,
     IndicatorUpdateSchema,
+    ReopenSchema,
+    ReportSettingsSchema,
+    ReportSettingsUpdateSchema,
     SnapshotSchema,
     StatsQuerySchema,
+    SubmissionsSchema,
 )
 
 bp = Blueprint("stats", __name__, url_prefix="/api/v1")
@@ -129,18 +133,16 @@ def annual_report() -> ResponseReturnValue:
     unit = resolve_unit(current(), args["unit"])
     year = _year(args["year"])
     snapshot = services.snapshot_for(unit, year)
-    if args["closed"]:
-        if snapshot is None:
-            raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
-        data = snapshot.payload
-    else:
-        data = report.annual_report_data(unit, year)
-    name = f"bao-cao-{unit.code}-{year}{'-da-chot' if args['closed'] else ''}"
+    if args["closed"] and snapshot is None:
+        raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
+    as_sent = snapshot is not None and args["closed"] is not False
+    data = snapshot.payload if as_sent and snapshot else report.annual_report_data(unit, year)
+    name = f"bao-cao-{unit.code}-{year}{'-da-gui' if as_sent else '-du-thao'}"
     if args["format"] == "json":
         return jsonify(data)
     if args["format"] == "xlsx":
         return download(report.render_xlsx(data), f"{name}.xlsx", "xlsx")
-    closed = SnapshotSchema().dump(snapshot) if args["closed"] and snapshot else None
+    closed = SnapshotSchema().dump(snapshot) if as_sent and snapshot else None
     return download(report.render_pdf(data, closed=closed), f"{name}.pdf", "pdf")
 
 
@@ -186,15 +188,78 @@ def get_closure(code: str, year: int) -> ResponseReturnValue:
 
 @bp.delete("/stats/closures/<code>/<int:year>")
 @auth_required(Role.admin)
-@doc(summary="Reopen a closed year (admins only)", tags=["stats"], status=204)
+@doc(
+    summary="Reopen a submitted report (admins only; the reason goes to the audit log)",
+    tags=["stats"],
+    body=ReopenSchema,
+    status=204,
+)
 def reopen(code: str, year: int) -> ResponseReturnValue:
+    data = load(ReopenSchema())
     unit = org.get_unit(code)
     snapshot = services.snapshot_for(unit, year)
     if snapshot is None:
         raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
-    services.reopen_year(snapshot, by=current())
+    services.reopen_year(snapshot, by=current(), reason=data["reason"])
     db.session.commit()
     return no_content()
+
+
+@bp.get("/stats/submissions")
+@auth_required(*READERS)
+@doc(
+    summary="Where a unit's report of a year stands, and which units below have sent theirs",
+    tags=["stats"],
+    query=StatsQuerySchema,
+    response=SubmissionsSchema,
+)
+def submissions() -> ResponseReturnValue:
+    args = query_args(StatsQuerySchema())
+    unit = resolve_unit(current(), args["unit"])
+    year = _year(args["year"])
+    rows = reporting.submissions(unit, year)
+    figures = [f.as_dict() for f in queries.indicator_figures(unit, year)]
+    body = {
+        "unit": unit.code,
+        "year": year,
+        "opens_on": reporting.opens_on(year),
+        "deadline": reporting.deadline(unit, year),
+        "submitted": services.snapshot_for(unit, year),
+        "missing": reporting.still_missing(unit, year, figures, rows),
+        "units": rows,
+    }
+    return jsonify(SubmissionsSchema().dump(body))
+
+
+@bp.get("/stats/report-settings")
+@auth_required(*READERS)
+@doc(
+    summary="How a unit's annual report is headed and signed",
+    tags=["stats"],
+    query=StatsQuerySchema,
+    response=ReportSettingsSchema,
+)
+def get_report_settings() -> ResponseReturnValue:
+    args = query_args(StatsQuerySchema())
+    unit = resolve_unit(current(), args["unit"])
+    return jsonify(ReportSettingsSchema().dump(reporting.settings_view(unit)))
+
+
+@bp.put("/stats/report-settings")
+@auth_required(*READERS)
+@doc(
+    summary="Set how a unit's annual report is headed and signed (its officials, admins)",
+    tags=["stats"],
+    body=ReportSettingsUpdateSchema,
+    response=ReportSettingsSchema,
+)
+def put_report_settings() -> ResponseReturnValue:
+    data = load(ReportSettingsUpdateSchema())
+    user = current()
+    unit = resolve_unit(user, data.pop("unit_code"))
+    reporting.save_settings(unit, data, by=user)
+    db.session.commit()
+    return jsonify(ReportSettingsSchema().dump(reporting.settings_view(unit)))
 
 
 @bp.post("/stats/rebuild")

@@ -12,7 +12,7 @@ from lms import periods
 from lms.auth.models import User
 from lms.extensions import db
 from lms.org import services as org
-from lms.stats import report, rollups, services
+from lms.stats import report, reporting, rollups, services
 
 
 @click.group("reports", help="Indicator figures and annual reports.")
@@ -29,14 +29,19 @@ def reports_cli() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @with_appcontext
 def annual(code: str, year: int, fmt: str, output: Path | None) -> None:
-    """Write the annual report of a unit (default file: bao-cao-<unit>-<year>.<format>)."""
+    """Write the annual report of a unit (default file: bao-cao-<unit>-<year>.<format>): as
+    submitted once submitted, else the draft."""
     import json
 
+    from lms.stats.schemas import SnapshotSchema
+
     unit = org.get_unit(code)
-    data = report.annual_report_data(unit, year)
+    snapshot = services.snapshot_for(unit, year)
+    data = snapshot.payload if snapshot else report.annual_report_data(unit, year)
     output = output or Path(f"bao-cao-{unit.code}-{year}.{fmt}")
     if fmt == "pdf":
-        output.write_bytes(report.render_pdf(data))
+        closed = SnapshotSchema().dump(snapshot) if snapshot else None
+        output.write_bytes(report.render_pdf(data, closed=closed))
     elif fmt == "xlsx":
         output.write_bytes(report.render_xlsx(data))
     else:
@@ -60,10 +65,13 @@ def rebuild() -> None:
 @click.option("--note", default=None)
 @with_appcontext
 def close(code: str, year: int, email: str, note: str | None) -> None:
-    """Close a unit's figures for a year, keeping the report as sent."""
+    """Submit a unit's report of a year: its figures kept as sent, the report numbered."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"No user {email}")
     snapshot = services.close_year(org.get_unit(code), year, by=user, note=note)
     db.session.commit()
-    click.echo(f"Closed {snapshot.year} for {code} at {snapshot.closed_at:%Y-%m-%d %H:%M}")
+    number = snapshot.payload["document"]["number_text"]
+    click.echo(
+        f"Submitted {snapshot.year} for {code} ({number}) at {reporting.stamp(snapshot.closed_at)}"
+    )

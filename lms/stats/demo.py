@@ -16,8 +16,8 @@ from lms.classes.enrollments import enroll, enrollment_for
 from lms.classes.models import EnrollmentSource
 from lms.extensions import db
 from lms.org.services import assign_user_unit, find_unit
-from lms.stats import rollups, services
-from lms.stats.models import Indicator
+from lms.stats import reporting, rollups, services
+from lms.stats.models import Indicator, ReportSettings
 
 #: code, vi, en, kind, period, target group, unit kind, targets by year
 PLAN: tuple[tuple[Any, ...], ...] = (
@@ -253,6 +253,32 @@ def create_plan(province: Any, *, codes: tuple[str, ...] | None = None) -> int:
     return created
 
 
+#: How the provinces' annual reports are headed and signed in the demo (Decree 30 layout).
+REPORT_SETTINGS = {
+    "HP": {
+        "parent_body": "UBND thành phố Hải Phòng",
+        "issuer": "Sở Khoa học và Công nghệ",
+        "symbol": "SKHCN",
+        "place": "Hải Phòng",
+        "signer_authority": "KT. GIÁM ĐỐC",
+        "signer_title": "PHÓ GIÁM ĐỐC",
+        "signer_name": "Nguyễn Văn Bình",
+        "recipients": "UBND thành phố (để báo cáo);\nBộ Khoa học và Công nghệ (để báo cáo);\n"
+        "Giám đốc, các PGĐ Sở;\nLưu: VT, CĐS.",
+    },
+    "QT": {
+        "parent_body": "UBND tỉnh Quảng Trị",
+        "issuer": "Sở Khoa học và Công nghệ",
+        "symbol": "SKHCN",
+        "place": "Quảng Trị",
+        "signer_authority": "",
+        "signer_title": "GIÁM ĐỐC",
+        "signer_name": "Trần Thị Lan",
+        "recipients": "UBND tỉnh (để báo cáo);\nBộ Khoa học và Công nghệ (để báo cáo);\nLưu: VT.",
+    },
+}
+
+
 def seed() -> list[str]:
     history = seed_history()
     created = 0
@@ -260,6 +286,9 @@ def seed() -> list[str]:
         province = find_unit(province_code)
         if province is not None:
             created += create_plan(province)
+            settings = REPORT_SETTINGS.get(province_code)
+            if settings and reporting.settings_for(province) is None:
+                db.session.add(ReportSettings(unit_id=province.id, **settings))
     result = rollups.rebuild()
     return [
         f"Indicators: {created} new (plans of HP, QB, QT); {history} earlier completions added; "

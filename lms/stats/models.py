@@ -159,8 +159,58 @@ class StatSnapshot(Model):
     #: The annual report's data exactly as closed (indicators, breakdowns).
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     note: Mapped[str | None] = mapped_column(String(500))
+    #: The report's document number (``Số: 05/BC-SKHCN``), in the series of the year it was
+    #: sent in; None for years closed before reports were numbered.
+    number: Mapped[int | None] = mapped_column(Integer)
 
     unit: Mapped[Unit] = relationship()
+
+
+class ReportSettings(Model):
+    """How a unit's annual report is headed and signed (Decree 30/2020/NĐ-CP).
+
+    Kept apart from the unit: the unit's officials change these, not the tree's keepers.
+    A report once sent keeps the values it was sent with (in its snapshot).
+    """
+
+    __tablename__ = "report_settings"
+
+    id: Mapped[IntPK]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), unique=True)
+    #: The body above the issuer, e.g. "UBND THÀNH PHỐ HẢI PHÒNG" ("" for none).
+    parent_body: Mapped[str] = mapped_column(String(200), default="")
+    #: The issuer's name as printed, e.g. "SỞ KHOA HỌC VÀ CÔNG NGHỆ" ("": the unit's name).
+    issuer: Mapped[str] = mapped_column(String(200), default="")
+    #: The issuer's abbreviation in the number, "SKHCN" in ``Số: 05/BC-SKHCN``.
+    symbol: Mapped[str] = mapped_column(String(30), default="")
+    #: The place before the date, e.g. "Hải Phòng".
+    place: Mapped[str] = mapped_column(String(100), default="")
+    #: "KT. GIÁM ĐỐC", "TM. ỦY BAN NHÂN DÂN" ... ("" when the head signs in person).
+    signer_authority: Mapped[str] = mapped_column(String(200), default="")
+    signer_title: Mapped[str] = mapped_column(String(100), default="")
+    signer_name: Mapped[str] = mapped_column(String(100), default="")
+    #: "Nơi nhận", one recipient a line.
+    recipients: Mapped[str] = mapped_column(String(2000), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    unit: Mapped[Unit] = relationship()
+
+
+class ReportNumber(Model):
+    """The last document number a unit gave a report in a calendar year.
+
+    Decree 30 numbers a body's documents from 01 each year; a number once given is never
+    given again, even when the report it numbered is reopened.
+    """
+
+    __tablename__ = "report_numbers"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: Mapped[IntPK]
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StatCertCount(Model):

@@ -30,7 +30,11 @@ class CompletionsQuerySchema(StatsQuerySchema):
 class AnnualReportQuerySchema(StatsQuerySchema):
     format = fields.String(load_default="pdf", validate=validate.OneOf(("json", "pdf", "xlsx")))
     closed = fields.Boolean(
-        load_default=False, metadata={"description": "The closed snapshot instead of live figures"}
+        load_default=None,
+        metadata={
+            "description": "true: the report as submitted (404 if not); false: the live draft; "
+            "default: as submitted once submitted, else the draft"
+        },
     )
 
 
@@ -168,4 +172,80 @@ class SnapshotSchema(Schema):
     closed_at = fields.DateTime()
     closed_by = fields.Function(lambda s: s.closed_by_id)
     note = fields.String(allow_none=True)
+    number = fields.Integer(allow_none=True)
     payload = fields.Dict()
+
+
+class ReopenSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=5, max=500),
+        metadata={"description": "Why the submitted report is taken back (audit log)"},
+    )
+
+
+class ReportSettingsSchema(Schema):
+    """How a unit's annual report is headed and signed; "" where the default applies."""
+
+    class Meta:
+        unknown = RAISE
+
+    unit = fields.String(dump_only=True)
+    parent_body = fields.String(validate=validate.Length(max=200))
+    issuer = fields.String(validate=validate.Length(max=200))
+    symbol = fields.String(
+        validate=[
+            validate.Length(max=30),
+            validate.Regexp(r"^[0-9A-Za-zĐđ&.-]*$", error="Letters, digits, &, . and - only."),
+        ]
+    )
+    place = fields.String(validate=validate.Length(max=100))
+    signer_authority = fields.String(validate=validate.Length(max=200))
+    signer_title = fields.String(validate=validate.Length(max=100))
+    signer_name = fields.String(validate=validate.Length(max=100))
+    recipients = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        validate=validate.Length(max=30),
+        metadata={"description": "Nơi nhận, one recipient an item"},
+    )
+
+
+class ReportSettingsUpdateSchema(ReportSettingsSchema):
+    unit_code = fields.String(required=True, data_key="unit", load_only=True)
+
+
+class SubmissionRowSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    deadline = fields.Date()
+    status = fields.String(metadata={"description": "on_time, late, missing or overdue"})
+    submitted_at = fields.DateTime(allow_none=True)
+    number = fields.Integer(allow_none=True)
+    number_text = fields.String(allow_none=True)
+
+
+class SubmittedSchema(Schema):
+    """The unit's own report as sent (its data is the annual report with ``closed=true``)."""
+
+    year = fields.Integer()
+    closed_at = fields.DateTime()
+    closed_by = fields.Function(lambda s: s.closed_by_id)
+    note = fields.String(allow_none=True)
+    number = fields.Integer(allow_none=True)
+    number_text = fields.Function(
+        lambda s: ((s.payload or {}).get("document") or {}).get("number_text")
+    )
+
+
+class SubmissionsSchema(Schema):
+    unit = fields.String()
+    year = fields.Integer()
+    opens_on = fields.Date()
+    deadline = fields.Date()
+    submitted = fields.Nested(SubmittedSchema, allow_none=True)
+    missing = fields.List(fields.String())
+    units = fields.List(fields.Nested(SubmissionRowSchema))

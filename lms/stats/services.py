@@ -7,13 +7,12 @@ The figures themselves come from the aggregates (:mod:`lms.stats.rollups`) throu
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms import periods
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import User
@@ -22,7 +21,7 @@ from lms.errors import Conflict, NotFound
 from lms.extensions import db
 from lms.locks import lock
 from lms.org.models import Unit
-from lms.stats import queries
+from lms.stats import reporting
 from lms.stats.models import (
     Indicator,
     IndicatorKind,
@@ -96,37 +95,49 @@ def delete_indicator(indicator: Indicator) -> None:
 
 
 def close_year(
-    unit: Unit, year: int, *, by: User, note: str | None = None, today: date | None = None
+    unit: Unit, year: int, *, by: User, note: str | None = None, now: datetime | None = None
 ) -> StatSnapshot:
-    """Keep the year's report exactly as sent; refused before the province's cut-off day."""
-    today = today or periods.today()
-    deadline = queries.report_deadline(unit, year)
-    if today < deadline:
+    """Submit ``unit``'s report of ``year`` to the level above: keep it exactly as sent, give
+    it its document number. Opens on 1 December; sending after the deadline is allowed and
+    shows as late to the level above."""
+    moment = now or utcnow()
+    today = reporting.local_today(moment)
+    opens = reporting.opens_on(year)
+    if today < opens:
         raise Conflict(
             _(
-                "Figures for %(year)s can be closed from the reporting cut-off, %(day)s.",
+                "The report of %(year)s can be submitted from %(day)s.",
                 year=year,
-                day=deadline.strftime("%d/%m/%Y"),
+                day=opens.strftime("%d/%m/%Y"),
             )
         )
     if snapshot_for(unit, year) is not None:
         raise Conflict(_("The figures of %(year)s are already closed.", year=year))
     # The report is read before the lock, so that the lock is held for a moment only.
-    payload = annual_report_data(unit, year, today=today)
+    payload = annual_report_data(unit, year, now=moment)
     lock(unit)
     if snapshot_for(unit, year) is not None:  # closed by a parallel request meanwhile
         raise Conflict(_("The figures of %(year)s are already closed.", year=year))
+    number = reporting.next_number(unit, today.year)
+    payload["document"] = reporting.document(unit, number=number, day=today)
     snapshot = StatSnapshot(
         unit=unit,
         year=year,
-        closed_at=utcnow(),
+        closed_at=moment,
         closed_by_id=by.id,
         payload=payload,
         note=note,
+        number=number,
     )
     db.session.add(snapshot)
     db.session.flush()
-    audit.record(AuditAction.year_closed, snapshot, actor=by, reason=note)
+    audit.record(
+        AuditAction.year_closed,
+        snapshot,
+        actor=by,
+        reason=note,
+        details={"number": payload["document"]["number_text"]},
+    )
     logger.info("Closed %s figures of unit %s by user %s", year, unit.code, by.id)
     return snapshot
 
@@ -137,13 +148,21 @@ def snapshot_for(unit: Unit, year: int) -> StatSnapshot | None:
     )
 
 
-def reopen_year(snapshot: StatSnapshot, *, by: User) -> None:
-    """Delete the closed figures; 404, as for a year never closed, when a parallel request
-    reopened them first."""
+def reopen_year(snapshot: StatSnapshot, *, by: User, reason: str) -> None:
+    """Take back a submitted report (an administrator's act, with its reason in the audit
+    log); 404, as for a year never closed, when a parallel request reopened it first. Its
+    number is not given again: the report sent next gets a new one."""
     year = snapshot.year
     if lock(snapshot) is None:
         raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
     logger.info("Reopened %s figures of unit %s by user %s", snapshot.year, snapshot.unit_id, by.id)
-    audit.record(AuditAction.year_reopened, snapshot, actor=by)
+    document = (snapshot.payload or {}).get("document") or {}
+    audit.record(
+        AuditAction.year_reopened,
+        snapshot,
+        actor=by,
+        reason=reason,
+        details={"number": document.get("number_text")} if document else None,
+    )
     db.session.delete(snapshot)
     db.session.flush()

@@ -8,15 +8,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
+from marshmallow import ValidationError
 
 from lms import periods
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
-from lms.errors import DomainError
+from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.org import services as org
-from lms.stats import queries, services
+from lms.stats import queries, reporting, services
 from lms.stats.api import resolve_unit
+from lms.stats.schemas import ReportSettingsSchema
 
 bp = Blueprint("stats_views", __name__)
 
@@ -72,27 +74,162 @@ def dashboard() -> ResponseReturnValue:
         snapshot=snapshot,
         closed_figures=closed_figures,
         deadline=deadline,
-        can_close=snapshot is None and periods.today() >= deadline,
         share_indicators=share_indicators,
         child_figures=child_figures,
     )
 
 
-@bp.post("/dashboard/close")
+# --- the annual report: settings, submitting it up the tree, reopening -------------------------
+
+
+def _page_year(raw: str | None) -> int:
+    try:
+        year = int(raw or reporting.local_today().year)
+    except ValueError:
+        return reporting.local_today().year
+    return year if 2000 <= year <= 2100 else reporting.local_today().year
+
+
+@bp.get("/reports")
 @login_required
-def close_year() -> ResponseReturnValue:
+def report_page() -> ResponseReturnValue:
+    """A unit's report of a year: when it is due, what is missing, who below has sent theirs,
+    and the form that submits it."""
+    user = current()
+    require_role(user, Role.admin, Role.official)
+    unit = resolve_unit(user, request.args.get("unit") or (None if user.unit else "HP"))
+    year = _page_year(request.args.get("year"))
+    snapshot = services.snapshot_for(unit, year)
+    rows = reporting.submissions(unit, year)
+    figures = [f.as_dict() for f in queries.indicator_figures(unit, year)]
+    today = reporting.local_today()
+    opens = reporting.opens_on(year)
+    document = (snapshot.payload or {}).get("document") if snapshot else None
+    return render_template(
+        "stats/report.html",
+        unit=unit,
+        ancestors=org.ancestors(unit),
+        year=year,
+        years=list(range(today.year, 2021, -1)),
+        snapshot=snapshot,
+        document=document or reporting.document(unit, day=today),
+        submitted_on=reporting.local_now(snapshot.closed_at) if snapshot else None,
+        deadline=reporting.deadline(unit, year),
+        opens=opens,
+        is_open=today >= opens,
+        late=today > reporting.deadline(unit, year),
+        missing=reporting.still_missing(unit, year, figures, rows),
+        rows=rows,
+        counts={s: sum(1 for r in rows if r.status == s) for s in reporting.STATUS_LABELS},
+        parent=unit.parent,
+        is_admin=user.is_admin,
+        stamp=reporting.stamp,
+    )
+
+
+def _back(unit_code: str, year: int | str) -> ResponseReturnValue:
+    return redirect(url_for("stats_views.report_page", unit=unit_code, year=year))
+
+
+@bp.post("/reports/submit")
+@login_required
+def submit_report() -> ResponseReturnValue:
     user = current()
     require_role(user, Role.admin, Role.official)
     unit = resolve_unit(user, request.form.get("unit"))
+    year = _page_year(request.form.get("year"))
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the confirmation to submit the report."), "error")
+        return _back(unit.code, year)
     try:
-        year = int(request.form.get("year", ""))
-        if not 1900 <= year <= 9999:
-            raise ValueError(year)
-        services.close_year(unit, year, by=user, note=request.form.get("note") or None)
+        snapshot = services.close_year(unit, year, by=user, note=request.form.get("note") or None)
+        number = snapshot.payload["document"]["number_text"]
         db.session.commit()
-        flash(_("The figures of %(year)s are closed.", year=year), "success")
-    except (ValueError, DomainError) as exc:
+        flash(
+            _("The report of %(year)s is submitted (%(number)s).", year=year, number=number),
+            "success",
+        )
+    except DomainError as exc:
         db.session.rollback()
-        flash(getattr(exc, "message", _("Invalid year.")), "error")
-        year = periods.current_year()
-    return redirect(url_for("stats_views.dashboard", unit=unit.code, year=year))
+        flash(exc.message, "error")
+    return _back(unit.code, year)
+
+
+@bp.post("/reports/reopen")
+@login_required
+def reopen_report() -> ResponseReturnValue:
+    user = current()
+    require_role(user, Role.admin)
+    unit = resolve_unit(user, request.form.get("unit"))
+    year = _page_year(request.form.get("year"))
+    reason = (request.form.get("reason") or "").strip()
+    if len(reason) < 5:
+        flash(_("Say why the report is reopened (at least 5 characters)."), "error")
+        return _back(unit.code, year)
+    snapshot = services.snapshot_for(unit, year)
+    try:
+        if snapshot is None:
+            raise NotFound(_("The figures of %(year)s have not been closed.", year=year))
+        services.reopen_year(snapshot, by=user, reason=reason[:500])
+        db.session.commit()
+        flash(_("The report of %(year)s is reopened.", year=year), "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return _back(unit.code, year)
+
+
+@bp.get("/reports/settings")
+@login_required
+def report_settings() -> ResponseReturnValue:
+    user = current()
+    require_role(user, Role.admin, Role.official)
+    unit = resolve_unit(user, request.args.get("unit") or (None if user.unit else "HP"))
+    return render_template(
+        "stats/report_settings.html",
+        unit=unit,
+        values=reporting.settings_view(unit),
+        preview=reporting.document(unit),
+        year=_page_year(request.args.get("year")),
+    )
+
+
+def _setting_labels() -> dict[str, str]:
+    """The form's labels, to name a refused field as the person saw it."""
+    return {
+        "parent_body": _("Governing body (top left, first line)"),
+        "issuer": _("Issuing body"),
+        "symbol": _("Abbreviation in the number (Số: …/BC-abbreviation)"),
+        "place": _("Place before the date"),
+        "signer_authority": _("Signing authority (e.g. KT. GIÁM ĐỐC; empty when the head signs)"),
+        "signer_title": _("Signer's title"),
+        "signer_name": _("Signer's name"),
+        "recipients": _("Recipients (Nơi nhận), one a line"),
+    }
+
+
+@bp.post("/reports/settings")
+@login_required
+def save_report_settings() -> ResponseReturnValue:
+    user = current()
+    require_role(user, Role.admin, Role.official)
+    unit = resolve_unit(user, request.form.get("unit"))
+    year = _page_year(request.form.get("year"))
+    form = {name: request.form.get(name, "") for name in reporting.SETTING_FIELDS}
+    form["recipients"] = "\n".join(
+        line.strip() for line in form["recipients"].splitlines() if line.strip()
+    )
+    try:
+        data = ReportSettingsSchema().load({**form, "recipients": form["recipients"].splitlines()})
+    except ValidationError as exc:
+        labels = _setting_labels()
+        for field, messages in exc.normalized_messages().items():
+            if isinstance(messages, dict):  # a recipient line: {index: [messages]}
+                messages = [m for line in messages.values() for m in line]
+            text = " ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+            flash(f"{labels.get(field, field)}: {text}", "error")
+        return redirect(url_for("stats_views.report_settings", unit=unit.code, year=year))
+    reporting.save_settings(unit, data, by=user)
+    db.session.commit()
+    flash(_("Report settings saved."), "success")
+    return _back(unit.code, year)

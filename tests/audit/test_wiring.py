@@ -76,7 +76,11 @@ def test_closing_and_reopening_a_year(client: FlaskClient, people: People, beare
         headers=bearer(world.official_hp),
     )
     assert closed.status_code == 201, closed.json
-    reopened = client.delete("/api/v1/stats/closures/HP/2025", headers=bearer(world.admin))
+    reopened = client.delete(
+        "/api/v1/stats/closures/HP/2025",
+        json={"reason": "Sở yêu cầu bổ sung số liệu"},
+        headers=bearer(world.admin),
+    )
     assert reopened.status_code == 204
     close, reopen = entries()
     assert (close.action, close.actor_id, close.reason) == (
@@ -86,11 +90,13 @@ def test_closing_and_reopening_a_year(client: FlaskClient, people: People, beare
     )
     assert (close.target_type, close.target_id) == ("year", "HP/2025")
     assert close.summary == "Thành phố Hải Phòng — 2025"
-    assert (reopen.action, reopen.actor_id, reopen.target_id) == (
+    assert (reopen.action, reopen.actor_id, reopen.target_id, reopen.reason) == (
         AuditAction.year_reopened,
         world.admin.id,
         "HP/2025",
+        "Sở yêu cầu bổ sung số liệu",
     )
+    assert close.details == reopen.details == {"number": "Số: 01/BC-HP"}
     assert stats.snapshot_for(world.units["HP"], 2025) is None
 
 

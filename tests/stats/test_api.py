@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -164,7 +165,8 @@ def test_annual_report_pdf_contains_the_figures(client, world: World, auth_heade
     assert response.data.startswith(b"%PDF")
     pages = PdfReader(io.BytesIO(response.data)).pages
     text = " ".join(" ".join(page.extract_text().split()) for page in pages)
-    assert f"BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 146 NĂM {Y1}" in text
+    assert "BÁO CÁO Kết quả thực hiện Đề án “Nâng cao nhận thức" in text
+    assert f"năm {Y1}" in text
     assert "Cán bộ, công chức, viên chức được bồi dưỡng kỹ năng số" in text
     assert "15,0%" in text  # officials: 3 of 20
     assert "Xã A" in text
@@ -214,12 +216,19 @@ def test_closing_a_year_keeps_the_report_as_sent(client, world: World, auth_head
     assert pdf.status_code == 200
 
 
-def test_closing_before_the_cut_off_is_refused(world: World) -> None:
+def test_closing_before_submission_opens_is_refused(world: World) -> None:
+    """Closing is submitting the report: open from 1 December (Vietnam time), due by the
+    deadline, accepted (as late) after it."""
     from lms.errors import Conflict
 
+    vietnam = ZoneInfo("Asia/Ho_Chi_Minh")
     with pytest.raises(Conflict):
-        services.close_year(world.P, Y2, by=world.admin, today=date(Y2, 12, 14))
-    snapshot = services.close_year(world.P, Y2, by=world.admin, today=date(Y2, 12, 15))
+        services.close_year(
+            world.P, Y2, by=world.admin, now=datetime(Y2, 11, 30, 23, tzinfo=vietnam)
+        )
+    snapshot = services.close_year(
+        world.P, Y2, by=world.admin, now=datetime(Y2, 12, 1, 0, 30, tzinfo=vietnam)
+    )
     assert snapshot.payload["year"] == Y2
 
 

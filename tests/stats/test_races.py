@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from lms.auth.models import Role
 from lms.org.models import Unit, UnitKind
 from lms.stats import services
-from lms.stats.models import Indicator, IndicatorTarget, StatSnapshot
+from lms.stats.models import Indicator, IndicatorTarget, ReportNumber, StatSnapshot
 from tests.factories import make_unit, make_user
-from tests.races import LiveApi, fresh, one_winner
+from tests.races import PARALLEL, LiveApi, fire, fresh, one_winner
 
 YEAR = date.today().year - 1
 
@@ -41,11 +41,32 @@ def test_parallel_closings_close_once(live_api: LiveApi) -> None:
     replies = live_api.race(
         "POST", "/api/v1/stats/closures", token=token, json={"unit": code, "year": YEAR}
     )
-    one_winner(replies, won=201, lost=409)
+    won = one_winner(replies, won=201, lost=409)
     assert {r.json["message"] for r in replies if r.status == 409} == {
         f"The figures of {YEAR} are already closed."
     }
     assert snapshots(live_api, unit_id) == 1
+    # One report, one document number: the losers took none.
+    assert won.json["number"] == 1
+    with live_api.data() as db:
+        counter = db.session.scalar(
+            select(ReportNumber.last).where(ReportNumber.unit_id == unit_id)
+        )
+    assert counter == 1
+
+
+def test_parallel_submissions_of_different_years_get_different_numbers(
+    live_api: LiveApi,
+) -> None:
+    code, _unit_id, token = setup(live_api)
+    replies = fire(
+        PARALLEL,
+        lambda i: live_api.request(
+            "POST", "/api/v1/stats/closures", token=token, json={"unit": code, "year": YEAR - i}
+        ),
+    )
+    assert [getattr(r, "status", r) for r in replies] == [201] * PARALLEL
+    assert sorted(r.json["number"] for r in replies) == list(range(1, PARALLEL + 1))
 
 
 def test_parallel_reopenings_reopen_once(live_api: LiveApi) -> None:
@@ -54,7 +75,12 @@ def test_parallel_reopenings_reopen_once(live_api: LiveApi) -> None:
         unit = db.session.get(Unit, unit_id)
         services.close_year(unit, YEAR, by=make_user(roles=(Role.admin,), unit=unit))
     assert snapshots(live_api, unit_id) == 1
-    replies = live_api.race("DELETE", f"/api/v1/stats/closures/{code}/{YEAR}", token=token)
+    replies = live_api.race(
+        "DELETE",
+        f"/api/v1/stats/closures/{code}/{YEAR}",
+        token=token,
+        json={"reason": "Gửi nhầm số liệu"},
+    )
     # The losers get what a reopening of a year not closed gets.
     one_winner(replies, won=204, lost=404)
     assert snapshots(live_api, unit_id) == 0
