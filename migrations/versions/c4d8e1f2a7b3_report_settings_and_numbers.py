@@ -5,7 +5,7 @@
 ``stat_snapshots.number`` the number of the report a closed (submitted) year was sent as.
 
 Revision ID: c4d8e1f2a7b3
-Revises: e5b2c7d9a418
+Revises: f3a9c1d7b264
 Create Date: 2026-12-06 08:45:00.000000
 
 """
@@ -16,7 +16,7 @@ import lms.db
 
 # revision identifiers, used by Alembic.
 revision = 'c4d8e1f2a7b3'
-down_revision = 'e5b2c7d9a418'
+down_revision = 'f3a9c1d7b264'
 branch_labels = None
 depends_on = None
 
