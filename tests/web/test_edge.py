@@ -442,3 +442,44 @@ def test_attendance_with_a_huge_user_id_is_422(
         headers=auth_headers(people["admin"]),
     )
     refused(response, 422, "0.user_id")
+
+
+def test_chunked_bodies_through_a_real_server(tmp_path: Path) -> None:
+    """Werkzeug's server de-chunks as gunicorn does; over the limit is 413, under is read whole."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from tests.conftest import serving
+    from tests.factories import make_token
+
+    with throwaway_app(tmp_path, MAX_CONTENT_LENGTH=64 * 1024) as app:
+        with app.app_context():
+            admin = make_user(roles=(Role.admin,))
+            db.session.commit()
+            token = make_token(admin)
+            db.session.commit()
+        with serving(app) as url:
+            host = urlsplit(url)
+
+            def post(body: bytes) -> tuple[int, bytes]:
+                conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+                chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
+                conn.request(
+                    "POST",
+                    "/api/v1/users/import",
+                    body=chunks,
+                    encode_chunked=True,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+                )
+                response = conn.getresponse()
+                result = response.status, response.read()
+                conn.close()
+                return result
+
+            rows = "".join(f"big{n}@example.vn,Người {n}\n" for n in range(3000))
+            status, _body = post(("email,full_name\n" + rows).encode())
+            assert status == 413
+            status, body = post("email,full_name\nsmall@example.vn,Nhỏ\n".encode())
+            assert status == 201, body
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(User)) == 2
