@@ -411,6 +411,13 @@ def test_a_year_out_of_range_in_the_dashboard_shows_this_year(
         assert response.status_code == 200, path
 
 
+def test_an_actor_id_out_of_range_in_the_audit_filter_is_ignored(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    login(client, people["admin"])
+    assert client.get("/audit?actor=99999999999").status_code == 200
+
+
 def test_a_class_form_with_a_huge_capacity_is_422_on_the_page(
     client: FlaskClient, people: dict[str, Any]
 ) -> None:
