@@ -24,6 +24,7 @@ it parses its own bodies); only the body limit applies there, answered in its ow
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
@@ -109,7 +110,7 @@ class BodyLimit:
 
 
 def _spool(stream: IO[bytes], limit: int) -> tuple[IO[bytes] | None, int]:
-    """The body in a file, rewound, and its size; ``None`` when it is longer than ``limit``."""
+    """The body, rewound, and its size; ``None`` when it is longer than ``limit``."""
     spool = io.BytesIO()
     size = 0
     while size <= limit:
@@ -246,7 +247,11 @@ def _check_field(
 
 def _one(schema: Schema) -> Schema:
     """The same schema for one item (``many`` unset), so each item of a list is checked."""
-    return schema.__class__(many=False) if schema.many else schema
+    if not schema.many:
+        return schema
+    single = copy.copy(schema)
+    single.many = False
+    return single
 
 
 def _as_number(value: Any) -> int | float | None:

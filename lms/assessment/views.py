@@ -33,8 +33,10 @@ from lms.classes.cohorts import manageable_classes
 from lms.classes.models import Class, ClassSession
 from lms.constants import SKILL_AREA_LABELS, SkillArea, label
 from lms.db import utcnow
+from lms.edge import INT32
 from lms.errors import DomainError, Invalid
 from lms.extensions import db
+from lms.http import whole_number
 
 bp = Blueprint("assessment_views", __name__)
 
@@ -114,7 +116,7 @@ def _settings_form() -> dict[str, Any]:
     return {
         "opens_at": _parse_local(request.form.get("opens_at"), "opens_at"),
         "closes_at": _parse_local(request.form.get("closes_at"), "closes_at"),
-        "session_id": int(session_raw) if session_raw.isdigit() else None,
+        "session_id": whole_number(session_raw, 0, 1, INT32[1]) or None,
     }
 
 

@@ -16,9 +16,10 @@ from lms.audit.constants import ACTION_LABELS, action_label, detail_label, targe
 from lms.auth.models import Role, User
 from lms.auth.permissions import current, scope_filter, unit_in_scope
 from lms.constants import TARGET_GROUP_LABELS, label
+from lms.edge import INT32
 from lms.extensions import db
 from lms.formatting import vdate
-from lms.http import page_args
+from lms.http import page_args, whole_number
 from lms.org.models import Unit
 from lms.org.services import find_unit
 
@@ -51,7 +52,7 @@ def _filters(user: User) -> tuple[dict[str, Any], dict[str, str]]:
         errors["unit"] = _("Unit %(code)s not found.", code=code)
         unit = None
     return {
-        "actor_id": int(actor) if actor.isdigit() else None,
+        "actor_id": whole_number(actor, 0, 1, INT32[1]) or None,
         "action": action if action in ACTION_LABELS else None,
         "since": _day("from", errors),
         "until": _day("to", errors),

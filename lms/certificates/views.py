@@ -221,10 +221,11 @@ def class_page(code: str) -> ResponseReturnValue:
     klass = get_class_for(user, code)
     if request.method == "POST":
         try:
-            enrollment_id = whole_number(request.form.get("enrollment_id"), 0, 1, INT32[1])
-            if enrollment_id:
-                enrollment = get_enrollment(enrollment_id)
-                if enrollment.class_id != klass.id:
+            raw_id = request.form.get("enrollment_id", "").strip()
+            if raw_id:  # one person; an id that is no enrollment of this class issues nothing
+                enrollment_id = whole_number(raw_id, 0, 1, INT32[1])
+                enrollment = get_enrollment(enrollment_id) if enrollment_id else None
+                if enrollment is None or enrollment.class_id != klass.id:
                     raise NotFound(_("Enrollment not found."))
                 cert, _created = services.issue_certificate(
                     enrollment, by=user, override_reason=request.form.get("override_reason")

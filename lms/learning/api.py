@@ -19,10 +19,11 @@ from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, current
 from lms.catalog.services import get_course
 from lms.classes.enrollments import enrollment_for
+from lms.edge import INT32
 from lms.errors import BadRequest, Invalid, NotFound
 from lms.events import statements_stored
 from lms.extensions import db
-from lms.http import created, load, no_content, paginate, query_args
+from lms.http import created, load, no_content, paginate, query_args, whole_number
 from lms.learning import bridge, identities, imports, mappings, platforms, review, unmatched
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import package as cmi5_package
@@ -327,26 +328,25 @@ def _flag(value: str | None) -> bool | None:
     },
 )
 def upload_results() -> ResponseReturnValue:
-    """Form fields ``file``, optional ``platform_id`` and ``provision``; ``?dry_run=true``
-    checks and keeps the file as ``previewed`` (200) without writing results."""
+    """Form fields ``file``, optional ``platform_id`` and ``provision``. A valid file is kept
+    as ``previewed`` (201) and writes nothing until ``POST …/accept``; ``?dry_run=true``, from
+    when the upload accepted at once, answers the same preview with 200."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadRequest(_("Send the file in the form field 'file'."))
-    platform_id = request.form.get("platform_id") or None
-    if platform_id is not None and not platform_id.isdigit():
+    raw_platform = request.form.get("platform_id") or None
+    platform_id = whole_number(raw_platform, 0, 1, INT32[1]) if raw_platform else None
+    if platform_id == 0:
         raise Invalid(_("Invalid input."), errors={"platform_id": [_("Must be a whole number.")]})
     dry_run = bool(_flag(request.args.get("dry_run")))
-    record, rows = imports.upload(
+    record, rows = imports.preview(
         upload.read(),
         upload.filename,
-        platform_id=int(platform_id) if platform_id else None,
+        platform_id=platform_id,
         provision=_flag(request.form.get("provision")),
         by=current(),
-        dry_run=dry_run,
     )
     db.session.commit()
-    if not dry_run:
-        _stored()
     body = imports.to_dict(record, rows)
     if dry_run:
         return jsonify(body)

@@ -96,22 +96,6 @@ def reject(record: ResultsImport, *, by: User) -> ResultsImport:
     return record
 
 
-def upload(
-    data: bytes,
-    filename: str,
-    *,
-    platform_id: int | None,
-    provision: bool | None,
-    by: User,
-    dry_run: bool,
-) -> tuple[ResultsImport, list[results.Row]]:
-    """Preview (``dry_run``) or preview-and-accept in one go."""
-    record, rows = preview(data, filename, platform_id=platform_id, provision=provision, by=by)
-    if not dry_run:
-        accept(record, by=by)
-    return record, rows
-
-
 def get_import(import_id: int) -> ResultsImport:
     record = db.session.get(ResultsImport, import_id)
     if record is None:

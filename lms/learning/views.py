@@ -34,9 +34,11 @@ from lms.auth.permissions import current, require_role
 from lms.catalog.models import Course
 from lms.catalog.services import get_course
 from lms.classes.enrollments import enrollment_for
+from lms.edge import INT32
 from lms.errors import DomainError
 from lms.events import statements_stored
 from lms.extensions import db
+from lms.http import whole_number
 from lms.learning import bridge, platforms, results, unmatched
 from lms.learning import imports as uploads
 from lms.learning.cmi5 import launch as cmi5_launch
@@ -103,7 +105,7 @@ def upload_imports() -> ResponseReturnValue:
         record, _rows = uploads.preview(
             data,
             upload.filename,
-            platform_id=int(platform_id) if platform_id.isdigit() else None,
+            platform_id=whole_number(platform_id, 0, 1, INT32[1]) or None,
             provision=request.form.get("provision") == "1",
             by=user,
         )

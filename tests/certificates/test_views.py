@@ -101,6 +101,17 @@ def test_my_certificates_page_when_empty(client: FlaskClient, world: World) -> N
     assert client.get("/certificates").status_code == 200
 
 
+@pytest.mark.parametrize("bogus", ["99999999999", "abc", "-1"])
+def test_a_bogus_enrollment_id_on_the_class_page_issues_nothing(
+    client: FlaskClient, world: World, bogus: str
+) -> None:
+    login(client, world.trainer)
+    url = f"/certificates/classes/{world.klass.code}"
+    response = client.post(url, data={"enrollment_id": bogus}, follow_redirects=True)
+    assert response.status_code == 200
+    assert services.certificate_for_enrollment(world.enrollment.id) is None
+
+
 def test_trainer_class_page_issues_with_a_reason(client: FlaskClient, world: World) -> None:
     behind = make_enrollment(
         make_user(unit=world.units["HP-HONGBANG"], full_name="Võ Văn Dũng"), world.course,

@@ -193,6 +193,8 @@ def test_xlsx_with_account_names_of_a_platform(
         provision="1",
     )
     assert response.status_code == 201, response.json
+    accepted = client.post(f"/api/v1/bridge/imports/{response.json['id']}/accept", headers=headers)
+    assert accepted.status_code == 200, accepted.json
     from lms.learning.identities import Ifi, find_user
     from lms.learning.models import IdentityKind
 
@@ -202,6 +204,32 @@ def test_xlsx_with_account_names_of_a_platform(
     enrollment = db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id))
     assert enrollment is not None
     assert enrollment.status == EnrollmentStatus.completed
+
+
+def test_an_upload_is_previewed_and_written_only_when_accepted(
+    client: FlaskClient, world: World, auth_headers: Headers
+) -> None:
+    """As the README says: preview, then accept. Uploading used to accept at once."""
+    headers = auth_headers(world.admin)
+    before = _statements()
+    response = _upload(client, headers, GOOD.encode(), provision="1")
+    assert response.status_code == 201, response.json
+    assert response.json["status"] == "previewed"
+    assert response.headers["Location"].endswith(f"/api/v1/bridge/imports/{response.json['id']}")
+    assert _statements() == before
+    assert db.session.scalar(select(User).where(User.phone == "0912345678")) is None
+    accepted = client.post(f"/api/v1/bridge/imports/{response.json['id']}/accept", headers=headers)
+    assert accepted.status_code == 200
+    assert accepted.json["summary"]["statements"] == 2
+    assert _statements() > before
+
+
+def test_a_platform_id_past_the_integer_range_is_422(
+    client: FlaskClient, world: World, auth_headers: Headers
+) -> None:
+    response = _upload(client, auth_headers(world.admin), GOOD.encode(), platform_id="99999999999")
+    assert response.status_code == 422
+    assert "platform_id" in response.json["errors"]
 
 
 def test_reject_writes_nothing(client: FlaskClient, world: World, auth_headers: Headers) -> None:

@@ -93,3 +93,32 @@ def test_hostile_json_is_an_xapi_400(lrs: Lrs, body: bytes) -> None:
         "/xapi/statements", data=body, content_type="application/json", headers=lrs.h()
     )
     assert response.status_code == 400, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        STATE | {"stateId": "a\x00b"},
+        STATE | {"activityId": "https://x.vn/a\x00"},
+        STATE | {"agent": '{"objectType": "Agent", "mbox": "mailto:a\\u0000@x.vn"}'},
+        STATE | {"registration": "\x00"},
+    ],
+    ids=["state-id", "activity-id", "agent", "registration"],
+)
+def test_nul_in_document_parameters_is_an_xapi_400(lrs: Lrs, params: dict[str, str]) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        response = lrs.client.open(
+            "/xapi/activities/state",
+            method=method,
+            query_string=params,
+            data=b'{"a": 1}',
+            content_type="application/json",
+            headers=lrs.h(),
+        )
+        assert response.status_code == 400, (method, response.get_data(as_text=True))
+
+
+def test_nul_in_statement_query_parameters_is_an_xapi_400(lrs: Lrs) -> None:
+    for params in ({"verb": "http://x.vn/\x00"}, {"activity": "\x00"}, {"statementId": "\x00"}):
+        response = lrs.get(params=params)
+        assert response.status_code == 400, (params, response.get_data(as_text=True))
