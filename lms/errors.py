@@ -129,12 +129,12 @@ def _html_error(code: int, message: str) -> tuple[str, int]:
 
 
 def rollback_quietly() -> None:
-    """End the session's transaction after a database error; a rollback that fails too (the
-    connection is gone) leaves nothing to undo."""
+    """End the session's transaction after an error; a rollback that fails too (the
+    connection is gone) leaves nothing to undo, and the pool replaces the connection."""
     try:
         db.session.rollback()
-    except Exception:  # the connection is already invalidated: nothing to roll back
-        logger.debug("Rollback after a database error failed", exc_info=True)
+    except Exception:  # the connection itself may be gone; the pool replaces it
+        logger.warning("Rolling back after an error failed", exc_info=True)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -207,6 +207,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
+        # First of all: a failed flush leaves the session unusable (PendingRollbackError)
+        # for this handler's own queries (the user, the locale) and for the next request.
+        rollback_quietly()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         message = _("Something went wrong on our side. The error has been logged.")
         if wants_json():
