@@ -364,6 +364,14 @@ def test_readyz_fails_without_the_database() -> None:
     assert api.status_code == 503
     assert api.headers["Retry-After"] == "30"
     assert api.get_json()["code"] == 503
+    # The LRS too, in its own error format.
+    lrs = app.test_client().post(
+        "/xapi/statements",
+        json={},
+        headers={"Authorization": "Basic a2V5OnNlY3JldA==", "X-Experience-API-Version": "1.0.3"},
+    )
+    assert (lrs.status_code, lrs.headers["Retry-After"]) == (503, "30")
+    assert lrs.get_json()["code"] == 503
 
 
 @pytest.mark.postgres
