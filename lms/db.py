@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
+from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, Table, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -73,6 +75,29 @@ CreatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
 UpdatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]
 
 db = SQLAlchemy(model_class=Base)
+
+logger = logging.getLogger(__name__)
+
+
+def end_sessions_safely(app: Flask) -> None:
+    """End each app context's session even when the database dropped its connection.
+
+    Flask-SQLAlchemy removes the session when the context ends; closing it rolls back, and on a
+    connection the database has dropped (a restart, a failover, a terminated backend) that
+    rollback raises out of the teardown: the WSGI server then answers 500 for a request whose
+    answer was already made, and the broken session stays registered. This teardown runs
+    before Flask-SQLAlchemy's (teardowns run last registered first) and absorbs that error;
+    the pool has invalidated the connection and opens a new one when next asked.
+    """
+
+    @app.teardown_appcontext
+    def _end_session(exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        except Exception:  # the connection is gone: nothing of it is left to end
+            logger.warning("Closing the session failed (connection lost)", exc_info=True)
+            db.session.registry.clear()
+
 
 if TYPE_CHECKING:
     # What ``db.Model`` is at run time, spelled so that type checkers can see a class.

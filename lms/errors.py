@@ -129,12 +129,12 @@ def _html_error(code: int, message: str) -> tuple[str, int]:
 
 
 def rollback_quietly() -> None:
-    """End the session's transaction after a database error; a rollback that fails too (the
-    connection is gone) leaves nothing to undo."""
+    """End the session's transaction after an error; a rollback that fails too (the
+    connection is gone) leaves nothing to undo, and the pool replaces the connection."""
     try:
         db.session.rollback()
-    except Exception:  # the connection is already invalidated: nothing to roll back
-        logger.debug("Rollback after a database error failed", exc_info=True)
+    except Exception:  # the connection itself may be gone; the pool replaces it
+        logger.warning("Rolling back after an error failed", exc_info=True)
 
 
 def register_error_handlers(app: Flask) -> None:

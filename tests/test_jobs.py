@@ -330,3 +330,13 @@ def test_the_bridge_follower_sweeps_stale_jobs(app: Flask, db: Any) -> None:
     assert result.exit_code == 0, result.output
     db.session.refresh(job)
     assert job.status == JobStatus.done  # no worker (eager): run by the follower itself
+
+
+def test_cli_reruns_a_job_left_running_only_with_force(app: Flask, db: Any) -> None:
+    job = Job(kind="test.count", payload={"n": 1}, status=JobStatus.running)
+    db.session.add(job)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "running 0/0" in runner.invoke(args=["jobs", "run", job.id]).output
+    forced = runner.invoke(args=["jobs", "run", "--force", job.id])
+    assert "done 1/1" in forced.output, forced.output

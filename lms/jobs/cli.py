@@ -30,10 +30,12 @@ def list_jobs(limit: int) -> None:
 
 @jobs_cli.command("run")
 @click.argument("job_id")
+@click.option("--force", is_flag=True, help="Also a job marked running (its worker died).")
 @with_appcontext
-def run_job(job_id: str) -> None:
+def run_job(job_id: str, force: bool) -> None:
     """Run a queued (or failed) job in this process, e.g. when no worker is running."""
-    job = services.run(job_id, from_statuses=(JobStatus.queued, JobStatus.failed))
+    statuses = (JobStatus.queued, JobStatus.failed) + ((JobStatus.running,) if force else ())
+    job = services.run(job_id, from_statuses=statuses)
     click.echo(f"{job.id} {job.status} {job.done}/{job.total}")
     if job.error:
         raise click.ClickException(job.error)

@@ -30,6 +30,7 @@ from tests.conftest import (
     make_test_app,
 )
 from tests.factories import make_course, make_token, make_unit, make_user
+from tests.races import PARALLEL, fire
 from tests.redis_server import RedisServer
 
 
@@ -363,6 +364,14 @@ def test_readyz_fails_without_the_database() -> None:
     assert api.status_code == 503
     assert api.headers["Retry-After"] == "30"
     assert api.get_json()["code"] == 503
+    # The LRS too, in its own error format.
+    lrs = app.test_client().post(
+        "/xapi/statements",
+        json={},
+        headers={"Authorization": "Basic a2V5OnNlY3JldA==", "X-Experience-API-Version": "1.0.3"},
+    )
+    assert (lrs.status_code, lrs.headers["Retry-After"]) == (503, "30")
+    assert lrs.get_json()["code"] == 503
 
 
 @pytest.mark.postgres
@@ -424,3 +433,65 @@ def test_the_lrs_stores_statements_while_redis_is_down_and_triggers_the_bridge_a
     redis_server.start()
     assert client.post("/xapi/statements", json=statement(), headers=headers).status_code == 200
     assert db.session.query(Job).filter_by(kind=JOB_KIND, status="queued").count() == 1
+
+
+@pytest.mark.postgres
+def test_under_load_a_database_dropping_connections_gives_503s_never_500s_or_half_rows(
+    pg_app: tuple[Flask, str],
+) -> None:
+    """20 clients creating accounts at once while every backend of the app is terminated
+    again and again (what a database restart does to a busy site): each answer is 201 or
+    503, and each account is there whole (with its roles) or not at all."""
+    from lms.auth.models import UserRole
+
+    app, name = pg_app
+    token, _ = _admin_token(app)
+    headers = {"Authorization": f"Bearer {token}"}
+    done = threading.Event()
+    kills: list[int] = []
+    per_client = 5
+
+    def killer() -> None:
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            while not done.is_set():
+                kills.append(_terminate_backends(conn, name))
+                time.sleep(0.1)
+        admin.dispose()
+
+    def create(index: int) -> list[int]:
+        client = app.test_client()
+        statuses = []
+        for n in range(per_client):
+            body = {
+                "email": f"tai{index}-{n}@example.vn",
+                "full_name": f"Người {index} {n}",
+                "password": "long enough",
+                "roles": ["learner", "trainer"],
+            }
+            statuses.append(client.post("/api/v1/users", json=body, headers=headers).status_code)
+        return statuses
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    try:
+        results = fire(PARALLEL, create)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert sum(kills) > 0
+    answers = {
+        f"tai{index}-{n}@example.vn": status
+        for index, statuses in enumerate(results)
+        for n, status in enumerate(statuses)
+    }
+    assert set(answers.values()) <= {201, 503}, results
+    with app.app_context():
+        for email, status in answers.items():
+            user = db.session.query(User).filter_by(email=email).one_or_none()
+            if status == 201:
+                assert user is not None
+            if user is not None:  # whole: never a user without the roles it was created with
+                assert db.session.query(UserRole).filter_by(user_id=user.id).count() == 2
+    # And the site is back once the database is.
+    assert app.test_client().get("/api/v1/me", headers=headers).status_code == 200
