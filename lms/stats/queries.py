@@ -344,7 +344,7 @@ def _completion_counts(unit: Unit, year: int, dim: str) -> dict[Any, int]:
     The same rule as certificates (:func:`lms.stats.rollups.place`): on the person's unit at
     completion and the units above it; without a unit or a group, on the province of the
     class's unit (or of the person's unit) and above it, keyed ``""`` by target group and
-    ``unit.id`` by unit.
+    ``-anchor`` by unit (the caller puts them on the anchor's province).
     """
     start, end = periods.year_bounds(year)
     units = subtree(unit, year)
@@ -354,7 +354,8 @@ def _completion_counts(unit: Unit, year: int, dim: str) -> dict[Any, int]:
     if takes_unassigned(unit, year):
         where = or_(where, and_(~placed, anchor.in_(units)))
     keys = {
-        "unit": case((placed, Enrollment.completed_unit_id), else_=unit.id),
+        # the unassigned by their anchor, negated: the caller finds its province
+        "unit": case((placed, Enrollment.completed_unit_id), else_=-anchor),
         "target_group": case(
             (placed, cast(Enrollment.completed_target_group, SqlString)), else_=""
         ),
@@ -455,8 +456,11 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
         if unit_id is not None:
             bucket(unit_id).certificates += n
     for unit_id, n in done.items():
-        if unit_id is not None:
-            bucket(unit_id).completions += n
+        if unit_id is None:
+            continue
+        if unit_id < 0:  # unassigned: on the province of their anchor, like certificates
+            unit_id = tree.province_chain(-unit_id, year)[-1]
+        bucket(unit_id).completions += n
     rows = sorted(per_child.values(), key=lambda r: vi_sort_key(r.label))
     if own.certificates or own.completions:
         rows.insert(0, own)

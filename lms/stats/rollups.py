@@ -117,6 +117,7 @@ class TreeAtYearEnd:
     def __init__(self) -> None:
         self._paths: dict[int, dict[int, str]] = {}
         self._kinds: dict[int, str] | None = None
+        self._placed: set[int] | None = None
 
     def paths(self, year: int) -> dict[int, str]:
         if year not in self._paths:
@@ -133,8 +134,9 @@ class TreeAtYearEnd:
                 )
                 # Units without history keep their current place; a unit with history but
                 # no place that day (not yet created, like a ward of 2025 in 2024) has none.
-                placed = set(db.session.scalars(select(UnitPlacement.unit_id).distinct()))
-                historic = {u: p for u, p in current.items() if u not in placed}
+                if self._placed is None:
+                    self._placed = set(db.session.scalars(select(UnitPlacement.unit_id).distinct()))
+                historic = {u: p for u, p in current.items() if u not in self._placed}
                 historic.update(dict(rows.all()))
                 self._paths[year] = historic
         return self._paths[year]

@@ -6,8 +6,9 @@ certificates by unit, target group, month and course, and the funnel. Everything
 through the services (enrolling, completing, certificates issued on completion, moving a
 person, merging units, revoking), in date order, as it would have happened.
 
-The province P (report day 15). Communes A and B exist until 30 June 2025 and are merged into
-AB on 1 July 2025; commune C throughout. Times are Vietnam time (ICT, UTC+7).
+The province P (report day 15), under the country N. Communes A and B exist until 30 June
+2025 and are merged into AB on 1 July 2025; commune C throughout. Times are Vietnam time
+(ICT, UTC+7).
 
     who  unit then        group          course completed (VN)   notes
     a1   A                official       cb     2024-03-10
@@ -72,6 +73,7 @@ def vn(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
 
 @dataclass
 class Province:
+    N: Unit
     P: Unit
     A: Unit
     B: Unit
@@ -98,8 +100,15 @@ def _learn(
 @pytest.fixture
 def province(db: Any) -> Province:
     start = date(2020, 1, 1)
+    N = org.create_unit(code="N", name="Cả nước", kind="other", valid_from=start, by=None)
     P = org.create_unit(
-        code="P", name="Tỉnh P", kind="province", valid_from=start, report_day=15, by=None
+        code="P",
+        name="Tỉnh P",
+        kind="province",
+        parent=N,
+        valid_from=start,
+        report_day=15,
+        by=None,
     )
     A = org.create_unit(code="P-A", name="Xã A", kind="commune", parent=P, by=None)
     B = org.create_unit(code="P-B", name="Xã B", kind="commune", parent=P, by=None)
@@ -234,9 +243,9 @@ def province(db: Any) -> Province:
     _learn(p["ab4"], course["cb"], vn(2026, 6, 6))
     _learn(p["c7"], course["aw"], vn(2026, 7, 7))
     db.session.flush()
-    for unit in (P, A, B, AB, C):
+    for unit in (N, P, A, B, AB, C):
         db.session.refresh(unit)
-    return Province(P=P, A=A, B=B, AB=AB, C=C)
+    return Province(N=N, P=P, A=A, B=B, AB=AB, C=C)
 
 
 # --- the indicator table ------------------------------------------------------------------
@@ -295,7 +304,8 @@ INDICATORS: dict[tuple[str, int], dict[str, tuple[int, int | None, float | None,
 
 
 def _unit(province: Province, code: str) -> Unit:
-    return {u.code: u for u in (province.P, province.A, province.B, province.AB, province.C)}[code]
+    units = (province.N, province.P, province.A, province.B, province.AB, province.C)
+    return {u.code: u for u in units}[code]
 
 
 def _indicator_tables(province: Province) -> dict[Any, Any]:
@@ -336,6 +346,14 @@ BREAKDOWNS: dict[tuple[str, int, str], dict[str, tuple[int, int]]] = {
     # a closed commune's contribution to its successor, and nothing of the province's own
     ("P-AB", 2025, "unit"): {"P-AB": (1, 1), "P-A": (1, 1), "P-B": (1, 1)},
     ("P-B", 2024, "unit"): {"P-B": (3, 3)},
+    # above the province (the country): the unassigned are in the province's row
+    ("N", 2025, "unit"): {"P": (8, 7)},
+    ("N", 2025, "target_group"): {
+        "official": (4, 3),
+        "community_tech": (1, 1),
+        "dx_specialist": (1, 1),
+        "unassigned": (2, 2),
+    },
     ("P", 2024, "target_group"): {
         "official": (7, 7),
         "dx_specialist": (1, 1),
@@ -403,6 +421,8 @@ FUNNELS: dict[tuple[str, int], dict[str, int]] = {
     # b4's certificate still counted on 31 December 2024
     ("P", 2024): {"enrolled": 12, "in_progress": 0, "completed": 11, "withdrawn": 0,
                   "certified": 11},
+    ("N", 2025): {"enrolled": 7, "in_progress": 0, "completed": 7, "withdrawn": 0,
+                  "certified": 6},
     ("P-C", 2024): {"enrolled": 4, "in_progress": 0, "completed": 3, "withdrawn": 0,
                     "certified": 3},
     ("P-B", 2024): {"enrolled": 3, "in_progress": 0, "completed": 3, "withdrawn": 0,
