@@ -22,6 +22,8 @@ def test_numbers_and_shares_in_vietnamese(app: Flask) -> None:
         assert fmt.people(24.0) == "24 người"
         assert fmt.people(180010) == "180.010 người"
         assert fmt.number(None) == fmt.percent(None) == fmt.people(None) == "—"
+        assert fmt.number("Completed") == fmt.percent("Completed") == "Completed"
+        assert fmt.number(True) == "True"
 
 
 def test_numbers_and_shares_in_english(app: Flask) -> None:
