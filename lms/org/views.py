@@ -19,6 +19,7 @@ from lms.auth.permissions import current
 from lms.collation import sorted_vi
 from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.extensions import db
+from lms.http import whole_number
 from lms.org import services
 from lms.org.models import Headcount, Unit, UnitKind, UnitPlacement
 
@@ -63,10 +64,7 @@ def unit(code: str) -> ResponseReturnValue:
     services.ensure_can_browse(by)
     shown = services.visible_unit(code, by)
     closed = request.args.get("closed") == "1"
-    try:
-        year = int(request.args.get("year") or date.today().year)
-    except ValueError:
-        year = date.today().year
+    year = whole_number(request.args.get("year"), date.today().year, 1900, 9999)
     # A unit's children are bounded: sorted here, in Vietnamese order (unit_query orders by code).
     children = sorted_vi(
         db.session.scalars(services.unit_query(by, parent=shown, include_closed=closed)),

@@ -14,6 +14,7 @@ from lms.auth.permissions import current, require_role
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.formatting import local_today
+from lms.http import whole_number
 from lms.org import services as org
 from lms.stats import queries, services
 from lms.stats.api import resolve_unit
@@ -22,15 +23,6 @@ bp = Blueprint("stats_views", __name__)
 
 #: The programme's first year: the year picker starts here.
 FIRST_YEAR = 2022
-
-
-def _year(raw: str | None, today: date) -> int:
-    """The year asked for; anything else (text, year 99999) shows this year."""
-    try:
-        year = int(raw or today.year)
-    except ValueError:
-        return today.year
-    return year if FIRST_YEAR <= year <= today.year else today.year
 
 
 @bp.get("/dashboard")
@@ -43,7 +35,7 @@ def dashboard() -> ResponseReturnValue:
         code = "HP"
     unit = resolve_unit(user, code)
     today = local_today()
-    year = _year(request.args.get("year"), today)
+    year = whole_number(request.args.get("year"), today.year, FIRST_YEAR, today.year)
     figures = queries.indicator_figures(unit, year)
     months = queries.breakdown(unit, year, "month")
     children = queries.breakdown(unit, year, "unit")
@@ -86,6 +78,8 @@ def close_year() -> ResponseReturnValue:
     unit = resolve_unit(user, request.form.get("unit"))
     try:
         year = int(request.form.get("year", ""))
+        if not 1900 <= year <= 9999:
+            raise ValueError(year)
         services.close_year(unit, year, by=user, note=request.form.get("note") or None)
         db.session.commit()
         flash(_("The figures of %(year)s are closed.", year=year), "success")
