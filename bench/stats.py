@@ -22,10 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, make_url, text
 
 from lms import create_app
+from lms.collation import vi_name_sort_string
 from lms.extensions import db
 
 UNITS, LEARNERS, CERTIFICATES = 5_000, 500_000, 1_000_000
-EXTRA_USER = ["created_at", "search_text"]
+EXTRA_USER = ["created_at", "search_text", "sort_name"]
 GROUPS = [
     ("citizen", 60),
     ("official", 20),
@@ -155,7 +156,7 @@ def build(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
             raw,
             "users",
             ["id", "email", "full_name", "active", "unit_id", "target_group", *EXTRA_USER],
-            ((*p, now, p[2].lower()) for p in people),
+            ((*p, now, p[2].lower(), vi_name_sort_string(p[2])) for p in people),
         )
         from lms.catalog.models import Course
 

@@ -54,31 +54,37 @@ def local_today() -> date:
     return periods.today()
 
 
-def number(value: Number | None, digits: int = 0, *, lang: str | None = None) -> str:
+def number(value: Number | str | None, digits: int = 0, *, lang: str | None = None) -> str:
     """``180010`` -> ``180.010``; with ``digits``, that many decimals (``12,5``).
 
     Whole numbers stored as floats (a target of ``24.0`` people) read as whole numbers.
     """
     if value is None:
         return DASH
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)  # a template handed text (a rule's "Completed"): shown as it is
     if digits == 0 and float(value) != int(value):
         digits = 1
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=locale(lang), decimal_quantization=True)
 
 
-def percent(value: Number | None, digits: int = 1, *, lang: str | None = None) -> str:
+def percent(value: Number | str | None, digits: int = 1, *, lang: str | None = None) -> str:
     """A share already in percent (``14.4``) -> ``14,4%`` (``14.4%`` in English)."""
     if value is None:
         return DASH
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
     return format_percent(Decimal(str(value)) / 100, format=pattern, locale=locale(lang))
 
 
-def people(value: Number | None, *, lang: str | None = None) -> str:
+def people(value: Number | str | None, *, lang: str | None = None) -> str:
     """A head count: ``24 người`` / ``24 people``, never ``24.0``."""
     if value is None:
         return DASH
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
     count = round(float(value))
     text = number(count, lang=lang)
     # Flask-Babel's ngettext fills ``num`` with the bare number (``180010``): ask the catalog.

@@ -22,6 +22,8 @@ def test_numbers_and_shares_in_vietnamese(app: Flask) -> None:
         assert fmt.people(24.0) == "24 người"
         assert fmt.people(180010) == "180.010 người"
         assert fmt.number(None) == fmt.percent(None) == fmt.people(None) == "—"
+        assert fmt.number("Completed") == fmt.percent("Completed") == "Completed"
+        assert fmt.number(True) == "True"
 
 
 def test_numbers_and_shares_in_english(app: Flask) -> None:
@@ -69,3 +71,11 @@ def test_filters_are_registered_for_templates(app: Flask) -> None:
 def test_outside_a_request_the_default_locale_applies() -> None:
     assert fmt.number(180010) == "180.010"
     assert fmt.percent(14.4) == "14,4%"
+
+
+def test_plural_messages_in_templates_take_a_formatted_number(app: Flask) -> None:
+    with app.test_request_context():
+        html = render_template_string(
+            '{{ ngettext("%(num)s entry", "%(num)s entries", n, num=n|number) }}', n=12345
+        )
+    assert html.startswith("12.345 ")

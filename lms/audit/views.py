@@ -21,7 +21,7 @@ from lms.extensions import db
 from lms.formatting import vdate
 from lms.http import page_args, whole_number
 from lms.org.models import Unit
-from lms.org.services import find_unit
+from lms.org.services import find_unit, in_tree_order
 
 bp = Blueprint("audit_views", __name__)
 
@@ -62,7 +62,7 @@ def _filters(user: User) -> tuple[dict[str, Any], dict[str, str]]:
 
 def _units(user: User) -> list[Unit]:
     stmt = select(Unit).where(Unit.valid_to.is_(None)).order_by(Unit.path).limit(UNIT_CHOICES)
-    return list(db.session.scalars(stmt.where(scope_filter(user, Unit.path))))
+    return in_tree_order(db.session.scalars(stmt.where(scope_filter(user, Unit.path))))
 
 
 @bp.get("/audit")

@@ -136,8 +136,9 @@ def class_overview(klass: Class, *, by: User) -> list[dict[str, Any]]:
         raise Forbidden(_("You do not run this class."))
     enrollments = db.session.scalars(
         select(Enrollment)
+        .join(User, User.id == Enrollment.user_id)
         .where(Enrollment.class_id == klass.id, Enrollment.status != EnrollmentStatus.withdrawn)
-        .order_by(Enrollment.id)
+        .order_by(User.sort_name, Enrollment.id)  # a roster: Vietnamese order (lms.collation)
     ).all()
     certs = {
         c.enrollment_id: c

@@ -375,7 +375,7 @@ def _completion_counts(unit: Unit, year: int, dim: str) -> dict[Any, int]:
 def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     """Completions and certificates of ``year`` in ``unit``'s subtree, grouped."""
     if group_by == "unit":
-        return _by_child_unit(unit, year)
+        return _units_of_the_year(_by_child_unit(unit, year), year)
     if group_by == "target_group":
         certs = _certificate_counts(unit, year, "group")
         done = _completion_counts(unit, year, "target_group")
@@ -419,6 +419,24 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     raise ValueError(group_by)
 
 
+def _units_of_the_year(rows: list[BreakdownRow], year: int) -> list[BreakdownRow]:
+    """The child units that existed in ``year``, in Vietnamese order, the unit's own row first.
+
+    A unit created on 1 July 2025 has no place in 2024's table (the tree as it stood that
+    year), even where the tree's history does not reach back to it.
+    """
+    codes = [r.unit_code for r in rows if r.unit_code and not r.extra.get("own")]
+    units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    own = [r for r in rows if r.extra.get("own")]
+    children = [
+        r
+        for r in rows
+        if not r.extra.get("own")
+        and (r.unit_code not in units or org.existed_in(units[r.unit_code], year))
+    ]
+    return own + sorted(children, key=lambda r: vi_sort_key(r.label))
+
+
 def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     """Per child unit (as the tree was that year), everything in the child's subtree."""
     tree = TreeAtYearEnd()
@@ -440,7 +458,7 @@ def _by_child_unit(unit: Unit, year: int) -> list[BreakdownRow]:
     }
     for child_id in children:
         child = units[child_id]
-        if not org.existed_in(child, year):  # the table lists the tree as it stood that year
+        if child.valid_to is not None and child.valid_to < date(year, 1, 1):
             continue
         per_child[child_id] = BreakdownRow(key=child.code, label=child.name, unit_code=child.code)
     own = BreakdownRow(key=unit.code, label=unit.name, unit_code=unit.code, extra={"own": True})
@@ -551,11 +569,12 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ]
     children = [
         u
-        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)))
-        if org.existed_in(u, year)  # the tree as it stood that year
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
+        if u.valid_to is None or u.valid_to >= date(year, 1, 1)
     ]
     if not children:
         return indicators, []
+    children = [c for c in children if org.existed_in(c, year)]  # the tree of that year
     counts: dict[tuple[int, str, bool, str], int] = defaultdict(int)
     for unit_id, code, in_year, tg, n in db.session.execute(
         select(

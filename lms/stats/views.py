@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -15,6 +13,7 @@ from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
+from lms.http import whole_number
 from lms.org import services as org
 from lms.stats import queries, reporting, services
 from lms.stats.api import resolve_unit
@@ -24,15 +23,6 @@ bp = Blueprint("stats_views", __name__)
 
 #: The programme's first year: the year picker starts here.
 FIRST_YEAR = 2022
-
-
-def _year(raw: str | None, today: date) -> int:
-    """The year asked for; anything else (text, year 99999) shows this year."""
-    try:
-        year = int(raw or today.year)
-    except ValueError:
-        return today.year
-    return year if FIRST_YEAR <= year <= today.year else today.year
 
 
 @bp.get("/dashboard")
@@ -45,7 +35,7 @@ def dashboard() -> ResponseReturnValue:
         code = "HP"
     unit = resolve_unit(user, code)
     today = periods.today()
-    year = _year(request.args.get("year"), today)
+    year = whole_number(request.args.get("year"), today.year, FIRST_YEAR, today.year)
     figures = queries.indicator_figures(unit, year)
     months = queries.breakdown(unit, year, "month")
     children = queries.breakdown(unit, year, "unit")

@@ -42,6 +42,8 @@ def test_attendance_sheet_and_roster_in_vietnamese_order(
     assert [n for n in re.findall(r">\s*([^<>]+?)\s*<", page) if n in ORDER] == ORDER
     rows = list(csv.reader(io.StringIO(client.get(f"/classes/{klass.code}/roster.csv").text)))
     assert [r[0].lstrip("\ufeff") for r in rows[1:]] == ORDER
+    page = client.get(f"/certificates/classes/{klass.code}").text  # whom to issue to
+    assert [n for n in re.findall(r">\s*([^<>]+?)\s*<", page) if n in ORDER] == ORDER
 
 
 def test_roster_file_names_units_and_writes_local_dates(

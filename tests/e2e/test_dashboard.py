@@ -66,10 +66,10 @@ def test_official_reads_the_dashboard_and_drills_down(
     page.wait_for_url("**/dashboard**")
     card = page.locator('article.indicator[data-code="officials_trained"]')
     card.wait_for()
-    assert "75.0%" in card.inner_text()  # 3 of 4 officials
+    assert "75,0%" in card.inner_text()  # 3 of 4 officials, in Vietnamese format
     assert page.locator(".progress").first.is_visible()
     behind = page.locator('table.behind-table tr[data-unit="E2E-X"]')
-    assert "75.0%" in behind.inner_text()  # the ward against the targets
+    assert "75,0%" in behind.inner_text()  # the ward against the targets
     behind.get_by_role("link", name="Xã Hòa Bình").click()
     page.wait_for_url("**unit=E2E-X**")
     assert "Xã Hòa Bình" in page.locator(".crumbs").inner_text()

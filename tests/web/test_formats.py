@@ -17,6 +17,7 @@ BY_HAND = re.compile(
     r"""|['"]%\.\d?f['"]\s*\|\s*format"""  # '%.1f'|format(...)
     r"""|\|\s*round\(1\)"""  # |round(1) shown as 24.0
     r"""|datetimeformat\("""  # Flask-Babel's, without the zone
+    r"""|'\{:,\}'\.format"""  # thousands by hand: '{:,}'.format(n).replace(',', '.')
 )
 
 
