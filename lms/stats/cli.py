@@ -13,6 +13,7 @@ from lms.auth.models import User
 from lms.extensions import db
 from lms.org import services as org
 from lms.stats import report, reporting, rollups, services
+from lms.stats.schemas import SnapshotSchema
 
 
 @click.group("reports", help="Indicator figures and annual reports.")
@@ -32,8 +33,6 @@ def annual(code: str, year: int, fmt: str, output: Path | None) -> None:
     """Write the annual report of a unit (default file: bao-cao-<unit>-<year>.<format>): as
     submitted once submitted, else the draft."""
     import json
-
-    from lms.stats.schemas import SnapshotSchema
 
     unit = org.get_unit(code)
     snapshot = services.snapshot_for(unit, year)

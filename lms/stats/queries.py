@@ -27,6 +27,7 @@ from lms.constants import TARGET_GROUP_LABELS, label
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
+from lms.stats import reporting
 from lms.stats.models import Indicator, IndicatorKind, IndicatorPeriod, StatCertCount, StatRollup
 from lms.stats.rollups import TreeAtYearEnd, ensure_year
 
@@ -241,8 +242,8 @@ class YearFacts:
 
 
 def report_deadline(unit: Unit, year: int) -> date:
-    province = org.province_of(unit)
-    return date(year, 12, province.report_day or 15)
+    """The day ``unit`` reports ``year`` by: one rule, :func:`lms.stats.reporting.deadline`."""
+    return reporting.deadline(unit, year)
 
 
 def figure(

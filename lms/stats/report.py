@@ -455,7 +455,7 @@ class _Document(SimpleDocTemplate):
 
 
 def _footer(data: dict[str, Any], closed: dict[str, Any] | None) -> Any:
-    """Each page's foot: the page number, when the data was read, and draft or sent."""
+    """Each page's foot says when the data was read, and whether this is the report as sent."""
     state = (
         f"Bản đã gửi lúc {_stamp(closed['closed_at'])}"
         if closed
@@ -468,7 +468,10 @@ def _footer(data: dict[str, Any], closed: dict[str, Any] | None) -> Any:
         canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(colors.HexColor("#555b66"))
         canvas.drawString(20 * mm, 10 * mm, text)
-        canvas.drawRightString(A4[0] - 10 * mm, 10 * mm, f"Trang {doc.page}")
+        if doc.page > 1:  # Decree 30: page numbers from the second page, at the top centre
+            canvas.setFont(REGULAR, 11)
+            canvas.setFillColor(colors.black)
+            canvas.drawCentredString(110 * mm, A4[1] - 9 * mm, str(doc.page))
         canvas.restoreState()
 
     return draw

@@ -85,9 +85,14 @@ def deadline(unit: Unit, year: int) -> date:
     """
     if unit.kind == UnitKind.province or unit.parent_id is None:
         return date(year, 12, PROVINCE_REPORT_DAY)
-    for above in reversed(org.ancestors(unit)):
-        if above.report_day:
-            return date(year, 12, above.report_day)
+    return _due_to(org.ancestors(unit), year)
+
+
+def _due_to(above: list[Unit], year: int) -> date:
+    """The deadline of a unit whose ancestors, root first, are ``above``."""
+    for unit in reversed(above):
+        if unit.report_day:
+            return date(year, 12, unit.report_day)
     return date(year, 12, DEFAULT_REPORT_DAY)
 
 
@@ -280,9 +285,10 @@ def submissions(unit: Unit, year: int, *, now: datetime | None = None) -> list[U
         )
     }
     today = local_today(now)
+    due_here = _due_to([*org.ancestors(unit), unit], year)  # the same for all of them
     rows = []
     for child in units:
-        due = deadline(child, year)
+        due = due_here if child.kind != UnitKind.province else deadline(child, year)
         snap = snapshots.get(child.id)
         if snap is None:
             rows.append(

@@ -421,3 +421,25 @@ def test_the_settings_form_names_a_refused_field_as_the_form_does(client, world:
         "Số: \u2003\u2003/BC-UBND",
         ["UBND thành phố;", "Lưu: VT."],
     )
+
+
+def test_the_command_line_submits_and_writes_the_report_as_submitted(
+    app, world: World, tmp_path
+) -> None:
+    official = make_user("chu.tich@xa-a.vn", roles=(Role.official,), unit=world.A)
+    db.session.flush()
+    runner = app.test_cli_runner()
+    sent = runner.invoke(
+        args=["reports", "close", "--unit", "P-A", "--year", str(Y1), "--by", official.email]
+    )
+    assert sent.exit_code == 0, sent.output
+    assert f"Submitted {Y1} for P-A (Số: 01/BC-PA) at " in sent.output
+    assert "(GMT+07:00)" in sent.output
+    output = tmp_path / "a.pdf"
+    written = runner.invoke(
+        args=["reports", "annual", "--unit", "P-A", "--year", str(Y1), "-o", str(output)]
+    )
+    assert written.exit_code == 0, written.output
+    text = pdf_text(output.read_bytes())
+    assert "Số: 01/BC-PA" in text
+    assert "Bản đã gửi lúc" in text
