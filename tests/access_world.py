@@ -35,7 +35,7 @@ from werkzeug.test import TestResponse
 from lms.auth.models import Role, User
 from lms.extensions import db
 from lms.org.models import UnitKind
-from tests.factories import make_token, make_unit, make_user
+from tests.factories import make_signer, make_token, make_unit, make_user
 
 PASSWORD = "correct horse battery"
 ROOT = Path(__file__).resolve().parents[1]
@@ -385,6 +385,8 @@ def _build(app: Flask, connection: Connection, tmp: Path) -> World:
         "DA": make_unit("QT-DONGHA", parent=qt, name="Phường Đông Hà"),
     }
     people = _people(units)
+    make_signer(hp)
+    make_signer(qt, name="Lê Quang Vinh")
     import_headcounts(
         [{"unit": units[u].code, "target_group": "citizen", "year": 2026, "count": 100}
          for u in ("HB", "DH")],

@@ -213,3 +213,28 @@ def make_enrollment(
     db.session.add(enrollment)
     db.session.flush()
     return enrollment
+
+
+def make_signer(
+    unit: Unit | None = None,
+    *,
+    name: str = "Trần Văn Đức",
+    title: str = "Giám đốc Sở Khoa học và Công nghệ",
+    authority: str | None = None,
+) -> Any:
+    """A certificate template naming who signs for ``unit``'s subtree (None: everywhere).
+
+    Certificates are issued only when a signer is configured, as in production.
+    """
+    from lms.certificates.models import CertificateTemplate
+
+    template = CertificateTemplate(
+        name=f"Người ký {unit.code if unit is not None else 'mặc định'}",
+        unit_id=unit.id if unit is not None else None,
+        signer_name=name,
+        signer_title=title,
+        signer_authority=authority,
+    )
+    db.session.add(template)
+    db.session.flush()
+    return template

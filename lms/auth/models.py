@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, event
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validates
 
@@ -57,6 +57,8 @@ class User(UserMixin, Model):
         db.Enum(TargetGroup, native_enum=False, length=30), index=True
     )
     locale: Mapped[str | None] = mapped_column(String(5))
+    #: Optional; printed on certificates when known, so two people of one name differ.
+    birth_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[CreatedAt]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Name, email and phone lower-cased without diacritics, for ``?q=`` searches.

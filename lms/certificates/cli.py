@@ -60,6 +60,15 @@ def issue_class(code: str, login: str | None) -> None:
     click.echo(f"{len(result['issued'])} issued, {len(result['skipped'])} skipped")
 
 
+@certificates_cli.command("issue-awaiting")
+@with_appcontext
+def issue_awaiting() -> None:
+    """Issue the certificates that waited for a signer (run after naming one)."""
+    issued, waiting = services.issue_awaiting()
+    db.session.commit()
+    click.echo(f"{issued} issued, {waiting} still waiting for a signer")
+
+
 @certificates_cli.command("rotate-key")
 @with_appcontext
 def rotate_key() -> None:
@@ -105,7 +114,10 @@ def render(serial: str, output: Path) -> None:
 @click.option("--primary", help="Primary colour, #rrggbb.")
 @click.option("--accent", help="Accent colour, #rrggbb.")
 @click.option("--signer-name", help="Who signs, e.g. Trần Văn Đức.")
-@click.option("--signer-title", help="The signer's title, e.g. Giám đốc Sở Khoa học và Công nghệ.")
+@click.option("--signer-title", help="The signer's title, e.g. Phó Giám đốc.")
+@click.option("--signer-authority", help='Signing for the head, e.g. "KT. GIÁM ĐỐC".')
+@click.option("--governing-body", help='Letterhead, first line, e.g. "UBND THÀNH PHỐ HẢI PHÒNG".')
+@click.option("--issuing-body", help='Letterhead, second line, e.g. "SỞ KHOA HỌC VÀ CÔNG NGHỆ".')
 @click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def template(
@@ -118,6 +130,9 @@ def template(
     accent: str | None,
     signer_name: str | None,
     signer_title: str | None,
+    signer_authority: str | None,
+    governing_body: str | None,
+    issuing_body: str | None,
     logo: Path | None,
 ) -> None:
     """Create or change the certificate template of a unit, a course, or the default."""
@@ -129,6 +144,9 @@ def template(
         "accent_color": accent,
         "signer_name": signer_name,
         "signer_title": signer_title,
+        "signer_authority": signer_authority,
+        "governing_body": governing_body,
+        "issuing_body": issuing_body,
         "logo": logo.read_bytes() if logo is not None else None,
     }
     try:

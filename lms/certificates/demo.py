@@ -9,6 +9,8 @@ both cases. Idempotent: a second run adds nothing.
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
@@ -24,20 +26,28 @@ from lms.org.models import Unit
 DEMO_COURSE = "dich-vu-cong-truc-tuyen"
 REVOKE_REASON = "Cấp nhầm người học (bản ghi minh hoạ việc thu hồi)."
 
-#: unit code -> (template name, signer title, signer name, primary colour)
-TEMPLATES = {
-    "HP": (
-        "Hải Phòng",
-        "Giám đốc Sở Khoa học và Công nghệ",
-        "Trần Văn Đức",
-        "#0b4f8a",
-    ),
-    "QT": (
-        "Quảng Trị",
-        "Giám đốc Sở Khoa học và Công nghệ",
-        "Lê Quang Vinh",
-        "#7a1f1f",
-    ),
+#: unit code -> the template: letterhead (Decree 30/2020/NĐ-CP), signature block, colour.
+#: The Department of Science and Technology runs Project 146 in each province, so it issues
+#: and its director (or a deputy "KT. GIÁM ĐỐC") signs: letterhead and signer agree.
+TEMPLATES: dict[str, dict[str, str | None]] = {
+    "HP": {
+        "name": "Hải Phòng",
+        "governing_body": "UBND THÀNH PHỐ HẢI PHÒNG",
+        "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        "signer_authority": "KT. GIÁM ĐỐC",
+        "signer_title": "PHÓ GIÁM ĐỐC",
+        "signer_name": "Trần Văn Đức",
+        "primary_color": "#0b4f8a",
+    },
+    "QT": {
+        "name": "Quảng Trị",
+        "governing_body": "UBND TỈNH QUẢNG TRỊ",
+        "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+        "signer_authority": None,
+        "signer_title": "GIÁM ĐỐC",
+        "signer_name": "Lê Quang Vinh",
+        "primary_color": "#7a1f1f",
+    },
 }
 #: unit code -> how many of its citizens get a demo certificate
 HOLDERS = {"HP-HONGBANG": 4, "HP-LECHAN": 2, "QT-DONGHOI": 2}
@@ -48,27 +58,24 @@ def _unit(code: str) -> Unit | None:
 
 
 def _templates() -> int:
+    """Each province's template; fields added since an earlier seed are filled in."""
     added = 0
-    for code, (name, title, signer, colour) in TEMPLATES.items():
+    for code, values in TEMPLATES.items():
         unit = _unit(code)
         if unit is None:
             continue
-        exists = db.session.scalar(
-            select(CertificateTemplate.id).where(
+        row = db.session.scalar(
+            select(CertificateTemplate).where(
                 CertificateTemplate.unit_id == unit.id, CertificateTemplate.course_id.is_(None)
             )
         )
-        if exists is None:
-            db.session.add(
-                CertificateTemplate(
-                    name=name,
-                    unit_id=unit.id,
-                    signer_title=title,
-                    signer_name=signer,
-                    primary_color=colour,
-                )
-            )
+        if row is None:
+            row = CertificateTemplate(unit_id=unit.id, name=values["name"])
+            db.session.add(row)
             added += 1
+        for key, value in values.items():
+            if getattr(row, key) in (None, ""):
+                setattr(row, key, value)
     db.session.flush()
     return added
 
@@ -100,7 +107,9 @@ def _issue_some() -> list[Certificate]:
         unit = _unit(code)
         if unit is None:
             continue
-        for person in _candidates(unit, count):
+        for n, person in enumerate(_candidates(unit, count)):
+            if person.birth_date is None:  # shown on the certificate when known
+                person.birth_date = date(1968 + 7 * n, 1 + (3 * n) % 12, 5 + 4 * n)
             enrollment = enrollment_for(person, course) or enroll(
                 person, course, by=None, source=EnrollmentSource.assigned
             )
@@ -114,11 +123,16 @@ def _issue_some() -> list[Certificate]:
 
 def seed() -> list[str]:
     templates = _templates()
+    # Completions seeded before the signers were named waited for them.
+    waited, still = services.issue_awaiting()
     key = keys.active_key()
     revoked = db.session.scalar(
         select(Certificate).where(Certificate.revoked_reason == REVOKE_REASON)
     )
-    lines = [f"certificates: {templates} templates added; signing key {key.kid[:12]}…"]
+    lines = [
+        f"certificates: {templates} templates added; signing key {key.kid[:12]}…",
+        f"certificates: {waited} issued that awaited a signer, {still} still waiting",
+    ]
     if revoked is None:
         issued = _issue_some()
         if issued:

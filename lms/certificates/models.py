@@ -9,10 +9,11 @@ renamed or units merge.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -66,7 +67,11 @@ class Certificate(Model):
     issuing_unit_name: Mapped[str] = mapped_column(String(300), default="")
     signer_name: Mapped[str] = mapped_column(String(200), default="")
     signer_title: Mapped[str] = mapped_column(String(200), default="")
+    #: "KT. GIÁM ĐỐC" when the signer signs for the head of the unit; None as themselves.
+    signer_authority: Mapped[str | None] = mapped_column(String(200))
     holder_name: Mapped[str] = mapped_column(String(200))
+    #: Snapshot of the holder's date of birth when known (printed, not signed).
+    holder_birth_date: Mapped[date | None] = mapped_column(Date)
     #: Snapshot of the holder's unit when issued: statistics count it there for good.
     holder_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     holder_target_group: Mapped[TargetGroup | None] = mapped_column(
@@ -174,6 +179,12 @@ class CertificateTemplate(Model):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     signer_name: Mapped[str | None] = mapped_column(String(200))
     signer_title: Mapped[str | None] = mapped_column(String(200))
+    #: "KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC"... (Decree 30/2020/NĐ-CP); empty when signing as self.
+    signer_authority: Mapped[str | None] = mapped_column(String(200))
+    #: The letterhead as printed: the governing body ("UBND THÀNH PHỐ HẢI PHÒNG") and the
+    #: issuing body ("SỞ KHOA HỌC VÀ CÔNG NGHỆ"); by default derived from the unit tree.
+    governing_body: Mapped[str | None] = mapped_column(String(200))
+    issuing_body: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

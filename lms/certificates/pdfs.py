@@ -20,6 +20,7 @@ from lms.certificates.render import CertificateData, TemplateStyle, render_certi
 from lms.certificates.services import local_date, province_of_unit
 from lms.certificates.templates import find_template
 from lms.extensions import db
+from lms.org.models import UnitKind
 
 _PLACE_PREFIXES = re.compile(r"^(Thành phố|Tỉnh|TP\.?)\s+", re.IGNORECASE)
 
@@ -58,9 +59,29 @@ def credential_token(cert: Certificate) -> str:
     return content.credential_jwt(cert, keys.issuer_key(content.issuer_of(cert)), base_url())
 
 
-def certificate_data(cert: Certificate) -> CertificateData:
+def letterhead(cert: Certificate) -> tuple[str | None, str]:
+    """(governing body, issuing body) as Decree 30/2020/NĐ-CP prints them at the top left.
+
+    A template may spell them out; otherwise a department's governing body is the People's
+    Committee of its province ("UBND THÀNH PHỐ HẢI PHÒNG"), and a province issuing by itself
+    is its People's Committee.
+    """
+    template = find_template(cert.course_id, cert.issuing_unit)
+    governing = (template.governing_body or "").strip() if template is not None else ""
+    issuing = (template.issuing_body or "").strip() if template is not None else ""
     unit = cert.issuing_unit
-    parent = unit.parent if unit is not None else None
+    if not issuing:
+        issuing = cert.issuing_unit_name
+        if unit is not None and unit.kind == UnitKind.province:
+            issuing = f"UBND {unit.name}"
+    if not governing and unit is not None and unit.parent is not None:
+        parent = unit.parent
+        governing = f"UBND {parent.name}" if parent.kind == UnitKind.province else parent.name
+    return governing or None, issuing
+
+
+def certificate_data(cert: Certificate) -> CertificateData:
+    governing, issuing = letterhead(cert)
     return CertificateData(
         serial=cert.serial,
         holder_name=cert.holder_name,
@@ -69,10 +90,12 @@ def certificate_data(cert: Certificate) -> CertificateData:
         hours=cert.hours,
         score=cert.score,
         issued_on=local_date(cert.issued_at),
-        issuing_unit_name=cert.issuing_unit_name,
-        issuing_parent_name=parent.name if parent is not None else None,
+        issuing_unit_name=issuing,
+        issuing_parent_name=governing,
         signer_name=cert.signer_name,
         signer_title=cert.signer_title,
+        signer_authority=cert.signer_authority,
+        holder_birth_date=cert.holder_birth_date,
         place=place_of(cert),
         verify_url=content.verify_url(base_url(), cert.serial),
         template=template_style(cert),

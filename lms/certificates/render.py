@@ -31,7 +31,7 @@ from reportlab.pdfgen.canvas import Canvas
 from lms.certificates.qr import QUIET, qr_matrix, runs
 
 #: Bumped whenever the layout changes, so cached renderings are redrawn.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 #: Marker for the signed credential inside the PDF's metadata (``Keywords``), so an uploaded
 #: PDF can be checked: ``lms146-vc:<JWT>``.
@@ -76,8 +76,13 @@ class CertificateData:
     course_title_en: str | None = None
     #: 0..1, printed as a percentage; None when the course has no graded part.
     score: float | None = None
-    #: The parent of the issuing unit, printed above it as Vietnamese letterheads do.
+    #: The governing body, printed above the issuing body as Decree 30/2020/NĐ-CP lays out
+    #: ("UBND THÀNH PHỐ HẢI PHÒNG" above "SỞ KHOA HỌC VÀ CÔNG NGHỆ").
     issuing_parent_name: str | None = None
+    #: The signer's authority line ("KT. GIÁM ĐỐC", "TL. GIÁM ĐỐC"); None when signing as self.
+    signer_authority: str | None = None
+    #: The holder's date of birth, printed when known (two people may share a name).
+    holder_birth_date: date | None = None
     #: Where it was signed ("Hải Phòng"), printed before the date.
     place: str | None = None
     template: TemplateStyle = field(default_factory=TemplateStyle)
@@ -149,6 +154,13 @@ def _centred(canvas: Canvas, text: str, font: str, size: float, x: float, y: flo
     canvas.drawCentredString(x, y, text)
 
 
+def format_percent(score: float) -> str:
+    """``0.85`` -> ``85%``, ``0.4667`` -> ``46,7%`` (Vietnamese decimal comma)."""
+    value = round(score * 100, 1)
+    text = str(int(value)) if value.is_integer() else f"{value:.1f}".replace(".", ",")
+    return f"{text}%"
+
+
 def format_hours(hours: float) -> str:
     """``4`` for whole hours, ``1,5`` (Vietnamese decimal comma) otherwise."""
     if float(hours).is_integer():
@@ -192,65 +204,78 @@ def _draw_frame(canvas: Canvas, primary: Color, accent: Color) -> None:
     canvas.rect(PAGE_WIDTH - 30, PAGE_HEIGHT - 30, 8, 8, stroke=0, fill=1)
 
 
-def _draw_header(canvas: Canvas, data: CertificateData, primary: Color) -> None:
-    left_x, right_x, top = 205, PAGE_WIDTH - 205, PAGE_HEIGHT - 62
-    canvas.setFillColor(HexColor("#222222"))
-    y = top
+#: Centres of the two header columns and of the signature block (Decree 30's layout).
+_LEFT_X = 215.0
+_RIGHT_X = PAGE_WIDTH - 215.0
+_TOP = PAGE_HEIGHT - 60
+
+
+def _draw_header(canvas: Canvas, data: CertificateData) -> None:
+    """Left: governing body, issuing body, a rule, "Số: <serial>". Right: the national name,
+    the motto with its rule, then place and date in italics."""
+    canvas.setFillColor(HexColor("#1a1a1a"))
+    canvas.setStrokeColor(HexColor("#1a1a1a"))
+    canvas.setLineWidth(0.6)
+    y = _TOP
     if data.issuing_parent_name:
         parent = _nfc(data.issuing_parent_name).upper()
-        _centred(
-            canvas, parent, "CertRegular", _fit_size(parent, "CertRegular", 10, 300), left_x, y
-        )
-        y -= 14
-    lines, size = _fit_lines(_nfc(data.issuing_unit_name).upper(), "CertBold", 10.5, 300, 2)
+        size = _fit_size(parent, "CertRegular", 11, 330)
+        _centred(canvas, parent, "CertRegular", size, _LEFT_X, y)
+        y -= 15
+    lines, size = _fit_lines(_nfc(data.issuing_unit_name).upper(), "CertBold", 11, 330, 2)
     for line in lines:
-        _centred(canvas, line, "CertBold", size, left_x, y)
-        y -= size + 3
-    canvas.setStrokeColor(HexColor("#222222"))
-    canvas.setLineWidth(0.6)
-    canvas.line(left_x - 40, y + 4, left_x + 40, y + 4)
+        _centred(canvas, line, "CertBold", size, _LEFT_X, y)
+        y -= size + 4
+    canvas.line(_LEFT_X - 45, y + 6, _LEFT_X + 45, y + 6)
+    _centred(canvas, f"Số: {data.serial}", "CertRegular", 11, _LEFT_X, y - 12)
 
-    _centred(canvas, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "CertBold", 10.5, right_x, top)
-    _centred(canvas, "Độc lập - Tự do - Hạnh phúc", "CertBold", 10.5, right_x, top - 15)
-    motto = pdfmetrics.stringWidth("Độc lập - Tự do - Hạnh phúc", "CertBold", 10.5)
-    canvas.line(right_x - motto / 2, top - 19, right_x + motto / 2, top - 19)
+    nation = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    motto = "Độc lập - Tự do - Hạnh phúc"
+    _centred(canvas, nation, "CertBold", 11, _RIGHT_X, _TOP)
+    _centred(canvas, motto, "CertBold", 12, _RIGHT_X, _TOP - 16)
+    width = pdfmetrics.stringWidth(motto, "CertBold", 12)
+    canvas.line(_RIGHT_X - width / 2, _TOP - 20, _RIGHT_X + width / 2, _TOP - 20)
+    dated = vietnamese_date(data.issued_on, _nfc(data.place) or None)
+    size = _fit_size(dated, "CertItalic", 11, 330)
+    _centred(canvas, dated, "CertItalic", size, _RIGHT_X, _TOP - 42)
 
     if data.template.logo:
         logo = ImageReader(io.BytesIO(data.template.logo))
         canvas.drawImage(
-            logo, PAGE_WIDTH / 2 - 30, top - 44, 60, 60, preserveAspectRatio=True, mask="auto"
+            logo, PAGE_WIDTH / 2 - 28, _TOP - 48, 56, 56, preserveAspectRatio=True, mask="auto"
         )
 
 
 def _draw_body(canvas: Canvas, data: CertificateData, primary: Color, accent: Color) -> None:
     mid = PAGE_WIDTH / 2
     style = data.template
-    course_lines, course_size = _fit_lines(_nfc(data.course_title), "CertBold", 19, 660, 2)
+    course_lines, course_size = _fit_lines(_nfc(data.course_title), "CertBold", 17, 600, 2)
     # A two-line course title lifts the whole block so nothing reaches the signature.
-    lift = (course_size + 4) * (len(course_lines) - 1)
+    lift = (course_size + 4) * (len(course_lines) - 1) + (8 if data.holder_birth_date else 0) - 14
     title = _nfc(style.title) or "GIẤY CHỨNG NHẬN"
     canvas.setFillColor(primary)
-    size = _fit_size(title, "CertBold", 34, 640)
-    _centred(canvas, title, "CertBold", size, mid, 418 + lift)
-    canvas.setFillColor(accent)
+    _centred(canvas, title, "CertBold", _fit_size(title, "CertBold", 30, 600), mid, 438 + lift)
     title_en = _nfc(style.title_en)
     if title_en:
-        canvas.setFont("CertBold", 11)
-        canvas.drawCentredString(mid, 398 + lift, title_en, charSpace=2)
+        # Plain spacing: letter-spaced text extracts as "C E R T I F I C A T E".
+        canvas.setFillColor(accent)
+        _centred(canvas, title_en, "CertBold", 11, mid, 420 + lift)
 
     canvas.setFillColor(HexColor("#333333"))
-    _centred(canvas, "Chứng nhận ông/bà", "CertRegular", 13, mid, 364 + lift)
-    _centred(canvas, "This is to certify that", "CertItalic", 9, mid, 351 + lift)
-
+    _centred(canvas, "Chứng nhận ông/bà / This is to certify that", "CertRegular", 12, mid,
+             392 + lift)  # fmt: skip
     name = _nfc(data.holder_name)
     canvas.setFillColor(primary)
-    _centred(canvas, name, "CertBold", _fit_size(name, "CertBold", 30, 640, 12), mid, 314 + lift)
-
+    _centred(canvas, name, "CertBold", _fit_size(name, "CertBold", 26, 600, 12), mid, 360 + lift)
+    y = 340.0 + lift
     canvas.setFillColor(HexColor("#333333"))
-    _centred(canvas, "đã hoàn thành khóa học", "CertRegular", 13, mid, 288 + lift)
-    _centred(canvas, "has completed the course", "CertItalic", 9, mid, 275 + lift)
-
-    y = 250.0 + lift
+    if data.holder_birth_date is not None:
+        born = data.holder_birth_date.strftime("%d/%m/%Y")
+        _centred(canvas, f"Ngày sinh / Date of birth: {born}", "CertRegular", 11.5, mid, y)
+        y -= 22
+    _centred(canvas, "Đã hoàn thành khóa học / has completed the course", "CertRegular", 12,
+             mid, y)  # fmt: skip
+    y -= 24
     canvas.setFillColor(HexColor("#111111"))
     for line in course_lines:
         _centred(canvas, line, "CertBold", course_size, mid, y)
@@ -258,49 +283,49 @@ def _draw_body(canvas: Canvas, data: CertificateData, primary: Color, accent: Co
     if data.course_title_en:
         en = _nfc(data.course_title_en)
         canvas.setFillColor(HexColor("#555555"))
-        _centred(canvas, en, "CertItalic", _fit_size(en, "CertItalic", 10, 660), mid, y + 1)
+        _centred(canvas, en, "CertItalic", _fit_size(en, "CertItalic", 10, 600), mid, y + 1)
         y -= 14
-
     parts = [f"Thời lượng / Hours: {format_hours(data.hours)} giờ"]
     if data.score is not None:
-        parts.append(f"Kết quả / Score: {round(data.score * 100)}%")
+        parts.append(f"Kết quả / Result: {format_percent(data.score)}")
     canvas.setFillColor(HexColor("#333333"))
-    _centred(canvas, "   ·   ".join(parts), "CertRegular", 11, mid, y - 8)
+    _centred(canvas, "   ·   ".join(parts), "CertRegular", 11, mid, y - 6)
 
 
 def _draw_footer(canvas: Canvas, data: CertificateData, primary: Color) -> None:
-    qr_size = 96.0
-    _draw_qr(canvas, data.verify_url, 52, 44, qr_size)
-    text_x = 52 + qr_size + 10
+    qr_size = 92.0
+    _draw_qr(canvas, data.verify_url, 50, 42, qr_size)
+    text_x = 50 + qr_size + 10
     canvas.setFillColor(HexColor("#333333"))
     canvas.setFont("CertRegular", 8.5)
-    canvas.drawString(text_x, 122, "Số hiệu / Serial No.")
+    canvas.drawString(text_x, 112, "Số hiệu / Serial No.")
     canvas.setFillColor(primary)
-    canvas.setFont("CertBold", 13)
-    canvas.drawString(text_x, 106, data.serial)
+    canvas.setFont("CertBold", 12)
+    canvas.drawString(text_x, 98, data.serial)
     canvas.setFillColor(HexColor("#333333"))
-    canvas.setFont("CertRegular", 8.5)
-    canvas.drawString(text_x, 88, "Quét mã QR để kiểm tra / Scan to verify:")
+    canvas.setFont("CertRegular", 8)
+    canvas.drawString(text_x, 82, "Quét mã QR để kiểm tra / Scan to verify:")
     url = data.verify_url
-    canvas.setFont("CertRegular", _fit_size(url, "CertRegular", 8, 230, 5))
-    canvas.drawString(text_x, 77, url)
+    canvas.setFont("CertRegular", _fit_size(url, "CertRegular", 8, 220, 5))
+    canvas.drawString(text_x, 71, url)
     canvas.setFont("CertItalic", 7)
-    canvas.drawString(text_x, 52, "Được ký số (Ed25519) · Digitally signed")
+    canvas.drawString(text_x, 50, "Ký số / Digitally signed")
 
-    sign_x = PAGE_WIDTH - 210
-    place = _nfc(data.place) or None
-    dated = vietnamese_date(data.issued_on, place)
-    canvas.setFillColor(HexColor("#333333"))
-    _centred(canvas, dated, "CertItalic", _fit_size(dated, "CertItalic", 11, 300), sign_x, 170)
-    signer_title = _nfc(data.signer_title).upper()
-    lines, size = _fit_lines(signer_title, "CertBold", 11, 300, 2)
-    y = 153.0
+    # The signature block: authority, title, room for the seal and signature, full name.
+    canvas.setFillColor(HexColor("#1a1a1a"))
+    y = 190.0
+    if data.signer_authority:
+        authority = _nfc(data.signer_authority).upper()
+        _centred(canvas, authority, "CertBold", _fit_size(authority, "CertBold", 11.5, 300),
+                 _RIGHT_X, y)  # fmt: skip
+        y -= 16
+    lines, size = _fit_lines(_nfc(data.signer_title).upper(), "CertBold", 11.5, 300, 2)
     for line in lines:
-        _centred(canvas, line, "CertBold", size, sign_x, y)
-        y -= size + 3
+        _centred(canvas, line, "CertBold", size, _RIGHT_X, y)
+        y -= size + 4
     signer = _nfc(data.signer_name)
     canvas.setFillColor(primary)
-    _centred(canvas, signer, "CertBold", _fit_size(signer, "CertBold", 14, 300), sign_x, 62)
+    _centred(canvas, signer, "CertBold", _fit_size(signer, "CertBold", 13, 300), _RIGHT_X, 62)
 
 
 def _draw_revoked(canvas: Canvas, day: date) -> None:
@@ -323,7 +348,14 @@ def render_certificate(data: CertificateData) -> bytes:
     """Draw ``data`` as a one-page PDF and return its bytes (deterministic)."""
     _register_fonts()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, pageCompression=1)
+    # The initial font is ours: reportlab's default would add an unembedded Helvetica.
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        invariant=1,
+        pageCompression=1,
+        initialFontName="CertRegular",
+    )
     canvas.setTitle(f"Giấy chứng nhận {data.serial}")
     canvas.setAuthor(_nfc(data.issuing_unit_name))
     canvas.setSubject(_nfc(f"{data.holder_name} — {data.course_title}"))
@@ -336,11 +368,30 @@ def render_certificate(data: CertificateData) -> bytes:
     primary = _colour(data.template.primary_color, TemplateStyle.primary_color)
     accent = _colour(data.template.accent_color, TemplateStyle.accent_color)
     _draw_frame(canvas, primary, accent)
-    _draw_header(canvas, data, primary)
+    _draw_header(canvas, data)
     _draw_body(canvas, data, primary, accent)
     _draw_footer(canvas, data, primary)
     if data.revoked_on is not None:
         _draw_revoked(canvas, data.revoked_on)
     canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    return _distinct_subset_tags(buffer.getvalue())
+
+
+_SUBSET = re.compile(rb"/([A-K]{6})\+(BeVietnamPro-[A-Za-z]+)")
+
+
+def _distinct_subset_tags(pdf: bytes) -> bytes:
+    """Give each embedded subset its own tag: reportlab numbers the subsets of every font
+    from ``AAAAAA``, so three fonts share one tag, which the PDF spec says should differ.
+
+    The tag is six letters from a hash of the original tag and font name, the same length,
+    so the file's cross-reference offsets stay right.
+    """
+
+    def tag(match: re.Match[bytes]) -> bytes:
+        digest = hashlib.sha256(match.group(1) + b"+" + match.group(2)).digest()
+        letters = bytes(65 + b % 26 for b in digest[:6])
+        return b"/" + letters + b"+" + match.group(2)
+
+    return _SUBSET.sub(tag, pdf)

@@ -31,7 +31,7 @@ from lms.certificates.models import (
     SerialCounter,
 )
 from lms.certificates.statements import record_issued, record_revoked
-from lms.certificates.templates import find_template, signer_for
+from lms.certificates.templates import Signer, find_signer
 from lms.classes.completion import completion_status as rule_status
 from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.db import utcnow
@@ -166,13 +166,34 @@ def _holder_unit_on(holder: User, day: date) -> int | None:
     return unit_of_user_on(holder, day) or holder.unit_id
 
 
+class AwaitingSigner(Conflict):
+    """The issuing unit has no signer configured: no certificate until one is named."""
+
+
+def signer_or_refuse(course_id: int, unit: Unit | None) -> Signer:
+    signer = find_signer(course_id, unit)
+    if signer is None:
+        raise AwaitingSigner(
+            _(
+                "%(unit)s has no signer for certificates: an administrator must name who signs "
+                "(name, title and authority) under Certificates › Templates and signers before "
+                "certificates can be issued.",
+                unit=unit.name if unit is not None else "LMS 146",
+            )
+        )
+    return signer
+
+
 def _build(
-    enrollment: Enrollment, *, by: User | None, override_reason: str | None, at: datetime
+    enrollment: Enrollment,
+    *,
+    by: User | None,
+    override_reason: str | None,
+    at: datetime,
+    signer: Signer,
 ) -> Certificate:
     course, holder = enrollment.course, enrollment.user
     unit = issuing_unit_for(enrollment)
-    template = find_template(course.id, unit)
-    signer_name, signer_title = signer_for(template, by)
     issued_at = at.replace(microsecond=0)
     year = local_date(issued_at).year
     cert = Certificate(
@@ -187,9 +208,11 @@ def _build(
         score=content.signed_score(enrollment.quiz_score),
         issuing_unit_id=unit.id if unit is not None else None,
         issuing_unit_name=unit.name if unit is not None else "LMS 146",
-        signer_name=signer_name,
-        signer_title=signer_title,
+        signer_name=signer.name,
+        signer_title=signer.title,
+        signer_authority=signer.authority,
         holder_name=holder.full_name,
+        holder_birth_date=holder.birth_date,
         holder_unit_id=_holder_unit_on(holder, local_date(issued_at)),
         holder_target_group=holder.target_group,
         indicators=sorted(course.indicators or []),
@@ -246,9 +269,16 @@ def issue_certificate(
             _("The completion rule is not met: give a written reason to issue anyway."),
             errors={"override_reason": [_("Required when the completion rule is not met.")]},
         )
+    signer = signer_or_refuse(enrollment.course_id, issuing_unit_for(enrollment))
     try:
         with db.session.begin_nested():
-            cert = _build(enrollment, by=by, override_reason=override_reason, at=at or utcnow())
+            cert = _build(
+                enrollment,
+                by=by,
+                override_reason=override_reason,
+                at=at or utcnow(),
+                signer=signer,
+            )
             db.session.add(cert)
             db.session.flush()
     except IntegrityError:
@@ -287,6 +317,7 @@ def issue_for_class(
         raise Forbidden(_("You do not run this class."))
     if not klass.course.gives_certificate:
         raise Conflict(_("This course does not give certificates."))
+    signer_or_refuse(klass.course_id, klass.unit)
     reasons = {int(k): v for k, v in (override_reasons or {}).items() if (v or "").strip()}
     enrollments = db.session.scalars(
         select(Enrollment)
@@ -415,10 +446,58 @@ def revoke_for_reopened(enrollment: Enrollment) -> Certificate | None:
 
 
 def on_enrollment_completed(enrollment: Enrollment, **_kwargs: Any) -> None:
-    """Receiver of ``enrollment_completed``: a course that gives certificates issues one."""
+    """Receiver of ``enrollment_completed``: a course that gives certificates issues one.
+
+    Without a signer the completion stands and its certificate waits: it is issued when a
+    signer is named (``issue_awaiting``).
+    """
     if enrollment.course.gives_certificate:
-        # Dated on the completion: a late-reported (MOOC, imported) completion counts in its year.
-        issue_certificate(enrollment, at=enrollment.completed_at)
+        try:
+            # Dated on the completion: a late-reported completion counts in its year.
+            issue_certificate(enrollment, at=enrollment.completed_at)
+        except AwaitingSigner:
+            logger.warning(
+                "Certificate of enrollment %s awaits a signer for its issuing unit", enrollment.id
+            )
+
+
+def awaiting_signer(enrollment: Enrollment) -> bool:
+    """A completed enrollment whose certificate waits for its issuing unit's signer."""
+    return (
+        enrollment.course.gives_certificate
+        and _is_completed(enrollment)
+        and certificate_for_enrollment(enrollment.id) is None
+        and find_signer(enrollment.course_id, issuing_unit_for(enrollment)) is None
+    )
+
+
+def issue_awaiting() -> tuple[int, int]:
+    """Issue the certificates that waited for a signer, now that one may be named.
+
+    Returns ``(issued, still waiting)``. Each is issued as on completion (dated then), under
+    the enrollment's lock, so running this twice or alongside a completion issues once.
+    """
+    issued = waiting = 0
+    has_cert = select(Certificate.id).where(Certificate.enrollment_id == Enrollment.id)
+    pending = db.session.scalars(
+        select(Enrollment)
+        .join(Enrollment.course)
+        .where(
+            Enrollment.status == EnrollmentStatus.completed,
+            ~has_cert.exists(),
+        )
+        .order_by(Enrollment.id)
+    ).all()
+    for enrollment in pending:
+        if not enrollment.course.gives_certificate:
+            continue
+        try:
+            _cert, created = issue_certificate(enrollment, at=enrollment.completed_at)
+        except AwaitingSigner:
+            waiting += 1
+            continue
+        issued += int(created)
+    return issued, waiting
 
 
 def on_enrollment_reopened(enrollment: Enrollment, **_kwargs: Any) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from lms.auth.models import User
 from lms.catalog.services import get_course
 from lms.certificates.models import CertificateTemplate
 from lms.errors import Invalid
@@ -20,8 +20,8 @@ from lms.org.services import get_unit
 logger = logging.getLogger(__name__)
 
 
-def find_template(course_id: int | None, unit: Unit | None) -> CertificateTemplate | None:
-    """The most specific template: course+unit, course, nearest unit up the tree, default."""
+def _ranked(course_id: int | None, unit: Unit | None) -> list[CertificateTemplate]:
+    """Templates that apply, most specific first: course+unit, course, nearest unit, default."""
     chain = ([unit.id, *reversed(unit.ancestor_ids)]) if unit is not None else []
     rows = db.session.scalars(
         select(CertificateTemplate).where(
@@ -36,17 +36,32 @@ def find_template(course_id: int | None, unit: Unit | None) -> CertificateTempla
         distance = chain.index(t.unit_id) if t.unit_id is not None else len(chain)
         return (0 if t.course_id is not None else 1, distance)
 
-    return min(rows, key=rank, default=None)
+    return sorted(rows, key=rank)
 
 
-def signer_for(template: CertificateTemplate | None, by: User | None) -> tuple[str, str]:
-    name = template.signer_name if template is not None else None
-    title = template.signer_title if template is not None else None
-    if not name:
-        name = by.full_name if by is not None else "Hệ thống LMS 146"
-    if not title:
-        title = "Người cấp" if by is not None else "Cấp tự động"
-    return name, title
+def find_template(course_id: int | None, unit: Unit | None) -> CertificateTemplate | None:
+    """The most specific template: course+unit, course, nearest unit up the tree, default."""
+    ranked = _ranked(course_id, unit)
+    return ranked[0] if ranked else None
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs, as Decree 30/2020/NĐ-CP's signature block prints it."""
+
+    name: str
+    title: str
+    authority: str | None = None
+
+
+def find_signer(course_id: int | None, unit: Unit | None) -> Signer | None:
+    """The signer of the most specific template that names one (name and title); None when no
+    template does: the certificate cannot be issued until an administrator names one."""
+    for template in _ranked(course_id, unit):
+        name, title = (template.signer_name or "").strip(), (template.signer_title or "").strip()
+        if name and title:
+            return Signer(name, title, (template.signer_authority or "").strip() or None)
+    return None
 
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

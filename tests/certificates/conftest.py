@@ -9,7 +9,14 @@ from lms.catalog.models import Course
 from lms.classes.models import Class, Enrollment, EnrollmentStatus
 from lms.org.models import Unit, UnitKind
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
+from tests.factories import (
+    make_class,
+    make_course,
+    make_enrollment,
+    make_signer,
+    make_unit,
+    make_user,
+)
 
 HOLDER_NAME = "Nguyễn Thị Hồng Hoa"
 
@@ -39,6 +46,8 @@ def world(db: object) -> World:
     hongbang = make_unit("HP-HONGBANG", kind=UnitKind.commune, name="Phường Hồng Bàng", parent=hp)
     dongha = make_unit("QT-DONGHOI", kind=UnitKind.commune, name="Phường Đồng Hới", parent=qt)
     units = {"HP": hp, "QT": qt, "HP-SKHCN": skhcn, "HP-HONGBANG": hongbang, "QT-DONGHOI": dongha}
+    make_signer(hp, name="Trần Văn Đức", title="Giám đốc Sở Khoa học và Công nghệ")
+    make_signer(qt, name="Lê Quang Vinh", title="Giám đốc Sở Khoa học và Công nghệ")
     trainer = make_user(roles=(Role.trainer,), unit=skhcn, full_name="Trần Thị Mai")
     course = make_course(**CERTIFIED)
     klass = make_class(course, skhcn, trainers=[trainer])

@@ -77,3 +77,32 @@ def test_template_command(app: Flask, world: World, tmp_path: Path) -> None:
     assert runner.invoke(args=["certificates", "template", "--unit", "NOPE"]).exit_code != 0
     cert = services.issue_certificate(world.enrollment, by=world.trainer)[0]
     assert cert.signer_name == "Trần Văn Đức"
+
+
+def test_letterhead_signer_authority_and_issue_awaiting(app: Flask, world: World) -> None:
+    from lms.certificates.models import CertificateTemplate
+    from lms.classes.completion import complete_enrollment
+    from lms.extensions import db
+    from tests.factories import make_enrollment, make_user
+
+    db.session.execute(db.delete(CertificateTemplate))
+    enrollment = make_enrollment(make_user(unit=world.units["HP-HONGBANG"]), world.course)
+    complete_enrollment(enrollment)
+    assert services.certificate_for_enrollment(enrollment.id) is None  # waits for a signer
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["certificates", "template", "--unit", "HP", "--signer-name", "Phạm Minh Tuấn",
+              "--signer-title", "PHÓ GIÁM ĐỐC", "--signer-authority", "KT. GIÁM ĐỐC",
+              "--governing-body", "UBND THÀNH PHỐ HẢI PHÒNG",
+              "--issuing-body", "SỞ KHOA HỌC VÀ CÔNG NGHỆ"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["certificates", "issue-awaiting"])
+    assert result.exit_code == 0, result.output
+    assert "2 issued, 0 still waiting" in result.output  # this one and the world's
+    cert = services.certificate_for_enrollment(enrollment.id)
+    assert cert is not None
+    assert (cert.signer_authority, cert.signer_title) == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
+    from lms.certificates import pdfs
+
+    assert pdfs.letterhead(cert) == ("UBND THÀNH PHỐ HẢI PHÒNG", "SỞ KHOA HỌC VÀ CÔNG NGHỆ")

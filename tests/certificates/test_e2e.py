@@ -21,13 +21,14 @@ def cert_world(live_app: Any) -> dict[str, str]:
     from lms.classes.models import EnrollmentStatus
     from lms.org.models import UnitKind
     from tests.certificates.factories import CERTIFIED
-    from tests.factories import make_course, make_enrollment, make_unit, make_user
+    from tests.factories import make_course, make_enrollment, make_signer, make_unit, make_user
 
     with live_app.app_context():
         province = make_unit(
             "E2EC-P", kind=UnitKind.province, name="Thành phố Thử Nghiệm", serial_prefix="EC"
         )
         ward = make_unit("E2EC-W", kind=UnitKind.commune, name="Phường An Biên", parent=province)
+        make_signer(province, name="Phạm Thị Lan", title="Giám đốc")
         admin = make_user(roles=("admin",), unit=province)
         holder = make_user(
             "hoa.e2ec@demo.lms.vn", unit=ward, full_name="Nguyễn Thị Hoa", password=PASSWORD

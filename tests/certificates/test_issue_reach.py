@@ -22,7 +22,7 @@ from lms.extensions import db
 from tests.auth.factories import make_demo_tree
 from tests.catalog.helpers import login
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_class, make_course, make_user
+from tests.factories import make_class, make_course, make_signer, make_user
 
 Headers = Callable[[User], dict[str, str]]
 
@@ -30,6 +30,8 @@ Headers = Callable[[User], dict[str, str]]
 @pytest.fixture
 def world(db: object) -> dict[str, Any]:
     units = make_demo_tree()
+    make_signer(units["HP"])
+    make_signer(units["QT"], name="Lê Quang Vinh")
     course = make_course(
         **{**CERTIFIED, "indicators": ("leaders_trained",), "rule": {"lessons": "all"}}
     )

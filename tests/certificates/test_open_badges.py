@@ -27,7 +27,14 @@ from lms.extensions import db
 from lms.org.models import UnitKind
 from tests.certificates.conftest import HOLDER_NAME, World
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
+from tests.factories import (
+    make_class,
+    make_course,
+    make_enrollment,
+    make_signer,
+    make_unit,
+    make_user,
+)
 from tests.races import LiveApi, fresh
 
 Headers = Callable[[object], dict[str, str]]
@@ -146,6 +153,7 @@ def test_pyjwt_verifies_the_credential_with_the_key_its_kid_resolves_to(
 ) -> None:
     with live_api.data() as data:
         province = make_unit(fresh("P"), kind=UnitKind.province, serial_prefix="OB")
+        make_signer(province)
         course = make_course(**CERTIFIED)
         course.slug = fresh("khoa")
         course.activity_iri = f"https://lms146.vn/xapi/activities/course/{course.slug}"

@@ -14,7 +14,14 @@ from lms.classes.models import EnrollmentStatus
 from lms.org.models import UnitKind
 from lms.xapi.models import Statement
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_class, make_course, make_enrollment, make_unit, make_user
+from tests.factories import (
+    make_class,
+    make_course,
+    make_enrollment,
+    make_signer,
+    make_unit,
+    make_user,
+)
 from tests.races import PARALLEL, LiveApi, fire, fresh, one_winner, outcome
 
 
@@ -22,6 +29,7 @@ def setup(live: LiveApi, *, issued: bool, holders: int = 1) -> dict[str, Any]:
     """A province, a class with ``holders`` completed learners, an admin; committed."""
     with live.data() as db:
         province = make_unit(fresh("P"), kind=UnitKind.province, serial_prefix="RC")
+        make_signer(province)
         course = make_course(**CERTIFIED)
         course.slug = fresh("khoa")
         course.activity_iri = f"https://lms146.vn/xapi/activities/course/{course.slug}"

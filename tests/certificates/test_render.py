@@ -162,3 +162,51 @@ def test_number_and_date_formats() -> None:
     assert format_hours(4) == "4"
     assert format_hours(1.5) == "1,5"
     assert vietnamese_date(date(2026, 1, 9)) == "Ngày 09 tháng 01 năm 2026"
+
+
+def _fonts(pdf: bytes) -> list[dict[str, object]]:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    fonts = page["/Resources"]["/Font"]
+    return [fonts[name].get_object() for name in fonts]
+
+
+def test_only_embedded_fonts_with_distinct_subset_tags() -> None:
+    pdf = render_certificate(DATA)
+    fonts = _fonts(pdf)
+    assert b"Helvetica" not in pdf
+    names = [str(font["/BaseFont"]) for font in fonts]
+    assert len(names) == 3
+    for font in fonts:
+        descriptor = font["/FontDescriptor"].get_object()  # type: ignore[attr-defined]
+        assert "/FontFile2" in descriptor  # the glyphs travel with the file
+        assert descriptor["/FontName"] == font["/BaseFont"]
+    tags = [name.lstrip("/").split("+")[0] for name in names]
+    assert all(len(tag) == 6 and tag.isalpha() and tag.isupper() for tag in tags)
+    assert len(set(tags)) == 3, names
+    # Same length as reportlab's tags: the cross-reference table still points right.
+    assert PdfReader(io.BytesIO(pdf), strict=True).pages[0].extract_text()
+
+
+def test_the_layout_of_an_administrative_document() -> None:
+    data = replace(
+        DATA,
+        issuing_unit_name="Sở Khoa học và Công nghệ",
+        issuing_parent_name="UBND Thành phố Hải Phòng",
+        signer_authority="KT. Giám đốc",
+        signer_title="Phó Giám đốc",
+        holder_birth_date=date(1987, 4, 12),
+    )
+    text = _text(render_certificate(data))
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines.index("UBND THÀNH PHỐ HẢI PHÒNG") < lines.index("SỞ KHOA HỌC VÀ CÔNG NGHỆ")
+    assert "Số: HP-2026-000123" in lines
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in lines
+    assert "Độc lập - Tự do - Hạnh phúc" in lines
+    assert "Hải Phòng, ngày 05 tháng 03 năm 2026" in lines
+    assert "CERTIFICATE OF COMPLETION" in text  # letter-spacing no longer splits it
+    assert "Ngày sinh / Date of birth: 12/04/1987" in text
+    assert lines.index("KT. GIÁM ĐỐC") < lines.index("PHÓ GIÁM ĐỐC") < lines.index("Trần Văn Đức")
+    assert "khóa học" in text
+    assert "khoá" not in text
+    assert "Hệ thống LMS 146" not in text
+    assert "Ngày sinh" not in _text(render_certificate(DATA))  # unknown: not printed

@@ -17,7 +17,7 @@ from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
 from tests.certificates.conftest import HOLDER_NAME, World
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_class, make_course, make_enrollment, make_user
+from tests.factories import make_class, make_course, make_enrollment, make_signer, make_user
 
 
 def _issue(world: World) -> Certificate:
@@ -38,7 +38,11 @@ def test_completing_an_enrollment_issues_a_certificate_automatically(world: Worl
     assert cert is not None
     assert received == [cert]
     assert cert.issued_by_id is None
-    assert cert.signer_title == "Cấp tự động"
+    # Signed by the person the issuing province named, never by "the system".
+    assert (cert.signer_name, cert.signer_title) == (
+        "Lê Quang Vinh",
+        "Giám đốc Sở Khoa học và Công nghệ",
+    )
 
 
 def test_course_without_certificates_issues_nothing(world: World) -> None:
@@ -116,21 +120,54 @@ def test_online_study_is_issued_by_the_holders_province(world: World) -> None:
     assert cert.issuing_unit_id == world.units["HP"].id
 
 
-def test_template_gives_the_signer(world: World) -> None:
+def test_the_most_specific_template_naming_a_signer_gives_it(world: World) -> None:
+    # A course template with colours only does not hide the unit's signer behind it.
+    db.session.add(
+        CertificateTemplate(name="Màu", course_id=world.course.id, primary_color="#7a1f1f")
+    )
     db.session.add(
         CertificateTemplate(
-            name="Hải Phòng", unit_id=world.units["HP"].id, signer_name="Trần Văn Đức",
-            signer_title="Giám đốc",
+            name="Sở KH&CN", unit_id=world.units["HP-SKHCN"].id, signer_name="Phạm Minh Tuấn",
+            signer_title="Phó Giám đốc", signer_authority="KT. Giám đốc",
         )
     )  # fmt: skip
-    db.session.add(CertificateTemplate(name="Mặc định", signer_title="Thủ trưởng"))
     db.session.flush()
     cert = _issue(world)
-    assert (cert.signer_name, cert.signer_title) == ("Trần Văn Đức", "Giám đốc")
+    assert (cert.signer_authority, cert.signer_title, cert.signer_name) == (
+        "KT. Giám đốc",
+        "Phó Giám đốc",
+        "Phạm Minh Tuấn",
+    )
     qt_person = make_user(unit=world.units["QT-DONGHOI"])
     enrollment = make_enrollment(qt_person, world.course, status=EnrollmentStatus.completed)
     other, _ = services.issue_certificate(enrollment, by=world.admin)
-    assert (other.signer_name, other.signer_title) == (world.admin.full_name, "Thủ trưởng")
+    assert (other.signer_authority, other.signer_name) == (None, "Lê Quang Vinh")
+
+
+def test_without_a_signer_issuing_is_refused_and_completions_wait(world: World) -> None:
+    db.session.execute(db.delete(CertificateTemplate))
+    holder = make_user(unit=world.units["QT-DONGHOI"])
+    with pytest.raises(services.AwaitingSigner) as refused:
+        services.issue_certificate(world.enrollment, by=world.trainer)
+    assert "Thành phố Hải Phòng" not in refused.value.message
+    assert "has no signer" in refused.value.message
+    with pytest.raises(services.AwaitingSigner):
+        services.issue_for_class(world.klass, by=world.trainer)
+    # A completion is not undone: its certificate waits for a signer.
+    enrollment = make_enrollment(holder, world.course)
+    complete_enrollment(enrollment)
+    assert enrollment.status == EnrollmentStatus.completed
+    assert services.certificate_for_enrollment(enrollment.id) is None
+    assert services.awaiting_signer(enrollment)
+    assert services.issue_awaiting() == (0, 2)
+    make_signer(world.units["QT"], name="Lê Quang Vinh", title="Giám đốc")
+    assert services.issue_awaiting() == (1, 1)  # Quảng Trị's; Hải Phòng's still waits
+    cert = services.certificate_for_enrollment(enrollment.id)
+    assert cert is not None
+    assert cert.signer_name == "Lê Quang Vinh"
+    assert cert.issued_at == enrollment.completed_at.replace(microsecond=0)
+    assert services.issue_awaiting() == (0, 1)
+    assert db.session.scalar(select(db.func.count()).select_from(Certificate)) == 1
 
 
 def test_manual_issue_needs_a_reason_when_the_rule_is_not_met(world: World) -> None:
@@ -352,7 +389,9 @@ def test_pdf_verification_accepts_the_issued_file_and_rejects_an_altered_one(
 def test_template_change_renders_again_and_old_pdf_still_verifies(world: World) -> None:
     cert = _issue(world)
     old_pdf = pdfs.certificate_pdf(cert)
-    db.session.add(CertificateTemplate(name="Đỏ", primary_color="#7a1f1f"))
+    db.session.add(
+        CertificateTemplate(name="Đỏ", course_id=world.course.id, primary_color="#7a1f1f")
+    )
     db.session.flush()
     new_pdf = pdfs.certificate_pdf(cert)
     assert new_pdf != old_pdf

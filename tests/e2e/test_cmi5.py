@@ -25,12 +25,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "courses" / "cmi5-thu-nghiem"
 def cmi5_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from lms.catalog.importer import import_path
     from tests.conftest import throwaway_app
-    from tests.factories import make_user
+    from tests.factories import make_signer, make_user
 
     with throwaway_app(tmp_path_factory.mktemp("cmi5"), WTF_CSRF_ENABLED=True) as app:
         with app.app_context():
             import_path(PACKAGE)
             make_user("hoa.cmi5@example.vn", full_name="Nguyễn Thị Hoa", target_group="citizen")
+            make_signer()  # certificates are issued only with a signer named
             db.session.commit()
         yield app
 

@@ -27,7 +27,7 @@ from lms.xapi import clients
 from lms.xapi import services as lrs
 from lms.xapi.models import LrsClient
 from tests.conftest import serving, throwaway_app
-from tests.factories import make_course, make_unit, make_user
+from tests.factories import make_course, make_signer, make_unit, make_user
 
 MOOC_HOME = "https://mooc.example.vn"
 DVC_EXTERNAL = "https://mooc.example.vn/courses/dich-vu-cong"
@@ -62,6 +62,7 @@ def build_world(provision: bool = False) -> World:
     """Hải Phòng with one ward; the MOOC may report both courses for Hải Phòng's learners."""
     hp = make_unit("HP", kind=UnitKind.province, name="Thành phố Hải Phòng", serial_prefix="HP")
     lechan = make_unit("HP-LECHAN", kind=UnitKind.commune, name="Phường Lê Chân", parent=hp)
+    make_signer(hp)  # certificates are issued only with a signer named
     dvc = make_course(
         "dich-vu-cong", **MOOC_COURSE, external=[DVC_EXTERNAL], rule={"lessons": "all"}
     )

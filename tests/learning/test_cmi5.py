@@ -28,7 +28,7 @@ from lms.extensions import db
 from lms.learning.cmi5 import runtime
 from lms.learning.models import BridgeUnmatched, Cmi5Au, Cmi5Session, UnmatchedReason
 from lms.xapi.models import Statement
-from tests.factories import make_user
+from tests.factories import make_signer, make_user
 from tests.learning.conftest import login
 
 Headers = Callable[[object], dict[str, str]]
@@ -49,6 +49,7 @@ def course(db: object) -> Course:
 
 @pytest.fixture
 def learner(db: object) -> User:
+    make_signer()  # the default signer: this learner belongs to no unit
     return make_user("hoa@example.vn", full_name="Bà Hoa", target_group="citizen")
 
 

@@ -15,13 +15,14 @@ from lms.org.models import UnitKind
 from lms.statements import VERB_COMPLETED
 from lms.xapi.models import Statement
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_course, make_unit, make_user
+from tests.factories import make_course, make_signer, make_unit, make_user
 from tests.races import LiveApi, fresh, multipart, one_winner
 
 
 def test_parallel_acceptances_write_a_results_file_once(live_api: LiveApi) -> None:
     with live_api.data():
         province = make_unit(fresh("P"), kind=UnitKind.province, serial_prefix="RK")
+        make_signer(province)
         admin = make_user(f"{fresh('admin')}@example.vn", roles=(Role.admin,), unit=province)
         learner = make_user(f"{fresh('hv')}@example.vn", unit=province, target_group="citizen")
         course = make_course(**{**CERTIFIED, "rule": {"lessons": 0}})
