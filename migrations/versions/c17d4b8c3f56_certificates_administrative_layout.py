@@ -5,7 +5,7 @@
 ĐỐC") and the letterhead as printed (governing and issuing body).
 
 Revision ID: c17d4b8c3f56
-Revises: c17c3a7b2e45
+Revises: c4d8e1f2a7b3
 Create Date: 2026-12-06 09:30:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c17d4b8c3f56'
-down_revision = 'c17c3a7b2e45'
+down_revision = 'c4d8e1f2a7b3'
 branch_labels = None
 depends_on = None
 
