@@ -61,7 +61,7 @@ from lms.org import services as org
 from lms.org.models import Headcount, Unit
 from lms.stats import queries
 from lms.stats import services as stats
-from tests.factories import make_class, make_course, make_user
+from tests.factories import make_class, make_course, make_signer, make_user
 
 ICT = ZoneInfo("Asia/Ho_Chi_Minh")
 AFTER_CUTOFF = date(2027, 1, 10)  # forecasts are not what this test is about
@@ -110,6 +110,7 @@ def province(db: Any) -> Province:
         report_day=15,
         by=None,
     )
+    make_signer(P)  # certificates are issued only where a signer is configured
     A = org.create_unit(code="P-A", name="Xã A", kind="commune", parent=P, by=None)
     B = org.create_unit(code="P-B", name="Xã B", kind="commune", parent=P, by=None)
     C = org.create_unit(code="P-C", name="Xã C", kind="commune", parent=P, by=None)
