@@ -13,5 +13,5 @@ def test_every_setting_read_by_the_config_is_in_the_readme() -> None:
     read = set(re.findall(r"""env(?:\.get\(|\[)["'](LMS_[A-Z0-9_]+)["']""", source))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(LMS_[A-Z0-9_]+)`", readme, flags=re.MULTILINE))
-    assert len(read) > 20  # the pattern still finds what config.py reads
+    assert len(read) > 10  # the pattern still finds what config.py reads
     assert sorted(read - documented) == []
