@@ -12,7 +12,7 @@ import os
 from celery import Celery, Task, bootsteps
 
 from lms import create_app
-from lms.jobs.queue import SWEEP_TASK, TASK
+from lms.jobs.queue import SWEEP_TASK, TASK, is_empty
 from lms.jobs.services import requeue_stale, run
 
 logger = logging.getLogger(__name__)
@@ -76,8 +76,12 @@ class _Sweeper(bootsteps.StartStopStep):
             self.tref = None
 
     def ask(self) -> None:
+        """Only when no message waits: a busy worker sweeps after each job anyway, and sweep
+        requests would otherwise pile up behind a long one."""
         try:
-            requeue.delay()
+            with flask_app.app_context():
+                if is_empty():
+                    requeue.delay()
         except Exception:  # Redis is down: the next tick asks again
             logger.warning("Could not ask for a sweep of stale jobs", exc_info=True)
 

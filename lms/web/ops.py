@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select, text
 
 from lms.db import utcnow
+from lms.errors import rollback_quietly
 from lms.extensions import db
 from lms.learning.cursor import CURSOR_ID
 from lms.learning.models import BridgeCursor
@@ -48,7 +49,7 @@ def readyz() -> ResponseReturnValue:
             checks["bridge"] = _check(_bridge)
     else:
         checks["migrations"] = {"ok": False, "error": "database unavailable"}
-    db.session.rollback()  # end the read; a probe holds nothing
+    rollback_quietly()  # end the read; a probe holds nothing
     needed = [check["ok"] for name, check in checks.items() if name != "bridge"]
     ready = all(needed)
     response = jsonify({"status": "ok" if ready else "unavailable", "checks": checks})
@@ -61,10 +62,7 @@ def _check(probe: Any) -> Check:
     try:
         result: Check = probe()
     except Exception as exc:  # any driver error means "not ready"
-        try:
-            db.session.rollback()
-        except Exception:  # the connection is gone: nothing to roll back
-            db.session.close()
+        rollback_quietly()
         return {"ok": False, "error": type(exc).__name__}
     return result
 
