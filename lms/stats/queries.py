@@ -68,12 +68,10 @@ def year_end(year: int) -> date:
 
 
 def reference_day(unit: Unit, year: int) -> date:
-    """The day whose tree counts ``unit``'s ``year``: 31 December, or the unit's own last day
-    when it closed during the year (a merged commune's figures of its last year)."""
-    day = year_end(year)
-    if unit.valid_to is not None and unit.valid_to < day:
-        return unit.valid_to
-    return day
+    """The day whose tree counts ``unit``'s ``year`` (:func:`lms.org.services.reference_day`:
+    31 December, or the unit's own last day when it closed during the year); the year's end
+    for a year the unit did not exist in (it has no figures then)."""
+    return org.reference_day(unit, year) or year_end(year)
 
 
 def tree_day(year: int, unit: Unit | None = None) -> date | None:
@@ -171,14 +169,9 @@ class YearFacts:
         # Only units that exist on the reference day count, each once: a merged commune
         # is in its successor's subtree (its people count there), not in the denominators.
         self.day = reference_day(unit, year)
-        existing = select(Unit.id).where(Unit.id.in_(units), org.valid_on_clause(Unit, self.day))
+        # the org domain's own sums (the headcounts API answers the same)
         self.headcounts: dict[str, int] = {
-            str(tg): int(n or 0)
-            for tg, n in db.session.execute(
-                select(Headcount.target_group, func.sum(Headcount.count))
-                .where(Headcount.year == year, Headcount.unit_id.in_(existing))
-                .group_by(Headcount.target_group)
-            ).all()
+            row["target_group"]: row["count"] for row in org.rollup_headcounts(unit, year=year)
         }
         self.kinds: dict[str, int] = {
             str(kind): int(n)
@@ -292,9 +285,7 @@ def figure(
 
 def existed_in(unit: Unit, year: int) -> bool:
     """A unit has figures only for the years it existed in (AB from 2025, A until 2025)."""
-    return unit.valid_from <= year_end(year) and (
-        unit.valid_to is None or unit.valid_to >= date(year, 1, 1)
-    )
+    return org.reference_day(unit, year) is not None
 
 
 def indicator_figures(unit: Unit, year: int, *, today: date | None = None) -> list[Figure]:

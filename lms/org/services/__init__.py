@@ -5,7 +5,12 @@ modules behind it are an implementation detail.
 """
 
 from lms.org.services.changes import create_unit, merge_unit, move_unit, update_unit
-from lms.org.services.headcounts import headcount_query, import_headcounts, rollup_headcounts
+from lms.org.services.headcounts import (
+    headcount_query,
+    import_headcounts,
+    reference_day,
+    rollup_headcounts,
+)
 from lms.org.services.imports import import_units
 from lms.org.services.people import assign_user_unit, unit_of_user_on
 from lms.org.services.tree import (
@@ -45,6 +50,7 @@ __all__ = [
     "move_unit",
     "path_on",
     "province_of",
+    "reference_day",
     "rollup_headcounts",
     "scope_clause",
     "subtree_ids",
