@@ -250,7 +250,8 @@ def figure(
     facts = facts or YearFacts(unit, year)
     num, den, value = facts.value(indicator)
     target = indicator.target_for(year)
-    forecast = value
+    # A forecast only while the year's report is still to come; a past year has its result.
+    forecast = None
     if value is not None and year == today.year:
         start = 0.0
         if indicator.period == IndicatorPeriod.cumulative:
@@ -262,9 +263,10 @@ def figure(
             forecast = round(start + (value - start) * horizon / max(elapsed, 1), 1)
             if indicator.kind != IndicatorKind.count_people:
                 forecast = min(forecast, 100.0)
+    basis = forecast if forecast is not None else value
     on_track = None
-    if target is not None and forecast is not None:
-        on_track = forecast >= target
+    if target is not None and basis is not None:
+        on_track = basis >= target
     return Figure(
         indicator_id=indicator.id,
         code=indicator.code,
