@@ -1,8 +1,9 @@
 """Indicator and breakdown latency at provincial scale, on PostgreSQL.
 
 Builds (bulk COPY, not the API) a province of 5,000 units with 500,000 learners and
-1,000,000 certificates over three years, rebuilds the aggregates, then times the indicator
-table of the province and of one commune and each breakdown. Prints one JSON line.
+1,000,000 certificates over three years, each with its completed enrollment, plus 200,000
+enrollments still open, rebuilds the aggregates, then times the indicator table of the
+province and of one commune, each breakdown and the funnel. Prints one JSON line.
 
     .venv/bin/python bench/stats.py [--admin-url postgresql+psycopg://postgres@127.0.0.1/postgres]
 """
@@ -25,7 +26,7 @@ from lms import create_app
 from lms.collation import vi_name_sort_string
 from lms.extensions import db
 
-UNITS, LEARNERS, CERTIFICATES = 5_000, 500_000, 1_000_000
+UNITS, LEARNERS, CERTIFICATES, OPEN_ENROLLMENTS = 5_000, 500_000, 1_000_000, 200_000
 EXTRA_USER = ["created_at", "search_text", "sort_name"]
 GROUPS = [
     ("citizen", 60),
@@ -229,7 +230,55 @@ def build(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
             ],
             ((*c, now, "", "", "", "", "") for c in certs),
         )
-        for table in ("units", "users", "certificates", "courses"):
+        # Each certificate's completion (one live enrollment per person and course), and
+        # enrollments still open; the place at the time is the certificate's snapshot.
+        enrollments, seen = [], set()
+        for c in certs:
+            cid, uid, course_id, issued, unit, group = c[0], c[2], c[3], c[4], c[9], c[10]
+            if (uid, course_id) in seen:
+                continue
+            seen.add((uid, course_id))
+            enrolled = issued - timedelta(days=rng.randint(1, 60))
+            enrollments.append(
+                (uid, course_id, "completed", enrolled, enrolled, issued, unit, unit, group, 100)
+            )
+        while len(enrollments) < len(seen) + OPEN_ENROLLMENTS:
+            uid, course_id = rng.randint(1, LEARNERS), rng.randint(1, len(COURSES))
+            if (uid, course_id) in seen:
+                continue
+            seen.add((uid, course_id))
+            unit = people[uid - 1][4]
+            enrolled = base + timedelta(days=rng.randint(0, 1050), hours=rng.randint(7, 17))
+            started = enrolled if rng.random() < 0.6 else None
+            status = "in_progress" if started else "enrolled"
+            enrollments.append(
+                (uid, course_id, status, enrolled, started, None, unit, None, None, 30)
+            )
+        copy_rows(
+            raw,
+            "enrollments",
+            [
+                "id",
+                "user_id",
+                "course_id",
+                "status",
+                "enrolled_at",
+                "started_at",
+                "completed_at",
+                "enrolled_unit_id",
+                "completed_unit_id",
+                "completed_target_group",
+                "progress",
+                "source",
+                "registration",
+                "lessons_done",
+            ],
+            (
+                (i, *e, "self", f"00000000-0000-4000-8000-{i:012d}", 0)
+                for i, e in enumerate(enrollments, start=1)
+            ),
+        )
+        for table in ("units", "users", "certificates", "courses", "enrollments"):
             db.session.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
@@ -307,6 +356,10 @@ def main() -> None:
         for group in queries.GROUP_BYS:
             timed(f"breakdown_{group}", lambda g=group: queries.breakdown(province, year, g))
         timed("funnel", lambda: queries.funnel(province, year))
+        # last year: the tree of its 31 December, read from the placements
+        timed("indicators_province_2025", lambda: queries.indicator_figures(province, 2025))
+        timed("breakdown_unit_2025", lambda: queries.breakdown(province, 2025, "unit"))
+        timed("funnel_2025", lambda: queries.funnel(province, 2025))
     result = {
         "bench": "stats",
         "units": UNITS,

@@ -114,7 +114,7 @@ class StatHolding(Model):
     in_year: Mapped[bool] = mapped_column(default=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     #: The unit the person is counted on (the certificate's snapshot; the issuing unit's
-    #: province when the person had no unit: then ``unassigned`` is true).
+    #: province when the person had no unit or no target group: then ``unassigned`` is true).
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     unassigned: Mapped[bool] = mapped_column(default=False)
     target_group: Mapped[str | None] = mapped_column(String(30))

@@ -70,12 +70,10 @@ def year_end(year: int) -> date:
 
 
 def reference_day(unit: Unit, year: int) -> date:
-    """The day whose tree counts ``unit``'s ``year``: 31 December, or the unit's own last day
-    when it closed during the year (a merged commune's figures of its last year)."""
-    day = year_end(year)
-    if unit.valid_to is not None and unit.valid_to < day:
-        return unit.valid_to
-    return day
+    """The day whose tree counts ``unit``'s ``year`` (:func:`lms.org.services.reference_day`:
+    31 December, or the unit's own last day when it closed during the year); the year's end
+    for a year the unit did not exist in (it has no figures then)."""
+    return org.reference_day(unit, year) or year_end(year)
 
 
 def tree_day(year: int, unit: Unit | None = None) -> date | None:
@@ -173,14 +171,9 @@ class YearFacts:
         # Only units that exist on the reference day count, each once: a merged commune
         # is in its successor's subtree (its people count there), not in the denominators.
         self.day = reference_day(unit, year)
-        existing = select(Unit.id).where(Unit.id.in_(units), org.valid_on_clause(Unit, self.day))
+        # the org domain's own sums (the headcounts API answers the same)
         self.headcounts: dict[str, int] = {
-            str(tg): int(n or 0)
-            for tg, n in db.session.execute(
-                select(Headcount.target_group, func.sum(Headcount.count))
-                .where(Headcount.year == year, Headcount.unit_id.in_(existing))
-                .group_by(Headcount.target_group)
-            ).all()
+            row["target_group"]: row["count"] for row in org.rollup_headcounts(unit, year=year)
         }
         self.kinds: dict[str, int] = {
             str(kind): int(n)
@@ -259,7 +252,8 @@ def figure(
     facts = facts or YearFacts(unit, year)
     num, den, value = facts.value(indicator)
     target = indicator.target_for(year)
-    forecast = value
+    # A forecast only while the year's report is still to come; a past year has its result.
+    forecast = None
     if value is not None and year == today.year:
         start = 0.0
         if indicator.period == IndicatorPeriod.cumulative:
@@ -271,9 +265,10 @@ def figure(
             forecast = round(start + (value - start) * horizon / max(elapsed, 1), 1)
             if indicator.kind != IndicatorKind.count_people:
                 forecast = min(forecast, 100.0)
+    basis = forecast if forecast is not None else value
     on_track = None
-    if target is not None and forecast is not None:
-        on_track = forecast >= target
+    if target is not None and basis is not None:
+        on_track = basis >= target
     return Figure(
         indicator_id=indicator.id,
         code=indicator.code,

@@ -477,3 +477,21 @@ def test_a_rebuild_gives_the_same_figures(province: Province) -> None:
     rollups.rebuild()
     assert _indicator_tables(province) == INDICATORS
     assert _breakdowns(province) == BREAKDOWNS
+
+
+def test_past_years_have_results_and_this_year_a_forecast(province: Province) -> None:
+    midyear = date(2026, 6, 30)  # day 181 of 2026; the cut-off, 15 December, is day 349
+    past = {f.code: f for f in queries.indicator_figures(province.P, 2025, today=midyear)}
+    assert {code: f.forecast for code, f in past.items()} == dict.fromkeys(past)
+    assert past[OT].on_track is False  # 22.5% against 100%
+    now = {f.code: f for f in queries.indicator_figures(province.P, 2026, today=midyear)}
+    # from last year's value along this year's pace to the cut-off: 22.5 + (22.2 - 22.5)
+    # * 349 / 181; yearly indicators from 0; shares stop at 100%
+    assert {code: f.forecast for code, f in now.items()} == {
+        OT: 21.9,
+        OC: 11.9,
+        SA: 77.1,
+        CT: 100.0,
+    }
+    after = queries.indicator_figures(province.P, 2026, today=date(2026, 12, 16))
+    assert [f.forecast for f in after] == [None, None, None, None]

@@ -9,6 +9,7 @@ from lms.org.services.headcounts import (
     existed_in,
     headcount_query,
     import_headcounts,
+    reference_day,
     rollup_headcounts,
 )
 from lms.org.services.imports import import_units
@@ -53,6 +54,7 @@ __all__ = [
     "move_unit",
     "path_on",
     "province_of",
+    "reference_day",
     "rollup_headcounts",
     "scope_clause",
     "subtree_ids",
