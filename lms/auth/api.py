@@ -94,6 +94,7 @@ def me() -> ResponseReturnValue:
 @auth_required(*MANAGERS)
 @doc(
     summary="People you manage (officials: their unit's subtree)",
+    description="In Vietnamese alphabetical order of the given name, then the whole name.",
     tags=["users"],
     query=UserQuerySchema,
     response=UserSchema,

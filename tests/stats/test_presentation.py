@@ -67,6 +67,17 @@ def test_numbers_shares_and_head_counts_in_vietnamese(official: FlaskClient, wor
     assert str(Y2) in html
 
 
+def test_people_without_a_group_are_named_so(official: FlaskClient, world: World) -> None:
+    from tests.factories import make_user
+    from tests.stats.conftest import issue
+
+    person = make_user(unit=world.A, target_group=None)
+    issue(person, world.course, date(Y2, 2, 1), unit=world.A, target_group=None, issuing=world.A)
+    html = official.get(f"/dashboard?unit=P&year={Y2}").text
+    assert "<td>Chưa xác định đối tượng</td>" in html
+    assert "<td>—</td>" not in html
+
+
 def test_english_readers_get_english_formats(official: FlaskClient, world: World) -> None:
     with official.session_transaction() as session:
         session["lang"] = "en"
