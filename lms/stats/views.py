@@ -73,11 +73,19 @@ def dashboard() -> ResponseReturnValue:
 
 
 def _page_year(raw: str | None) -> int:
-    try:
-        year = int(raw or reporting.local_today().year)
-    except ValueError:
-        return reporting.local_today().year
-    return year if 2000 <= year <= 2100 else reporting.local_today().year
+    """The year a page shows: this year unless the address names another (2000-2100)."""
+    this_year = reporting.local_today().year
+    return whole_number(raw, this_year, 2000, 2100)
+
+
+def _form_year() -> int | None:
+    """The year a form acts on; None (and a message) when it names none: a form never falls
+    back to this year, it would submit or reopen a report nobody chose."""
+    year = whole_number(request.form.get("year"), 0, 2000, 2100)
+    if not year:
+        flash(_("Invalid year."), "error")
+        return None
+    return year
 
 
 @bp.get("/reports")
@@ -127,7 +135,9 @@ def submit_report() -> ResponseReturnValue:
     user = current()
     require_role(user, Role.admin, Role.official)
     unit = resolve_unit(user, request.form.get("unit"))
-    year = _page_year(request.form.get("year"))
+    year = _form_year()
+    if year is None:
+        return _back(unit.code, reporting.local_today().year)
     if request.form.get("confirm") != "yes":
         flash(_("Tick the confirmation to submit the report."), "error")
         return _back(unit.code, year)
@@ -151,7 +161,9 @@ def reopen_report() -> ResponseReturnValue:
     user = current()
     require_role(user, Role.admin)
     unit = resolve_unit(user, request.form.get("unit"))
-    year = _page_year(request.form.get("year"))
+    year = _form_year()
+    if year is None:
+        return _back(unit.code, reporting.local_today().year)
     reason = (request.form.get("reason") or "").strip()
     if len(reason) < 5:
         flash(_("Say why the report is reopened (at least 5 characters)."), "error")

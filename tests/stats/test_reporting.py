@@ -443,3 +443,19 @@ def test_the_command_line_submits_and_writes_the_report_as_submitted(
     text = pdf_text(output.read_bytes())
     assert "Số: 01/BC-PA" in text
     assert "Bản đã gửi lúc" in text
+
+
+def test_a_form_without_a_year_submits_nothing(client, world: World) -> None:
+    official = make_user(roles=(Role.official,), unit=world.A)
+    db.session.commit()
+    login(client, official)
+    for year in ("", "abc", "99999999999999999999", "1500"):
+        page = client.post(
+            "/reports/submit",
+            data={"unit": "P-A", "year": year, "confirm": "yes"},
+            follow_redirects=True,
+        )
+        assert page.status_code == 200
+        assert "Năm không hợp lệ." in page.get_data(as_text=True)
+    assert db.session.scalars(select(StatSnapshot)).all() == []
+    assert client.get("/reports?unit=P-A&year=99999999999999999999").status_code == 200
