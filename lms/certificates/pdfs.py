@@ -14,7 +14,7 @@ import re
 from flask import current_app
 from sqlalchemy import select
 
-from lms.certificates import content, keys
+from lms.certificates import content, keys, pades
 from lms.certificates.models import Certificate, CertificatePdf
 from lms.certificates.render import CertificateData, TemplateStyle, render_certificate
 from lms.certificates.services import local_date, province_of_unit
@@ -115,7 +115,12 @@ def certificate_pdf(cert: Certificate) -> bytes:
     )
     if cached is not None:
         return bytes(cached)
-    pdf = render_certificate(data)
+    pdf = pades.sign_pdf(
+        render_certificate(data),
+        cert.issuing_unit,
+        reason=f"Giấy chứng nhận {cert.serial}",
+        location=data.place,
+    )
     db.session.add(
         CertificatePdf(
             certificate_id=cert.id,

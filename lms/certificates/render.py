@@ -309,7 +309,7 @@ def _draw_footer(canvas: Canvas, data: CertificateData, primary: Color) -> None:
     canvas.setFont("CertRegular", _fit_size(url, "CertRegular", 8, 220, 5))
     canvas.drawString(text_x, 71, url)
     canvas.setFont("CertItalic", 7)
-    canvas.drawString(text_x, 50, "Ký số / Digitally signed")
+    canvas.drawString(text_x, 50, "Ký số / Digitally signed (PAdES)")
 
     # The signature block: authority, title, room for the seal and signature, full name.
     canvas.setFillColor(HexColor("#1a1a1a"))
