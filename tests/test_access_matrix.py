@@ -515,6 +515,10 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/issuers/{unit}", "HP", "ok ok ok ok ok ok ok ok"),
     ("GET", "/issuers/{unit}/jwks.json", "HP", "ok ok ok ok ok ok ok ok"),
     ("GET", "/credentials/status/{status_list}", "HP", "ok ok ok ok ok ok ok ok"),
+    ("GET", "/certificates/templates", "-", "login 403 403 ok ok ok 403 ok"),
+    ("POST", "/certificates/templates", "HP", "login 403 403 go 403 403 403 go"),
+    ("POST", "/certificates/templates", "QT", "login 403 403 403 403 go 403 go"),
+    ("GET", "/certificates/templates/preview.png", "HP", "login 403 403 ok 403 403 403 ok"),
     # assessment
     ("GET", "/question-banks", "-", "login 403 ok 403 403 403 ok ok"),
     ("POST", "/question-banks", "-", "login 403 go 403 403 403 go go"),
@@ -552,6 +556,12 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]  # fmt: skip
 
 PAGE_BODIES: dict[tuple[str, str], Body] = {
+    ("POST", "/certificates/templates"): lambda o: {
+        "data": {"unit": o["province"], "signer_name": "Ma Trận", "signer_title": "Giám đốc"}
+    },
+    ("GET", "/certificates/templates/preview.png"): lambda o: {
+        "query_string": {"unit": o["province"], "signer_name": "Ma Trận"}
+    },
     ("POST", "/login"): lambda o: {"data": {"login": "learner@hp.vn", "password": PASSWORD}},
     ("POST", "/register"): lambda o: {
         "data": {

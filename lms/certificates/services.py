@@ -174,8 +174,8 @@ def signer_or_refuse(course_id: int, unit: Unit | None) -> Signer:
         raise AwaitingSigner(
             _(
                 "%(unit)s has no signer for certificates: an administrator must name who signs "
-                "(name, title and authority) under Certificates › Templates and signers before "
-                "certificates can be issued.",
+                "(name, title and authority) on the Certificate signers page "
+                "(/certificates/templates) before certificates can be issued.",
                 unit=unit.name if unit is not None else "LMS 146",
             )
         )
