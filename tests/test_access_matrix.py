@@ -124,6 +124,8 @@ API: list[tuple[str, str, str, str]] = [
     ("GET", "/api/v1/classes/{class}/certificates", "QT", "401 403 404 404 404 ok ok ok"),
     ("POST", "/api/v1/classes/{class}/certificates", "HP", "401 403 ok ok ok 404 404 ok"),
     ("POST", "/api/v1/classes/{class}/certificates", "QT", "401 403 404 404 404 ok ok ok"),
+    ("POST", "/api/v1/classes/{class}/certificates/jobs", "HP", "401 403 ok ok ok 404 404 ok"),
+    ("POST", "/api/v1/classes/{class}/certificates/jobs", "QT", "401 403 404 404 404 ok ok ok"),
     # --- question banks and quizzes
     ("GET", "/api/v1/question-banks", "-", "401 403 ok 403 403 403 ok ok"),
     ("POST", "/api/v1/question-banks", "HP", "401 403 ok 403 403 403 403 ok"),
@@ -313,6 +315,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"override_reason": "Đi công tác một buổi."}
     },
     ("POST", "/api/v1/classes/{class}/certificates"): lambda o: {"json": {}},
+    ("POST", "/api/v1/classes/{class}/certificates/jobs"): lambda o: {"json": {}},
     ("POST", "/api/v1/question-banks"): lambda o: {
         "json": {"code": "mt-moi", "title": "Ngân hàng mới", "province": o.get("province")}
     },

@@ -257,7 +257,12 @@ def class_page(code: str) -> ResponseReturnValue:
             flash(exc.message, "error")
         return redirect(url_for("certificates_views.class_page", code=klass.code))
     rows = queries.class_overview(klass, by=user)
-    return render_template("certificates/class.html", klass=klass, rows=rows)
+    texts = {
+        "running": _("Issuing… %(done)s of %(total)s learners"),
+        "done": _("Done: %(issued)s certificates issued, %(skipped)s skipped."),
+        "failed": _("The job failed: %(error)s"),
+    }
+    return render_template("certificates/class.html", klass=klass, rows=rows, texts=texts)
 
 
 # --- templates and signers (admins; officials for their area) ---------------------------------
