@@ -92,6 +92,7 @@ JOB_HANDLERS = (
     ("auth.import_users", "lms.auth.importer:run_import"),
     ("classes.assign", "lms.classes.assign:run_assignment"),
     ("bridge.process", "lms.learning.triggers:run_bridge"),
+    ("certificates.issue_class", "lms.certificates.services:run_issue_class"),
 )
 
 #: Files other domains add to the course-package format: (file name, validate, apply).

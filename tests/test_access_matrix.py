@@ -124,6 +124,8 @@ API: list[tuple[str, str, str, str]] = [
     ("GET", "/api/v1/classes/{class}/certificates", "QT", "401 403 404 404 404 ok ok ok"),
     ("POST", "/api/v1/classes/{class}/certificates", "HP", "401 403 ok ok ok 404 404 ok"),
     ("POST", "/api/v1/classes/{class}/certificates", "QT", "401 403 404 404 404 ok ok ok"),
+    ("POST", "/api/v1/classes/{class}/certificates/jobs", "HP", "401 403 ok ok ok 404 404 ok"),
+    ("POST", "/api/v1/classes/{class}/certificates/jobs", "QT", "401 403 404 404 404 ok ok ok"),
     # --- question banks and quizzes
     ("GET", "/api/v1/question-banks", "-", "401 403 ok 403 403 403 ok ok"),
     ("POST", "/api/v1/question-banks", "HP", "401 403 ok 403 403 403 403 ok"),
@@ -320,6 +322,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"override_reason": "Đi công tác một buổi."}
     },
     ("POST", "/api/v1/classes/{class}/certificates"): lambda o: {"json": {}},
+    ("POST", "/api/v1/classes/{class}/certificates/jobs"): lambda o: {"json": {}},
     ("POST", "/api/v1/question-banks"): lambda o: {
         "json": {"code": "mt-moi", "title": "Ngân hàng mới", "province": o.get("province")}
     },
@@ -530,6 +533,10 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/issuers/{unit}", "HP", "ok ok ok ok ok ok ok ok"),
     ("GET", "/issuers/{unit}/jwks.json", "HP", "ok ok ok ok ok ok ok ok"),
     ("GET", "/credentials/status/{status_list}", "HP", "ok ok ok ok ok ok ok ok"),
+    ("GET", "/certificates/templates", "-", "login 403 403 ok ok ok 403 ok"),
+    ("POST", "/certificates/templates", "HP", "login 403 403 go 403 403 403 go"),
+    ("POST", "/certificates/templates", "QT", "login 403 403 403 403 go 403 go"),
+    ("GET", "/certificates/templates/preview.png", "HP", "login 403 403 ok 403 403 403 ok"),
     # assessment
     ("GET", "/question-banks", "-", "login 403 ok 403 403 403 ok ok"),
     ("POST", "/question-banks", "-", "login 403 go 403 403 403 go go"),
@@ -575,6 +582,12 @@ PAGES: list[tuple[str, str, str, str]] = [
 ]  # fmt: skip
 
 PAGE_BODIES: dict[tuple[str, str], Body] = {
+    ("POST", "/certificates/templates"): lambda o: {
+        "data": {"unit": o["province"], "signer_name": "Ma Trận", "signer_title": "Giám đốc"}
+    },
+    ("GET", "/certificates/templates/preview.png"): lambda o: {
+        "query_string": {"unit": o["province"], "signer_name": "Ma Trận"}
+    },
     ("POST", "/login"): lambda o: {"data": {"login": "learner@hp.vn", "password": PASSWORD}},
     ("POST", "/register"): lambda o: {
         "data": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -25,6 +25,8 @@ from lms.classes.enrollments import get_enrollment
 from lms.errors import BadRequest, NotFound
 from lms.extensions import db
 from lms.http import load, paginate, query_args
+from lms.jobs import services as jobs
+from lms.jobs.schemas import JobSchema
 from lms.openapi import doc
 
 bp = Blueprint("certificates", __name__, url_prefix="/api/v1")
@@ -241,3 +243,31 @@ def issue_class(code: str) -> ResponseReturnValue:
     result = services.issue_for_class(klass, by=user, override_reasons=reasons)
     db.session.commit()
     return jsonify(result)
+
+
+@bp.post("/classes/<code>/certificates/jobs")
+@auth_required(Role.admin, Role.trainer, Role.official)
+@doc(
+    summary="Issue certificates to a whole class in the background, with progress",
+    tags=TAGS,
+    body=BulkIssueSchema,
+    response=JobSchema,
+    status=202,
+    responses={409: "The course gives no certificate, or the unit has no signer"},
+    description="Poll /api/v1/jobs/<id>: done/total as people are processed; the result is "
+    "the same as the immediate bulk issue's (issued, skipped with reasons).",
+)
+def issue_class_job(code: str) -> ResponseReturnValue:
+    user = current()
+    klass = get_class_for(user, code)
+    data = load(BulkIssueSchema(), request.get_json(silent=True) or {})
+    services.check_class_issue(klass, by=user)  # refused now, not in the job
+    job = jobs.submit(
+        "certificates.issue_class",
+        {"class_id": klass.id, "by_id": user.id, "override_reasons": data["override_reasons"]},
+        by_id=user.id,
+    )
+    response = jsonify(JobSchema().dump(job))
+    response.status_code = 202
+    response.headers["Location"] = url_for("jobs.get_job", job_id=job.id)
+    return response

@@ -73,7 +73,12 @@ def _content_v2(cert: Certificate) -> dict[str, Any]:
         "score": signed_score(cert.score),
         "issued_at": iso(cert.issued_at),
         "issuer": {"name": cert.issuing_unit_name},
-        "signer": {"name": cert.signer_name, "title": cert.signer_title},
+        "signer": {
+            "name": cert.signer_name,
+            "title": cert.signer_title,
+            # "KT. GIÁM ĐỐC": on whose behalf the signer signs is part of what is attested.
+            "authority": cert.signer_authority,
+        },
         "indicators": sorted(cert.indicators or []),
     }
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User, UserRole
 from lms.catalog.models import Course
-from lms.certificates import keys, services
+from lms.certificates import keys, pades, services
 from lms.certificates.models import Certificate, CertificateStatus, CertificateTemplate
 from lms.classes.completion import complete_enrollment
 from lms.classes.enrollments import enroll, enrollment_for
@@ -129,8 +129,12 @@ def seed() -> list[str]:
     revoked = db.session.scalar(
         select(Certificate).where(Certificate.revoked_reason == REVOKE_REASON)
     )
+    ca = pades.ensure_demo_ca()
     lines = [
         f"certificates: {templates} templates added; signing key {key.kid[:12]}…",
+        f"certificates: PDFs signed (PAdES) by the DEMO authority {ca}"
+        if ca
+        else "certificates: PDFs signed (PAdES) with the units' own certificates",
         f"certificates: {waited} issued that awaited a signer, {still} still waiting",
     ]
     if revoked is None:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
 
-from lms.certificates import content, keys
+from lms.certificates import content, keys, pades
 from lms.certificates.models import Certificate, CertificatePdf
 from lms.certificates.render import CertificateData, TemplateStyle, render_certificate
 from lms.certificates.services import local_date, province_of_unit
 from lms.certificates.templates import find_template
+from lms.db import utcnow
 from lms.extensions import db
-from lms.org.models import UnitKind
+from lms.org.models import Unit, UnitKind
 
 _PLACE_PREFIXES = re.compile(r"^(Thành phố|Tỉnh|TP\.?)\s+", re.IGNORECASE)
 
@@ -115,7 +117,12 @@ def certificate_pdf(cert: Certificate) -> bytes:
     )
     if cached is not None:
         return bytes(cached)
-    pdf = render_certificate(data)
+    pdf = pades.sign_pdf(
+        render_certificate(data),
+        cert.issuing_unit,
+        reason=f"Giấy chứng nhận {cert.serial}",
+        location=data.place,
+    )
     db.session.add(
         CertificatePdf(
             certificate_id=cert.id,
@@ -139,4 +146,51 @@ def is_known_pdf(cert: Certificate, pdf: bytes) -> bool:
             )
         )
         is not None
+    )
+
+
+def preview(values: dict[str, str | None], unit: Unit | None, course_title: str | None) -> bytes:
+    """A sample certificate drawn with a template's values as they are being typed: the same
+    renderer as real ones, a sample holder, the unit's place and today's date."""
+    default = TemplateStyle()
+    style = TemplateStyle(
+        title=values.get("title") or default.title,
+        title_en=values.get("title_en") or default.title_en,
+        primary_color=values.get("primary_color") or default.primary_color,
+        accent_color=values.get("accent_color") or default.accent_color,
+    )
+    governing = values.get("governing_body")
+    issuing = values.get("issuing_body")
+    if unit is not None:
+        parent = unit.parent
+        if not issuing:
+            issuing = f"UBND {unit.name}" if unit.kind == UnitKind.province else unit.name
+        if not governing and parent is not None:
+            governing = f"UBND {parent.name}" if parent.kind == UnitKind.province else parent.name
+    today = local_date(utcnow())
+    prefix = (
+        (province_of_unit(unit).serial_prefix or province_of_unit(unit).code).upper()
+        if unit
+        else "VN"
+    )
+    serial = f"{prefix}-{today.year}-000123"
+    place = _PLACE_PREFIXES.sub("", province_of_unit(unit).name).strip() if unit else None
+    return render_certificate(
+        CertificateData(
+            serial=serial,
+            holder_name="Nguyễn Thị Hồng Hoa",
+            holder_birth_date=date(1987, 4, 12),
+            course_title=course_title or "Sử dụng dịch vụ công trực tuyến",
+            hours=4,
+            score=0.85,
+            issued_on=today,
+            issuing_unit_name=issuing or "LMS 146",
+            issuing_parent_name=governing,
+            signer_authority=values.get("signer_authority"),
+            signer_title=values.get("signer_title") or "(CHƯA CÓ NGƯỜI KÝ / NO SIGNER YET)",
+            signer_name=values.get("signer_name") or "—",
+            place=place,
+            verify_url=content.verify_url(base_url(), serial),
+            template=style,
+        )
     )

@@ -309,7 +309,7 @@ def _draw_footer(canvas: Canvas, data: CertificateData, primary: Color) -> None:
     canvas.setFont("CertRegular", _fit_size(url, "CertRegular", 8, 220, 5))
     canvas.drawString(text_x, 71, url)
     canvas.setFont("CertItalic", 7)
-    canvas.drawString(text_x, 50, "Ký số / Digitally signed")
+    canvas.drawString(text_x, 50, "Ký số / Digitally signed (PAdES)")
 
     # The signature block: authority, title, room for the seal and signature, full name.
     canvas.setFillColor(HexColor("#1a1a1a"))
@@ -395,3 +395,20 @@ def _distinct_subset_tags(pdf: bytes) -> bytes:
         return b"/" + letters + b"+" + match.group(2)
 
     return _SUBSET.sub(tag, pdf)
+
+
+def render_png(pdf: bytes, width: int = 900) -> bytes:
+    """The first page of ``pdf`` as a PNG ``width`` pixels wide (the template page's preview:
+    exactly what the PDF will look like, drawn by PDFium)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        bitmap = page.render(scale=width / page.get_width())
+        out = io.BytesIO()
+        bitmap.to_pil().save(out, format="PNG", optimize=True)
+        page.close()
+    finally:
+        document.close()
+    return out.getvalue()

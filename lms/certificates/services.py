@@ -9,6 +9,7 @@ atomic upsert, so concurrent issuers never share a number.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -176,8 +177,8 @@ def signer_or_refuse(course_id: int, unit: Unit | None) -> Signer:
         raise AwaitingSigner(
             _(
                 "%(unit)s has no signer for certificates: an administrator must name who signs "
-                "(name, title and authority) under Certificates › Templates and signers before "
-                "certificates can be issued.",
+                "(name, title and authority) on the Certificate signers page "
+                "(/certificates/templates) before certificates can be issued.",
                 unit=unit.name if unit is not None else "LMS 146",
             )
         )
@@ -303,21 +304,29 @@ def issue_certificate(
     return cert, True
 
 
-def issue_for_class(
-    klass: Class,
-    *,
-    by: User,
-    override_reasons: dict[int, str] | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """Issue to everyone in ``klass`` who met the completion rule (or has an override reason).
-
-    Returns ``{"issued": [...], "skipped": [...]}``, each skipped row with its reason.
-    """
+def check_class_issue(klass: Class, *, by: User) -> None:
+    """What refuses a bulk issue before it starts (also before a background job is queued)."""
     if not can_manage_class(by, klass):
         raise Forbidden(_("You do not run this class."))
     if not klass.course.gives_certificate:
         raise Conflict(_("This course does not give certificates."))
     signer_or_refuse(klass.course_id, klass.unit)
+
+
+def issue_for_class(
+    klass: Class,
+    *,
+    by: User,
+    override_reasons: dict[int, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Issue to everyone in ``klass`` who met the completion rule (or has an override reason).
+
+    Returns ``{"issued": [...], "skipped": [...]}``, each skipped row with its reason.
+    ``progress(done, total)`` is told after each person (a background job commits there, so
+    each certificate is kept as it is issued).
+    """
+    check_class_issue(klass, by=by)
     reasons = {int(k): v for k, v in (override_reasons or {}).items() if (v or "").strip()}
     enrollments = db.session.scalars(
         select(Enrollment)
@@ -335,7 +344,9 @@ def issue_for_class(
         )
     issued: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
-    for enrollment in enrollments:
+    for done, enrollment in enumerate(enrollments):
+        if progress is not None:
+            progress(done, len(enrollments))
         row = {
             "enrollment_id": enrollment.id,
             "user_id": enrollment.user_id,
@@ -386,6 +397,8 @@ def issue_for_class(
                     "message": _("A certificate was already issued."),
                 }
             )
+    if progress is not None:
+        progress(len(enrollments), len(enrollments))
     logger.info(
         "Bulk issue for class %s by user %s: %s issued, %s skipped",
         klass.code,
@@ -503,3 +516,18 @@ def issue_awaiting() -> tuple[int, int]:
 def on_enrollment_reopened(enrollment: Enrollment, **_kwargs: Any) -> None:
     """Receiver of ``enrollment_reopened``: the certificate of a voided completion is revoked."""
     revoke_for_reopened(enrollment)
+
+
+def run_issue_class(
+    payload: dict[str, Any], progress: Callable[[int, int], None]
+) -> dict[str, Any]:
+    """Job handler ``certificates.issue_class``: a class's bulk issue in the background."""
+    from lms.classes.models import Class
+
+    klass = db.session.get(Class, payload["class_id"])
+    by = db.session.get(User, payload["by_id"])
+    if klass is None or by is None:
+        raise Conflict(_("The class or the person of this job no longer exists."))
+    reasons = {int(k): v for k, v in (payload.get("override_reasons") or {}).items()}
+    result = issue_for_class(klass, by=by, override_reasons=reasons, progress=progress)
+    return {"class": klass.code, **result}

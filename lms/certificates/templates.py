@@ -10,9 +10,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from lms.auth.models import Role, User
+from lms.auth.permissions import unit_in_scope
 from lms.catalog.services import get_course
 from lms.certificates.models import CertificateTemplate
-from lms.errors import Invalid
+from lms.errors import Invalid, NotFound
 from lms.extensions import db
 from lms.org.models import Unit
 from lms.org.services import get_unit
@@ -76,7 +78,7 @@ def save_template(
     errors: dict[str, list[str]] = {
         key: [_("Must be a colour like #0b4f8a.")]
         for key in ("primary_color", "accent_color")
-        if key in values and not _COLOUR.match(values[key] or "")
+        if values.get(key) is not None and not _COLOUR.match(values[key])
     }
     logo = values.get("logo")
     if logo is not None and not (logo.startswith(b"\x89PNG") or logo.startswith(b"\xff\xd8")):
@@ -102,7 +104,67 @@ def save_template(
         )
         db.session.add(row)
     for key, value in values.items():
+        if key == "name" and not value:
+            continue  # a template keeps a name
         setattr(row, key, value)
     db.session.flush()
     logger.info("Saved certificate template %s", row.id)
     return row
+
+
+#: What the template page edits (``logo`` aside, which the CLI sets).
+FIELDS = (
+    "name",
+    "title",
+    "title_en",
+    "primary_color",
+    "accent_color",
+    "governing_body",
+    "issuing_body",
+    "signer_authority",
+    "signer_title",
+    "signer_name",
+)
+
+
+def can_manage(user: User, unit: Unit | None) -> bool:
+    """Admins manage every template; officials those of units in their area (not the default
+    and not course-wide ones, which apply across provinces)."""
+    if user.is_admin:
+        return True
+    return unit is not None and Role.official in user.roles and unit_in_scope(user, unit)
+
+
+def visible_templates(user: User) -> list[CertificateTemplate]:
+    rows = db.session.scalars(select(CertificateTemplate).order_by(CertificateTemplate.id)).all()
+    return [
+        r for r in rows if can_manage(user, db.session.get(Unit, r.unit_id) if r.unit_id else None)
+    ]
+
+
+def get_managed(template_id: int, user: User) -> CertificateTemplate:
+    row = db.session.get(CertificateTemplate, template_id)
+    unit = db.session.get(Unit, row.unit_id) if row is not None and row.unit_id else None
+    if row is None or not can_manage(user, unit):
+        raise NotFound(_("Template not found."))
+    return row
+
+
+def clean(form: dict[str, str], *, complete: bool = True) -> dict[str, str | None]:
+    """The page's values: trimmed, empty as None, lengths and colours checked at the edge;
+    ``complete`` False for the preview, drawn while a signer is half typed."""
+    values: dict[str, str | None] = {}
+    errors: dict[str, list[str]] = {}
+    for key in FIELDS:
+        value = (form.get(key) or "").strip()
+        if len(value) > 200:
+            errors[key] = [_("At most 200 characters.")]
+        values[key] = value or None
+    for key in ("primary_color", "accent_color"):
+        if values[key] and not _COLOUR.match(values[key] or ""):
+            errors[key] = [_("Must be a colour like #0b4f8a.")]
+    if complete and bool(values["signer_name"]) != bool(values["signer_title"]):
+        errors["signer_name"] = [_("Give both the signer's full name and title, or neither.")]
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+    return values

@@ -12,15 +12,28 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
 
-from lms.auth.permissions import current
-from lms.certificates import content, keys, pdfs, queries, services, statuslist, verification
+from lms.auth.models import Role, User
+from lms.auth.permissions import current, scope_filter
+from lms.catalog.models import Course
+from lms.certificates import (
+    content,
+    keys,
+    pdfs,
+    queries,
+    services,
+    statuslist,
+    templates,
+    verification,
+)
 from lms.certificates.constants import OB_CONTEXTS
 from lms.certificates.qr import qr_svg
+from lms.certificates.render import render_png
 from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
 from lms.edge import INT32
-from lms.errors import DomainError, NotFound
+from lms.errors import DomainError, Forbidden, Invalid, NotFound
 from lms.extensions import db
 from lms.http import whole_number
 from lms.org.models import Unit
@@ -248,4 +261,118 @@ def class_page(code: str) -> ResponseReturnValue:
             flash(exc.message, "error")
         return redirect(url_for("certificates_views.class_page", code=klass.code))
     rows = queries.class_overview(klass, by=user)
-    return render_template("certificates/class.html", klass=klass, rows=rows)
+    texts = {
+        "running": _("Issuing… %(done)s of %(total)s learners"),
+        "done": _("Done: %(issued)s certificates issued, %(skipped)s skipped."),
+        "failed": _("The job failed: %(error)s"),
+    }
+    return render_template("certificates/class.html", klass=klass, rows=rows, texts=texts)
+
+
+# --- templates and signers (admins; officials for their area) ---------------------------------
+
+
+def _template_manager() -> User:
+    user = current()
+    if not (user.is_admin or Role.official in user.roles):
+        raise Forbidden(_("Only administrators and officials manage certificate templates."))
+    return user
+
+
+def _managed_units(user: User) -> list[Unit]:
+    return list(
+        db.session.scalars(select(Unit).where(scope_filter(user, Unit.path)).order_by(Unit.path))
+    )
+
+
+def _form_target(user: User) -> tuple[Unit | None, Course | None]:
+    """The unit and course a template applies to, from the form or query; refused outside the
+    person's area."""
+    source = request.form if request.method == "POST" else request.args
+    unit_code = (source.get("unit") or "").strip()
+    course_slug = (source.get("course") or "").strip()
+    unit = find_unit(unit_code) if unit_code else None
+    if unit_code and unit is None:
+        raise Invalid(_("Invalid input."), errors={"unit": [_("No such unit.")]})
+    course = (
+        db.session.scalar(select(Course).where(Course.slug == course_slug)) if course_slug else None
+    )
+    if course_slug and course is None:
+        raise Invalid(_("Invalid input."), errors={"course": [_("No such course.")]})
+    if not templates.can_manage(user, unit):
+        raise Forbidden(_("This unit is outside your area."))
+    return unit, course
+
+
+@bp.route("/certificates/templates", methods=["GET", "POST"])
+@login_required
+def templates_page() -> ResponseReturnValue:
+    """Templates and signers: who signs for which unit, the letterhead, the look; with a live
+    preview. Saving a signer issues the certificates that waited for one."""
+    user = _template_manager()
+    if request.method == "POST":
+        unit, course = _form_target(user)  # outside one's area: 403, not a message
+        try:
+            values = templates.clean(request.form.to_dict())
+            row = templates.save_template(
+                unit_code=unit.code if unit is not None else None,
+                course_slug=course.slug if course is not None else None,
+                values=values,
+            )
+            issued, waiting = services.issue_awaiting() if row.signer_name else (0, 0)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            details = "; ".join(" ".join(v) for v in exc.errors.values())
+            flash(f"{exc.message} {details}".strip(), "error")
+            return redirect(url_for("certificates_views.templates_page"))
+        flash(_("Template saved."), "success")
+        if issued or waiting:
+            flash(
+                _(
+                    "%(issued)s certificates that awaited a signer were issued; "
+                    "%(waiting)s still wait.",
+                    issued=issued,
+                    waiting=waiting,
+                ),
+                "success",
+            )
+        return redirect(url_for("certificates_views.templates_page", id=row.id))
+    selected = request.args.get("id", type=int)
+    current_row = templates.get_managed(selected, user) if selected else None
+    params: dict[str, Any] = {}
+    if current_row is not None:
+        row = current_row
+        row_unit = db.session.get(Unit, row.unit_id) if row.unit_id else None
+        row_course = db.session.get(Course, row.course_id) if row.course_id else None
+        params = {f: getattr(row, f) or "" for f in templates.FIELDS}
+        params["unit"] = row_unit.code if row_unit is not None else ""
+        params["course"] = row_course.slug if row_course is not None else ""
+    elif not user.is_admin and user.unit is not None:
+        params["unit"] = user.unit.code
+    return render_template(
+        "certificates/templates.html",
+        rows=templates.visible_templates(user),
+        row=current_row,
+        units=_managed_units(user),
+        courses=list(
+            db.session.scalars(
+                select(Course).where(Course.gives_certificate.is_(True)).order_by(Course.title)
+            )
+        ),
+        fields=templates.FIELDS,
+        preview_url=url_for("certificates_views.template_preview", **params),
+    )
+
+
+@bp.get("/certificates/templates/preview.png")
+@login_required
+def template_preview() -> ResponseReturnValue:
+    """The certificate as the template being edited would draw it (PNG, from the real PDF)."""
+    user = _template_manager()
+    unit, course = _form_target(user)
+    values = templates.clean(request.args.to_dict(), complete=False)
+    png = render_png(pdfs.preview(values, unit, course.title if course is not None else None))
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -21,6 +21,7 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("org_views.tree", _l("Units"), ("official", "admin")),
     ("learning_views.imports", _l("Results import"), ("admin",)),
     ("audit_views.audit", _l("Audit log"), ("official", "admin")),
+    ("certificates_views.templates_page", _l("Certificate signers"), ("official", "admin")),
     ("apidocs.api_docs", _l("API"), ("admin", "official")),
 )
 
@@ -39,6 +40,9 @@ DESCRIPTIONS: dict[str, object] = {
     "org_views.tree": _l("The units of your area, their history and headcounts."),
     "learning_views.imports": _l("Results sent by MOOC platforms and imported files."),
     "audit_views.audit": _l("Who did what and why: certificates, closed years, roles, clients."),
+    "certificates_views.templates_page": _l(
+        "Who signs your units' certificates, their letterhead and look, with a live preview."
+    ),
     "apidocs.api_docs": _l("The JSON API for programs and integrations."),
 }
 

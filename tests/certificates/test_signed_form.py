@@ -83,6 +83,7 @@ def test_the_subject_id_is_stable_per_person_and_tells_people_apart(world: World
         ("score", 0.4668),
         ("issuing_unit_name", "Sở khác"),
         ("signer_name", "Người khác"),
+        ("signer_authority", "KT. GIÁM ĐỐC"),
         ("indicators", []),
     ],
 )

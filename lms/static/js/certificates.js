@@ -16,3 +16,53 @@
     });
   });
 })();
+
+// A class's certificates: "issue to all" runs as a background job with a progress bar.
+(function () {
+  "use strict";
+  var form = document.getElementById("issue-all-form");
+  var node = document.getElementById("issue-i18n");
+  if (!form || !node || !window.lmsFetch) { return; }
+  var t = JSON.parse(node.textContent);
+  var box = document.getElementById("issue-job");
+  var bar = document.getElementById("issue-job-bar");
+  var percent = document.getElementById("issue-job-percent");
+  var status = document.getElementById("issue-job-status");
+  var fill = function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key] === undefined ? "" : values[key]; });
+  };
+  var show = function (job) {
+    box.hidden = false;
+    bar.setAttribute("aria-valuenow", job.percent);
+    bar.querySelector("rect").setAttribute("width", job.percent);
+    percent.textContent = job.percent + "%";
+    if (job.status === "done") {
+      var r = job.result || {};
+      status.textContent = fill(t.done, { issued: (r.issued || []).length, skipped: (r.skipped || []).length });
+      status.className = "flash flash-success";
+      window.setTimeout(function () { window.location.reload(); }, 1500);
+    } else if (job.status === "failed") {
+      status.textContent = fill(t.failed, { error: job.error || "" });
+      status.className = "flash flash-error";
+    } else {
+      status.textContent = fill(t.running, { done: job.done, total: job.total });
+      window.setTimeout(function () {
+        window.lmsFetch("/api/v1/jobs/" + job.id).then(function (r) { return r.json(); }).then(show);
+      }, 1000);
+    }
+  };
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var button = document.getElementById("issue-all-button");
+    button.disabled = true;
+    window.lmsFetch(form.dataset.api, { method: "POST", json: {} }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; });
+    }).then(function (result) {
+      if (result.status === 202) { show(result.body); return; }
+      button.disabled = false;
+      box.hidden = false;
+      status.className = "flash flash-error";
+      status.textContent = result.body.message || "";
+    }).catch(function () { button.disabled = false; });
+  });
+})();
