@@ -12,7 +12,6 @@ from functools import cache, partial
 from html import escape
 from typing import Any
 
-from babel.numbers import format_decimal
 from fontpkg_be_vietnam_pro import ROOT as FONT_ROOT
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
@@ -33,6 +32,7 @@ from reportlab.platypus import (
 )
 from sqlalchemy import func, or_, select
 
+from lms import formatting
 from lms.catalog.models import Course
 from lms.classes.models import Class, Enrollment
 from lms.constants import TARGET_GROUP_LABELS
@@ -161,14 +161,11 @@ def _fonts() -> None:
 
 
 def vn_number(value: Any, *, percent: bool = False) -> str:
-    """``180.010``, ``14,4%``: Babel's Vietnamese format (swap for the shared formatter)."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        text = format_decimal(value, format="#,##0.0", locale="vi")
-    else:
-        text = format_decimal(value, locale="vi")
-    return f"{text}%" if percent else text
+    """``180.010``, ``14,4%``: the report is a Vietnamese document whoever downloads it, so
+    the shared formatter in ``vi`` (:mod:`lms.formatting`)."""
+    if percent:
+        return formatting.percent(value, lang="vi")
+    return formatting.number(value, lang="vi")
 
 
 def _target(item: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms import periods
 from lms.auth.models import User
+from lms.collation import vi_sort_key
 from lms.db import utcnow
 from lms.extensions import db
 from lms.locks import lock
@@ -267,8 +268,7 @@ def reporting_units(unit: Unit, year: int) -> list[Unit]:
             (Unit.valid_to.is_(None)) | (Unit.valid_to >= end),
         )
     )
-    # TODO(i14-present): Vietnamese collation; folded names order "Đồ Sơn" among the D's.
-    return sorted(rows, key=lambda u: (fold(u.name), u.name))
+    return sorted(rows, key=lambda u: vi_sort_key(u.name))
 
 
 def submissions(unit: Unit, year: int, *, now: datetime | None = None) -> list[UnitSubmission]:
