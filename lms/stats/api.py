@@ -142,8 +142,11 @@ def annual_report() -> ResponseReturnValue:
         return jsonify(data)
     if args["format"] == "xlsx":
         return download(report.render_xlsx(data), f"{name}.xlsx", "xlsx")
-    closed = SnapshotSchema().dump(snapshot) if as_sent and snapshot else None
-    return download(report.render_pdf(data, closed=closed), f"{name}.pdf", "pdf")
+    if as_sent and snapshot:
+        pdf = report.sent_pdf(unit, data, closed=SnapshotSchema().dump(snapshot))
+    else:
+        pdf = report.render_pdf(data)
+    return download(pdf, f"{name}.pdf", "pdf")
 
 
 @bp.post("/stats/closures")

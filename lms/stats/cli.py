@@ -39,8 +39,11 @@ def annual(code: str, year: int, fmt: str, output: Path | None) -> None:
     data = snapshot.payload if snapshot else report.annual_report_data(unit, year)
     output = output or Path(f"bao-cao-{unit.code}-{year}.{fmt}")
     if fmt == "pdf":
-        closed = SnapshotSchema().dump(snapshot) if snapshot else None
-        output.write_bytes(report.render_pdf(data, closed=closed))
+        if snapshot:
+            pdf = report.sent_pdf(unit, data, closed=SnapshotSchema().dump(snapshot))
+        else:
+            pdf = report.render_pdf(data)
+        output.write_bytes(pdf)
     elif fmt == "xlsx":
         output.write_bytes(report.render_xlsx(data))
     else:

@@ -34,6 +34,7 @@ from sqlalchemy import func, or_, select
 
 from lms import formatting
 from lms.catalog.models import Course
+from lms.certificates import pades
 from lms.classes.models import Class, Enrollment
 from lms.constants import TARGET_GROUP_LABELS
 from lms.exports import xlsx_bytes
@@ -595,6 +596,19 @@ def _people_target(item: dict[str, Any]) -> Any:
     if item["target"] is None or item["kind"] != "count_people":
         return item["target"]
     return round(item["target"])
+
+
+def sent_pdf(unit: Unit, data: dict[str, Any], *, closed: dict[str, Any]) -> bytes:
+    """The report as sent, signed (PAdES) with the unit's certificate as its certificates are.
+
+    A submitted report is an administrative document, checkable by anyone with Adobe Reader
+    or pyHanko; a draft is not one yet and is served unsigned.
+    """
+    document = _document_of(data)
+    reason = f"Báo cáo {document.get('number_text') or ''} năm {data.get('year', '')}".strip()
+    return pades.sign_pdf(
+        render_pdf(data, closed=closed), unit, reason=reason, location=document.get("place")
+    )
 
 
 def render_xlsx(data: dict[str, Any]) -> bytes:

@@ -64,6 +64,40 @@ def in_order(text: str, parts: list[str]) -> list[int]:
     return found
 
 
+def test_the_report_as_sent_is_signed_and_a_draft_is_not(
+    client, world: World, auth_headers
+) -> None:
+    """Issue 17: the annual report PDF is signed (PAdES) as the certificates are."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from lms.certificates import pades
+
+    headers = auth_headers(world.admin)
+    draft = client.get(f"/api/v1/stats/annual-report?unit=P&year={Y1}", headers=headers).data
+    assert PdfFileReader(io.BytesIO(draft)).embedded_signatures == []
+    services.close_year(world.P, Y1, by=world.admin, now=at(Y2, 12, 8, 9, 0))
+    db.session.commit()
+    sent = client.get(f"/api/v1/stats/annual-report?unit=P&year={Y1}", headers=headers).data
+    (signature,) = PdfFileReader(io.BytesIO(sent)).embedded_signatures
+    ca = pades.demo_ca_certificate()
+    assert ca is not None
+    _type, _headers, der = pem.unarmor(ca)
+    context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
+    with ThreadPoolExecutor(max_workers=1) as pool:  # pyHanko runs its own event loop
+        status = pool.submit(validate_pdf_signature, signature, context).result()
+    assert status.intact
+    assert status.trusted
+    assert status.coverage.name == "ENTIRE_FILE"
+    assert "01/BC" in str(signature.sig_object["/Reason"])
+
+
 def test_the_report_pdf_has_the_layout_of_decree_30_in_order(
     client, world: World, auth_headers
 ) -> None:
