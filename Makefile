@@ -48,6 +48,7 @@ run: install ## migrate, load the demo data and courses, serve on http://127.0.0
 	$(BIN)/flask seed demo
 	@echo ""
 	@echo "  LMS 146 is running at http://127.0.0.1:5000   (Ctrl+C to stop)"
+	@echo "  Messages: $$($(BIN)/flask messages where)"
 	@echo ""
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 

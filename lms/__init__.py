@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "lms.web.views:bp",
     "lms.auth.api:bp",
     "lms.auth.views:bp",
+    "lms.auth.access_views:bp",
     "lms.org.api:bp",
     "lms.org.views:bp",
     "lms.jobs.api:bp",
@@ -52,6 +53,7 @@ BLUEPRINTS = (
 #: Every models module: the tables the metadata (and Alembic) must know.
 MODELS = (
     "lms.org.models",
+    "lms.messages.models",
     "lms.auth.models",
     "lms.jobs.models",
     "lms.catalog.models",
@@ -91,6 +93,7 @@ JOB_HANDLERS = (
     ("auth.import_users", "lms.auth.importer:run_import"),
     ("classes.assign", "lms.classes.assign:run_assignment"),
     ("bridge.process", "lms.learning.triggers:run_bridge"),
+    ("messages.deliver", "lms.messages.services:deliver"),
 )
 
 #: Files other domains add to the course-package format: (file name, validate, apply).

@@ -51,6 +51,9 @@ API: list[tuple[str, str, str, str]] = [
     ("PATCH", "/api/v1/users/{user}", "ADMIN", "401 404 404 403 403 404 404 ok"),
     ("POST", "/api/v1/users/import", "HP", "401 403 403 ok ok 422 403 ok"),
     ("POST", "/api/v1/users/import", "QT", "401 403 403 422 422 ok 403 ok"),
+    # (the person has a password already: 409 is the answer of one allowed to invite)
+    ("POST", "/api/v1/users/{user}/invitation", "HP", "401 403 403 409 409 404 403 409"),
+    ("POST", "/api/v1/users/{user}/invitation", "QT", "401 403 403 404 404 409 403 409"),
     # --- the catalog (public) and its administration
     ("GET", "/api/v1/courses", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/api/v1/courses/{course}", "-", "ok ok ok ok ok ok ok ok"),
@@ -277,6 +280,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"email": "moi@example.vn", "full_name": "Người Mới", "unit_code": o["unit"]}
     },
     ("PATCH", "/api/v1/users/{user}"): lambda o: {"json": {"active": False}},
+    ("POST", "/api/v1/users/{user}/invitation"): lambda o: {"json": {"channel": "sheet"}},
     ("POST", "/api/v1/users/import"): lambda o: _csv(
         f"email,full_name,unit_code\nmoi@example.vn,Người Mới,{o['unit']}\n"
     ),
@@ -467,6 +471,17 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/audit", "-", "login 403 403 ok ok ok 403 ok"),
     ("POST", "/users/import", "HP", "login 403 403 go go 422 403 go"),
     ("POST", "/users/import", "QT", "login 403 403 422 422 go 403 go"),
+    # getting in: public pages (a wrong code or an empty login is refused alike for all)
+    ("GET", "/activate", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/activate", "-", "422 422 422 422 422 422 422 422"),
+    ("GET", "/forgot", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/forgot", "-", "422 422 422 422 422 422 422 422"),
+    ("GET", "/reset", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/reset", "-", "422 422 422 422 422 422 422 422"),
+    ("GET", "/users/access", "-", "login 403 403 ok ok ok 403 ok"),
+    # people outside one's area are skipped as if not chosen: no hint that they exist
+    ("POST", "/users/access", "HP", "login 403 403 go go go 403 go"),
+    ("POST", "/users/access", "QT", "login 403 403 go go go 403 go"),
     # the catalog and learning
     ("GET", "/courses", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/courses/{course}", "-", "ok ok ok ok ok ok ok ok"),
@@ -500,6 +515,8 @@ PAGES: list[tuple[str, str, str, str]] = [
      "login 403 404 404 404 go go go"),
     ("POST", "/classes/{class}/sessions/{session}/delete", "HP", "login 403 go go go 404 404 go"),
     ("POST", "/classes/{class}/sessions/{session}/delete", "QT", "login 403 404 404 404 go go go"),
+    ("POST", "/classes/{class}/invitations", "HP", "login 403 go go go 404 404 go"),
+    ("POST", "/classes/{class}/invitations", "QT", "login 403 404 404 404 go go go"),
     ("GET", "/enrol", "-", "login 403 403 ok ok ok 403 ok"),
     ("GET", "/enrol/progress", "-", "login 403 403 ok ok ok 403 ok"),
     # certificates
@@ -559,6 +576,20 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
             "password2": PASSWORD,
         }
     },
+    ("POST", "/activate"): lambda o: {
+        "data": {"code": "AAAAA-AAAAA", "password": PASSWORD, "password2": PASSWORD}
+    },
+    ("POST", "/forgot"): lambda o: {"data": {"login": ""}},
+    ("POST", "/reset"): lambda o: {
+        "data": {
+            "login": "learner@hp.vn",
+            "code": "000000",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        }
+    },
+    ("POST", "/users/access"): lambda o: {"data": {"channel": "sheet", "user": [o["user"]]}},
+    ("POST", "/classes/{class}/invitations"): lambda o: {"data": {"channel": "sheet"}},
     ("POST", "/users/import"): lambda o: _csv(
         f"email,full_name,unit_code\nmoi@example.vn,Người Mới,{o['unit']}\n"
     ),

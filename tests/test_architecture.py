@@ -46,8 +46,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     # Recording privileged acts and running background jobs: every domain may.
     ("lms.audit", "lms.jobs"),
-    # The LRS, and the unit tree.
-    ("lms.xapi", "lms.org"),
+    # The LRS, the unit tree, and sending e-mail and SMS.
+    ("lms.xapi", "lms.org", "lms.messages"),
     ("lms.auth",),
     # Reading the audit log applies auth's roles and reach.
     ("lms.audit.queries", "lms.audit.api", "lms.audit.views"),

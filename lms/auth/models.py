@@ -161,3 +161,50 @@ class UserSession(Model):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} user={self.user_id}>"
+
+
+class CodePurpose(enum.StrEnum):
+    """What a one-time code lets its holder do: set a first password, or a new one."""
+
+    activation = "activation"
+    reset = "reset"
+
+
+class CodeChannel(enum.StrEnum):
+    """How the code reached the person: a link by e-mail, a code by SMS, a printed slip."""
+
+    email = "email"
+    sms = "sms"
+    sheet = "sheet"
+
+
+class AccessCode(Model):
+    """A one-time code or link to set a password.
+
+    Only an HMAC of the code (keyed by the app's secret) is stored, so neither a database copy
+    nor this table's rows let anyone in. A code is used by one conditional UPDATE (``used_at``
+    still empty, not revoked, not expired), so two people racing with the same code get one
+    password set; issuing a new code revokes the person's open ones.
+    """
+
+    __tablename__ = "access_codes"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[CodePurpose] = mapped_column(db.Enum(CodePurpose, native_enum=False, length=20))
+    channel: Mapped[CodeChannel] = mapped_column(db.Enum(CodeChannel, native_enum=False, length=10))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Wrong guesses of a short code typed with a login; too many burn the code.
+    failed_tries: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The e-mail or SMS that carried it (none for a printed sheet).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<AccessCode {self.id} {self.purpose} user={self.user_id}>"

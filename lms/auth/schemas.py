@@ -160,6 +160,16 @@ class UserQuerySchema(Schema):
     per_page = fields.Integer()
 
 
+class UserImportQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    invite = fields.String(
+        validate=validate.OneOf(["email", "sms"], error=_l("Must be one of: {choices}.")),
+        metadata={"description": "Send every new person an activation link (email) or code (sms)"},
+    )
+
+
 class UserImportResultSchema(Schema):
     created = fields.Integer(dump_only=True)
     rows = fields.Integer(dump_only=True)
@@ -167,3 +177,25 @@ class UserImportResultSchema(Schema):
 
 def dump_user(user: User) -> dict[str, Any]:
     return UserSchema().dump(user)
+
+
+class InvitationCreateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    channel = fields.String(
+        required=True,
+        validate=validate.OneOf(["email", "sms", "sheet"], error=_l("Must be one of: {choices}.")),
+        metadata={
+            "description": "email: a link; sms: a code; sheet: the code comes back in the "
+            "answer, to print or hand over (it is shown only this once)"
+        },
+    )
+
+
+class InvitationSchema(Schema):
+    user_id = fields.Integer(dump_only=True)
+    channel = fields.String(dump_only=True)
+    expires_at = fields.DateTime(dump_only=True)
+    code = fields.String(dump_only=True, allow_none=True)
+    message_status = fields.String(dump_only=True, allow_none=True)

@@ -29,6 +29,7 @@ from lms.errors import DomainError, Forbidden, Invalid, NotFound, TooManyRequest
 from lms.extensions import db
 from lms.http import page_args
 from lms.jobs.models import Job
+from lms.messages import services as messages
 from lms.org.services import get_unit
 from lms.tabular import Unreadable
 
@@ -208,7 +209,9 @@ def users_import() -> ResponseReturnValue:
         error = Invalid(_("Choose a CSV file to upload."))
         return _users_page(actor, import_error=error, status=422)
     try:
-        result = importer.import_users(upload.read(), by=actor)
+        result = importer.import_users(
+            upload.read(), by=actor, invite=request.form.get("invite") or None
+        )
     except (Invalid, Unreadable) as exc:
         db.session.rollback()
         return _users_page(actor, import_error=exc, status=exc.status_code)
@@ -216,5 +219,9 @@ def users_import() -> ResponseReturnValue:
         flash(_("The import runs in the background (job %(id)s).", id=result.id), "success")
     else:
         db.session.commit()
+        messages.dispatch()
         flash(_("%(n)s people were imported.", n=result), "success")
+        if not request.form.get("invite"):
+            flash(_("They have no password yet: give them a way in here."), "success")
+            return redirect(url_for("access_views.people_access"))
     return redirect(url_for("auth_views.users"))
