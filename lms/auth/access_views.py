@@ -31,6 +31,14 @@ from lms.messages import services as messages
 bp = Blueprint("access_views", __name__)
 
 
+def _learning() -> str:
+    """Where a person lands once they have a password: their courses (an invited person is
+    enrolled already)."""
+    if "learner_views.my_learning" in current_app.view_functions:
+        return url_for("learner_views.my_learning")
+    return _landing()
+
+
 def _render(template: str, status: int = 200, **context: object) -> ResponseReturnValue:
     response = current_app.make_response((render_template(template, **context), status))
     if status == 429:
@@ -66,7 +74,7 @@ def activate() -> ResponseReturnValue:
             _start_session(user)
             db.session.commit()
             flash(_("Welcome, %(name)s! Your password is set.", name=user.full_name), "success")
-            return redirect(_landing())
+            return redirect(_learning())
     if code and "code" not in errors:
         try:
             person = access.check_code(code, CodePurpose.activation, address=request.remote_addr)
@@ -140,7 +148,7 @@ def reset() -> ResponseReturnValue:
             _start_session(user)
             db.session.commit()
             flash(_("Your new password is set."), "success")
-            return redirect(_landing())
+            return redirect(_learning())
     link = len(code) > 2 * access.SHEET_CODE_LENGTH
     return _render("auth/reset.html", status, code=code, login=login, link=link, errors=errors)
 

@@ -1,26 +1,15 @@
-"""Real delivery: e-mail to a real SMTP server (aiosmtpd), SMS to a real HTTP gateway.
-
-Both servers run in this process on 127.0.0.1; the tests read what they received and follow
-the link or type the code, as the person would.
-"""
+"""Real delivery: e-mail to a real SMTP server (aiosmtpd), SMS to a real HTTP gateway
+(:mod:`tests.messages.servers`); the tests read what they received."""
 
 from __future__ import annotations
 
 import email
-import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import Message as EmailMessage
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -32,115 +21,25 @@ from lms.messages import services as messages
 from lms.messages.models import Message, MessageStatus
 from lms.org.models import Unit
 from tests.auth.factories import make_demo_tree
-from tests.conftest import free_port
 from tests.factories import make_user
+from tests.messages.servers import Gateway, Mailbox, sms_gateway, smtp_server, text_of
 
 NEW_PASSWORD = "mat khau moi 146"
 
 
-# --- a real SMTP server ------------------------------------------------------------------------
-
-
-class Mailbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.received: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.received.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 Message accepted"
-
-
-def _authenticate(
-    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"lms", b"bi-mat")
-    return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
-
-
 @pytest.fixture
 def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(
-        mailbox, hostname="127.0.0.1", port=port, authenticator=_authenticate,
-        auth_require_tls=False, auth_exclude_mechanism=["LOGIN"],
-    )  # fmt: skip
-    controller.start()
-    for key, value in {
-        "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
-        "SMTP_SECURITY": "none", "SMTP_USERNAME": "lms", "SMTP_PASSWORD": "bi-mat",
-        "MAIL_FROM": "LMS 146 <no-reply@lms146.example.vn>", "SMTP_TIMEOUT": 5,
-    }.items():  # fmt: skip
-        monkeypatch.setitem(app.config, key, value)
-    try:
+    with smtp_server(app, monkeypatch) as mailbox:
         yield mailbox
-    finally:
-        controller.stop()
-
-
-def _text(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    assert body is not None
-    return str(body.get_content())
-
-
-# --- a real HTTP SMS gateway -------------------------------------------------------------------
-
-
-@dataclass
-class Gateway:
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    #: Answers to give, in order; the last one repeats.
-    answers: list[tuple[int, dict[str, Any]]] = field(
-        default_factory=lambda: [(200, {"CodeResult": "100", "SMSID": "sms-1"})]
-    )
 
 
 @pytest.fixture
 def gateway(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    state = Gateway(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            state.requests.append(
-                {
-                    "path": self.path,
-                    "authorization": self.headers.get("Authorization"),
-                    "content_type": self.headers.get("Content-Type"),
-                    "json": json.loads(self.rfile.read(length)),
-                }
-            )
-            status, answer = state.answers[min(len(state.requests), len(state.answers)) - 1]
-            body = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_port}/MainService.svc/json/SendSms"
-    for key, value in {
-        "SMS_BACKEND": "http", "SMS_URL": state.url, "SMS_USERNAME": "api-key",
-        "SMS_PASSWORD": "secret-key", "SMS_BRANDNAME": "SOTTTT-HP",
-    }.items():  # fmt: skip
-        monkeypatch.setitem(app.config, key, value)
-    try:
+    with sms_gateway(app, monkeypatch) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+_text = text_of
 
 
 # --- people ------------------------------------------------------------------------------------
