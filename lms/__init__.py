@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "lms.auth.api:bp",
     "lms.auth.views:bp",
     "lms.auth.access_views:bp",
+    "lms.auth.sso_views:bp",
     "lms.org.api:bp",
     "lms.org.views:bp",
     "lms.jobs.api:bp",

@@ -7,6 +7,7 @@ the README lists every variable.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -93,7 +94,26 @@ def load_config(
         "BRIDGE_EAGER_LIMIT": int(env.get("LMS_BRIDGE_EAGER_LIMIT", "1000")),
         "CMI5_SESSION_HOURS": int(env.get("LMS_CMI5_SESSION_HOURS", "8")),
         **_messages(env),
+        "OIDC_PROVIDERS": _oidc_providers(env.get("LMS_OIDC_PROVIDERS")),
     }
+
+
+def _oidc_providers(raw: str | None) -> list[dict[str, Any]]:
+    """``LMS_OIDC_PROVIDERS``: a JSON list of identity providers (see the README's *Single
+    sign-on*). A setting that does not parse stops the start, rather than hiding the buttons."""
+    if not raw or not raw.strip():
+        return []
+    try:
+        providers = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"LMS_OIDC_PROVIDERS is not JSON: {exc}") from exc
+    if not isinstance(providers, list) or not all(isinstance(p, dict) for p in providers):
+        raise ValueError("LMS_OIDC_PROVIDERS must be a JSON list of objects")
+    for provider in providers:
+        missing = {"name", "issuer", "client_id"} - set(provider)
+        if missing:
+            raise ValueError(f"LMS_OIDC_PROVIDERS: {sorted(missing)} missing in {provider}")
+    return providers
 
 
 def _messages(env: Mapping[str, str]) -> dict[str, Any]:

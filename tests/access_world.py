@@ -452,6 +452,7 @@ def _build(app: Flask, connection: Connection, tmp: Path) -> World:
         "lang": "en",
         "fmt": "csv",
         "decision": "reject",
+        "provider": "tinh",
         "asset": "man-hinh.png",
         "cmi5": CMI5_PACKAGE.name,
         "au": au.id,

@@ -479,6 +479,10 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/reset", "-", "ok ok ok ok ok ok ok ok"),
     ("POST", "/reset", "-", "422 422 422 422 422 422 422 422"),
     ("GET", "/users/access", "-", "login 403 403 ok ok ok 403 ok"),
+    # single sign-on: no provider is configured in the world, so none exists for anyone
+    ("GET", "/sso/{provider}/login", "-", "404 404 404 404 404 404 404 404"),
+    ("GET", "/sso/{provider}/callback", "-", "404 404 404 404 404 404 404 404"),
+    ("GET", "/sso", "-", "login 403 403 403 403 403 403 ok"),
     # people outside one's area are skipped as if not chosen: no hint that they exist
     ("POST", "/users/access", "HP", "login 403 403 go go go 403 go"),
     ("POST", "/users/access", "QT", "login 403 403 go go go 403 go"),

@@ -25,10 +25,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 
 from lms import ratelimit
-from lms.auth.models import AccessCode, CodeChannel, CodePurpose, SessionEnd, User
+from lms.auth.models import AccessCode, CodeChannel, CodePurpose, SessionEnd, SsoIdentity, User
 from lms.auth.services import (
     end_sessions,
     find_user_by_login,
@@ -401,8 +401,16 @@ class Access:
         return "invited"
 
 
+def has_way_in() -> ColumnElement[bool]:
+    """SQL: the person has a password or a linked single sign-on account."""
+    return User.password_hash.is_not(None) | exists().where(SsoIdentity.user_id == User.id)
+
+
 def access_of(users: list[User]) -> list[Access]:
     ids = [u.id for u in users]
+    signed_on = set(
+        db.session.scalars(select(SsoIdentity.user_id).where(SsoIdentity.user_id.in_(ids)))
+    )
     latest: dict[int, AccessCode] = {}
     for start in range(0, len(ids), 500):
         stmt = (
@@ -426,7 +434,7 @@ def access_of(users: list[User]) -> list[Access]:
     return [
         Access(
             user=u,
-            activated=u.password_hash is not None,
+            activated=u.password_hash is not None or u.id in signed_on,
             code=latest.get(u.id),
             message=sent.get(latest[u.id].message_id or 0) if u.id in latest else None,
         )

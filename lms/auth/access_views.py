@@ -175,9 +175,9 @@ def people_access() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()
     stmt = services.users_query(actor, q=q or None)
     if state == "pending":
-        stmt = stmt.where(User.password_hash.is_(None), User.active.is_(True))
+        stmt = stmt.where(~access.has_way_in(), User.active.is_(True))
     elif state == "activated":
-        stmt = stmt.where(User.password_hash.is_not(None))
+        stmt = stmt.where(access.has_way_in())
     page, per_page = page_args(100)
     total = db.session.scalar(
         db.select(db.func.count()).select_from(stmt.order_by(None).subquery())

@@ -208,3 +208,26 @@ class AccessCode(Model):
 
     def __repr__(self) -> str:
         return f"<AccessCode {self.id} {self.purpose} user={self.user_id}>"
+
+
+class SsoIdentity(Model):
+    """An account at an identity provider (OpenID Connect), linked to one LMS user.
+
+    ``subject`` is the provider's ``sub`` claim: stable for the person at that provider, unlike
+    an e-mail address. A user may have identities at several providers and no password at all.
+    """
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[IntPK]
+    provider: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[CreatedAt]
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<SsoIdentity {self.provider}:{self.subject} user={self.user_id}>"

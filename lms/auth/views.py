@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms import ratelimit
-from lms.auth import importer, services
+from lms.auth import importer, services, sso
 from lms.auth.login import SESSION_KEY
 from lms.auth.models import Role, User
 from lms.auth.permissions import current
@@ -77,7 +77,9 @@ def login() -> ResponseReturnValue:
             _start_session(user)
             db.session.commit()
             return redirect(next_url or url_for("web.home"))
-    html = render_template("auth/login.html", error=error, typed=typed, next=next_url)
+    html = render_template(
+        "auth/login.html", error=error, typed=typed, next=next_url, sso_providers=sso.providers()
+    )
     response = current_app.make_response((html, status))
     if status == 429:
         response.headers["Retry-After"] = "60"

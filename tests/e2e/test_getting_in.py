@@ -1,7 +1,7 @@
 """Journeys 3 and 8 in a browser: a class of 12 imported, its activation sheet printed, one
 person activating with a code and completing a lesson; another following an invitation e-mail
 from a real SMTP server; a learner resetting a forgotten password by SMS code through a real
-HTTP gateway."""
+HTTP gateway; an official signing in through a real OpenID provider."""
 
 from __future__ import annotations
 
@@ -12,11 +12,16 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
-from lms.auth.models import Role
+from lms.auth.models import Role, User
+from lms.catalog.models import Course
+from lms.classes.models import Class
 from lms.extensions import db
-from tests.factories import make_class, make_course, make_unit, make_user
+from lms.org.models import Unit
+from tests.factories import enrol, make_class, make_course, make_unit, make_user
 from tests.messages.servers import sms_gateway, smtp_server, text_of
+from tests.oidc.server import oidc_provider, provider_setting
 
 pytestmark = pytest.mark.e2e
 
@@ -150,3 +155,31 @@ def test_a_learner_resets_a_forgotten_password_by_sms(
     page.wait_for_url("**/my-learning")
     page.locator("form[action$='/logout'] button").click()
     _log_in(page, live_server, "0977146146", NEW_PASSWORD)
+
+
+def test_an_official_signs_in_with_the_provinces_single_sign_on(
+    page: Any, live_server: str, live_app: Any, commune: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    accounts = {
+        "lan.so": {"email": "lan.e2e@so.gov.vn", "email_verified": True, "name": "Chị Lan"},
+    }
+    with live_app.app_context():
+        unit = db.session.scalar(select(Unit).where(Unit.code == "E2E-XA-TS"))
+        course = db.session.scalar(select(Course).where(Course.slug == "e2e-to-cong-nghe"))
+        klass = db.session.scalar(select(Class).where(Class.code == CODE))
+        tuan = db.session.scalar(select(User).where(User.email == "tuan.e2e@example.vn"))
+        lan = make_user("lan.e2e@so.gov.vn", unit=unit, full_name="Chị Lan", password=None)
+        enrol(lan, course, klass=klass, by=tuan)
+        db.session.commit()
+    with oidc_provider(f"{live_server}/sso/tinh/callback", accounts) as issuer:
+        monkeypatch.setitem(live_app.config, "BASE_URL", live_server)
+        monkeypatch.setitem(live_app.config, "OIDC_PROVIDERS", [provider_setting(issuer)])
+        page.goto(f"{live_server}/login")
+        page.get_by_role("link", name="Đăng nhập một lần của Tỉnh").click()
+        page.wait_for_url(f"{issuer}/**")
+        page.fill("input[name=login]", "lan.so")
+        page.fill("input[name=password]", "mat-khau-o-tinh")
+        page.locator("button[type=submit]").click()
+        page.wait_for_url(f"{live_server}/my-learning")
+    assert "Kỹ năng số cho tổ" in page.locator("main").inner_text()
