@@ -49,6 +49,7 @@ BLUEPRINTS = (
     "lms.stats.views:bp",
     "lms.audit.api:bp",
     "lms.audit.views:bp",
+    "lms.privacy.views:bp",
 )
 
 #: Every models module: the tables the metadata (and Alembic) must know.
@@ -65,6 +66,7 @@ MODELS = (
     "lms.certificates.models",
     "lms.stats.models",
     "lms.audit.models",
+    "lms.privacy.models",
 )
 
 #: Everything that follows from a fact, in one explicit list: (domain event, receiver as

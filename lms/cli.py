@@ -23,6 +23,7 @@ GROUPS = (
     "lms.learning.cli:bridge_cli",
     "lms.jobs.cli:jobs_cli",
     "lms.messages.cli:messages_cli",
+    "lms.privacy.cli:privacy_cli",
 )
 
 

@@ -95,6 +95,7 @@ def load_config(
         "CMI5_SESSION_HOURS": int(env.get("LMS_CMI5_SESSION_HOURS", "8")),
         **_messages(env),
         "OIDC_PROVIDERS": _oidc_providers(env.get("LMS_OIDC_PROVIDERS")),
+        "UNACTIVATED_RETENTION_DAYS": int(env.get("LMS_UNACTIVATED_RETENTION_DAYS") or "180"),
     }
 
 

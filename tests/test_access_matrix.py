@@ -479,6 +479,16 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/reset", "-", "ok ok ok ok ok ok ok ok"),
     ("POST", "/reset", "-", "422 422 422 422 422 422 422 422"),
     ("GET", "/users/access", "-", "login 403 403 ok ok ok 403 ok"),
+    ("GET", "/privacy", "-", "ok ok ok ok ok ok ok ok"),
+    ("GET", "/consent", "-", "login ok ok ok ok ok ok ok"),
+    ("POST", "/consent", "-", "login go go go go go go go"),
+    # a person's own data, and the admins' decisions on deletion requests
+    ("GET", "/me/data", "-", "login ok ok ok ok ok ok ok"),
+    ("GET", "/me/data.zip", "-", "login ok ok ok ok ok ok ok"),
+    ("POST", "/me/deletion", "-", "login go go go go go go go"),
+    ("GET", "/admin/deletions", "-", "login 403 403 403 403 403 403 ok"),
+    # (no request of that number: the admin reaches the 404, everyone else stops at 403)
+    ("POST", "/admin/deletions/{deletion}", "-", "login 403 403 403 403 403 403 404"),
     # single sign-on: no provider is configured in the world, so none exists for anyone
     ("GET", "/sso/{provider}/login", "-", "404 404 404 404 404 404 404 404"),
     ("GET", "/sso/{provider}/callback", "-", "404 404 404 404 404 404 404 404"),
@@ -578,12 +588,15 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
             "full_name": "Người Mới",
             "password": PASSWORD,
             "password2": PASSWORD,
+            "consent": "1",
         }
     },
     ("POST", "/activate"): lambda o: {
         "data": {"code": "AAAAA-AAAAA", "password": PASSWORD, "password2": PASSWORD}
     },
     ("POST", "/forgot"): lambda o: {"data": {"login": ""}},
+    ("POST", "/consent"): lambda o: {"data": {"consent": "1"}},
+    ("POST", "/admin/deletions/{deletion}"): lambda o: {"data": {"decision": "refuse"}},
     ("POST", "/reset"): lambda o: {
         "data": {
             "login": "learner@hp.vn",

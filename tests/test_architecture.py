@@ -58,6 +58,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lms.stats",),
     # The bridge, above every domain it drives.
     ("lms.learning",),
+    # A person's data across every domain: their copy of it, and removing them.
+    ("lms.privacy",),
     # The app and its entry points: they may import anything.
     ("lms", "lms.web", "lms.cli", "lms.seed", "lms.jobs.worker"),
 )

@@ -61,12 +61,18 @@ def activate() -> ResponseReturnValue:
             if request.form.get("password") != request.form.get("password2"):
                 message = _("The two passwords differ.")
                 raise Invalid(message, errors={"password2": [message]})
+            holder = access.find_code(code, CodePurpose.activation)
+            consent = bool(request.form.get("consent"))
+            if holder is not None and services.needs_consent(holder.user) and not consent:
+                raise Invalid(_("Invalid input."), errors=services.consent_missing())
             user = access.redeem(
                 code,
                 request.form.get("password", ""),
                 purpose=CodePurpose.activation,
                 address=request.remote_addr,
             )
+            if consent:
+                services.record_consent(user)
         except DomainError as exc:
             db.session.rollback()
             errors, status = exc.errors or {"code": [exc.message]}, exc.status_code
@@ -83,6 +89,7 @@ def activate() -> ResponseReturnValue:
     return _render(
         "auth/activate.html",
         status,
+        privacy_version=services.PRIVACY_NOTICE_VERSION,
         code=code,
         person=person.user if person else None,
         errors=errors,

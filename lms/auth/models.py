@@ -53,6 +53,11 @@ class User(UserMixin, Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[CreatedAt]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the person agreed to the privacy notice, and which version (Decree 13/2023).
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    #: Set when the person's identifying data was removed (a deletion, or never activated).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Name, email and phone lower-cased without diacritics, for ``?q=`` searches.
     search_text: Mapped[str] = mapped_column(String(600), default=_search_text_default)
 

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from lms.auth import sso
+from lms.auth import services, sso
 from lms.auth.access_views import _learning
 from lms.auth.models import Role
 from lms.auth.permissions import current
@@ -77,6 +77,8 @@ def callback(name: str) -> ResponseReturnValue:
     next_url = session.pop(_NEXT, "") or None
     _start_session(user)
     db.session.commit()
+    if services.needs_consent(user):  # a first sign-in: the privacy notice first
+        return redirect(url_for("auth_views.consent", next=next_url or _learning()))
     return redirect(next_url or _learning())
 
 

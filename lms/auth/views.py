@@ -141,6 +141,8 @@ def _register(form: Any) -> User:
         errors["password"] = problems
     if not form.get("full_name", "").strip():
         errors["full_name"] = [_("Enter your full name.")]
+    if not form.get("consent"):
+        errors.update(services.consent_missing())
     unit = None
     if form.get("unit"):
         try:
@@ -150,7 +152,41 @@ def _register(form: Any) -> User:
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors=errors)
     return services.register_citizen(
-        login=form.get("login", ""), full_name=form["full_name"], password=password, unit=unit
+        login=form.get("login", ""),
+        full_name=form["full_name"],
+        password=password,
+        unit=unit,
+        consent=bool(form.get("consent")),
+    )
+
+
+@bp.get("/privacy")
+def privacy() -> ResponseReturnValue:
+    """The privacy notice a person agrees to at sign-up and at activation."""
+    return render_template(
+        "auth/privacy.html",
+        version=services.PRIVACY_NOTICE_VERSION,
+        retention_days=current_app.config["UNACTIVATED_RETENTION_DAYS"],
+    )
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+def consent() -> ResponseReturnValue:
+    """Agreeing to the privacy notice, for someone signed in who has not (a first sign-in
+    through single sign-on, or a new version of the notice)."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    user = current()
+    next_url = safe_next(request.values.get("next")) or _landing()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if request.form.get("consent"):
+            services.record_consent(user)
+            db.session.commit()
+            return redirect(next_url)
+        errors = services.consent_missing()
+    return render_template("auth/consent.html", errors=errors, next=next_url, form=request.form), (
+        422 if errors else 200
     )
 
 

@@ -22,6 +22,8 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("learning_views.imports", _l("Results import"), ("admin",)),
     ("audit_views.audit", _l("Audit log"), ("official", "admin")),
     ("apidocs.api_docs", _l("API"), ("admin", "official")),
+    ("privacy_views.deletions", _l("Deletion requests"), ("admin",)),
+    ("privacy_views.my_data", _l("My data"), ("user",)),
 )
 
 #: What each page is for, shown as cards on the home page of a logged-in user.
@@ -38,6 +40,8 @@ DESCRIPTIONS: dict[str, object] = {
     "learning_views.imports": _l("Results sent by MOOC platforms and imported files."),
     "audit_views.audit": _l("Who did what and why: certificates, closed years, roles, clients."),
     "apidocs.api_docs": _l("The JSON API for programs and integrations."),
+    "privacy_views.deletions": _l("People's requests to delete their data: approve or refuse."),
+    "privacy_views.my_data": _l("Download what we keep about you, or ask for deletion."),
 }
 
 

@@ -51,7 +51,8 @@ def _phone_only(phone: str, name: str, unit: Unit) -> User:
 
 
 def _set(client: FlaskClient, url: str, code: str, **extra: str) -> Any:
-    data = {"code": code, "password": NEW_PASSWORD, "password2": NEW_PASSWORD} | extra
+    data = {"code": code, "password": NEW_PASSWORD, "password2": NEW_PASSWORD, "consent": "1"}
+    data |= extra
     return client.post(url, data=data)
 
 
@@ -356,3 +357,19 @@ def test_a_class_import_can_invite_its_new_people(
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["invited"] == 1
     assert [m["to"] for m in sent] == ["ba@example.vn"]  # Hoa had an account already
+
+
+def test_activation_asks_for_consent_and_keeps_the_code_until_given(
+    client: FlaskClient, invitee: User, people: dict[str, User]
+) -> None:
+    issued = access.issue_invitation(invitee, "sheet", by=people["official_hb"])
+    db.session.commit()
+    page = client.post("/activate", data={"code": issued.code}).get_data(as_text=True)
+    assert 'id="consent"' in page
+    refused = _set(client, "/activate", issued.code, consent="")
+    assert refused.status_code == 422
+    assert "Hãy đọc thông báo về quyền riêng tư" in refused.get_data(as_text=True)
+    assert _set(client, "/activate", issued.code).status_code == 302
+    person = db.session.get(User, invitee.id)
+    assert person is not None
+    assert person.consented_at is not None

@@ -39,7 +39,12 @@ def _race(live: LiveApi, path: str, fields: list[dict[str, str]]) -> Counter[int
 def test_one_activation_code_sets_one_password(live_api: LiveApi) -> None:
     user_id, code = _person(live_api, "sheet")
     fields = [
-        {"code": code, "password": f"mat khau so {i:02d}", "password2": f"mat khau so {i:02d}"}
+        {
+            "code": code,
+            "password": f"mat khau so {i:02d}",
+            "password2": f"mat khau so {i:02d}",
+            "consent": "1",
+        }
         for i in range(PARALLEL)
     ]
     statuses = _race(live_api, "/activate", fields)

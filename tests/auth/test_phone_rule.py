@@ -98,7 +98,12 @@ def test_users_api_stores_one_form_and_refuses_a_short_number(
 
 
 def test_registering_twice_in_two_spellings_is_refused(client: FlaskClient, units: Any) -> None:
-    form = {"full_name": "Bà Hoa", "password": "mat khau 146", "password2": "mat khau 146"}
+    form = {
+        "full_name": "Bà Hoa",
+        "password": "mat khau 146",
+        "password2": "mat khau 146",
+        "consent": "1",
+    }
     assert client.post("/register", data=form | {"login": "+84 977 000 146"}).status_code == 302
     client.post("/logout")
     response = client.post("/register", data=form | {"login": "0977000146"})

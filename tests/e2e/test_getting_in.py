@@ -45,13 +45,13 @@ def commune(live_app: Any) -> dict[str, Any]:
     with live_app.app_context():
         unit = make_unit("E2E-XA-TS", name="Xã Thử Sức")
         course = make_course("e2e-to-cong-nghe", lessons=2, open=False, title="Kỹ năng số cho tổ")
-        make_user("tuan.e2e@example.vn", roles=(Role.official,), unit=unit,
+        make_user("tuan.tsc.e2e@example.vn", roles=(Role.official,), unit=unit,
                   full_name="Anh Tuấn", password="mat-khau-cua-tuan")  # fmt: skip
         make_class(course, code=CODE, unit=unit, title="Tổ công nghệ số cộng đồng", capacity=20)
         make_user("hoa.e2e@example.vn", phone="0977146146", unit=unit, full_name="Bà Hoa",
                   password="mat-khau-cu")  # fmt: skip
         db.session.commit()
-    return {"login": "tuan.e2e@example.vn", "password": "mat-khau-cua-tuan"}
+    return {"login": "tuan.tsc.e2e@example.vn", "password": "mat-khau-cua-tuan"}
 
 
 def _log_in(page: Any, url: str, login: str, password: str, next_path: str = "/") -> None:
@@ -95,6 +95,7 @@ def test_an_official_prints_the_sheet_and_a_member_activates_and_learns(
     assert "Chào Trần Văn Bảy" in phone.locator("main").inner_text()
     phone.fill("#password", NEW_PASSWORD)
     phone.fill("#password2", NEW_PASSWORD)
+    phone.locator("#consent").check()
     phone.get_by_role("button", name="Đặt mật khẩu").click()
     phone.wait_for_url("**/my-learning")
     phone.locator("#resume").click()
@@ -128,6 +129,7 @@ def test_an_invitation_email_is_followed_to_a_password(
     assert "Chào Hoàng Văn Nam" in other.locator("main").inner_text()
     other.fill("#password", NEW_PASSWORD)
     other.fill("#password2", NEW_PASSWORD)
+    other.locator("#consent").check()
     other.get_by_role("button", name="Đặt mật khẩu").click()
     other.wait_for_url("**/my-learning")
     other.context.close()
@@ -168,7 +170,7 @@ def test_an_official_signs_in_with_the_provinces_single_sign_on(
         unit = db.session.scalar(select(Unit).where(Unit.code == "E2E-XA-TS"))
         course = db.session.scalar(select(Course).where(Course.slug == "e2e-to-cong-nghe"))
         klass = db.session.scalar(select(Class).where(Class.code == CODE))
-        tuan = db.session.scalar(select(User).where(User.email == "tuan.e2e@example.vn"))
+        tuan = db.session.scalar(select(User).where(User.email == "tuan.tsc.e2e@example.vn"))
         lan = make_user("lan.e2e@so.gov.vn", unit=unit, full_name="Chị Lan", password=None)
         enrol(lan, course, klass=klass, by=tuan)
         db.session.commit()
@@ -181,5 +183,8 @@ def test_an_official_signs_in_with_the_provinces_single_sign_on(
         page.fill("input[name=login]", "lan.so")
         page.fill("input[name=password]", "mat-khau-o-tinh")
         page.locator("button[type=submit]").click()
+        page.wait_for_url(f"{live_server}/consent?**")  # her first sign-in: the notice first
+        page.locator("#consent").check()
+        page.get_by_role("button", name="Vào khoá học của tôi").click()
         page.wait_for_url(f"{live_server}/my-learning")
     assert "Kỹ năng số cho tổ" in page.locator("main").inner_text()

@@ -83,7 +83,7 @@ def test_an_invitation_email_arrives_and_its_link_sets_the_password(
     page = client.get(link.group(1))
     assert "Trần Văn Bảy" in page.get_data(as_text=True)
     code = link.group(1).split("=", 1)[1]
-    data = {"code": code, "password": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    data = {"code": code, "password": NEW_PASSWORD, "password2": NEW_PASSWORD, "consent": "1"}
     assert client.post("/activate", data=data).status_code == 302
     client.post("/logout")
     assert _login(client, "bay@example.vn", NEW_PASSWORD) == 302
