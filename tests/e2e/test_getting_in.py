@@ -1,12 +1,15 @@
 """Journeys 3 and 8 in a browser: a class of 12 imported, its activation sheet printed, one
 person activating with a code and completing a lesson; another following an invitation e-mail
 from a real SMTP server; a learner resetting a forgotten password by SMS code through a real
-HTTP gateway; an official signing in through a real OpenID provider."""
+HTTP gateway; an official signing in through a real OpenID provider; a citizen registering
+with consent, downloading her data and asking for deletion."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +191,37 @@ def test_an_official_signs_in_with_the_provinces_single_sign_on(
         page.get_by_role("button", name="Vào khoá học của tôi").click()
         page.wait_for_url(f"{live_server}/my-learning")
     assert "Kỹ năng số cho tổ" in page.locator("main").inner_text()
+
+
+def test_a_citizen_registers_consents_downloads_her_data_and_asks_for_deletion(
+    page: Any, live_server: str, commune: dict[str, Any]
+) -> None:
+    page.goto(f"{live_server}/register")
+    page.fill("#login", "0912 146 777")
+    page.fill("#full_name", "Bà Sáu Riêng Tư")
+    page.fill("#password", "mat-khau-ba-sau")
+    page.fill("#password2", "mat-khau-ba-sau")
+    page.locator("form button[type=submit]").click()
+    assert page.locator("#consent-error").is_visible()  # not without agreeing
+    with page.context.expect_page() as notice:
+        page.get_by_role("link", name="Đọc thông báo về quyền riêng tư").click()
+    assert "Nghị định 13/2023/NĐ-CP" in notice.value.locator("main").inner_text()
+    notice.value.close()
+    page.fill("#password", "mat-khau-ba-sau")
+    page.fill("#password2", "mat-khau-ba-sau")
+    page.locator("#consent").check()
+    page.locator("form button[type=submit]").click()
+    page.get_by_text("Chào mừng Bà Sáu Riêng Tư!").wait_for()
+
+    page.goto(f"{live_server}/me/data")
+    with page.expect_download() as download:
+        page.locator("#download-data").click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    profile = json.loads(archive.read("profile.json"))
+    assert (profile["full_name"], profile["phone"]) == ("Bà Sáu Riêng Tư", "0912146777")
+    assert profile["privacy_notice_version"]
+
+    page.fill("#reason", "Tôi không dùng nữa.")
+    page.locator("#ask-deletion").click()
+    page.locator(".flash-success").first.wait_for()
+    assert "Bạn đã đề nghị xoá" in page.locator("#deletion").inner_text()
