@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("audit_views.audit", _l("Audit log"), ("official", "admin")),
     ("apidocs.api_docs", _l("API"), ("admin", "official")),
     ("privacy_views.deletions", _l("Deletion requests"), ("admin",)),
+    ("sso_views.providers_status", _l("Single sign-on"), ("admin",)),
     ("privacy_views.my_data", _l("My data"), ("user",)),
 )
 
@@ -42,6 +43,9 @@ DESCRIPTIONS: dict[str, object] = {
     "apidocs.api_docs": _l("The JSON API for programs and integrations."),
     "privacy_views.deletions": _l("People's requests to delete their data: approve or refuse."),
     "privacy_views.my_data": _l("Download what we keep about you, or ask for deletion."),
+    "sso_views.providers_status": _l(
+        "The identity providers people sign in with, and whether they answer."
+    ),
 }
 
 
