@@ -24,6 +24,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, select
 
 from lms.assessment.models import Attempt
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import AccessCode, SessionEnd, SsoIdentity, User
 from lms.auth.services import end_sessions
 from lms.auth.text import search_text
@@ -223,6 +225,10 @@ def decide(row: DeletionRequest, *, approve: bool, by: User, note: str | None = 
     row.note = (note or "").strip()[:2000] or None
     if approve:
         pseudonymise(row.user)
+        # Written after: the append-only log keeps the pseudonym, not the name.
+        audit.record(
+            AuditAction.user_data_deleted, row.user, actor=by, details={"deletion_request": row.id}
+        )
     logger.info("Deletion request %s %s by %s", row.id, row.status, by.id)
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from lms.audit.models import AuditEntry
 from lms.auth.models import Role, User
 from lms.certificates import services as certificates
 from lms.classes.models import Enrollment, EnrollmentStatus
@@ -104,6 +105,10 @@ def test_a_deletion_request_approved_removes_who_she_was_and_keeps_what_counted(
     verdict = client.get(f"/api/v1/certificates/{serial}/verify").get_json()
     assert verdict["status"] == "valid"
     assert db.session.get(DeletionRequest, request.id).status == DeletionStatus.approved  # type: ignore[union-attr]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.data_deleted"))
+    assert entry is not None
+    assert (entry.actor_id, entry.target_id) == (admin.id, str(hoa.id))
+    assert "Hoa" not in entry.summary
 
 
 def test_a_refused_request_says_why(client: FlaskClient, db: object) -> None:
