@@ -26,10 +26,10 @@ LAST_LOG: list[str] = []
 
 
 def ensure_installed() -> None:
-    """``npm install`` the provider once (``make install`` does it too)."""
+    """``npm ci`` the provider once, at the version package-lock.json pins."""
     if not (HERE / "node_modules" / "oidc-provider").exists():
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--silent"],
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
             cwd=HERE,
             check=True,
             timeout=300,
