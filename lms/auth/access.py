@@ -298,6 +298,8 @@ def redeem(
         owner = find_user_by_login(login)
         if owner is None:
             raise _wrong_code()
+    elif len(canonical(code)) <= RESET_CODE_DIGITS:
+        raise _wrong_code()  # six digits are guessable across accounts: only with their login
     row = find_code(code, purpose, user=owner)
     if row is None:
         if owner is not None:

@@ -235,6 +235,7 @@ def test_forgot_by_sms_code_then_reset(
     assert sms["to"] == "+84912345678"
     code = re.search(r"\b(\d{6})\b", sms["body"])
     assert code is not None
+    assert _set(client, "/reset", code.group(1)).status_code == 422  # not without the phone
     wrong = _set(client, "/reset", "000000" if code.group(1) != "000000" else "111111",
                  login="0912345678")  # fmt: skip
     assert wrong.status_code == 422
