@@ -217,8 +217,8 @@ def invite_user(user_id: int) -> ResponseReturnValue:
 @doc(
     summary="Import users from CSV, all or nothing",
     tags=["users"],
-    query=UserImportQuerySchema,
     content_type="text/csv",
+    query=UserImportQuerySchema,
     response=UserImportResultSchema,
     status=201,
     responses={
@@ -231,10 +231,15 @@ def invite_user(user_id: int) -> ResponseReturnValue:
 def import_users() -> ResponseReturnValue:
     """Columns: ``email, phone, full_name, unit_code, target_group, roles`` (UTF-8, header
     first; roles separated by ``;`` or ``|``). Send the file as the body (``text/csv``) or
-    as the field ``file`` of a ``multipart/form-data`` form. ``?invite=email`` or
-    ``?invite=sms`` sends every new person an activation link or code."""
-    invite = query_args(UserImportQuerySchema()).get("invite")
-    result = importer.import_users(_csv_body(), by=current(), invite=invite)
+    as the field ``file`` of a ``multipart/form-data`` form. ``?dry_run=true`` checks the
+    file and answers 200 with the rows it would create, writing nothing. ``?invite=email``
+    or ``?invite=sms`` sends every new person an activation link or code."""
+    args = query_args(UserImportQuerySchema())
+    result = importer.import_users(
+        _csv_body(), by=current(), dry_run=args["dry_run"], invite=args.get("invite")
+    )
+    if args["dry_run"]:  # nothing was written; the import lock goes with the request's transaction
+        return jsonify({"dry_run": True, "created": 0, "rows": result})
     if isinstance(result, Job):
         response = jsonify(JobSchema().dump(result))
         response.status_code = 202

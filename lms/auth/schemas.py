@@ -164,6 +164,9 @@ class UserImportQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Check the file only; nothing is written"}
+    )
     invite = fields.String(
         validate=validate.OneOf(["email", "sms"], error=_l("Must be one of: {choices}.")),
         metadata={"description": "Send every new person an activation link (email) or code (sms)"},
@@ -173,6 +176,7 @@ class UserImportQuerySchema(Schema):
 class UserImportResultSchema(Schema):
     created = fields.Integer(dump_only=True)
     rows = fields.Integer(dump_only=True)
+    dry_run = fields.Boolean(dump_only=True)
 
 
 def dump_user(user: User) -> dict[str, Any]:
