@@ -52,6 +52,7 @@ run: install ## migrate, load the demo data and courses, serve on http://127.0.0
 	$(BIN)/flask seed demo
 	@echo ""
 	@echo "  LMS 146 is running at http://$(HOST):$(PORT)   (Ctrl+C to stop; base URL $(LMS_BASE_URL))"
+	@echo "  Messages: $$($(BIN)/flask messages where)"
 	@echo ""
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

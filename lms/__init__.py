@@ -29,6 +29,8 @@ BLUEPRINTS = (
     "lms.web.views:bp",
     "lms.auth.api:bp",
     "lms.auth.views:bp",
+    "lms.auth.access_views:bp",
+    "lms.auth.sso_views:bp",
     "lms.org.api:bp",
     "lms.org.views:bp",
     "lms.jobs.api:bp",
@@ -48,11 +50,13 @@ BLUEPRINTS = (
     "lms.stats.views:bp",
     "lms.audit.api:bp",
     "lms.audit.views:bp",
+    "lms.privacy.views:bp",
 )
 
 #: Every models module: the tables the metadata (and Alembic) must know.
 MODELS = (
     "lms.org.models",
+    "lms.messages.models",
     "lms.auth.models",
     "lms.jobs.models",
     "lms.catalog.models",
@@ -63,6 +67,7 @@ MODELS = (
     "lms.certificates.models",
     "lms.stats.models",
     "lms.audit.models",
+    "lms.privacy.models",
 )
 
 #: Everything that follows from a fact, in one explicit list: (domain event, receiver as
@@ -93,6 +98,7 @@ JOB_HANDLERS = (
     ("classes.assign", "lms.classes.assign:run_assignment"),
     ("bridge.process", "lms.learning.triggers:run_bridge"),
     ("certificates.issue_class", "lms.certificates.services:run_issue_class"),
+    ("messages.deliver", "lms.messages.services:deliver"),
 )
 
 #: Files other domains add to the course-package format: (file name, validate, apply).

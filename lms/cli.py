@@ -22,6 +22,8 @@ GROUPS = (
     "lms.stats.cli:reports_cli",
     "lms.learning.cli:bridge_cli",
     "lms.jobs.cli:jobs_cli",
+    "lms.messages.cli:messages_cli",
+    "lms.privacy.cli:privacy_cli",
 )
 
 

@@ -7,6 +7,7 @@ the README lists every variable.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -104,6 +105,61 @@ def load_config(
         "BRIDGE_BATCH_SIZE": int(env.get("LMS_BRIDGE_BATCH_SIZE", "200")),
         "BRIDGE_EAGER_LIMIT": int(env.get("LMS_BRIDGE_EAGER_LIMIT", "1000")),
         "CMI5_SESSION_HOURS": int(env.get("LMS_CMI5_SESSION_HOURS", "8")),
+        **_messages(env),
+        "OIDC_PROVIDERS": _oidc_providers(env.get("LMS_OIDC_PROVIDERS")),
+        "UNACTIVATED_RETENTION_DAYS": int(env.get("LMS_UNACTIVATED_RETENTION_DAYS") or "180"),
+    }
+
+
+def _oidc_providers(raw: str | None) -> list[dict[str, Any]]:
+    """``LMS_OIDC_PROVIDERS``: a JSON list of identity providers (see the README's *Single
+    sign-on*). A setting that does not parse stops the start, rather than hiding the buttons."""
+    if not raw or not raw.strip():
+        return []
+    try:
+        providers = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"LMS_OIDC_PROVIDERS is not JSON: {exc}") from exc
+    if not isinstance(providers, list) or not all(isinstance(p, dict) for p in providers):
+        raise ValueError("LMS_OIDC_PROVIDERS must be a JSON list of objects")
+    for provider in providers:
+        missing = {"name", "issuer", "client_id"} - set(provider)
+        if missing:
+            raise ValueError(f"LMS_OIDC_PROVIDERS: {sorted(missing)} missing in {provider}")
+    return providers
+
+
+def _messages(env: Mapping[str, str]) -> dict[str, Any]:
+    """E-mail (SMTP), SMS (an HTTP gateway) and the one-time codes they carry.
+
+    With neither ``LMS_SMTP_HOST`` nor ``LMS_SMS_URL`` set, messages are written as files
+    under ``instance/outbox/`` (or ``LMS_OUTBOX_DIR``), so the demo works with no setup.
+    """
+    port = int(env.get("LMS_SMTP_PORT") or "587")
+    security = env.get("LMS_SMTP_SECURITY") or {465: "ssl", 25: "none"}.get(port, "starttls")
+    return {
+        "MAIL_BACKEND": env.get("LMS_MAIL_BACKEND")
+        or ("smtp" if env.get("LMS_SMTP_HOST") else "file"),
+        "SMTP_HOST": env.get("LMS_SMTP_HOST") or "",
+        "SMTP_PORT": port,
+        "SMTP_SECURITY": security,
+        "SMTP_USERNAME": env.get("LMS_SMTP_USERNAME") or "",
+        "SMTP_PASSWORD": env.get("LMS_SMTP_PASSWORD") or "",
+        "SMTP_TIMEOUT": float(env.get("LMS_SMTP_TIMEOUT") or "20"),
+        "MAIL_FROM": env.get("LMS_MAIL_FROM") or "LMS 146 <no-reply@lms146.localhost>",
+        "SMS_BACKEND": env.get("LMS_SMS_BACKEND") or ("http" if env.get("LMS_SMS_URL") else "file"),
+        "SMS_URL": env.get("LMS_SMS_URL") or "",
+        "SMS_USERNAME": env.get("LMS_SMS_USERNAME") or "",
+        "SMS_PASSWORD": env.get("LMS_SMS_PASSWORD") or "",
+        "SMS_BRANDNAME": env.get("LMS_SMS_BRANDNAME") or "LMS146",
+        "SMS_UNICODE": _bool(env.get("LMS_SMS_UNICODE"), False),
+        "SMS_TIMEOUT": float(env.get("LMS_SMS_TIMEOUT") or "10"),
+        "OUTBOX_DIR": env.get("LMS_OUTBOX_DIR") or None,
+        "MESSAGE_ATTEMPTS": int(env.get("LMS_MESSAGE_ATTEMPTS") or "3"),
+        "MESSAGE_RETRY_SECONDS": float(env.get("LMS_MESSAGE_RETRY_SECONDS") or "2"),
+        "INVITATION_TTL_HOURS": int(env.get("LMS_INVITATION_TTL_HOURS") or "336"),
+        "RESET_TTL_MINUTES": int(env.get("LMS_RESET_TTL_MINUTES") or "30"),
+        "RESET_LIMIT_PER_HOUR": int(env.get("LMS_RESET_LIMIT_PER_HOUR") or "5"),
     }
 
 
@@ -119,6 +175,10 @@ class TestConfig:
     PASSWORD_HASH_FAST = True
     BASE_URL = "http://localhost"
     SERVER_NAME = None
+    # Nothing leaves the process: sent messages are kept in ``app.extensions["lms_sent"]``.
+    MAIL_BACKEND = "memory"
+    SMS_BACKEND = "memory"
+    MESSAGE_RETRY_SECONDS = 0.0
 
 
 def config_for_tests() -> dict[str, Any]:

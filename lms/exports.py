@@ -110,6 +110,7 @@ def download(data: bytes, filename: str, kind: str) -> Response:
         "csv": "text/csv",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "pdf": "application/pdf",
+        "zip": "application/zip",
     }[kind]
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

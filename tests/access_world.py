@@ -455,6 +455,8 @@ def _build(app: Flask, connection: Connection, tmp: Path) -> World:
         "lang": "en",
         "fmt": "csv",
         "decision": "reject",
+        "provider": "tinh",
+        "deletion": 999_999,
         "asset": "man-hinh.png",
         "cmi5": CMI5_PACKAGE.name,
         "au": au.id,

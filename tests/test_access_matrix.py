@@ -51,6 +51,9 @@ API: list[tuple[str, str, str, str]] = [
     ("PATCH", "/api/v1/users/{user}", "ADMIN", "401 404 404 403 403 404 404 ok"),
     ("POST", "/api/v1/users/import", "HP", "401 403 403 ok ok 422 403 ok"),
     ("POST", "/api/v1/users/import", "QT", "401 403 403 422 422 ok 403 ok"),
+    # (the person has a password already: 409 is the answer of one allowed to invite)
+    ("POST", "/api/v1/users/{user}/invitation", "HP", "401 403 403 409 409 404 403 409"),
+    ("POST", "/api/v1/users/{user}/invitation", "QT", "401 403 403 404 404 409 403 409"),
     # --- the catalog (public) and its administration
     ("GET", "/api/v1/courses", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/api/v1/courses/{course}", "-", "ok ok ok ok ok ok ok ok"),
@@ -286,6 +289,7 @@ BODIES: dict[tuple[str, str], Body] = {
         "json": {"email": "moi@example.vn", "full_name": "Người Mới", "unit_code": o["unit"]}
     },
     ("PATCH", "/api/v1/users/{user}"): lambda o: {"json": {"active": False}},
+    ("POST", "/api/v1/users/{user}/invitation"): lambda o: {"json": {"channel": "sheet"}},
     ("POST", "/api/v1/users/import"): lambda o: _csv(
         f"email,full_name,unit_code\nmoi@example.vn,Người Mới,{o['unit']}\n"
     ),
@@ -485,6 +489,31 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/audit", "-", "login 403 403 ok ok ok 403 ok"),
     ("POST", "/users/import", "HP", "login 403 403 go go 422 403 go"),
     ("POST", "/users/import", "QT", "login 403 403 422 422 go 403 go"),
+    # getting in: public pages (a wrong code or an empty login is refused alike for all)
+    ("GET", "/activate", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/activate", "-", "422 422 422 422 422 422 422 422"),
+    ("GET", "/forgot", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/forgot", "-", "422 422 422 422 422 422 422 422"),
+    ("GET", "/reset", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/reset", "-", "422 422 422 422 422 422 422 422"),
+    ("GET", "/users/access", "-", "login 403 403 ok ok ok 403 ok"),
+    ("GET", "/privacy", "-", "ok ok ok ok ok ok ok ok"),
+    ("GET", "/consent", "-", "login ok ok ok ok ok ok ok"),
+    ("POST", "/consent", "-", "login go go go go go go go"),
+    # a person's own data, and the admins' decisions on deletion requests
+    ("GET", "/me/data", "-", "login ok ok ok ok ok ok ok"),
+    ("GET", "/me/data.zip", "-", "login ok ok ok ok ok ok ok"),
+    ("POST", "/me/deletion", "-", "login go go go go go go go"),
+    ("GET", "/admin/deletions", "-", "login 403 403 403 403 403 403 ok"),
+    # (no request of that number: the admin reaches the 404, everyone else stops at 403)
+    ("POST", "/admin/deletions/{deletion}", "-", "login 403 403 403 403 403 403 404"),
+    # single sign-on: no provider is configured in the world, so none exists for anyone
+    ("GET", "/sso/{provider}/login", "-", "404 404 404 404 404 404 404 404"),
+    ("GET", "/sso/{provider}/callback", "-", "404 404 404 404 404 404 404 404"),
+    ("GET", "/sso", "-", "login 403 403 403 403 403 403 ok"),
+    # people outside one's area are skipped as if not chosen: no hint that they exist
+    ("POST", "/users/access", "HP", "login 403 403 go go go 403 go"),
+    ("POST", "/users/access", "QT", "login 403 403 go go go 403 go"),
     # the catalog and learning
     ("GET", "/courses", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/courses/{course}", "-", "ok ok ok ok ok ok ok ok"),
@@ -518,6 +547,8 @@ PAGES: list[tuple[str, str, str, str]] = [
      "login 403 404 404 404 go go go"),
     ("POST", "/classes/{class}/sessions/{session}/delete", "HP", "login 403 go go go 404 404 go"),
     ("POST", "/classes/{class}/sessions/{session}/delete", "QT", "login 403 404 404 404 go go go"),
+    ("POST", "/classes/{class}/invitations", "HP", "login 403 go go go 404 404 go"),
+    ("POST", "/classes/{class}/invitations", "QT", "login 403 404 404 404 go go go"),
     ("GET", "/enrol", "-", "login 403 403 ok ok ok 403 ok"),
     ("GET", "/enrol/progress", "-", "login 403 403 ok ok ok 403 ok"),
     # certificates
@@ -595,8 +626,25 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
             "full_name": "Người Mới",
             "password": PASSWORD,
             "password2": PASSWORD,
+            "consent": "1",
         }
     },
+    ("POST", "/activate"): lambda o: {
+        "data": {"code": "AAAAA-AAAAA", "password": PASSWORD, "password2": PASSWORD}
+    },
+    ("POST", "/forgot"): lambda o: {"data": {"login": ""}},
+    ("POST", "/consent"): lambda o: {"data": {"consent": "1"}},
+    ("POST", "/admin/deletions/{deletion}"): lambda o: {"data": {"decision": "refuse"}},
+    ("POST", "/reset"): lambda o: {
+        "data": {
+            "login": "learner@hp.vn",
+            "code": "000000",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+        }
+    },
+    ("POST", "/users/access"): lambda o: {"data": {"channel": "sheet", "user": [o["user"]]}},
+    ("POST", "/classes/{class}/invitations"): lambda o: {"data": {"channel": "sheet"}},
     ("POST", "/users/import"): lambda o: _csv(
         f"email,full_name,unit_code\nmoi@example.vn,Người Mới,{o['unit']}\n"
     ),

@@ -51,8 +51,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     # Recording privileged acts and running background jobs: every domain may.
     ("lms.audit", "lms.jobs"),
-    # The LRS, and the unit tree.
-    ("lms.xapi", "lms.org"),
+    # The LRS, the unit tree, and sending e-mail and SMS.
+    ("lms.xapi", "lms.org", "lms.messages"),
     ("lms.auth",),
     # Reading the audit log applies auth's roles and reach.
     ("lms.audit.queries", "lms.audit.api", "lms.audit.views"),
@@ -63,6 +63,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lms.stats",),
     # The bridge, above every domain it drives.
     ("lms.learning",),
+    # A person's data across every domain: their copy of it, and removing them.
+    ("lms.privacy",),
     # The app and its entry points: they may import anything.
     ("lms", "lms.web", "lms.cli", "lms.seed", "lms.jobs.worker"),
 )

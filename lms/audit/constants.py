@@ -26,6 +26,7 @@ class AuditAction(enum.StrEnum):
     held_statement_resolved = "held_statement.resolved"
     held_statement_dismissed = "held_statement.dismissed"
     unit_merged = "unit.merged"
+    user_data_deleted = "user.data_deleted"
 
 
 ACTION_LABELS: dict[str, object] = {
@@ -47,6 +48,7 @@ ACTION_LABELS: dict[str, object] = {
     AuditAction.held_statement_resolved: _l("Held statement resolved"),
     AuditAction.held_statement_dismissed: _l("Held statement dismissed"),
     AuditAction.unit_merged: _l("Unit merged"),
+    AuditAction.user_data_deleted: _l("Personal data deleted on the person's request"),
 }
 
 #: Names of the kinds of things an act is done to.
@@ -78,6 +80,7 @@ DETAIL_LABELS: dict[str, object] = {
     "applied": _l("Statements applied"),
     "still_held": _l("Statements still held"),
     "into": _l("Merged into"),
+    "deletion_request": _l("Deletion request"),
     "on": _l("From"),
     "units_moved": _l("Units moved"),
     "people_moved": _l("People moved"),

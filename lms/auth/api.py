@@ -7,13 +7,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import UnsupportedMediaType
 
-from lms.auth import importer, services
+from lms.auth import access, importer, permissions, services
 from lms.auth.login import bearer_token
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
 from lms.auth.schemas import (
     ApiTokenRequestSchema,
     ApiTokenSchema,
+    InvitationCreateSchema,
+    InvitationSchema,
     UserCreateSchema,
     UserImportQuerySchema,
     UserImportResultSchema,
@@ -27,6 +29,7 @@ from lms.extensions import db
 from lms.http import created, load, no_content, paginate, query_args
 from lms.jobs.models import Job
 from lms.jobs.schemas import JobSchema
+from lms.messages import services as messages
 from lms.openapi import doc
 from lms.org.models import Unit
 from lms.org.services import get_unit
@@ -172,6 +175,44 @@ def update_user(user_id: int) -> ResponseReturnValue:
     return jsonify(dump_user(user))
 
 
+@bp.post("/users/<int:user_id>/invitation")
+@auth_required(*MANAGERS)
+@doc(
+    summary="Give someone you manage a one-time activation code (e-mail, SMS or sheet)",
+    tags=["users"],
+    body=InvitationCreateSchema,
+    response=InvitationSchema,
+    status=201,
+    responses={
+        404: "No such user in your area",
+        409: "Already activated, or the account is disabled",
+        422: "No e-mail address or phone number for that channel",
+    },
+)
+def invite_user(user_id: int) -> ResponseReturnValue:
+    """Replaces the person's earlier codes. E-mail and SMS are sent in the background; their
+    state is ``message_status`` here and on the invitations page."""
+    actor = current()
+    user = services.get_user(user_id, actor=actor)
+    permissions.ensure_can_manage_user(actor, user)
+    data = load(InvitationCreateSchema())
+    issued = access.issue_invitation(user, data["channel"], by=actor)
+    db.session.commit()
+    messages.dispatch()
+    if issued.message is not None:
+        db.session.refresh(issued.message)
+    body = InvitationSchema().dump(
+        {
+            "user_id": user.id,
+            "channel": data["channel"],
+            "expires_at": issued.row.expires_at,
+            "code": issued.code if data["channel"] == "sheet" else None,
+            "message_status": issued.message.status.value if issued.message else None,
+        }
+    )
+    return created(body, url_for("auth.get_user", user_id=user.id))
+
+
 @bp.post("/users/import")
 @auth_required(*MANAGERS)
 @doc(
@@ -192,10 +233,13 @@ def import_users() -> ResponseReturnValue:
     """Columns: ``email, phone, full_name, unit_code, target_group, roles`` (UTF-8, header
     first; roles separated by ``;`` or ``|``). Send the file as the body (``text/csv``) or
     as the field ``file`` of a ``multipart/form-data`` form. ``?dry_run=true`` checks the
-    file and answers 200 with the rows it would create, writing nothing."""
-    dry_run = query_args(UserImportQuerySchema())["dry_run"]
-    result = importer.import_users(_csv_body(), by=current(), dry_run=dry_run)
-    if dry_run:  # nothing was written; the import lock goes with the request's transaction
+    file and answers 200 with the rows it would create, writing nothing. ``?invite=email``
+    or ``?invite=sms`` sends every new person an activation link or code."""
+    args = query_args(UserImportQuerySchema())
+    result = importer.import_users(
+        _csv_body(), by=current(), dry_run=args["dry_run"], invite=args.get("invite")
+    )
+    if args["dry_run"]:  # nothing was written; the import lock goes with the request's transaction
         return jsonify({"dry_run": True, "created": 0, "rows": result})
     if isinstance(result, Job):
         response = jsonify(JobSchema().dump(result))
@@ -203,6 +247,7 @@ def import_users() -> ResponseReturnValue:
         response.headers["Location"] = url_for("jobs.get_job", job_id=result.id)
         return response
     db.session.commit()
+    messages.dispatch()
     return created({"created": result, "rows": result}, url_for("auth.list_users"))
 
 

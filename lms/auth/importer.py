@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms.auth import permissions
+from lms.auth import access, permissions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import record_roles_given
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
@@ -26,6 +26,7 @@ from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job
 from lms.locks import insert_unique, lock_name
+from lms.messages import services as outbox
 from lms.org.models import Unit
 from lms.org.services import assign_user_unit, get_unit
 from lms.tabular import read_csv
@@ -41,6 +42,8 @@ JOB_KIND = "auth.import_users"
 #: and the second copy gets the answer a second upload gets (422, the people exist).
 IMPORT_LOCK = "auth.users-import"
 _ROLE_SEPARATORS = (";", "|")
+#: How the people of an import get in (``None``: later, on the invitations page).
+INVITE_CHANNELS = {None, "email", "sms"}
 _CHUNK = 500
 
 
@@ -210,8 +213,12 @@ def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
     return rows
 
 
-def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
-    """Create the users of already validated rows (in the caller's transaction)."""
+def write_rows(rows: list[ImportRow], *, by: User | None, invite: str | None = None) -> int:
+    """Create the users of already validated rows (in the caller's transaction).
+
+    ``invite`` (``email`` or ``sms``) gives each new person an activation code that way, sent
+    once the caller has committed (:func:`lms.messages.services.dispatch`).
+    """
     units = {
         u.id: u
         for u in db.session.scalars(
@@ -235,6 +242,8 @@ def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
             assign_user_unit(user, units[unit_id])
         record_roles_given(user, by=by)
     db.session.flush()
+    if invite:
+        access.issue_invitations([user for user, _unit in users], invite, by=by)
     logger.info("Imported %s users by %s", len(users), by and by.id)
     return len(users)
 
@@ -243,21 +252,26 @@ def _added_meanwhile() -> Conflict:
     return Conflict(_("Some people were added meanwhile; nothing was imported."))
 
 
-def import_users(data: bytes, *, by: User | None, dry_run: bool = False) -> int | Job:
+def import_users(
+    data: bytes, *, by: User | None, dry_run: bool = False, invite: str | None = None
+) -> int | Job:
     """Validate ``data``; write it now (returns the count) or in a job (returns the job).
 
     A ``dry_run`` only validates, whatever the size, and returns the number of rows that
-    would be created.
+    would be created. ``invite`` (``email``, ``sms``) gives every new person a way in.
     """
+    if invite not in INVITE_CHANNELS:
+        message = _("Choose how the people get their code.")
+        raise Invalid(message, errors={"invite": [message]})
     lock_name(IMPORT_LOCK)
     rows = validate_csv(data, by=by)
     if dry_run:
         return len(rows)
     if len(rows) <= ASYNC_THRESHOLD:
-        return write_rows(rows, by=by)
+        return write_rows(rows, by=by, invite=invite)
     return jobs.submit(
         JOB_KIND,
-        {"rows": [asdict(row) for row in rows], "by_id": by.id if by else None},
+        {"rows": [asdict(row) for row in rows], "by_id": by.id if by else None, "invite": invite},
         by_id=by.id if by else None,
     )
 
@@ -272,7 +286,9 @@ def run_import(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, An
     checker.taken(rows)
     if checker.errors:
         raise _added_meanwhile()
-    created = write_rows(rows, by=by)
+    created = write_rows(rows, by=by, invite=payload.get("invite"))
+    db.session.commit()
+    outbox.dispatch()  # the invitations, if any, now that their codes are committed
     return {"created": created, "rows": len(rows)}
 
 

@@ -61,6 +61,11 @@ class User(UserMixin, Model):
     birth_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[CreatedAt]
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the person agreed to the privacy notice, and which version (Decree 13/2023).
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    #: Set when the person's identifying data was removed (a deletion, or never activated).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Name, email and phone lower-cased without diacritics, for ``?q=`` searches.
     search_text: Mapped[str] = mapped_column(String(600), default=_search_text_default)
     #: The name's place in a Vietnamese list of people (given name, then the whole name), as
@@ -175,3 +180,73 @@ class UserSession(Model):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} user={self.user_id}>"
+
+
+class CodePurpose(enum.StrEnum):
+    """What a one-time code lets its holder do: set a first password, or a new one."""
+
+    activation = "activation"
+    reset = "reset"
+
+
+class CodeChannel(enum.StrEnum):
+    """How the code reached the person: a link by e-mail, a code by SMS, a printed slip."""
+
+    email = "email"
+    sms = "sms"
+    sheet = "sheet"
+
+
+class AccessCode(Model):
+    """A one-time code or link to set a password.
+
+    Only an HMAC of the code (keyed by the app's secret) is stored, so neither a database copy
+    nor this table's rows let anyone in. A code is used by one conditional UPDATE (``used_at``
+    still empty, not revoked, not expired), so two people racing with the same code get one
+    password set; issuing a new code revokes the person's open ones.
+    """
+
+    __tablename__ = "access_codes"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[CodePurpose] = mapped_column(db.Enum(CodePurpose, native_enum=False, length=20))
+    channel: Mapped[CodeChannel] = mapped_column(db.Enum(CodeChannel, native_enum=False, length=10))
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Wrong guesses of a short code typed with a login; too many burn the code.
+    failed_tries: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The e-mail or SMS that carried it (none for a printed sheet).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<AccessCode {self.id} {self.purpose} user={self.user_id}>"
+
+
+class SsoIdentity(Model):
+    """An account at an identity provider (OpenID Connect), linked to one LMS user.
+
+    ``subject`` is the provider's ``sub`` claim: stable for the person at that provider, unlike
+    an e-mail address. A user may have identities at several providers and no password at all.
+    """
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[IntPK]
+    provider: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[CreatedAt]
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<SsoIdentity {self.provider}:{self.subject} user={self.user_id}>"

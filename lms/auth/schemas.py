@@ -167,6 +167,10 @@ class UserImportQuerySchema(Schema):
     dry_run = fields.Boolean(
         load_default=False, metadata={"description": "Check the file only; nothing is written"}
     )
+    invite = fields.String(
+        validate=validate.OneOf(["email", "sms"], error=_l("Must be one of: {choices}.")),
+        metadata={"description": "Send every new person an activation link (email) or code (sms)"},
+    )
 
 
 class UserImportResultSchema(Schema):
@@ -177,3 +181,25 @@ class UserImportResultSchema(Schema):
 
 def dump_user(user: User) -> dict[str, Any]:
     return UserSchema().dump(user)
+
+
+class InvitationCreateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    channel = fields.String(
+        required=True,
+        validate=validate.OneOf(["email", "sms", "sheet"], error=_l("Must be one of: {choices}.")),
+        metadata={
+            "description": "email: a link; sms: a code; sheet: the code comes back in the "
+            "answer, to print or hand over (it is shown only this once)"
+        },
+    )
+
+
+class InvitationSchema(Schema):
+    user_id = fields.Integer(dump_only=True)
+    channel = fields.String(dump_only=True)
+    expires_at = fields.DateTime(dump_only=True)
+    code = fields.String(dump_only=True, allow_none=True)
+    message_status = fields.String(dump_only=True, allow_none=True)

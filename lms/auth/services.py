@@ -421,11 +421,40 @@ def users_query(
     return stmt.order_by(User.sort_name, User.id)
 
 
+# --- consent to the privacy notice ---------------------------------------------------------
+
+#: The version of the privacy notice (``/privacy``); a new version asks everyone again.
+PRIVACY_NOTICE_VERSION = "2026-01"
+
+
+def record_consent(user: User) -> None:
+    """``user`` read and agreed to the current privacy notice (Decree 13/2023/NĐ-CP art. 11)."""
+    user.consented_at = utcnow()
+    user.consent_version = PRIVACY_NOTICE_VERSION
+    logger.info("User %s agreed to privacy notice %s", user.id, PRIVACY_NOTICE_VERSION)
+
+
+def needs_consent(user: User) -> bool:
+    return user.consent_version != PRIVACY_NOTICE_VERSION
+
+
+def consent_missing() -> dict[str, list[str]]:
+    message = _("Read the privacy notice and tick the box to agree.")
+    return {"consent": [message]}
+
+
 # --- self-registration ---------------------------------------------------------------------
 
 
-def register_citizen(*, login: str, full_name: str, password: str, unit: Unit | None) -> User:
-    """Sign a citizen up with a phone number or an email address, as journey 1 does."""
+def register_citizen(
+    *, login: str, full_name: str, password: str, unit: Unit | None, consent: bool
+) -> User:
+    """Sign a citizen up with a phone number or an email address, as journey 1 does.
+
+    Nobody is signed up without agreeing to the privacy notice (``consent``).
+    """
+    if not consent:
+        raise Invalid(_("Invalid input."), errors=consent_missing())
     login = (login or "").strip()
     if not login:
         raise Invalid(
@@ -437,7 +466,7 @@ def register_citizen(*, login: str, full_name: str, password: str, unit: Unit | 
         )
     email, phone = (login, None) if looks_like_email(login) else (None, login)
     try:
-        return create_user(
+        user = create_user(
             email=email,
             phone=phone,
             full_name=full_name,
@@ -453,6 +482,8 @@ def register_citizen(*, login: str, full_name: str, password: str, unit: Unit | 
                 ("login" if k in {"email", "phone"} else k): v for k, v in exc.errors.items()
             }
         raise
+    record_consent(user)
+    return user
 
 
 def current_communes(on: date | None = None) -> list[tuple[str, list[Unit]]]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 from lms.text import fold
 
-_PHONE_PUNCT = re.compile(r"[\s.\-()]")
-_PHONE = re.compile(r"^\+?\d{8,15}$")
+_PHONE_PUNCT = re.compile(r"[\s.\-()/'\u00a0]")
+VN_COUNTRY_CODE = 84
+_DIGITS = re.compile(r"^\+?\d{6,17}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -25,28 +28,85 @@ def normalise_email(value: str | None) -> str | None:
     return value or None
 
 
-def normalise_phone(value: str | None) -> str | None:
-    """Drop spaces and punctuation; write Vietnamese ``+84``/``84`` numbers as ``0…``.
+#: The 2018 move of 11-digit mobile numbers to 10 digits: old prefix -> new prefix. Old
+#: spreadsheets and old accounts still hold them; the number is the same subscriber.
+_OLD_MOBILE_PREFIXES = {
+    "0162": "032", "0163": "033", "0164": "034", "0165": "035", "0166": "036",
+    "0167": "037", "0168": "038", "0169": "039",
+    "0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",
+    "0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",
+    "0186": "056", "0188": "058", "0199": "059",
+}  # fmt: skip
+_MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
 
-    People type the same number as ``0912 345 678``, ``+84 912-345-678`` or ``84912345678``;
-    storing one form keeps the unique constraint and the login lookup honest.
+
+def _parse(value: str) -> phonenumbers.PhoneNumber | None:
+    digits = _PHONE_PUNCT.sub("", value)
+    if not _DIGITS.match(digits):
+        return None  # phonenumbers would read letters as a keypad's (1-800-FLOWERS)
+    national = digits
+    for prefix in ("+84", "0084", "84"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 10:
+            national = "0" + digits[len(prefix) :]
+            break
+    if len(national) == 11 and national[:4] in _OLD_MOBILE_PREFIXES:
+        digits = _OLD_MOBILE_PREFIXES[national[:4]] + national[4:]
+    try:
+        number = phonenumbers.parse(digits, "VN")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _stored_form(number: phonenumbers.PhoneNumber) -> str:
+    """Vietnamese numbers as people write them (``0912345678``), others in E.164."""
+    if number.country_code == VN_COUNTRY_CODE:
+        return "0" + str(number.national_number)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """The one stored form of a phone number, whatever way it was typed.
+
+    People and spreadsheets write the same number as ``0912 345 678``, ``0912.345.678``,
+    ``+84 912-345-678``, ``84912345678`` or ``912345678`` (a spreadsheet drops the leading
+    zero), and old 11-digit mobiles (``0168…``) as they were before 2018; ``phonenumbers``
+    (region VN) reads them all, and they are stored as ``0912345678``. Foreign numbers keep
+    their ``+`` (E.164). Text that is no valid number comes back only stripped of spaces and
+    punctuation, so :func:`is_valid_phone` refuses it and a partial number still searches.
+    This is the one rule: registration, login, every import, the API and the migration that
+    rewrote the stored numbers all call it.
     """
-    value = _PHONE_PUNCT.sub("", (value or "").strip())
+    value = (value or "").strip()
     if not value:
         return None
-    if value.startswith("+84"):
-        value = "0" + value[3:]
-    elif value.startswith("84") and len(value) == 11:
-        value = "0" + value[2:]
-    return value
+    number = _parse(value)
+    return _stored_form(number) if number is not None else _PHONE_PUNCT.sub("", value)
+
+
+def is_valid_phone(value: str | None) -> bool:
+    """A mobile number (10 digits with a current prefix in Viet Nam): one that takes an SMS.
+
+    Landlines are real numbers but cannot receive an activation or reset code, so an account
+    cannot use one as its contact.
+    """
+    number = _parse((value or "").strip()) if value else None
+    return number is not None and phonenumbers.number_type(number) in _MOBILE_TYPES
+
+
+def phone_e164(value: str) -> str:
+    """``+84912345678`` for an SMS gateway; ``value`` is a stored (valid) number."""
+    number = _parse(value)
+    if number is None:
+        raise ValueError(f"not a phone number: {value!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def is_valid_email(value: str) -> bool:
     return len(value) <= 254 and bool(_EMAIL.match(value))
-
-
-def is_valid_phone(value: str) -> bool:
-    return len(value) <= 20 and bool(_PHONE.match(value))
 
 
 def looks_like_email(login: str) -> bool:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms import ratelimit
-from lms.auth import importer, services
+from lms.auth import importer, services, sso
 from lms.auth.login import SESSION_KEY
 from lms.auth.models import Role, User
 from lms.auth.permissions import current
@@ -29,6 +29,7 @@ from lms.errors import DomainError, Forbidden, Invalid, NotFound, TooManyRequest
 from lms.extensions import db
 from lms.http import page_args
 from lms.jobs.models import Job
+from lms.messages import services as messages
 from lms.org.services import get_unit
 from lms.tabular import Unreadable
 
@@ -76,7 +77,9 @@ def login() -> ResponseReturnValue:
             _start_session(user)
             db.session.commit()
             return redirect(next_url or url_for("web.home"))
-    html = render_template("auth/login.html", error=error, typed=typed, next=next_url)
+    html = render_template(
+        "auth/login.html", error=error, typed=typed, next=next_url, sso_providers=sso.providers()
+    )
     response = current_app.make_response((html, status))
     if status == 429:
         response.headers["Retry-After"] = "60"
@@ -138,6 +141,8 @@ def _register(form: Any) -> User:
         errors["password"] = problems
     if not form.get("full_name", "").strip():
         errors["full_name"] = [_("Enter your full name.")]
+    if not form.get("consent"):
+        errors.update(services.consent_missing())
     unit = None
     if form.get("unit"):
         try:
@@ -147,7 +152,41 @@ def _register(form: Any) -> User:
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors=errors)
     return services.register_citizen(
-        login=form.get("login", ""), full_name=form["full_name"], password=password, unit=unit
+        login=form.get("login", ""),
+        full_name=form["full_name"],
+        password=password,
+        unit=unit,
+        consent=bool(form.get("consent")),
+    )
+
+
+@bp.get("/privacy")
+def privacy() -> ResponseReturnValue:
+    """The privacy notice a person agrees to at sign-up and at activation."""
+    return render_template(
+        "auth/privacy.html",
+        version=services.PRIVACY_NOTICE_VERSION,
+        retention_days=current_app.config["UNACTIVATED_RETENTION_DAYS"],
+    )
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+def consent() -> ResponseReturnValue:
+    """Agreeing to the privacy notice, for someone signed in who has not (a first sign-in
+    through single sign-on, or a new version of the notice)."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    user = current()
+    next_url = safe_next(request.values.get("next")) or _landing()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if request.form.get("consent"):
+            services.record_consent(user)
+            db.session.commit()
+            return redirect(next_url)
+        errors = services.consent_missing()
+    return render_template("auth/consent.html", errors=errors, next=next_url, form=request.form), (
+        422 if errors else 200
     )
 
 
@@ -208,7 +247,9 @@ def users_import() -> ResponseReturnValue:
         error = Invalid(_("Choose a CSV file to upload."))
         return _users_page(actor, import_error=error, status=422)
     try:
-        result = importer.import_users(upload.read(), by=actor)
+        result = importer.import_users(
+            upload.read(), by=actor, invite=request.form.get("invite") or None
+        )
     except (Invalid, Unreadable) as exc:
         db.session.rollback()
         return _users_page(actor, import_error=exc, status=exc.status_code)
@@ -216,5 +257,9 @@ def users_import() -> ResponseReturnValue:
         flash(_("The import runs in the background (job %(id)s).", id=result.id), "success")
     else:
         db.session.commit()
+        messages.dispatch()
         flash(_("%(n)s people were imported.", n=result), "success")
+        if not request.form.get("invite"):
+            flash(_("They have no password yet: give them a way in here."), "success")
+            return redirect(url_for("access_views.people_access"))
     return redirect(url_for("auth_views.users"))

@@ -8,8 +8,9 @@ from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from lms.auth import permissions
+from lms.auth import access, permissions
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, can_manage_class, current, user_in_scope
 from lms.catalog.schemas import CourseDetailSchema
@@ -38,6 +39,7 @@ from lms.errors import BadRequest, Forbidden, NotFound, error_body
 from lms.extensions import db
 from lms.http import created, json_body, load, no_content, paginate, query_args
 from lms.jobs.schemas import JobSchema
+from lms.messages import services as messages
 from lms.openapi import doc
 from lms.org.services import get_unit
 from lms.tabular import UNREADABLE
@@ -301,8 +303,14 @@ def import_enrollments(code: str) -> ResponseReturnValue:
         return response
     if args["dry_run"]:
         db.session.rollback()
-    else:
-        db.session.commit()
+        return jsonify(result)
+    if args["invite"]:
+        new = [row["user_id"] for row in result["rows"] if row["action"] == "create"]
+        people = db.session.scalars(select(User).where(User.id.in_(new))).all()
+        issued, _skipped = access.issue_invitations(people, args["invite"], by=user)
+        result["invited"] = len(issued)
+    db.session.commit()
+    messages.dispatch()
     return jsonify(result)
 
 

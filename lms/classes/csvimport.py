@@ -188,12 +188,6 @@ def _users_by(column: Any, values: set[str]) -> dict[str, User]:
     return out
 
 
-def _phone_cell(raw: str) -> str:
-    """Spreadsheets drop a phone number's leading zero (``912345678``); put it back."""
-    digits = raw.replace(" ", "")
-    return "0" + digits if digits.isdigit() and len(digits) == 9 else raw
-
-
 def plan_import(klass: Class, rows: list[Row], *, by: User) -> Plan:
     """Check every row; raise Invalid with ``rows.<n>.<field>`` errors, or return the plan."""
     errors: dict[str, list[str]] = {}
@@ -203,7 +197,7 @@ def plan_import(klass: Class, rows: list[Row], *, by: User) -> Plan:
 
     for row in rows:
         if row.phone:
-            row.phone = normalise_phone(_phone_cell(row.phone))
+            row.phone = normalise_phone(row.phone)
         row.email = normalise_email(row.email)
     by_email = _users_by(User.email, {r.email for r in rows if r.email})
     by_phone = _users_by(User.phone, {r.phone for r in rows if r.phone})

@@ -128,6 +128,14 @@ class AssignSchema(_Strict):
 
 class CsvImportQuerySchema(_Strict):
     dry_run = fields.Boolean(load_default=False)
+    invite = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["email", "sms"]),
+        metadata={
+            "description": "Send the new accounts an activation link by e-mail or a code by "
+            "SMS (a printed sheet is on the class page)"
+        },
+    )
 
 
 # --- output --------------------------------------------------------------------------------

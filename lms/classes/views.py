@@ -11,7 +11,8 @@ from flask_login import login_required
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from lms.auth.models import Role, User
+from lms.auth import handout
+from lms.auth.models import CodeChannel, Role, User
 from lms.auth.permissions import current, reach_filter, require_role, scope_filter
 from lms.catalog.labels import template_helpers
 from lms.catalog.models import Course
@@ -170,6 +171,13 @@ def class_page(code: str) -> ResponseReturnValue:
         summary=cohorts.class_summary(klass),
         sessions=klass.sessions,
         lesson_count=len(klass.course.lessons),
+        pending=sum(
+            1
+            for r in roster
+            if r.show_contacts
+            and r.user.password_hash is None
+            and r.enrollment.status != EnrollmentStatus.withdrawn
+        ),
         certificates_url=_optional_url("certificates_views.class_page", code=klass.code),
     )
 
@@ -282,6 +290,29 @@ def import_page(code: str) -> ResponseReturnValue:
                 "%(skip)s skipped."
             ),
         },
+    )
+
+
+@bp.post("/classes/<code>/invitations")
+@login_required
+def class_invitations(code: str) -> ResponseReturnValue:
+    """Codes for the class's people who have not activated: a sheet to print, e-mail or SMS."""
+    user = _manager()
+    klass = cohorts.get_class_for(user, code)
+    channel = request.form.get("channel", "")
+    back = url_for(".class_page", code=klass.code) + "#access"
+    if channel not in CodeChannel.__members__:
+        flash(_("Choose how the people get their code."), "error")
+        return redirect(back)
+    people = [row.user for row in cohorts.roster(klass, viewer=user, include_withdrawn=False)
+              if row.show_contacts and row.user.password_hash is None]  # fmt: skip
+    return handout.send_invitations(
+        people,
+        channel,
+        by=user,
+        back=back,
+        title=_("Activation codes · %(title)s", title=klass.title),
+        fmt=request.form.get("format", "pdf"),
     )
 
 

@@ -180,9 +180,7 @@ def _identity(row: Row, platform: SourcePlatform | None, errors: dict[str, list[
         row.kind, row.identity = "email", email
         row.user = identities.find_user(Ifi(IdentityKind.mbox, f"mailto:{email}"))
         return
-    phone = normalise_phone(value.lstrip("'")) or ""
-    if phone and phone.isdigit() and len(phone) == 9 and not phone.startswith("0"):
-        phone = "0" + phone  # spreadsheets drop the leading zero
+    phone = normalise_phone(value) or ""  # a dropped leading zero and a ' prefix are read too
     if phone and is_valid_phone(phone):
         row.kind, row.identity = "phone", phone
         row.user = db.session.scalar(select(User).where(User.phone == phone))

@@ -23,6 +23,9 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("audit_views.audit", _l("Audit log"), ("official", "admin")),
     ("certificates_views.templates_page", _l("Certificate signers"), ("official", "admin")),
     ("apidocs.api_docs", _l("API"), ("admin", "official")),
+    ("privacy_views.deletions", _l("Deletion requests"), ("admin",)),
+    ("sso_views.providers_status", _l("Single sign-on"), ("admin",)),
+    ("privacy_views.my_data", _l("My data"), ("user",)),
 )
 
 #: What each page is for, shown as cards on the home page of a logged-in user.
@@ -44,6 +47,11 @@ DESCRIPTIONS: dict[str, object] = {
         "Who signs your units' certificates, their letterhead and look, with a live preview."
     ),
     "apidocs.api_docs": _l("The JSON API for programs and integrations."),
+    "privacy_views.deletions": _l("People's requests to delete their data: approve or refuse."),
+    "privacy_views.my_data": _l("Download what we keep about you, or ask for deletion."),
+    "sso_views.providers_status": _l(
+        "The identity providers people sign in with, and whether they answer."
+    ),
 }
 
 

@@ -198,20 +198,33 @@ def test_search_text_is_filled_by_bulk_inserts(units: dict[str, Unit]) -> None:
 
 def test_register_citizen_creates_a_learner_in_the_citizen_group(units: dict[str, Unit]) -> None:
     user = services.register_citizen(
-        login="0977 000 111", full_name="Bà Hoa", password="mat khau 146", unit=units["HP-HONGBANG"]
+        login="0977 000 111",
+        full_name="Bà Hoa",
+        password="mat khau 146",
+        unit=units["HP-HONGBANG"],
+        consent=True,
     )
     assert user.phone == "0977000111"
+    assert user.consent_version == services.PRIVACY_NOTICE_VERSION
+    assert user.consented_at is not None
     assert user.email is None
     assert user.roles == {Role.learner}
     assert user.target_group == "citizen"
     with pytest.raises(Conflict) as info:
         services.register_citizen(
-            login="+84977000111", full_name="X", password="mat khau 146", unit=None
+            login="+84977000111", full_name="X", password="mat khau 146", unit=None, consent=True
         )
     assert "login" in info.value.errors
     with pytest.raises(Invalid) as info:
-        services.register_citizen(login="a@b.vn", full_name="X", password="p" * 9, unit=units["HP"])
+        services.register_citizen(
+            login="a@b.vn", full_name="X", password="p" * 9, unit=units["HP"], consent=True
+        )
     assert "unit" in info.value.errors
+    with pytest.raises(Invalid) as info:
+        services.register_citizen(
+            login="a@b.vn", full_name="X", password="p" * 9, unit=None, consent=False
+        )
+    assert "consent" in info.value.errors
 
 
 def test_current_communes_lists_only_communes_existing_today(units: dict[str, Unit]) -> None:

@@ -183,6 +183,7 @@ def test_register_creates_a_citizen_and_logs_her_in(
             "unit": "HP-HONGBANG",
             "password": "hoa-mat-khau",
             "password2": "hoa-mat-khau",
+            "consent": "1",
             "next": "/api/v1/me",
         },
     )
@@ -209,6 +210,7 @@ def test_register_creates_a_citizen_and_logs_her_in(
         ({"full_name": " "}, "Nhập họ và tên của bạn."),
         ({"unit": "HP-SKHCN"}, "Chọn một phường, xã hiện có."),
         ({"unit": "NOPE"}, "Chọn một phường, xã hiện có."),
+        ({"consent": ""}, "Hãy đọc thông báo về quyền riêng tư và đánh dấu để đồng ý."),
     ],
 )
 def test_register_shows_field_errors_and_creates_nobody(
@@ -220,6 +222,7 @@ def test_register_shows_field_errors_and_creates_nobody(
         "password": "long enough",
         "password2": "long enough",
         "unit": "",
+        "consent": "1",
     } | form
     before = db.session.query(User).count()
     response = client.post("/register", data=data)

@@ -33,7 +33,10 @@ ROLES = {
 }
 
 #: Links that download a file or leave the pages (the LRS, JSON, PDFs, exports).
-SKIP = (".pdf", ".png", ".csv", ".xlsx", ".json", ".jsonld", ".svg", "/export", "/xapi", "/cmi5/")
+SKIP = (
+    ".pdf", ".png", ".csv", ".xlsx", ".zip", ".json", ".jsonld", ".svg",
+    "/export", "/xapi", "/cmi5/",
+)  # fmt: skip
 PAGES_PER_ROLE = 60
 #: Visits per kind of page: the course a learner is enrolled in links further than the others.
 VISITS_PER_KIND = 12

@@ -90,6 +90,7 @@ def test_citizen_registers_with_a_phone_number_on_a_360px_screen(
     page.get_by_label("Phường, xã nơi bạn sống").select_option("E2E-HONGBANG")
     page.get_by_label("Mật khẩu", exact=True).fill("hoa-mat-khau")
     page.get_by_label("Nhập lại mật khẩu").fill("hoa-mat-khau")
+    page.locator("#consent").check()
     page.locator("form button[type=submit]").click()
     page.get_by_text("Chào mừng Nguyễn Thị Hoa!").wait_for()
     assert page.get_by_role("button", name="Đăng xuất").is_visible()

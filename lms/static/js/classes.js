@@ -63,7 +63,9 @@
     var send = function (dryRun) {
       var data = new FormData();
       data.append("file", file);
-      return window.lmsFetch(importForm.dataset.api + (dryRun ? "?dry_run=true" : ""), { method: "POST", body: data })
+      var invite = document.getElementById("import-invite");
+      var query = dryRun ? "?dry_run=true" : (invite && invite.value ? "?invite=" + encodeURIComponent(invite.value) : "");
+      return window.lmsFetch(importForm.dataset.api + query, { method: "POST", body: data })
         .then(function (response) { return response.json().then(function (body) { return { status: response.status, body: body }; }); });
     };
     var say = function (text, kind) {
