@@ -1,7 +1,7 @@
 """phone numbers in one form: the stored numbers rewritten by the one phone rule
 
 Revision ID: c4a9e1f2d3b5
-Revises: e5b2c7d9a418
+Revises: c17d4b8c3f56
 Create Date: 2026-12-06 08:40:00.000000
 
 Earlier imports stored ``912346611`` (no leading zero), ``+84…`` or old 11-digit mobiles,
@@ -17,7 +17,7 @@ from lms.auth.text import is_valid_phone, normalise_phone, search_text
 
 # revision identifiers, used by Alembic.
 revision = 'c4a9e1f2d3b5'
-down_revision = 'e5b2c7d9a418'
+down_revision = 'c17d4b8c3f56'
 branch_labels = None
 depends_on = None
 
