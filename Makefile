@@ -8,6 +8,8 @@ export FLASK_APP := wsgi
 CHROMIUM ?= /usr/bin/chromium
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .DEFAULT_GOAL := help
 .PHONY: help install constraints run test test-sqlite test-postgres lint format typecheck check cov migration upgrade translations bench worker
@@ -43,13 +45,15 @@ translations: | $(BIN)/python ## compile the Vietnamese/English message catalogs
 upgrade: install ## apply database migrations
 	$(BIN)/flask db upgrade
 
-run: install ## migrate, load the demo data and courses, serve on http://127.0.0.1:5000
+# QR codes, xAPI IRIs and e-mail links use the base URL: it follows `make run PORT=…` unless set.
+run: export LMS_BASE_URL ?= http://$(HOST):$(PORT)
+run: install ## migrate, load the demo data and courses, serve on http://127.0.0.1:5000 (PORT=…)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
 	@echo ""
-	@echo "  LMS 146 is running at http://127.0.0.1:5000   (Ctrl+C to stop)"
+	@echo "  LMS 146 is running at http://$(HOST):$(PORT)   (Ctrl+C to stop; base URL $(LMS_BASE_URL))"
 	@echo ""
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 worker: install ## run the background-job worker (needs LMS_REDIS_URL)
 	$(BIN)/celery -A lms.jobs.worker worker --loglevel INFO

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import events, extensions, headers, ratelimit, requestlog
+from lms import edge, events, extensions, headers, ratelimit, requestlog
 from lms.config import load_config
 from lms.errors import register_error_handlers
 
@@ -94,6 +94,12 @@ JOB_HANDLERS = (
 )
 
 #: Files other domains add to the course-package format: (file name, validate, apply).
+#: What the quiz and the certificate add to a learner's next step (lms.classes.next_steps).
+NEXT_STEP_PROVIDERS = (
+    ("quiz", "lms.assessment.steps:quiz_steps"),
+    ("certificate", "lms.certificates.steps:certificate_steps"),
+)
+
 PACKAGE_PARTS = (
     ("questions.yaml", "lms.assessment.package:validate", "lms.assessment.package:apply"),
     ("cmi5.xml", "lms.learning.cmi5.package:validate_part", "lms.learning.cmi5.package:apply_part"),
@@ -105,12 +111,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
     init_proxy(app)
+    edge.init_app(app)  # first: no handler or hook runs on what it refuses
     init_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)
     connect_receivers()
     register_job_handlers()
     register_package_parts()
+    register_next_step_providers()
     register_cli(app)
     return app
 
@@ -251,6 +259,13 @@ def register_package_parts() -> None:
 
     for filename, validate, apply in PACKAGE_PARTS:
         register_part(filename, validate=_resolve(validate), apply=_resolve(apply))
+
+
+def register_next_step_providers() -> None:
+    from lms.classes.next_steps import register_provider  # a domain: imported at build time
+
+    for name, target in NEXT_STEP_PROVIDERS:
+        register_provider(name, _resolve(target))
 
 
 def register_cli(app: Flask) -> None:

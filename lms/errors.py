@@ -20,6 +20,8 @@ from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from lms.extensions import db
+
 logger = logging.getLogger(__name__)
 
 
@@ -161,8 +163,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Any:
+        # First of all: a failed flush leaves the session unusable (PendingRollbackError)
+        # for this handler's own queries (the user, the locale) and for the next request.
+        _rollback()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         message = _("Something went wrong on our side. The error has been logged.")
         if wants_json():
             return json_error(500, message)
         return _html_error(500, message)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the pool replaces it
+        logger.exception("Rolling back after an unhandled error failed")

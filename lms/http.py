@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
 
+from lms.edge import check_ranges
 from lms.errors import BadRequest, Invalid
 from lms.extensions import db
 
@@ -30,6 +31,7 @@ def load(schema: Schema, data: Any = None, **kwargs: Any) -> Any:
     """Validate ``data`` (default: the JSON body) with ``schema``; errors become 422."""
     if data is None:
         data = json_body()
+    check_ranges(schema, data)
     return schema.load(data, **kwargs)
 
 
@@ -41,7 +43,22 @@ def query_args(schema: Schema) -> Any:
         field = schema.fields.get(key)
         is_list = field is not None and field.__class__.__name__ == "List"
         raw[key] = values if is_list else values[-1]
+    check_ranges(schema, raw)
     return schema.load(raw)
+
+
+def whole_number(raw: str | None, default: int, low: int, high: int) -> int:
+    """A number typed into a page's address or form, ``default`` unless it is one in range.
+
+    Pages forgive what a person edits in the address bar (the API's :func:`page_args` refuses
+    with 422); without the bounds ``?page=99999999999999999999`` reaches the database as an
+    OFFSET it refuses.
+    """
+    try:
+        value = int(raw or default)
+    except ValueError:
+        return default
+    return value if low <= value <= high else default
 
 
 def page_args(default_per_page: int = 50) -> tuple[int, int]:

@@ -7,6 +7,7 @@ Each domain that has demo data provides ``lms/<domain>/demo.py`` with ``seed() -
 from __future__ import annotations
 
 import importlib
+import logging
 
 import click
 from flask.cli import with_appcontext
@@ -32,9 +33,23 @@ def seed_cli() -> None:
 
 
 @seed_cli.command("demo")
+@click.option("--verbose", is_flag=True, help="Log every record as it is written.")
 @with_appcontext
-def seed_demo() -> None:
+def seed_demo(verbose: bool) -> None:
     """Load (or refresh) the demo organisation tree, accounts, courses and records."""
+    # The services log each person, enrolment and certificate they write (useful on a server);
+    # for a newcomer's first `make run` that was ~1,800 lines above the summary.
+    logger = logging.getLogger("lms")
+    level = logger.level
+    if not verbose:
+        logger.setLevel(logging.WARNING)
+    try:
+        _seed_all()
+    finally:
+        logger.setLevel(level)
+
+
+def _seed_all() -> None:
     lines: list[str] = []
     logins: list[str] = []
     for name in ORDER:

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.db",
         "lms.extensions",
         "lms.errors",
+        "lms.edge",
         "lms.locks",
         "lms.http",
         "lms.openapi",

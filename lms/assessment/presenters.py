@@ -128,6 +128,25 @@ def review_allowed(attempt: Attempt, viewer: User, *, now: datetime | None = Non
     return False
 
 
+def key_allowed(attempt: Attempt, viewer: User, *, now: datetime | None = None) -> bool:
+    """Whether the review may show the correct answers, not only which ones were right.
+
+    A learner who may try again would otherwise read the key after attempt 1 of 3 and
+    copy it into attempt 2 (Moodle's "right answer" review option works the same way): the
+    key is shown once the attempt passed, no attempt is left, or the quiz has closed.
+    """
+    if not review_allowed(attempt, viewer, now=now):
+        return False
+    if viewer.id != attempt.user_id:
+        return True
+    quiz = attempt.quiz
+    if attempt.passed:
+        return True
+    if quiz.max_attempts is not None and attempts_used(quiz, viewer) >= quiz.max_attempts:
+        return True
+    return quiz.closes_at is not None and (now or utcnow()) >= quiz.closes_at
+
+
 def _areas(attempt: Attempt) -> list[dict[str, Any]]:
     return [
         {
@@ -179,8 +198,8 @@ def questions_view(attempt: Attempt, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def review_items(attempt: Attempt, lang: str) -> list[dict[str, Any]]:
-    """Per question: the credit, the correct answer and the explanation (review only)."""
+def review_items(attempt: Attempt, lang: str, *, with_key: bool = True) -> list[dict[str, Any]]:
+    """Per question: the credit and, when ``with_key``, the correct answer and explanation."""
     versions = load_versions(attempt.items)
     rows = {
         r.key: r
@@ -193,19 +212,19 @@ def review_items(attempt: Attempt, lang: str) -> list[dict[str, Any]]:
         version = versions[item["version_id"]]
         content = version.content
         row = rows.get(item["key"])
-        out.append(
-            {
-                "key": item["key"],
-                "score": row.score if row else 0.0,
-                "max_score": row.max_score if row else content.get("points", 1.0),
-                "correct": bool(row.correct) if row else False,
-                "explanation": pick(
-                    content.get("explanation") or "", content.get("explanation_en"), lang
-                )
-                or None,
-            }
-            | TYPES[version.type].key_view(version.definition, lang)
-        )
+        entry: dict[str, Any] = {
+            "key": item["key"],
+            "score": row.score if row else 0.0,
+            "max_score": row.max_score if row else content.get("points", 1.0),
+            "correct": bool(row.correct) if row else False,
+        }
+        if with_key:
+            # The explanation usually gives the answer away: it goes with the key.
+            entry["explanation"] = (
+                pick(content.get("explanation") or "", content.get("explanation_en"), lang) or None
+            )
+            entry |= TYPES[version.type].key_view(version.definition, lang)
+        out.append(entry)
     return out
 
 
@@ -238,8 +257,10 @@ def attempt_view(
         "responses": answers_of(attempt),
         "result": result_view(attempt),
         "review_available": False,
+        "key_available": False,
     }
     if review_allowed(attempt, viewer, now=now):
         body["review_available"] = True
-        body["review"] = review_items(attempt, lang)
+        body["key_available"] = key_allowed(attempt, viewer, now=now)
+        body["review"] = review_items(attempt, lang, with_key=body["key_available"])
     return body

@@ -219,6 +219,12 @@ class AttemptSchema(Schema):
     responses = fields.Dict()
     result = fields.Dict(allow_none=True)
     review_available = fields.Boolean()
+    key_available = fields.Boolean(
+        metadata={
+            "description": "whether `review` carries the correct answers and explanations: for "
+            "the learner, once the attempt passed, no attempt is left or the quiz has closed"
+        }
+    )
     review = fields.List(fields.Dict())
 
 

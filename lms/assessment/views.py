@@ -28,6 +28,7 @@ from lms.auth.permissions import current, require_role
 from lms.catalog.services import get_course
 from lms.catalog.yamlines import YamlLoadError
 from lms.catalog.yamlines import load as load_yaml
+from lms.classes import enrollments, next_steps
 from lms.classes.cohorts import manageable_classes
 from lms.classes.models import Class, ClassSession
 from lms.constants import SKILL_AREA_LABELS, SkillArea, label
@@ -171,12 +172,20 @@ def attempt(attempt_id: int) -> ResponseReturnValue:
     if found.status == AttemptStatus.open and found.user_id == user.id:
         return render_template("assessment/take.html", attempt=found, quiz=found.quiz)
     view = presenters.attempt_view(found, user, lang=_lang(), now=now)
+    steps: list[next_steps.Step] = []
+    course = found.quiz.course
+    if found.user_id == user.id and course is not None:
+        # After the result, the same next step as the course page: the certificate once passed.
+        enrollment = enrollments.enrollment_for(user, course)
+        if enrollment is not None:
+            steps = next_steps.steps_for(enrollment)
     return render_template(
         "assessment/result.html",
         attempt=found,
         quiz=found.quiz,
         view=view,
         review=_review_rows(view),
+        steps=steps,
         **_common(),
     )
 
@@ -227,9 +236,11 @@ def _review_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
                 "score": item["score"],
                 "max_score": item["max_score"],
                 "yours": _readable(question, view["responses"].get(item["key"])),
-                "key": _readable(question, item["correct_response"]),
+                "key": _readable(question, item["correct_response"])
+                if "correct_response" in item
+                else None,
                 "tolerance": item.get("tolerance"),
-                "explanation": item["explanation"],
+                "explanation": item.get("explanation"),
             }
         )
     return rows

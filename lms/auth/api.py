@@ -15,6 +15,7 @@ from lms.auth.schemas import (
     ApiTokenRequestSchema,
     ApiTokenSchema,
     UserCreateSchema,
+    UserImportQuerySchema,
     UserImportResultSchema,
     UserQuerySchema,
     UserSchema,
@@ -176,6 +177,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
     summary="Import users from CSV, all or nothing",
     tags=["users"],
     content_type="text/csv",
+    query=UserImportQuerySchema,
     response=UserImportResultSchema,
     status=201,
     responses={
@@ -188,8 +190,12 @@ def update_user(user_id: int) -> ResponseReturnValue:
 def import_users() -> ResponseReturnValue:
     """Columns: ``email, phone, full_name, unit_code, target_group, roles`` (UTF-8, header
     first; roles separated by ``;`` or ``|``). Send the file as the body (``text/csv``) or
-    as the field ``file`` of a ``multipart/form-data`` form."""
-    result = importer.import_users(_csv_body(), by=current())
+    as the field ``file`` of a ``multipart/form-data`` form. ``?dry_run=true`` checks the
+    file and answers 200 with the rows it would create, writing nothing."""
+    dry_run = query_args(UserImportQuerySchema())["dry_run"]
+    result = importer.import_users(_csv_body(), by=current(), dry_run=dry_run)
+    if dry_run:  # nothing was written; the import lock goes with the request's transaction
+        return jsonify({"dry_run": True, "created": 0, "rows": result})
     if isinstance(result, Job):
         response = jsonify(JobSchema().dump(result))
         response.status_code = 202

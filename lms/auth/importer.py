@@ -243,10 +243,16 @@ def _added_meanwhile() -> Conflict:
     return Conflict(_("Some people were added meanwhile; nothing was imported."))
 
 
-def import_users(data: bytes, *, by: User | None) -> int | Job:
-    """Validate ``data``; write it now (returns the count) or in a job (returns the job)."""
+def import_users(data: bytes, *, by: User | None, dry_run: bool = False) -> int | Job:
+    """Validate ``data``; write it now (returns the count) or in a job (returns the job).
+
+    A ``dry_run`` only validates, whatever the size, and returns the number of rows that
+    would be created.
+    """
     lock_name(IMPORT_LOCK)
     rows = validate_csv(data, by=by)
+    if dry_run:
+        return len(rows)
     if len(rows) <= ASYNC_THRESHOLD:
         return write_rows(rows, by=by)
     return jobs.submit(

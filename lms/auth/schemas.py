@@ -160,9 +160,19 @@ class UserQuerySchema(Schema):
     per_page = fields.Integer()
 
 
+class UserImportQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Check the file only; nothing is written"}
+    )
+
+
 class UserImportResultSchema(Schema):
     created = fields.Integer(dump_only=True)
     rows = fields.Integer(dump_only=True)
+    dry_run = fields.Boolean(dump_only=True)
 
 
 def dump_user(user: User) -> dict[str, Any]:

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 COURSES_LOCK = "catalog.courses"
 
 MAX_ZIP_FILES = 2000
+#: The longest file or folder name most file systems take (ext4, APFS, NTFS: 255).
+MAX_NAME_BYTES = 255
 
 
 @dataclass
@@ -290,9 +292,13 @@ def unpack_zip(fileobj: IO[bytes], dest: Path) -> Path:
         if len(infos) > MAX_ZIP_FILES:
             raise _zip_problem(f"more than {MAX_ZIP_FILES} files")
         total = 0
+        files: set[PurePosixPath] = set()
+        parents: set[PurePosixPath] = set()
         for info in infos:
             name = info.filename
             parts = PurePosixPath(name).parts
+            if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts):
+                raise _zip_problem(f"a name longer than {MAX_NAME_BYTES} bytes: {name[:80]}…")
             if (
                 name.startswith(("/", "\\"))
                 or "\\" in name
@@ -304,11 +310,17 @@ def unpack_zip(fileobj: IO[bytes], dest: Path) -> Path:
                 raise _zip_problem(f"symbolic links are not allowed: {name}")
             if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
                 continue
+            path = PurePosixPath(*parts)
+            clash = path if path in parents else next((p for p in path.parents if p in files), None)
+            if clash is not None:
+                raise _zip_problem(f"{clash} is both a file and a folder in the archive")
+            files.add(path)
+            parents.update(path.parents)
             target = dest.joinpath(*parts)
             if dest.resolve() not in target.resolve().parents:
                 raise _zip_problem(f"unsafe path in archive: {name}")
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(info) as src, target.open("wb") as out:
                     while chunk := src.read(64 * 1024):
                         total += len(chunk)
@@ -319,6 +331,8 @@ def unpack_zip(fileobj: IO[bytes], dest: Path) -> Path:
                         out.write(chunk)
             except (zipfile.BadZipFile, RuntimeError, NotImplementedError) as exc:
                 raise _zip_problem(f"cannot read {name}: {exc}") from exc
+            except OSError as exc:  # what the checks above cannot foresee on this file system
+                raise _zip_problem(f"cannot unpack {name}: {exc.strerror}") from exc
     if is_package(dest):
         return dest
     folders = [p for p in dest.iterdir() if p.is_dir()]

@@ -18,8 +18,10 @@ from lms.certificates import content, keys, pdfs, queries, services, verificatio
 from lms.certificates.qr import qr_svg
 from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
+from lms.edge import INT32
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
+from lms.http import whole_number
 from lms.org.services import find_unit
 
 bp = Blueprint("certificates_views", __name__)
@@ -144,8 +146,9 @@ def class_page(code: str) -> ResponseReturnValue:
     klass = get_class_for(user, code)
     if request.method == "POST":
         try:
-            if request.form.get("enrollment_id", "").isdigit():
-                enrollment = get_enrollment(int(request.form["enrollment_id"]))
+            enrollment_id = whole_number(request.form.get("enrollment_id"), 0, 1, INT32[1])
+            if enrollment_id:
+                enrollment = get_enrollment(enrollment_id)
                 if enrollment.class_id != klass.id:
                     raise NotFound(_("Enrollment not found."))
                 cert, _created = services.issue_certificate(

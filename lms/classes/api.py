@@ -228,7 +228,7 @@ def set_attendance(code: str, session_id: int) -> ResponseReturnValue:
     body = json_body()
     if not isinstance(body, list):
         raise BadRequest(_('Send a JSON list of {"user_id", "present", "note"}.'))
-    entries = AttendanceEntrySchema(many=True).load(body)
+    entries = load(AttendanceEntrySchema(many=True), body)
     cohorts.set_attendance(session, entries, by=user)
     db.session.commit()
     return jsonify(_attendance_body(session))

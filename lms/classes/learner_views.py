@@ -15,7 +15,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -32,11 +31,12 @@ from lms.auth.permissions import current
 from lms.catalog import services
 from lms.catalog.labels import template_helpers
 from lms.catalog.models import Course, CourseLevel
-from lms.classes import completion, enrollments
+from lms.classes import completion, enrollments, next_steps
 from lms.classes.models import Class, Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.constants import SkillArea, TargetGroup
 from lms.errors import DomainError, NotFound
 from lms.extensions import db
+from lms.http import whole_number
 
 bp = Blueprint("learner_views", __name__)
 
@@ -59,10 +59,7 @@ def catalog() -> ResponseReturnValue:
     target_group = target_group if target_group in set(TargetGroup) else None
     skill_area = skill_area if skill_area in set(SkillArea) else None
     level = level if level in set(CourseLevel) else None
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = whole_number(request.args.get("page"), 1, 1, 1_000_000)
     stmt = services.search_courses(
         q=q, target_group=target_group, skill_area=skill_area, level=level
     )
@@ -114,34 +111,15 @@ def course(slug: str) -> ResponseReturnValue:
         if enrollment is not None:
             states = completion.lesson_states(enrollment)
             status = completion.completion_status(enrollment)
-    quiz_url = None
-    if (the_course.completion_rule or {}).get("quiz") is not None and (
-        "assessment_views.course_quiz" in current_app.view_functions
-    ):
-        quiz_url = url_for("assessment_views.course_quiz", slug=the_course.slug)
     return render_template(
         "catalog/course.html",
         course=the_course,
         enrollment=enrollment,
         states=states,
         status=status,
-        next_lesson=_continue_lesson(the_course, enrollment, states),
-        quiz_url=quiz_url,
+        steps=next_steps.steps_for(enrollment, states) if enrollment is not None else [],
         classes=[] if the_course.open else _open_classes(the_course),
     )
-
-
-def _continue_lesson(course: Course, enrollment: Enrollment | None, states: dict[int, str]) -> Any:
-    """Where to resume: the last lesson opened if not done, else the first lesson not done."""
-    lessons = course.lessons
-    if not lessons:
-        return None
-    if enrollment is None:
-        return lessons[0]
-    last = next((x for x in lessons if x.id == enrollment.last_lesson_id), None)
-    if last is not None and states.get(last.id) != "done":
-        return last
-    return next((x for x in lessons if states.get(x.id) != "done"), last or lessons[0])
 
 
 @bp.post("/courses/<slug>/enroll")
@@ -246,17 +224,17 @@ def my_learning() -> ResponseReturnValue:
     active = [
         e for e in items if e.status in {EnrollmentStatus.enrolled, EnrollmentStatus.in_progress}
     ]
+    finished = [e for e in items if e not in active]
+    steps = {e.id: next_steps.steps_for(e) for e in active + finished}
+    # The card at the top: an attempt in progress first, else the course last worked on.
     resume = next(
-        (e for e in active if e.last_lesson_id is not None), active[0] if active else None
+        (e for e in active if steps[e.id] and steps[e.id][0].kind == "attempt"),
+        next((e for e in active if e.last_lesson_id is not None), active[0] if active else None),
     )
-    resume_lesson = None
-    if resume is not None:
-        states = completion.lesson_states(resume)
-        resume_lesson = _continue_lesson(resume.course, resume, states)
     return render_template(
         "catalog/my_learning.html",
         active=active,
-        finished=[e for e in items if e not in active],
+        finished=finished,
         resume=resume,
-        resume_lesson=resume_lesson,
+        steps=steps,
     )

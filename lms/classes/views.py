@@ -22,6 +22,7 @@ from lms.constants import TargetGroup
 from lms.errors import DomainError, flatten_messages
 from lms.exports import csv_bytes, download, xlsx_bytes
 from lms.extensions import db
+from lms.http import load, whole_number
 from lms.org.models import Unit
 from lms.org.services import get_unit
 
@@ -120,7 +121,7 @@ def new_class() -> ResponseReturnValue:
     form = request.form if request.method == "POST" else {}
     if request.method == "POST":
         try:
-            data = ClassCreateSchema().load(_class_form_data(request.form))
+            data = load(ClassCreateSchema(), _class_form_data(request.form))
             sessions = data.pop("sessions", [])
             course = db.session.scalar(select(Course).where(Course.slug == data.pop("course")))
             if course is None:
@@ -189,7 +190,7 @@ def add_session(code: str) -> ResponseReturnValue:
         for k in ("date", "starts_at", "ends_at", "topic", "place")
     }
     try:
-        data = SessionCreateSchema().load({k: v for k, v in raw.items() if v})
+        data = load(SessionCreateSchema(), {k: v for k, v in raw.items() if v})
         cohorts.add_session(klass, on=data.pop("date"), by=user, **data)
         db.session.commit()
         flash(_("Session added."), "success")
@@ -333,10 +334,7 @@ def unit_progress() -> ResponseReturnValue:
     course_slug = request.args.get("course") or ""
     unit_code = (request.args.get("unit") or "").strip()
     status = request.args.get("status") or ""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = whole_number(request.args.get("page"), 1, 1, 1_000_000)
     stmt = (
         select(Enrollment)
         .join(User, User.id == Enrollment.user_id)

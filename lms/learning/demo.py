@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lms.auth.demo import ACCOUNTS
 from lms.auth.models import User
 from lms.catalog.models import Course
 from lms.constants import TargetGroup
@@ -84,6 +85,9 @@ def _statements(course: Course) -> list[dict[str, Any]]:
             User.target_group == TargetGroup.citizen,
             User.email.is_not(None),
             User.unit_id.is_not(None),
+            # The named demo accounts are the README's walkthrough (learner@ has 1 of 3
+            # lessons done); the MOOC's learners are other people.
+            User.email.not_in([account.email for account in ACCOUNTS]),
         )
         .order_by(User.id)
         .limit(6)

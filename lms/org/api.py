@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.auth.models import Role
 from lms.auth.permissions import auth_required, current
+from lms.edge import check_ranges
 from lms.errors import BadRequest, Invalid
 from lms.extensions import db
 from lms.http import created, json_body, load, paginate, query_args
@@ -115,6 +116,7 @@ def _args(schema: Schema, *, lists: tuple[str, ...] = ()) -> Any:
             raw[key] = [part.strip() for v in values for part in v.split(",") if part.strip()]
         else:
             raw[key] = values[-1]
+    check_ranges(schema, raw)
     return schema.load(raw)
 
 

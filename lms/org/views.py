@@ -18,6 +18,7 @@ from sqlalchemy import select
 from lms.auth.permissions import current
 from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.extensions import db
+from lms.http import whole_number
 from lms.org import services
 from lms.org.models import Headcount, Unit, UnitKind, UnitPlacement
 
@@ -62,10 +63,7 @@ def unit(code: str) -> ResponseReturnValue:
     services.ensure_can_browse(by)
     shown = services.visible_unit(code, by)
     closed = request.args.get("closed") == "1"
-    try:
-        year = int(request.args.get("year") or date.today().year)
-    except ValueError:
-        year = date.today().year
+    year = whole_number(request.args.get("year"), date.today().year, 1900, 9999)
     children = db.session.scalars(
         services.unit_query(by, parent=shown, include_closed=closed)
     ).all()

@@ -13,6 +13,7 @@ from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.http import whole_number
 from lms.org import services as org
 from lms.stats import queries, services
 from lms.stats.api import resolve_unit
@@ -29,10 +30,7 @@ def dashboard() -> ResponseReturnValue:
     if code is None and user.unit is None:
         code = "HP"
     unit = resolve_unit(user, code)
-    try:
-        year = int(request.args.get("year") or date.today().year)
-    except ValueError:
-        year = date.today().year
+    year = whole_number(request.args.get("year"), date.today().year, 1900, 9999)
     figures = queries.indicator_figures(unit, year)
     months = queries.breakdown(unit, year, "month")
     children = queries.breakdown(unit, year, "unit")
@@ -72,6 +70,8 @@ def close_year() -> ResponseReturnValue:
     unit = resolve_unit(user, request.form.get("unit"))
     try:
         year = int(request.form.get("year", ""))
+        if not 1900 <= year <= 9999:
+            raise ValueError(year)
         services.close_year(unit, year, by=user, note=request.form.get("note") or None)
         db.session.commit()
         flash(_("The figures of %(year)s are closed.", year=year), "success")

@@ -13,7 +13,7 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("learner_views.catalog", _l("Courses"), ()),
     ("learner_views.my_learning", _l("My learning"), ("user",)),
     ("certificates_views.mine", _l("My certificates"), ("user",)),
-    ("classes_views.trainer_classes", _l("My classes"), ("trainer", "admin")),
+    ("classes_views.trainer_classes", _l("Classes"), ("trainer", "official", "admin")),
     ("assessment_views.banks", _l("Question banks"), ("trainer", "admin")),
     ("classes_views.official_enrol", _l("Enrolment"), ("official", "admin")),
     ("auth_views.users", _l("Users"), ("official", "admin")),
@@ -29,7 +29,9 @@ DESCRIPTIONS: dict[str, object] = {
     "learner_views.catalog": _l("Find a course for you and enrol."),
     "learner_views.my_learning": _l("Continue where you stopped; see your progress."),
     "certificates_views.mine": _l("Download your certificates and share their QR codes."),
-    "classes_views.trainer_classes": _l("Run your classes: sessions, attendance, certificates."),
+    "classes_views.trainer_classes": _l(
+        "Run the classes you teach or organise: people, imports, attendance, certificates."
+    ),
     "assessment_views.banks": _l("Questions and quizzes of your courses."),
     "classes_views.official_enrol": _l("Enrol the staff of your units in courses and classes."),
     "auth_views.users": _l("The people of your units; import them from a spreadsheet."),

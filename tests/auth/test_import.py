@@ -199,6 +199,45 @@ def test_import_refusals_by_role(
     assert _post(client, GOOD, headers).status_code == status
 
 
+@pytest.mark.parametrize("size", [3, importer.ASYNC_THRESHOLD + 1])
+def test_dry_run_checks_the_file_and_writes_nothing(
+    client: FlaskClient, people: dict[str, User], auth_headers: Headers, size: int
+) -> None:
+    rows = [f"dry{n}@example.vn,Người số {n},HP-HONGBANG" for n in range(size)]
+    csv_text = "email,full_name,unit_code\n" + "\n".join(rows) + "\n"
+    before = _count()
+    response = client.post(
+        "/api/v1/users/import?dry_run=true",
+        data=csv_text.encode(),
+        content_type="text/csv",
+        headers=auth_headers(people["official_hb"]),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"dry_run": True, "created": 0, "rows": size}
+    assert _count() == before
+    again = _post(client, csv_text, auth_headers(people["official_hb"]))
+    assert again.status_code in {201, 202}  # the dry run left nothing behind to clash with
+
+
+def test_dry_run_reports_bad_rows_like_the_real_import(
+    client: FlaskClient, people: dict[str, User], auth_headers: Headers
+) -> None:
+    headers = auth_headers(people["official_hb"])
+    response = client.post(
+        "/api/v1/users/import?dry_run=1",
+        data=b"email,full_name\nnot-an-email,An\n",
+        content_type="text/csv",
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert "rows.2.email" in response.get_json()["errors"]
+    odd = client.post(
+        "/api/v1/users/import?dry_run=perhaps", data=GOOD, content_type="text/csv", headers=headers
+    )
+    assert odd.status_code == 422
+    assert "dry_run" in odd.get_json()["errors"]
+
+
 def test_big_import_runs_as_a_job(
     client: FlaskClient, people: dict[str, User], auth_headers: Headers
 ) -> None:

@@ -189,6 +189,43 @@ def test_unsafe_or_invalid_zips_are_refused(
     assert response.json["errors"] == {"(zip)": [message]}
 
 
+def _zip_of(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, b"x")
+    return buffer.getvalue()
+
+
+LONG = "a" * 300
+
+
+@pytest.mark.parametrize(
+    ("archive", "message"),
+    [
+        (
+            _zip_of("p/assets", "p/assets/a.png"),
+            "p/assets is both a file and a folder in the archive",
+        ),
+        (
+            _zip_of("p/assets/a.png", "p/assets"),
+            "p/assets is both a file and a folder in the archive",
+        ),
+        (_zip_of("p/a/b/c.txt", "p/a"), "p/a is both a file and a folder in the archive"),
+        (_zip_of(f"p/{LONG}.md"), f"a name longer than 255 bytes: p/{LONG[:78]}…"),
+        (_zip_of(f"{LONG}/course.yaml"), f"a name longer than 255 bytes: {LONG[:80]}…"),
+    ],
+    ids=["file-then-folder", "folder-then-file", "deep-clash", "long-file", "long-folder"],
+)
+def test_zips_the_file_system_cannot_hold_are_422_not_500(
+    client: FlaskClient, auth_headers, archive: bytes, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    admin = make_user(roles=(Role.admin,))
+    response = upload(client, auth_headers(admin), archive)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {"(zip)": [message]}
+
+
 def test_zip_that_unpacks_beyond_the_limit_is_refused(
     app: Flask, client: FlaskClient, auth_headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -115,6 +115,7 @@ def test_roster_exports_escape_formulas(client: FlaskClient, people: dict[str, A
     login(client, people["trainer"])
     csv_response = client.get(f"/classes/{klass.code}/roster.csv")
     assert csv_response.mimetype == "text/csv"
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
     text = csv_response.data.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     assert "Lê Văn Bình" in text

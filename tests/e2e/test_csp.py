@@ -10,6 +10,7 @@ that does not show), so it is a failure, not a warning.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -47,14 +48,32 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
+class _Collect(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__(logging.INFO)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     from tests.conftest import serving, throwaway_app
 
     with throwaway_app(tmp_path_factory.mktemp("csp"), WTF_CSRF_ENABLED=True) as app:
         with app.app_context():
-            result = app.test_cli_runner().invoke(args=["seed", "demo"])
+            records: list[logging.LogRecord] = []
+            handler = _Collect(records)
+            logging.getLogger().addHandler(handler)
+            try:
+                result = app.test_cli_runner().invoke(args=["seed", "demo"])
+            finally:
+                logging.getLogger().removeHandler(handler)
             assert result.exit_code == 0, result.output
+            # A newcomer's `make run` shows the summary, not a log line per record written.
+            assert [r.getMessage() for r in records if r.levelno <= logging.INFO] == []
+            assert len(result.output.splitlines()) < 40
             db.session.remove()
         with serving(app) as url:
             yield url, app
@@ -161,3 +180,46 @@ def test_the_watch_sees_a_violation(browser: Any, demo_server: tuple[str, Any]) 
         assert reported
     finally:
         context.close()
+
+
+def test_the_demo_learner_is_where_the_readme_says(demo_server: tuple[str, Any]) -> None:
+    """README: learner@ has 1 of 3 lessons of the online public services course, no certificate."""
+    from sqlalchemy import select
+
+    from lms.auth.models import User
+    from lms.certificates.models import Certificate
+    from lms.classes.models import Enrollment
+
+    _, app = demo_server
+    with app.app_context():
+        learner = db.session.scalars(select(User).where(User.email == "learner@demo.lms.vn")).one()
+        assert (
+            db.session.scalars(select(Certificate).where(Certificate.user_id == learner.id)).all()
+            == []
+        )
+        enrollments = db.session.scalars(
+            select(Enrollment).where(Enrollment.user_id == learner.id)
+        ).all()
+        assert [(e.lessons_done, e.completed_at) for e in enrollments] == [(1, None)]
+        db.session.remove()
+
+
+def test_demo_completions_follow_their_enrolments(demo_server: tuple[str, Any]) -> None:
+    """No demo completion before its enrolment; a completed class enrolment read every lesson."""
+    from sqlalchemy import select
+
+    from lms.classes.models import Enrollment
+
+    _, app = demo_server
+    with app.app_context():
+        completed = db.session.scalars(
+            select(Enrollment).where(Enrollment.completed_at.is_not(None))
+        ).all()
+        assert completed
+        assert [e.id for e in completed if e.completed_at < e.enrolled_at] == []
+        in_classes = [e for e in completed if e.class_id is not None]
+        assert in_classes
+        assert [
+            (e.id, e.lessons_done) for e in in_classes if e.lessons_done < len(e.course.lessons)
+        ] == []
+        db.session.remove()

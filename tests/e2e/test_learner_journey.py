@@ -75,7 +75,7 @@ def test_learner_finds_enrols_reads_and_completes_a_course(
     page.wait_for_url("**/lessons/an-toan-tren-mang")
     page.goto(f"{live_server}/courses/ky-nang-so-co-ban")
     assert _progress(page) == "66"
-    page.locator("#continue").click()
+    page.locator("#next-step").click()
     page.wait_for_url("**/lessons/an-toan-tren-mang")
     page.locator("#mark-complete").click()
 

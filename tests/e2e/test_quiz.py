@@ -73,6 +73,10 @@ def test_learner_takes_a_quiz_reloads_and_sees_the_result(
     page.reload()
     page.wait_for_selector("#quiz-question[data-key]")
     assert page.locator(".qnav-item.answered").count() == 3
+    # The resumed attempt opens at the first question not answered (4), not at question 1.
+    page.wait_for_selector('#quiz-question[data-type="fill_in"]')
+    assert page.locator(".qnav-item").nth(3).get_attribute("aria-current") == "step"
+    page.locator(".qnav-item").nth(0).click()
     assert page.get_by_label("dichvucong.gov.vn").is_checked()
 
     page.locator(".qnav-item").nth(3).click()

@@ -54,6 +54,8 @@ def test_home_for_an_official_shows_where_to_go(client: FlaskClient, db: object)
     assert "Cán bộ quản lý" in html
     assert 'class="card card-link" href="/users"' in html
     assert 'href="/users"' in html.split("</nav>")[0]  # in the navigation too
+    # Officials organise classes (and import their people) too: the menu leads there.
+    assert 'href="/trainer/classes"' in html.split("</nav>")[0]
 
 
 def test_home_for_a_learner_has_no_official_pages(client: FlaskClient, db: object) -> None:

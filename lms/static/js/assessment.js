@@ -87,7 +87,9 @@
       });
       self.startTimer(data.remaining_seconds);
       self.renderNav();
-      self.go(0);
+      // A resumed attempt opens at the first question not yet answered, not at question 1.
+      var first = self.questions.findIndex(function (q) { return isEmpty(self.responses[q.key]); });
+      self.go(first < 0 ? 0 : first);
       if (Object.keys(self.pending).length) { self.flush(); }
     }).catch(function () {
       document.getElementById("quiz-question").textContent = self.t.failed;
