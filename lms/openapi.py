@@ -44,6 +44,7 @@ def doc(
     summary: str,
     tags: list[str] | None = None,
     body: SchemaRef | None = None,
+    body_required: bool = True,
     query: SchemaRef | None = None,
     response: SchemaRef | None = None,
     status: int = 200,
@@ -60,6 +61,7 @@ def doc(
     Args:
         summary: one line for the operation.
         body: schema of the JSON request body.
+        body_required: false when the body may be left out (the defaults apply).
         query: schema of the query string.
         response: schema of the successful response body.
         status: the successful status code.
@@ -80,6 +82,7 @@ def doc(
             "summary": summary,
             "tags": tags or [],
             "body": body,
+            "body_required": body_required,
             "query": query,
             "response": response,
             "status": status,
@@ -186,7 +189,7 @@ def _operation(
         )
     if meta["body"] is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": meta["body_required"],
             "content": {"application/json": {"schema": _instance(meta["body"])}},
         }
     elif meta["content_type"]:
