@@ -232,6 +232,7 @@ def delete_question(bank_id: int, key: str) -> ResponseReturnValue:
     query=QuizQuerySchema,
     response=QuizSchema,
     paginated=True,
+    responses={404: "No such course"},
 )
 def list_quizzes() -> ResponseReturnValue:
     args = query_args(QuizQuerySchema())
