@@ -11,12 +11,17 @@ half the time: the other half exercise the 404s. Every request is an admin's wit
 token (the admin may revoke its token, demote or deactivate itself through the API; it is
 put back before each request); a second, smaller pass sends no credentials at all.
 
-The run is reproducible: a fixed seed, derandomized Hypothesis, no example database.
+The run is reproducible: a fixed seed, derandomized Hypothesis, no example database. About
+6,000 requests over 113 operations, a minute and a half of CPU.
+
+Exemptions: none. Every check holds for every operation; a business rule that refuses
+schema-valid data answers a documented 404, 409 or 422, so no check needs switching off.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +54,8 @@ CHECKS = [
 
 # Generated examples per operation in the fuzzing phase, on top of the coverage phase's
 # boundary values: about 110 operations, the whole test in a couple of minutes on two cores.
-EXAMPLES = 25
-ANONYMOUS_EXAMPLES = 5
+EXAMPLES = 10
+ANONYMOUS_EXAMPLES = 3
 SEED = 146
 
 
@@ -109,12 +114,17 @@ class _Deferred:
 
 _APP = _Deferred()
 _KNOWN: dict[str, list[Any]] = {}
+# Requests sent per operation label, printed at the end of the module (run with -s to see).
+_SENT: Counter[str] = Counter()
+_PHASES: Counter[str] = Counter()
 
 
 def _schema(examples: int, *, coverage: bool) -> Any:
     config = SchemathesisConfig.from_dict(
         {
             "seed": SEED,
+            # Hypothesis times its own generation; on a busy CI machine that says nothing.
+            "suppress-health-check": ["too_slow"],
             "generation": {
                 "max-examples": examples,
                 "deterministic": True,
@@ -167,16 +177,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         finally:
             _APP.target = spec_only
             _KNOWN.clear()
+            phases = ", ".join(f"{k} {v}" for k, v in sorted(_PHASES.items()))
+            print(f"\nschemathesis: {len(_SENT)} operations, {sum(_SENT.values())} requests")
+            print(f"schemathesis as admin, per phase/mode: {phases}")
 
 
 @as_admin.parametrize()
 def test_the_api_answers_an_admin_as_documented(case: Any, world: World) -> None:
+    _SENT[case.operation.label] += 1
+    _PHASES[f"{case.meta.phase.name.value}/{case.meta.generation.mode.value}"] += 1
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {world.admin_token()}"}
     case.call_and_validate(checks=CHECKS)
 
 
 @anonymous.parametrize()
 def test_the_api_answers_anonymous_clients_as_documented(case: Any, world: World) -> None:
+    _SENT[case.operation.label] += 1
     headers = dict(case.headers or {})
     headers.pop("Authorization", None)
     case.headers = headers
