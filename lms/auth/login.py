@@ -71,6 +71,11 @@ def _forget_cached_user() -> None:
     revoked token.
     """
     g.pop("_login_user", None)
+    if request.path.startswith("/api/") and bearer_token(request) is not None:
+        # A bearer call is its token and nothing else. Left to Flask-Login, a session cookie
+        # sent along (a browser that visited a page holds one with its CSRF token) fails the
+        # "strong" session protection first, and the token was never looked at: 401.
+        login_manager._update_request_context_with_user(load_user_from_request(request))
 
 
 def _unauthorized() -> Response:

@@ -113,6 +113,33 @@ def test_delete_current_token_with_a_session_is_400(
     assert response.status_code == 400
 
 
+def test_a_token_works_beside_a_browser_session_cookie(
+    client: FlaskClient, people: dict[str, User]
+) -> None:
+    """A program in a browser that opened a page holds a session cookie with only its CSRF
+    token; the bearer token is what counts (it was 401: the session protection failed first)."""
+    token = _token(client, {"email": "hoa@example.vn", "password": PASSWORD}).get_json()["token"]
+    assert client.get("/login").status_code == 200  # the cookie now holds a CSRF token
+    with client.session_transaction() as cookie:
+        assert cookie  # something is in it, and no logged-in user
+        assert "_user_id" not in cookie
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.get_json()["email"] == "hoa@example.vn"
+    # ... and a bad token beside the cookie is still refused.
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
+
+
+def test_a_token_beats_another_users_session(client: FlaskClient, people: dict[str, User]) -> None:
+    from tests.auth.conftest import login
+
+    token = _token(client, {"email": "hoa@example.vn", "password": PASSWORD}).get_json()["token"]
+    other = next(u for u in people.values() if u.email != "hoa@example.vn")
+    login(client, other)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.get_json()["email"] == "hoa@example.vn"
+
+
 def test_inactive_users_token_stops_working(client: FlaskClient, people: dict[str, User]) -> None:
     token = _token(client, {"email": "hoa@example.vn", "password": PASSWORD}).get_json()["token"]
     people["learner_hb"].active = False
