@@ -197,3 +197,29 @@ def test_the_api_answers_anonymous_clients_as_documented(case: Any, world: World
     headers.pop("Authorization", None)
     case.headers = headers
     case.call_and_validate(checks=CHECKS)
+
+
+def test_other_successes_answer_the_success_body_not_the_error_envelope() -> None:
+    spec = _APP.target.test_client().get("/api/v1/openapi.json").get_json()
+    for path, method, other in (
+        ("/api/v1/enrollments/{enrollment_id}/certificate", "post", "200"),
+        ("/api/v1/quizzes/{quiz_id}/attempts", "post", "200"),
+    ):
+        responses = spec["paths"][path][method]["responses"]
+        assert responses[other]["content"] == responses["201"]["content"], path
+    issue = spec["paths"]["/api/v1/enrollments/{enrollment_id}/certificate"]["post"]
+    assert issue["requestBody"]["required"] is False
+
+
+def test_every_operation_documents_what_any_request_may_meet() -> None:
+    spec = _APP.target.test_client().get("/api/v1/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            statuses = set(op["responses"])
+            assert {"400", "422", "503"} <= statuses, (method, path)
+            if "{" in path:
+                assert "404" in statuses, (method, path)
+            if "requestBody" in op:
+                assert "413" in statuses, (method, path)
+            if method != "get":
+                assert "409" in statuses, (method, path)
