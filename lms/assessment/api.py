@@ -250,7 +250,9 @@ def list_quizzes() -> ResponseReturnValue:
     tags=TAGS,
     body=QuizCreateSchema,
     response=QuizSchema,
-    status=201, responses={404: "No such course or class session"})
+    status=201,
+    responses={404: "No such course or class session"},
+)
 def create_quiz() -> ResponseReturnValue:
     data = load(QuizCreateSchema())
     user = current()
