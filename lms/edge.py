@@ -70,6 +70,26 @@ class Int32Converter(IntegerConverter):
         signed: bool = False,
     ) -> None:
         super().__init__(map, fixed_digits, min, INT32[1] if max is None else max, signed)
+        if not signed and not fixed_digits and self.max is not None:
+            # Bounded in the pattern, not only in to_python: Werkzeug notes the methods of the
+            # rules whose pattern matched before it converts, so a PATCH to /x/99999999999
+            # would answer 405 (GET, DELETE allowed) where a GET answers 404.
+            self.regex = _up_to(self.max)
+
+
+def _up_to(limit: int) -> str:
+    """A pattern for the decimal numbers from 0 to ``limit`` (leading zeros allowed)."""
+    digits = str(limit)
+    options = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 and len(digits) > 1 else 0
+        if int(digit) > low:
+            rest = len(digits) - i - 1
+            options.append(
+                f"{digits[:i]}[{low}-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else "")
+            )
+    options.append(digits)
+    return "0*(?:" + "|".join(options) + ")"
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -27,6 +27,17 @@ def json_body() -> Any:
     return data
 
 
+def optional_json_body() -> Any:
+    """The JSON body of an operation whose body may be left out: ``{}`` when there is none.
+
+    A body that is there must be JSON (400 otherwise): ``A~;`` is a client's mistake, not an
+    empty request to carry out with the defaults.
+    """
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
+
+
 def load(schema: Schema, data: Any = None, **kwargs: Any) -> Any:
     """Validate ``data`` (default: the JSON body) with ``schema``; errors become 422."""
     if data is None:

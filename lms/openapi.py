@@ -18,6 +18,10 @@ from marshmallow import Schema
 F = TypeVar("F", bound=Callable[..., Any])
 
 SchemaRef = type[Schema] | Schema
+# An extra answer of an operation: its meaning, or its meaning and its body's schema.
+Answer = str | tuple[str, SchemaRef | dict[str, Any]]
+
+_BINARY = {"type": "string", "format": "binary"}
 
 _ERROR_SCHEMA = {
     "type": "object",
@@ -40,13 +44,15 @@ def doc(
     summary: str,
     tags: list[str] | None = None,
     body: SchemaRef | None = None,
+    body_required: bool = True,
     query: SchemaRef | None = None,
     response: SchemaRef | None = None,
     status: int = 200,
     many: bool = False,
     paginated: bool = False,
     content_type: str | None = None,
-    responses: Mapping[int, str] | None = None,
+    responses: Mapping[int, Answer] | None = None,
+    produces: Mapping[str, SchemaRef | dict[str, Any] | None] | None = None,
     public: bool = False,
     description: str | None = None,
 ) -> Callable[[F], F]:
@@ -55,13 +61,19 @@ def doc(
     Args:
         summary: one line for the operation.
         body: schema of the JSON request body.
+        body_required: false when the body may be left out (the defaults apply).
         query: schema of the query string.
         response: schema of the successful response body.
         status: the successful status code.
         many: the response is a JSON array of ``response``.
         paginated: the response is the list envelope ``{items, page, per_page, total}``.
         content_type: a non-JSON request body (``multipart/form-data``, ``text/csv``).
-        responses: extra statuses and what they mean.
+        responses: extra statuses and what they mean; a pair ``(meaning, schema)`` gives the
+            body's schema. An error status answers the error envelope; another success status
+            without a schema answers the same body as ``status`` (an open attempt to resume,
+            the certificate already issued).
+        produces: media types of the successful body besides (or instead of, when there is
+            no ``response``) JSON, with their schema (``None``: binary, a PDF or a workbook).
         public: no authentication needed.
     """
 
@@ -70,6 +82,7 @@ def doc(
             "summary": summary,
             "tags": tags or [],
             "body": body,
+            "body_required": body_required,
             "query": query,
             "response": response,
             "status": status,
@@ -77,6 +90,7 @@ def doc(
             "paginated": paginated,
             "content_type": content_type,
             "responses": dict(responses or {}),
+            "produces": dict(produces or {}),
             "public": public,
             "description": description or (func.__doc__ or "").strip() or None,
         }
@@ -132,15 +146,33 @@ def build_spec(app: Flask) -> dict[str, Any]:
         path, params = _path(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
-                marshmallow, meta, params, rule.endpoint
+                marshmallow, meta, params, rule.endpoint, method
             )
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
+# What any operation may answer besides its own statuses, and why.
+_MALFORMED = "Malformed request: a body that is not JSON, a bad parameter"
+_INVALID = "Invalid input: `errors` maps each field to its messages"
+_NOT_FOUND = "Not found (or not yours to see)"
+_CONFLICT = (
+    "Conflicts with the current state (the message says which), or changed by someone else at "
+    "the same moment"
+)
+_TOO_LARGE = "Request body over the upload limit (LMS_MAX_UPLOAD_MB)"
+_UNAVAILABLE = (
+    "A part the service needs (database, Redis) is unreachable; try again after Retry-After"
+)
+
+
 def _operation(
-    plugin: MarshmallowPlugin, meta: dict[str, Any], params: list[dict], endpoint: str
+    plugin: MarshmallowPlugin,
+    meta: dict[str, Any],
+    params: list[dict],
+    endpoint: str,
+    method: str,
 ) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": meta["summary"],
@@ -157,20 +189,21 @@ def _operation(
         )
     if meta["body"] is not None:
         op["requestBody"] = {
-            "required": True,
+            "required": meta["body_required"],
             "content": {"application/json": {"schema": _instance(meta["body"])}},
         }
     elif meta["content_type"]:
         op["requestBody"] = {
             "required": True,
-            "content": {meta["content_type"]: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {meta["content_type"]: {"schema": _BINARY}},
         }
-    ok: dict[str, Any] = {"description": "OK"}
+    content: dict[str, Any] = {}
     if meta["response"] is not None:
         schema: Any = _instance(meta["response"])
         if meta["paginated"]:
             schema = {
                 "type": "object",
+                "required": ["items", "page", "per_page", "total"],
                 "properties": {
                     "items": {"type": "array", "items": schema},
                     "page": {"type": "integer"},
@@ -180,13 +213,41 @@ def _operation(
             }
         elif meta["many"]:
             schema = {"type": "array", "items": schema}
-        ok["content"] = {"application/json": {"schema": schema}}
+        content["application/json"] = {"schema": schema}
+    for media_type, body in meta["produces"].items():
+        content[media_type] = {"schema": _BINARY if body is None else _schema(body)}
+    ok: dict[str, Any] = {"description": "OK"}
+    if content:
+        ok["content"] = content
     op["responses"][str(meta["status"])] = ok
     error_ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    defaults = {400: "Malformed request", 422: "Invalid input"}
+    defaults: dict[int, Answer] = {400: _MALFORMED, 422: _INVALID}
     if not meta["public"]:
         defaults |= {401: "Not authenticated", 403: "Not allowed"}
         op["security"] = [{"bearer": []}, {"session": []}]
-    for code, text in {**defaults, **meta["responses"]}.items():
-        op["responses"][str(code)] = {"description": text, "content": error_ref}
+    if params:
+        defaults[404] = _NOT_FOUND
+    if method != "GET":
+        defaults[409] = _CONFLICT
+    if "requestBody" in op:
+        defaults[413] = _TOO_LARGE
+    defaults[503] = _UNAVAILABLE
+    for code, answer in sorted({**defaults, **meta["responses"]}.items()):
+        text, body = answer if isinstance(answer, tuple) else (answer, None)
+        response: dict[str, Any] = {"description": text}
+        if body is not None:
+            response["content"] = {"application/json": {"schema": _schema(body)}}
+        elif code >= 400:
+            response["content"] = error_ref
+        elif content:
+            response["content"] = content
+        op["responses"][str(code)] = response
+    if "503" in op["responses"]:
+        op["responses"]["503"]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        }
     return op
+
+
+def _schema(body: SchemaRef | dict[str, Any]) -> Any:
+    return body if isinstance(body, dict) else _instance(body)

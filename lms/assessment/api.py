@@ -15,7 +15,9 @@ from lms.assessment.models import Attempt, Question, QuestionBank, Quiz
 from lms.assessment.schemas import (
     AnalysisSchema,
     AttemptSchema,
+    AttemptSummarySchema,
     BankCreateSchema,
+    BankDetailSchema,
     BankQuerySchema,
     BankSchema,
     BankUpdateSchema,
@@ -77,6 +79,7 @@ def _province(data: dict[str, Any], user: Any) -> Any:
     query=BankQuerySchema,
     response=BankSchema,
     paginated=True,
+    responses={404: "No such course"},
 )
 def list_banks() -> ResponseReturnValue:
     args = query_args(BankQuerySchema())
@@ -110,7 +113,7 @@ def create_bank() -> ResponseReturnValue:
 @doc(
     summary="A question bank with its questions (answer keys included)",
     tags=TAGS,
-    response=BankSchema,
+    response=BankDetailSchema,
 )
 def get_bank(bank_id: int) -> ResponseReturnValue:
     bank = banks.get_bank_for(current(), bank_id)
@@ -229,6 +232,7 @@ def delete_question(bank_id: int, key: str) -> ResponseReturnValue:
     query=QuizQuerySchema,
     response=QuizSchema,
     paginated=True,
+    responses={404: "No such course"},
 )
 def list_quizzes() -> ResponseReturnValue:
     args = query_args(QuizQuerySchema())
@@ -247,6 +251,7 @@ def list_quizzes() -> ResponseReturnValue:
     body=QuizCreateSchema,
     response=QuizSchema,
     status=201,
+    responses={404: "No such course or class session"},
 )
 def create_quiz() -> ResponseReturnValue:
     data = load(QuizCreateSchema())
@@ -319,7 +324,7 @@ def quiz_analysis(quiz_id: int) -> ResponseReturnValue:
     summary="Attempts at a quiz (mine; every learner's for trainers)",
     tags=TAGS,
     paginated=True,
-    response=AttemptSchema,
+    response=AttemptSummarySchema,
 )
 def list_attempts(quiz_id: int) -> ResponseReturnValue:
     quiz = quizzes.get_quiz(quiz_id)

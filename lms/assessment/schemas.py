@@ -112,6 +112,12 @@ class QuestionOutputSchema(QuestionInputSchema):
     active = fields.Boolean(dump_only=True)
 
 
+class BankDetailSchema(BankSchema):
+    """A bank with its questions, answer keys included (staff only)."""
+
+    questions = fields.List(fields.Nested(QuestionOutputSchema))
+
+
 class PoolSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -186,10 +192,38 @@ class QuizSchema(Schema):
     opens_at = fields.String(allow_none=True)
     closes_at = fields.String(allow_none=True)
     session_id = fields.Integer(allow_none=True)
+    pools = fields.List(fields.Dict())
+    active = fields.Boolean()
+    # staff only
+    is_course_quiz = fields.Boolean()
+    shuffle_questions = fields.Boolean()
+    shuffle_options = fields.Boolean()
+    banks = fields.List(fields.String())
+    province = fields.String(allow_none=True)
+    # the learner's own
     attempts_used = fields.Integer()
     attempts_left = fields.Integer(allow_none=True)
     open_attempt = fields.Integer(allow_none=True)
     best_scaled = fields.Float(allow_none=True)
+    passed = fields.Boolean()
+    is_open_now = fields.Boolean()
+    attempts = fields.List(fields.Nested(lambda: AttemptSummarySchema()))
+
+
+class AttemptSummarySchema(Schema):
+    """An attempt in a list: its status and result, never its questions."""
+
+    id = fields.Integer()
+    number = fields.Integer()
+    status = fields.String()
+    started_at = fields.String()
+    submitted_at = fields.String(allow_none=True)
+    expired = fields.Boolean()
+    score = fields.Float(allow_none=True)
+    max_score = fields.Float(allow_none=True)
+    scaled = fields.Float(allow_none=True)
+    passed = fields.Boolean(allow_none=True)
+    user_id = fields.Integer(metadata={"description": "In the list of a quiz's attempts"})
 
 
 class ResponsesSchema(Schema):
@@ -209,12 +243,16 @@ class AttemptSchema(Schema):
     (after submitting) the result; ``review`` appears only when the review policy allows."""
 
     id = fields.Integer()
+    quiz = fields.Dict(
+        metadata={"description": "id, title, kind, pass_mark, review_policy, course"}
+    )
     number = fields.Integer()
     status = fields.String()
     started_at = fields.String()
     deadline = fields.String(allow_none=True)
     server_time = fields.String()
     remaining_seconds = fields.Integer(allow_none=True)
+    last_saved_at = fields.String(allow_none=True)
     questions = fields.List(fields.Dict())
     responses = fields.Dict()
     result = fields.Dict(allow_none=True)

@@ -24,7 +24,7 @@ from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
 from lms.errors import BadRequest, NotFound
 from lms.extensions import db
-from lms.http import load, paginate, query_args
+from lms.http import load, optional_json_body, paginate, query_args
 from lms.jobs import services as jobs
 from lms.jobs.schemas import JobSchema
 from lms.openapi import doc
@@ -32,6 +32,47 @@ from lms.openapi import doc
 bp = Blueprint("certificates", __name__, url_prefix="/api/v1")
 
 TAGS = ["certificates"]
+
+_COMPLETION = {
+    "type": "object",
+    "description": "Whether the completion rule is met, and each of its parts",
+    "properties": {"met": {"type": "boolean"}, "rules": {"type": "array", "items": {}}},
+}
+CREDENTIAL = {
+    "type": "object",
+    "properties": {"jwt": {"type": "string"}, "credential": {"type": "object"}},
+}
+ENROLLMENT_CERTIFICATE = {
+    "type": "object",
+    "properties": {
+        "certificate": {
+            "allOf": [{"$ref": "#/components/schemas/Certificate"}],
+            "nullable": True,
+        },
+        "completion": _COMPLETION,
+    },
+}
+CLASS_CERTIFICATES = {
+    "type": "object",
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "enrollment_id": {"type": "integer"},
+                    "user_id": {"type": "integer"},
+                    "full_name": {"type": "string"},
+                    "enrollment_status": {"type": "string"},
+                    "completion": _COMPLETION,
+                    "certificate": {"type": "string", "nullable": True},
+                    "certificate_status": {"type": "string", "nullable": True},
+                },
+            },
+        },
+        "total": {"type": "integer"},
+    },
+}
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
@@ -43,6 +84,7 @@ MAX_UPLOAD = 5 * 1024 * 1024
     query=CertificateQuerySchema,
     response=CertificateSchema,
     paginated=True,
+    responses={404: "No such user, course or unit"},
 )
 def list_certificates() -> ResponseReturnValue:
     args = query_args(CertificateQuerySchema())
@@ -69,6 +111,7 @@ def get_certificate(serial: str) -> ResponseReturnValue:
 @doc(
     summary="The certificate as PDF (holder, class trainers, unit officials, admins)",
     tags=TAGS,
+    produces={"application/pdf": None},
     responses={404: "Unknown, or not yours to see"},
 )
 def certificate_pdf(serial: str) -> ResponseReturnValue:
@@ -87,6 +130,10 @@ def certificate_pdf(serial: str) -> ResponseReturnValue:
 @doc(
     summary="The certificate as an Open Badges 3.0 credential (VC-JWT, EdDSA)",
     tags=TAGS,
+    produces={
+        "application/json": CREDENTIAL,
+        "application/vc+jwt": {"type": "string", "description": "The bare JWT"},
+    },
     responses={404: "Unknown, or not yours to see"},
 )
 def certificate_credential(serial: str) -> ResponseReturnValue:
@@ -165,7 +212,11 @@ def revoke(serial: str) -> ResponseReturnValue:
 
 @bp.get("/enrollments/<int:enrollment_id>/certificate")
 @auth_required()
-@doc(summary="An enrollment's certificate and completion rule", tags=TAGS)
+@doc(
+    summary="An enrollment's certificate and completion rule",
+    tags=TAGS,
+    produces={"application/json": ENROLLMENT_CERTIFICATE},
+)
 def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
     """``{"certificate": {...} | null, "completion": {"met", "rules": [...]}}``."""
     user = current()
@@ -187,6 +238,7 @@ def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
     summary="Issue an enrollment's certificate by hand",
     tags=TAGS,
     body=IssueSchema,
+    body_required=False,
     response=CertificateSchema,
     status=201,
     responses={
@@ -198,7 +250,7 @@ def enrollment_certificate(enrollment_id: int) -> ResponseReturnValue:
 def issue(enrollment_id: int) -> ResponseReturnValue:
     """When the completion rule is not met, ``override_reason`` (kept) is required."""
     user = current()
-    data = load(IssueSchema(), request.get_json(silent=True) or {})
+    data = load(IssueSchema(), optional_json_body())
     enrollment = get_enrollment(enrollment_id)
     if not services.can_issue_for(user, enrollment):
         raise NotFound(_("Enrollment not found."))
@@ -215,7 +267,11 @@ def issue(enrollment_id: int) -> ResponseReturnValue:
 
 @bp.get("/classes/<code>/certificates")
 @auth_required(Role.admin, Role.trainer, Role.official)
-@doc(summary="A class's learners with their completion rule and certificate", tags=TAGS)
+@doc(
+    summary="A class's learners with their completion rule and certificate",
+    tags=TAGS,
+    produces={"application/json": CLASS_CERTIFICATES},
+)
 def class_certificates(code: str) -> ResponseReturnValue:
     user = current()
     rows = queries.class_overview(get_class_for(user, code), by=user)
@@ -228,6 +284,7 @@ def class_certificates(code: str) -> ResponseReturnValue:
     summary="Issue certificates to a whole class",
     tags=TAGS,
     body=BulkIssueSchema,
+    body_required=False,
     response=BulkIssueResultSchema,
     responses={409: "The course gives no certificate"},
 )
@@ -238,7 +295,7 @@ def issue_class(code: str) -> ResponseReturnValue:
 
     user = current()
     klass = get_class_for(user, code)
-    data = load(BulkIssueSchema(), request.get_json(silent=True) or {})
+    data = load(BulkIssueSchema(), optional_json_body())
     reasons = {int(k): v for k, v in data["override_reasons"].items()}
     result = services.issue_for_class(klass, by=user, override_reasons=reasons)
     db.session.commit()

@@ -21,6 +21,7 @@ from lms.classes.schemas import (
     AssignSchema,
     AttendanceEntrySchema,
     ClassCreateSchema,
+    ClassDetailSchema,
     ClassEnrollSchema,
     ClassQuerySchema,
     ClassSchema,
@@ -31,13 +32,14 @@ from lms.classes.schemas import (
     EnrollmentSchema,
     EnrollSchema,
     RosterRowSchema,
+    SessionAttendanceSchema,
     SessionCreateSchema,
     SessionSchema,
     SessionUpdateSchema,
 )
 from lms.errors import BadRequest, Forbidden, NotFound, error_body
 from lms.extensions import db
-from lms.http import created, json_body, load, no_content, paginate, query_args
+from lms.http import created, json_body, load, no_content, optional_json_body, paginate, query_args
 from lms.jobs.schemas import JobSchema
 from lms.messages import services as messages
 from lms.openapi import doc
@@ -66,6 +68,7 @@ def _class_body(klass: Any) -> dict[str, Any]:
     query=ClassQuerySchema,
     response=ClassSchema,
     paginated=True,
+    responses={404: "No such course or unit"},
 )
 def list_classes() -> ResponseReturnValue:
     args = query_args(ClassQuerySchema())
@@ -85,9 +88,9 @@ def list_classes() -> ResponseReturnValue:
     summary="Create a class (with its sessions)",
     tags=["classes"],
     body=ClassCreateSchema,
-    response=ClassSchema,
+    response=ClassDetailSchema,
     status=201,
-    responses={409: "The code is already used"},
+    responses={404: "No such course or unit", 409: "The code is already used"},
 )
 def create_class() -> ResponseReturnValue:
     data = load(ClassCreateSchema())
@@ -109,14 +112,19 @@ def create_class() -> ResponseReturnValue:
 
 @bp.get("/classes/<code>")
 @auth_required(*MANAGERS)
-@doc(summary="A class", tags=["classes"], response=ClassSchema, responses={404: "No such class"})
+@doc(
+    summary="A class",
+    tags=["classes"],
+    response=ClassDetailSchema,
+    responses={404: "No such class"},
+)
 def get_class(code: str) -> ResponseReturnValue:
     return jsonify(_class_body(cohorts.get_class_for(current(), code)))
 
 
 @bp.patch("/classes/<code>")
 @auth_required(*MANAGERS)
-@doc(summary="Change a class", tags=["classes"], body=ClassUpdateSchema, response=ClassSchema)
+@doc(summary="Change a class", tags=["classes"], body=ClassUpdateSchema, response=ClassDetailSchema)
 def update_class(code: str) -> ResponseReturnValue:
     user = current()
     klass = cohorts.get_class_for(user, code)
@@ -209,7 +217,7 @@ def _attendance_body(session: Any) -> dict[str, Any]:
 
 @bp.get("/classes/<code>/sessions/<int:session_id>/attendance")
 @auth_required(*MANAGERS)
-@doc(summary="Attendance of a session", tags=["classes"])
+@doc(summary="Attendance of a session", tags=["classes"], response=SessionAttendanceSchema)
 def session_attendance(code: str, session_id: int) -> ResponseReturnValue:
     klass = cohorts.get_class_for(current(), code)
     return jsonify(_attendance_body(cohorts.get_session(klass, session_id)))
@@ -220,6 +228,7 @@ def session_attendance(code: str, session_id: int) -> ResponseReturnValue:
 @doc(
     summary="Mark attendance of a session",
     tags=["classes"],
+    response=SessionAttendanceSchema,
     body=AttendanceEntrySchema(many=True),
     description='Body: a JSON list of {"user_id", "present", "note"}; all rows or none.',
 )
@@ -345,6 +354,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
     summary="Enrol yourself in a course (or in one of its classes)",
     tags=["enrollments"],
     body=EnrollSchema,
+    body_required=False,
     response=EnrollmentSchema,
     status=201,
     responses={
@@ -355,7 +365,7 @@ def course_detail(slug: str) -> ResponseReturnValue:
 def enroll(slug: str) -> ResponseReturnValue:
     user = current()
     course = get_course(slug)
-    data = load(EnrollSchema(), request.get_json(silent=True) or {})
+    data = load(EnrollSchema(), optional_json_body())
     klass = None
     if data["klass"]:
         klass = cohorts.get_class(data["klass"])

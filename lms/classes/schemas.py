@@ -180,6 +180,31 @@ class ClassSchema(Schema):
     sessions = fields.List(fields.Nested(SessionSchema))
 
 
+class AttendanceMarkSchema(Schema):
+    user_id = fields.Integer()
+    full_name = fields.String()
+    present = fields.Boolean(allow_none=True, metadata={"description": "null: not marked"})
+    note = fields.String(allow_none=True)
+
+
+class SessionAttendanceSchema(Schema):
+    session = fields.Nested(SessionSchema)
+    attendance = fields.List(fields.Nested(AttendanceMarkSchema))
+
+
+class ClassSummarySchema(Schema):
+    enrolled = fields.Integer(metadata={"description": "Not withdrawn"})
+    completed = fields.Integer()
+    withdrawn = fields.Integer()
+    places_left = fields.Integer(metadata={"description": "-1: no capacity set"})
+
+
+class ClassDetailSchema(ClassSchema):
+    """One class, with its head counts."""
+
+    summary = fields.Nested(ClassSummarySchema)
+
+
 class EnrollmentSchema(Schema):
     id = fields.Integer()
     user = fields.Nested(EnrolledPersonSchema)

@@ -23,7 +23,15 @@ from lms.edge import INT32
 from lms.errors import BadRequest, Invalid, NotFound
 from lms.events import statements_stored
 from lms.extensions import db
-from lms.http import created, load, no_content, paginate, query_args, whole_number
+from lms.http import (
+    created,
+    load,
+    no_content,
+    optional_json_body,
+    paginate,
+    query_args,
+    whole_number,
+)
 from lms.learning import bridge, identities, imports, mappings, platforms, review, unmatched
 from lms.learning.cmi5 import launch as cmi5_launch
 from lms.learning.cmi5 import package as cmi5_package
@@ -42,9 +50,11 @@ from lms.learning.schemas import (
     PlatformCreateSchema,
     PlatformSchema,
     PlatformUpdateSchema,
+    ResolveResultSchema,
     ResolveSchema,
     RetryOutSchema,
     RetrySchema,
+    RunResultSchema,
     RunSchema,
     StatusSchema,
     UnmatchedQuerySchema,
@@ -85,9 +95,15 @@ def bridge_status() -> ResponseReturnValue:
 
 @bp.post("/bridge/run")
 @auth_required(Role.admin)
-@doc(summary="Process pending statements now", tags=BRIDGE, body=RunSchema, response=StatusSchema)
+@doc(
+    summary="Process pending statements now",
+    tags=BRIDGE,
+    body=RunSchema,
+    body_required=False,
+    response=RunResultSchema,
+)
 def bridge_run() -> ResponseReturnValue:
-    data = load(RunSchema(), request.get_json(silent=True) or {})
+    data = load(RunSchema(), optional_json_body())
     processed = bridge.process_pending(data["limit"])
     return jsonify({**bridge.status(), "processed": processed})
 
@@ -111,7 +127,10 @@ def list_unmatched() -> ResponseReturnValue:
 @bp.post("/bridge/unmatched/<int:item_id>/resolve")
 @auth_required(Role.admin)
 @doc(
-    summary="Link the statement's actor to a learner and apply it", tags=BRIDGE, body=ResolveSchema
+    summary="Link the statement's actor to a learner and apply it",
+    tags=BRIDGE,
+    body=ResolveSchema,
+    response=ResolveResultSchema,
 )
 def resolve_unmatched(item_id: int) -> ResponseReturnValue:
     """Every open statement of the same actor is applied again; returns the counts."""
@@ -128,12 +147,13 @@ def resolve_unmatched(item_id: int) -> ResponseReturnValue:
     summary="Apply held statements again",
     tags=BRIDGE,
     body=RetrySchema,
+    body_required=False,
     response=RetryOutSchema,
 )
 def retry_unmatched() -> ResponseReturnValue:
     """Oldest first, at most ``limit``; for example after a source platform was allowed more
     courses or units (``reason=platform_scope``, ``platform_id``)."""
-    data = load(RetrySchema(), request.get_json(silent=True) or {})
+    data = load(RetrySchema(), optional_json_body())
     by = current()
     # End the read of authentication: retrying takes the bridge's cursor lock first.
     db.session.commit()
@@ -462,7 +482,18 @@ AU_FIELDS = (
 
 @bp.post("/cmi5/aus/<int:au_id>/waive")
 @auth_required(Role.admin)
-@doc(summary="Waive an AU for a learner", tags=CMI5, body=WaiveSchema, status=201)
+@doc(
+    summary="Waive an AU for a learner",
+    tags=CMI5,
+    body=WaiveSchema,
+    status=201,
+    produces={
+        "application/json": {
+            "type": "object",
+            "properties": {"statement_id": {"type": "string", "format": "uuid"}},
+        }
+    },
+)
 def waive_au(au_id: int) -> ResponseReturnValue:
     """Writes ``waived`` (with the reason) and the ``satisfied`` statements it leads to."""
     data = load(WaiveSchema())

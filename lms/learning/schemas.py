@@ -113,6 +113,10 @@ class StatusSchema(Schema):
     mode = fields.String(metadata={"description": "eager (in-process) or celery"})
 
 
+class RunResultSchema(StatusSchema):
+    processed = fields.Integer(metadata={"description": "Statements processed by this run"})
+
+
 class RunSchema(_Input):
     limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=1_000_000))
 
@@ -158,6 +162,12 @@ class RetryOutSchema(Schema):
     applied = fields.Integer()
     still_held = fields.Integer()
     remaining = fields.Integer(metadata={"description": "Matching held statements not tried yet"})
+
+
+class ResolveResultSchema(Schema):
+    applied = fields.Integer(metadata={"description": "Statements of the actor applied now"})
+    still_held = fields.Integer()
+    item = fields.Nested(UnmatchedSchema)
 
 
 class ResolveSchema(_Input):

@@ -158,6 +158,7 @@ def _csv_text() -> str:
     description="Admins see every unit, officials their own unit and what lies below it. "
     "Closed units are left out unless include_closed=true; on=YYYY-MM-DD reads the tree of "
     "that day (validity, and with parent= the children it had then).",
+    responses={404: "No such parent unit"},
 )
 def list_units() -> ResponseReturnValue:
     by = current()
@@ -310,6 +311,7 @@ def import_units() -> ResponseReturnValue:
     paginated=True,
     description="rollup=true (needs unit) sums the unit's subtree per year and target group, "
     "over the tree as it stood on 31 December of each year (or the unit's last day).",
+    responses={404: "No such unit"},
 )
 def list_headcounts() -> ResponseReturnValue:
     by = current()

@@ -66,6 +66,7 @@ def _year(value: int | None) -> int:
     tags=["stats"],
     query=StatsQuerySchema,
     response=IndicatorFiguresSchema,
+    responses={404: "No such unit"},
 )
 def indicator_figures() -> ResponseReturnValue:
     args = query_args(StatsQuerySchema())
@@ -98,6 +99,7 @@ def indicator_figures() -> ResponseReturnValue:
     tags=["stats"],
     query=CompletionsQuerySchema,
     response=BreakdownSchema,
+    responses={404: "No such unit"},
 )
 def completions() -> ResponseReturnValue:
     args = query_args(CompletionsQuerySchema())
@@ -127,6 +129,12 @@ def completions() -> ResponseReturnValue:
     summary="The annual report of a unit (PDF, XLSX or JSON); closed=true gives the report as sent",
     tags=["stats"],
     query=AnnualReportQuerySchema,
+    produces={
+        "application/json": {"type": "object", "description": "format=json: the report's data"},
+        "application/pdf": None,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": None,
+    },
+    responses={404: "No such unit"},
 )
 def annual_report() -> ResponseReturnValue:
     args = query_args(AnnualReportQuerySchema())
@@ -157,7 +165,7 @@ def annual_report() -> ResponseReturnValue:
     body=CloseYearSchema,
     response=SnapshotSchema,
     status=201,
-    responses={409: "Before the cut-off, or already closed"},
+    responses={404: "No such unit", 409: "Before the cut-off, or already closed"},
 )
 def close_year() -> ResponseReturnValue:
     data = load(CloseYearSchema())
@@ -175,6 +183,15 @@ def close_year() -> ResponseReturnValue:
     summary="A closed year beside the live figures",
     tags=["stats"],
     description="Returns {closed: snapshot, live: the same report computed now}.",
+    produces={
+        "application/json": {
+            "type": "object",
+            "properties": {
+                "closed": {"$ref": "#/components/schemas/Snapshot"},
+                "live": {"type": "object"},
+            },
+        }
+    },
 )
 def get_closure(code: str, year: int) -> ResponseReturnValue:
     unit = resolve_unit(current(), code)
@@ -267,7 +284,17 @@ def put_report_settings() -> ResponseReturnValue:
 
 @bp.post("/stats/rebuild")
 @auth_required(Role.admin)
-@doc(summary="Rebuild the indicator aggregates from the certificates", tags=["stats"])
+@doc(
+    summary="Rebuild the indicator aggregates from the certificates",
+    tags=["stats"],
+    produces={
+        "application/json": {
+            "type": "object",
+            "description": "Counts of what was rebuilt",
+            "additionalProperties": {"type": "integer"},
+        }
+    },
+)
 def rebuild() -> ResponseReturnValue:
     result = rollups.rebuild()
     db.session.commit()
@@ -293,6 +320,7 @@ def _plan_unit(user: User, code: str | None) -> Unit:
     query=IndicatorListQuerySchema,
     response=IndicatorSchema,
     many=True,
+    responses={404: "No such unit"},
 )
 def list_indicators() -> ResponseReturnValue:
     args = query_args(IndicatorListQuerySchema())
@@ -320,7 +348,7 @@ def _indicator_in_scope(indicator_id: int, user: User) -> Indicator:
     body=IndicatorCreateSchema,
     response=IndicatorSchema,
     status=201,
-    responses={409: "The plan already has this code"},
+    responses={404: "No such unit", 409: "The plan already has this code"},
 )
 def create_indicator() -> ResponseReturnValue:
     data = load(IndicatorCreateSchema())

@@ -57,6 +57,13 @@ class LrsClientSchema(Schema):
     active = fields.Boolean()
     created_at = fields.String(allow_none=True)
     revoked_at = fields.String(allow_none=True)
+    expires_at = fields.String(
+        allow_none=True, metadata={"description": "Credentials for a learner's browser expire"}
+    )
+    binding = fields.Dict(
+        allow_none=True,
+        metadata={"description": "Credentials for a learner's browser: what they may touch"},
+    )
     endpoint = fields.String(metadata={"description": "The LRS endpoint to give the client"})
 
 

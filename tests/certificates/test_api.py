@@ -164,6 +164,15 @@ def test_manual_issue(client: FlaskClient, auth_headers: Headers, world: World) 
     assert created.headers["Location"].endswith(created.json["serial"])
     again = client.post(url, json={}, headers=auth_headers(world.trainer))
     assert (again.status_code, again.json["serial"]) == (200, created.json["serial"])
+    # The body may be left out, but one that is there must be JSON: never taken for no body.
+    assert client.post(url, headers=auth_headers(world.trainer)).status_code == 200
+    for junk in ("A~;", "{"):
+        refused = client.post(url, data=junk, content_type="application/json",
+                              headers=auth_headers(world.trainer))  # fmt: skip
+        assert refused.status_code == 400, junk
+    as_text = client.post(url, data="A~;", content_type="text/plain",
+                          headers=auth_headers(world.trainer))  # fmt: skip
+    assert as_text.status_code == 400
     assert client.post("/api/v1/enrollments/999999/certificate", json={},
                        headers=auth_headers(world.admin)).status_code == 404  # fmt: skip
 
