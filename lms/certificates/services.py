@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -34,7 +34,7 @@ from lms.certificates.models import (
 from lms.certificates.statements import record_issued, record_revoked
 from lms.certificates.templates import Signer, find_signer
 from lms.classes.completion import completion_status as rule_status
-from lms.classes.models import Enrollment, EnrollmentStatus
+from lms.classes.models import Class, Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
 from lms.events import certificate_issued, certificate_revoked
@@ -42,9 +42,6 @@ from lms.extensions import db
 from lms.locks import lock
 from lms.org.models import Unit
 from lms.org.services import province_of, unit_of_user_on
-
-if TYPE_CHECKING:
-    from lms.classes.models import Class, Enrollment
 
 logger = logging.getLogger(__name__)
 
@@ -522,8 +519,6 @@ def run_issue_class(
     payload: dict[str, Any], progress: Callable[[int, int], None]
 ) -> dict[str, Any]:
     """Job handler ``certificates.issue_class``: a class's bulk issue in the background."""
-    from lms.classes.models import Class
-
     klass = db.session.get(Class, payload["class_id"])
     by = db.session.get(User, payload["by_id"])
     if klass is None or by is None:
