@@ -242,7 +242,8 @@ def build(app) -> dict[str, int]:  # type: ignore[no-untyped-def]
             enrollments.append(
                 (uid, course_id, "completed", enrolled, enrolled, issued, unit, unit, group, 100)
             )
-        while len(enrollments) < len(seen) + OPEN_ENROLLMENTS:
+        completed = len(enrollments)
+        while len(enrollments) < completed + OPEN_ENROLLMENTS:
             uid, course_id = rng.randint(1, LEARNERS), rng.randint(1, len(COURSES))
             if (uid, course_id) in seen:
                 continue

@@ -34,6 +34,7 @@ from lms.certificates.models import (
 from lms.certificates.statements import record_issued, record_revoked
 from lms.certificates.templates import Signer, find_signer
 from lms.classes.completion import completion_status as rule_status
+from lms.classes.completion import unit_at
 from lms.classes.models import Class, Enrollment, EnrollmentStatus
 from lms.db import utcnow
 from lms.errors import Conflict, Forbidden, Invalid
@@ -41,7 +42,7 @@ from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
 from lms.locks import lock
 from lms.org.models import Unit
-from lms.org.services import province_of, unit_of_user_on
+from lms.org.services import province_of
 
 logger = logging.getLogger(__name__)
 
@@ -154,16 +155,6 @@ def _is_completed(enrollment: Enrollment) -> bool:
     return enrollment.status == EnrollmentStatus.completed
 
 
-def _holder_unit_on(holder: User, day: date) -> int | None:
-    """The holder's unit on the day of issue: a completion dated before a move or a merger
-    counts where the person was then."""
-
-    if day >= date.today():
-        return holder.unit_id
-    # No membership recorded that far back: where they are now is the best we know.
-    return unit_of_user_on(holder, day) or holder.unit_id
-
-
 class AwaitingSigner(Conflict):
     """The issuing unit has no signer configured: no certificate until one is named."""
 
@@ -211,7 +202,7 @@ def _build(
         signer_authority=signer.authority,
         holder_name=holder.full_name,
         holder_birth_date=holder.birth_date,
-        holder_unit_id=_holder_unit_on(holder, local_date(issued_at)),
+        holder_unit_id=unit_at(holder, issued_at),  # where they were then, as completions
         holder_target_group=holder.target_group,
         indicators=sorted(course.indicators or []),
         course_slug=course.slug,
