@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from joserfc.errors import JoseError
 
 from lms.auth import services, sso
 from lms.auth.access_views import _learning
@@ -50,9 +52,17 @@ def callback(name: str) -> ResponseReturnValue:
     oauth = sso.client(current_app._get_current_object(), provider)  # type: ignore[attr-defined]
     try:
         token = oauth.authorize_access_token()
-    except (OAuthError, requests.RequestException, ValueError, KeyError) as exc:
+    except (
+        AuthlibBaseError,
+        JoseError,
+        OAuthError,
+        requests.RequestException,
+        ValueError,
+        KeyError,
+    ) as exc:
         # A wrong or replayed state, a bad code, an ID token whose signature, issuer, audience,
-        # expiry or nonce does not check out: no sign-in, and the reason in the log.
+        # expiry or nonce does not check out (Authlib's claim errors, joserfc's signature
+        # errors: neither is an OAuthError): no sign-in, and the reason in the log.
         current_app.logger.warning("SSO %s refused: %r", name, exc)
         return _failed(
             _("Signing in through %(name)s did not work. Try again.", name=provider.label), 400

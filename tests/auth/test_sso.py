@@ -181,3 +181,29 @@ def test_the_providers_setting_is_checked_at_start(tmp_path: Path) -> None:
     for bad in ('{"name": "hp"}', '[{"name": "hp"}]', "not json"):
         with pytest.raises(ValueError, match="LMS_OIDC_PROVIDERS"):
             load_config(str(tmp_path), env | {"LMS_OIDC_PROVIDERS": bad})
+
+
+def test_an_id_token_with_another_nonce_is_refused_not_a_500(lms: tuple[Flask, str, str]) -> None:
+    """Authlib raises its claim errors (InvalidClaimError) and joserfc its signature errors for
+    a token that does not check out; neither is an OAuthError, and the callback answered 500."""
+    app, url, _issuer = lms
+    browser = requests.Session()
+    back = _submit_login(browser, url, "lan", allow_redirects=False)
+    location = back.headers["Location"]
+    while not location.startswith(f"{url}/sso/tinh/callback"):
+        step = browser.get(requests.compat.urljoin(back.url, location), allow_redirects=False,
+                           timeout=20)  # fmt: skip
+        back, location = step, step.headers["Location"]
+    # The session this browser holds expects another nonce than the one in the ID token.
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    data = serializer.loads(browser.cookies[name])
+    keys = [k for k in data if k.startswith("_state_tinh_")]
+    assert keys
+    for key in keys:
+        data[key]["data"]["nonce"] = "not-the-one-in-the-token"
+    browser.cookies.set(name, serializer.dumps(data), domain="127.0.0.1", path="/")
+    refused = browser.get(location, timeout=20)
+    assert refused.status_code == 400
+    assert "không thành công" in refused.text
+    assert browser.get(f"{url}/api/v1/me", timeout=10).status_code == 401
