@@ -547,6 +547,12 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("POST", "/learning/imports", "-", "login 403 403 403 403 403 403 go"),
     ("GET", "/learning/imports/{import}", "-", "login 403 403 403 403 403 403 ok"),
     ("POST", "/learning/imports/{import}/{decision}", "-", "login 403 403 403 403 403 403 go"),
+    ("GET", "/learning/clients", "-", "login 403 403 403 403 403 403 ok"),
+    ("POST", "/learning/clients", "-", "login 403 403 403 403 403 403 ok"),  # the secret, once
+    ("POST", "/learning/clients/{client}", "-", "login 403 403 403 403 403 403 go"),
+    ("POST", "/learning/clients/{spare_client}/revoke", "-", "login 403 403 403 403 403 403 go"),
+    ("POST", "/learning/platforms", "-", "login 403 403 403 403 403 403 go"),
+    ("POST", "/learning/platforms/{platform}", "-", "login 403 403 403 403 403 403 go"),
 ]  # fmt: skip
 
 PAGE_BODIES: dict[tuple[str, str], Body] = {
@@ -580,6 +586,16 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("POST", "/quizzes/{quiz}"): lambda o: {"data": {"opens_at": "", "closes_at": ""}},
     ("GET", "/dashboard"): lambda o: {"query_string": {"unit": o["unit"]}},
     ("POST", "/dashboard/close"): lambda o: {"data": {"unit": o["unit"], "year": "2024"}},
+    ("POST", "/learning/clients"): lambda o: {"data": {"name": "MOOC trang", "scopes": ["all"]}},
+    ("POST", "/learning/clients/{client}"): lambda o: {
+        "data": {"name": "MOOC ma trận", "scopes": ["statements/write"]}
+    },
+    ("POST", "/learning/platforms"): lambda o: {
+        "data": {"client_id": o["spare_client"], "name": "MOOC", "home_page": "https://m.vn/"}
+    },
+    ("POST", "/learning/platforms/{platform}"): lambda o: {
+        "data": {"name": "MOOC ma trận", "home_page": "https://mooc.mt.vn", "active": "1"}
+    },
     ("POST", "/learning/imports"): lambda o: _csv(
         "identity,full_name,course,completed_on,score,unit_code\n"
         f"hoa@hp.vn,Bà Hoa,{o['course']},2026-11-02,,\n"
