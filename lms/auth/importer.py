@@ -22,6 +22,7 @@ from lms.auth.services import record_roles_given
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.constants import TargetGroup
 from lms.errors import Conflict, DomainError, Invalid, NotFound
+from lms.events import people_imported
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job
@@ -210,8 +211,9 @@ def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
     return rows
 
 
-def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
-    """Create the users of already validated rows (in the caller's transaction)."""
+def write_rows(rows: list[ImportRow], *, by: User | None, class_code: str | None = None) -> int:
+    """Create the users of already validated rows (in the caller's transaction); with a
+    ``class_code`` they join that class (``people_imported``: classes are above auth)."""
     units = {
         u.id: u
         for u in db.session.scalars(
@@ -235,6 +237,7 @@ def write_rows(rows: list[ImportRow], *, by: User | None) -> int:
             assign_user_unit(user, units[unit_id])
         record_roles_given(user, by=by)
     db.session.flush()
+    people_imported.send(by, users=[user for user, _unit in users], class_code=class_code)
     logger.info("Imported %s users by %s", len(users), by and by.id)
     return len(users)
 
@@ -243,7 +246,9 @@ def _added_meanwhile() -> Conflict:
     return Conflict(_("Some people were added meanwhile; nothing was imported."))
 
 
-def import_users(data: bytes, *, by: User | None, dry_run: bool = False) -> int | Job:
+def import_users(
+    data: bytes, *, by: User | None, dry_run: bool = False, class_code: str | None = None
+) -> int | Job:
     """Validate ``data``; write it now (returns the count) or in a job (returns the job).
 
     A ``dry_run`` only validates, whatever the size, and returns the number of rows that
@@ -254,10 +259,14 @@ def import_users(data: bytes, *, by: User | None, dry_run: bool = False) -> int 
     if dry_run:
         return len(rows)
     if len(rows) <= ASYNC_THRESHOLD:
-        return write_rows(rows, by=by)
+        return write_rows(rows, by=by, class_code=class_code)
     return jobs.submit(
         JOB_KIND,
-        {"rows": [asdict(row) for row in rows], "by_id": by.id if by else None},
+        {
+            "rows": [asdict(row) for row in rows],
+            "by_id": by.id if by else None,
+            "class_code": class_code,
+        },
         by_id=by.id if by else None,
     )
 
@@ -272,7 +281,7 @@ def run_import(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, An
     checker.taken(rows)
     if checker.errors:
         raise _added_meanwhile()
-    created = write_rows(rows, by=by)
+    created = write_rows(rows, by=by, class_code=payload.get("class_code"))
     return {"created": created, "rows": len(rows)}
 
 
