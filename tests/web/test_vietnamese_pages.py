@@ -27,6 +27,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 
+from lms.assessment.items import TYPES
 from lms.auth.models import Role
 from lms.catalog.labels import LEVEL_LABELS, MODE_LABELS, STATUS_LABELS
 from lms.constants import TargetGroup
@@ -43,6 +44,7 @@ CODES = (
     | set(LEVEL_LABELS)
     | set(MODE_LABELS)
     | set(STATUS_LABELS)
+    | set(TYPES)
 )
 #: Words that mark an English sentence (rare in Vietnamese text, frequent in English).
 ENGLISH = {"the", "and", "of", "is", "are", "was", "your", "you", "with", "not", "this", "to"}
@@ -103,6 +105,7 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIPPED_TAGS:
             self.skipping += 1
+            return  # a code editor's placeholder is code too
         for name, value in attrs:
             if name in {"aria-label", "placeholder", "title", "alt"} and value:
                 self.texts.append(value)
