@@ -87,7 +87,9 @@ def test_trainer_imports_people_with_a_preview_and_marks_attendance(
     assert page.locator("td.cell-error").count() == 0
     assert page.locator("#preview-table tbody tr").count() == 3
     page.locator("#apply-button").click()
-    page.wait_for_url(f"**/classes/{CODE}")
+    page.wait_for_url(f"**/classes/{CODE}?imported=3&skipped=0")
+    # The class page says what the file did.
+    assert "3" in page.locator("#import-done").inner_text()
     roster = page.locator("table.roster tbody tr")
     assert roster.count() == 4
     assert "Lê Thị Bình" in page.locator("table.roster").inner_text()
