@@ -198,3 +198,13 @@ def test_every_api_summary_has_its_vietnamese_line(app: Flask) -> None:
     catalog = _catalog(LMS / "translations" / "vi" / "LC_MESSAGES" / "messages.po")
     translated = {m.id for m in catalog if m.id and m.string}
     assert sorted(summaries - translated) == []
+
+
+def test_the_api_page_reads_in_vietnamese(app: Flask) -> None:
+    """Officials have the API page in their menu: its summaries and sections were English codes
+    and sentences ("Create an LRS client" under "lrs-clients")."""
+    html = app.test_client().get("/api/docs").get_data(as_text=True)
+    assert "<h2>Ứng dụng kết nối LRS</h2>" in html
+    assert "<span>Tạo ứng dụng kết nối LRS</span>" in html
+    assert "<h2>lrs-clients</h2>" not in html
+    assert "Create an LRS client" not in html
