@@ -35,6 +35,26 @@ TARGET_GROUP_LABELS: dict[str, tuple[str, str]] = {
     "enterprise_staff": ("Người lao động doanh nghiệp", "Enterprise employees"),
 }
 
+#: The roles of ``lms.auth.models.Role``, as people read them (badges, import previews).
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "admin": ("Quản trị viên", "Administrator"),
+    "official": ("Cán bộ quản lý", "Official"),
+    "trainer": ("Giảng viên", "Trainer"),
+    "learner": ("Học viên", "Learner"),
+}
+
+#: The columns of the people spreadsheets (users import, class import): the file keeps the
+#: codes, the pages show these words.
+IMPORT_COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "email": ("Email", "Email"),
+    "phone": ("Số điện thoại", "Phone"),
+    "full_name": ("Họ và tên", "Full name"),
+    "unit_code": ("Mã đơn vị", "Unit code"),
+    "target_group": ("Đối tượng", "Target group"),
+    "roles": ("Vai trò", "Roles"),
+    "_row": ("Cả dòng", "Whole row"),
+}
+
 
 class SkillArea(enum.StrEnum):
     """DigComp 2.2 competence areas, then the plans' own themes."""

@@ -29,5 +29,8 @@ enrollment_reopened = _signals.signal("enrollment-reopened")
 certificate_issued = _signals.signal("certificate-issued")
 #: sender: Certificate, revoked.
 certificate_revoked = _signals.signal("certificate-revoked")
+#: sender: the User who imported them (or None); kwargs: users (list of User), class_code
+#: (str or None). Sent by the people import (``/users``) after writing them, in its transaction.
+people_imported = _signals.signal("people-imported")
 #: sender: Unit, moved in the tree (a move or a merger); kwargs: on (date).
 unit_moved = _signals.signal("unit-moved")

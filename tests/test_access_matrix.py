@@ -610,6 +610,12 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("POST", "/learning/imports", "-", "login 403 403 403 403 403 403 go"),
     ("GET", "/learning/imports/{import}", "-", "login 403 403 403 403 403 403 ok"),
     ("POST", "/learning/imports/{import}/{decision}", "-", "login 403 403 403 403 403 403 go"),
+    ("GET", "/learning/clients", "-", "login 403 403 403 403 403 403 ok"),
+    ("POST", "/learning/clients", "-", "login 403 403 403 403 403 403 ok"),  # the secret, once
+    ("POST", "/learning/clients/{client}", "-", "login 403 403 403 403 403 403 go"),
+    ("POST", "/learning/clients/{spare_client}/revoke", "-", "login 403 403 403 403 403 403 go"),
+    ("POST", "/learning/platforms", "-", "login 403 403 403 403 403 403 go"),
+    ("POST", "/learning/platforms/{platform}", "-", "login 403 403 403 403 403 403 go"),
 ]  # fmt: skip
 
 PAGE_BODIES: dict[tuple[str, str], Body] = {
@@ -675,6 +681,16 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
     ("GET", "/reports/settings"): lambda o: {"query_string": {"unit": o["unit"]}},
     ("POST", "/reports/settings"): lambda o: {
         "data": {"unit": o["unit"], "signer_name": "Nguyễn Văn Bình", "recipients": "Lưu: VT."}
+    },
+    ("POST", "/learning/clients"): lambda o: {"data": {"name": "MOOC trang", "scopes": ["all"]}},
+    ("POST", "/learning/clients/{client}"): lambda o: {
+        "data": {"name": "MOOC ma trận", "scopes": ["statements/write"]}
+    },
+    ("POST", "/learning/platforms"): lambda o: {
+        "data": {"client_id": o["spare_client"], "name": "MOOC", "home_page": "https://m.vn/"}
+    },
+    ("POST", "/learning/platforms/{platform}"): lambda o: {
+        "data": {"name": "MOOC ma trận", "home_page": "https://mooc.mt.vn", "active": "1"}
     },
     ("POST", "/learning/imports"): lambda o: _csv(
         "identity,full_name,course,completed_on,score,unit_code\n"

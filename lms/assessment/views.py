@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -47,8 +48,23 @@ def _lang() -> str:
     return str(get_locale() or "vi")
 
 
+#: Difficulties in words (the code stays in the YAML a trainer writes).
+DIFFICULTY_LABELS = {"easy": _l("Easy"), "medium": _l("Medium"), "hard": _l("Hard")}
+
+
+def _type_label(key: str) -> str:
+    """A question type in words: its ``label`` (an English msgid) through the catalog."""
+    item = TYPES.get(str(key))
+    return _(item.label) if item is not None else str(key)
+
+
 def _common() -> dict[str, Any]:
-    return {"area_label": lambda code: label(SKILL_AREA_LABELS, code), "lang": _lang()}
+    return {
+        "area_label": lambda code: label(SKILL_AREA_LABELS, code),
+        "type_label": _type_label,
+        "difficulty_label": lambda code: str(DIFFICULTY_LABELS.get(str(code), code or "")),
+        "lang": _lang(),
+    }
 
 
 def _course_url(quiz: Quiz) -> str | None:

@@ -22,6 +22,7 @@ from lms.auth.services import record_roles_given
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
 from lms.constants import TargetGroup
 from lms.errors import Conflict, DomainError, Invalid, NotFound
+from lms.events import people_imported
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job
@@ -213,11 +214,18 @@ def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
     return rows
 
 
-def write_rows(rows: list[ImportRow], *, by: User | None, invite: str | None = None) -> int:
+def write_rows(
+    rows: list[ImportRow],
+    *,
+    by: User | None,
+    invite: str | None = None,
+    class_code: str | None = None,
+) -> int:
     """Create the users of already validated rows (in the caller's transaction).
 
     ``invite`` (``email`` or ``sms``) gives each new person an activation code that way, sent
-    once the caller has committed (:func:`lms.messages.services.dispatch`).
+    once the caller has committed (:func:`lms.messages.services.dispatch`); with a
+    ``class_code`` they join that class (``people_imported``: classes are above auth).
     """
     units = {
         u.id: u
@@ -244,6 +252,7 @@ def write_rows(rows: list[ImportRow], *, by: User | None, invite: str | None = N
     db.session.flush()
     if invite:
         access.issue_invitations([user for user, _unit in users], invite, by=by)
+    people_imported.send(by, users=[user for user, _unit in users], class_code=class_code)
     logger.info("Imported %s users by %s", len(users), by and by.id)
     return len(users)
 
@@ -253,7 +262,12 @@ def _added_meanwhile() -> Conflict:
 
 
 def import_users(
-    data: bytes, *, by: User | None, dry_run: bool = False, invite: str | None = None
+    data: bytes,
+    *,
+    by: User | None,
+    dry_run: bool = False,
+    invite: str | None = None,
+    class_code: str | None = None,
 ) -> int | Job:
     """Validate ``data``; write it now (returns the count) or in a job (returns the job).
 
@@ -268,10 +282,15 @@ def import_users(
     if dry_run:
         return len(rows)
     if len(rows) <= ASYNC_THRESHOLD:
-        return write_rows(rows, by=by, invite=invite)
+        return write_rows(rows, by=by, invite=invite, class_code=class_code)
     return jobs.submit(
         JOB_KIND,
-        {"rows": [asdict(row) for row in rows], "by_id": by.id if by else None, "invite": invite},
+        {
+            "rows": [asdict(row) for row in rows],
+            "by_id": by.id if by else None,
+            "invite": invite,
+            "class_code": class_code,
+        },
         by_id=by.id if by else None,
     )
 
@@ -286,7 +305,9 @@ def run_import(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, An
     checker.taken(rows)
     if checker.errors:
         raise _added_meanwhile()
-    created = write_rows(rows, by=by, invite=payload.get("invite"))
+    created = write_rows(
+        rows, by=by, invite=payload.get("invite"), class_code=payload.get("class_code")
+    )
     db.session.commit()
     outbox.dispatch()  # the invitations, if any, now that their codes are committed
     return {"created": created, "rows": len(rows)}

@@ -24,7 +24,13 @@ from lms.auth.login import SESSION_KEY
 from lms.auth.models import Role, User
 from lms.auth.permissions import current
 from lms.auth.redirects import safe_next
-from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
+from lms.constants import (
+    IMPORT_COLUMN_LABELS,
+    ROLE_LABELS,
+    TARGET_GROUP_LABELS,
+    TargetGroup,
+    label,
+)
 from lms.errors import DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from lms.extensions import db
 from lms.http import page_args
@@ -228,6 +234,8 @@ def _users_page(
         group=group,
         groups=[(g.value, label(TARGET_GROUP_LABELS, g.value)) for g in TargetGroup],
         group_label=lambda code: label(TARGET_GROUP_LABELS, code),
+        role_label=lambda code: label(ROLE_LABELS, str(code)),
+        column_label=lambda code: label(IMPORT_COLUMN_LABELS, code),
         page=page,
         per_page=per_page,
         total=total or 0,
@@ -246,11 +254,15 @@ def users_import() -> ResponseReturnValue:
     if upload is None or not upload.filename:
         error = Invalid(_("Choose a CSV file to upload."))
         return _users_page(actor, import_error=error, status=422)
+    class_code = request.form.get("class_code", "").strip() or None
     try:
         result = importer.import_users(
-            upload.read(), by=actor, invite=request.form.get("invite") or None
+            upload.read(),
+            by=actor,
+            invite=request.form.get("invite") or None,
+            class_code=class_code,
         )
-    except (Invalid, Unreadable) as exc:
+    except (DomainError, Unreadable) as exc:
         db.session.rollback()
         return _users_page(actor, import_error=exc, status=exc.status_code)
     if isinstance(result, Job):
@@ -258,7 +270,17 @@ def users_import() -> ResponseReturnValue:
     else:
         db.session.commit()
         messages.dispatch()
-        flash(_("%(n)s people were imported.", n=result), "success")
+        if class_code:
+            flash(
+                _(
+                    "%(n)s people were imported and enrolled in class %(code)s.",
+                    n=result,
+                    code=class_code,
+                ),
+                "success",
+            )
+        else:
+            flash(_("%(n)s people were imported.", n=result), "success")
         if not request.form.get("invite"):
             flash(_("They have no password yet: give them a way in here."), "success")
             return redirect(url_for("access_views.people_access"))

@@ -158,6 +158,8 @@ def class_overview(klass: Class, *, by: User) -> list[dict[str, Any]]:
                 "completion": completion_status(enrollment),
                 "certificate": cert.serial if cert is not None else None,
                 "certificate_status": cert.status.value if cert is not None else None,
+                # Issued although the rule was not met: the trainer's written reason stays shown.
+                "override_reason": cert.override_reason if cert is not None else None,
             }
         )
     return rows

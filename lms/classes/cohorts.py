@@ -15,6 +15,7 @@ from datetime import date, time
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -143,13 +144,20 @@ def _trainers(
     return users
 
 
+#: Dates that must come in order, and what a person reads when they do not (the field
+#: names are the API's, the words the form's).
+DATE_PAIRS = (
+    ("starts_on", "ends_on", _l("The class cannot end before it starts.")),
+    ("enrol_opens_on", "enrol_closes_on", _l("Enrolment cannot close before it opens.")),
+)
+
+
 def _check_dates(values: Mapping[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
-    pairs = (("starts_on", "ends_on"), ("enrol_opens_on", "enrol_closes_on"))
-    for first, last in pairs:
+    for first, last, message in DATE_PAIRS:
         a, b = values.get(first), values.get(last)
         if a is not None and b is not None and b < a:
-            errors[last] = [_("Must not be before %(field)s.", field=first)]
+            errors[last] = [str(message)]
     capacity = values.get("capacity")
     if capacity is not None and capacity < 1:
         errors["capacity"] = [_("Must be at least 1.")]

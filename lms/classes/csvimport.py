@@ -23,7 +23,7 @@ from lms.auth import permissions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
-from lms.classes import enrollments
+from lms.classes import cohorts, enrollments
 from lms.classes.models import Class, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
@@ -146,7 +146,7 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
         raise Invalid(_("The file is empty."), errors={"file": [_("No rows.")]})
     columns = _columns(table[0])
     rows: list[Row] = []
-    for n, cells in enumerate(table[1:], 1):
+    for n, cells in enumerate(table[1:], 2):  # as a spreadsheet numbers rows: header = 1
         if not any(cells):
             continue
 
@@ -384,3 +384,19 @@ def _apply(klass: Class, plan: Plan, *, by: User) -> None:
         klass.course, users, source=EnrollmentSource.import_, by=by, klass=klass
     )
     db.session.flush()
+
+
+def on_people_imported(
+    sender: User | None, *, users: list[User], class_code: str | None, **kwargs: Any
+) -> None:
+    """People imported on ``/users`` with a class code join that class, in the import's
+    transaction: a class the importer may not manage, or one that is full or closed, refuses
+    the whole file."""
+    if not class_code or not users:
+        return
+    klass = cohorts.get_class_for(sender, class_code) if sender else cohorts.get_class(class_code)
+    enrollments.lock_class(klass)
+    enrollments.check_class_open(klass, adding=len(users))
+    enrollments.bulk_enroll(
+        klass.course, users, source=EnrollmentSource.import_, by=sender, klass=klass
+    )

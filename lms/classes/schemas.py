@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from lms.classes.cohorts import DATE_PAIRS
 from lms.classes.models import ClassMode
 from lms.constants import TargetGroup
 
@@ -59,10 +60,10 @@ class _ClassFields(_Strict):
     @validates_schema
     def _dates(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
-        for first, last in (("starts_on", "ends_on"), ("enrol_opens_on", "enrol_closes_on")):
+        for first, last, message in DATE_PAIRS:
             a, b = data.get(first), data.get(last)
             if a is not None and b is not None and b < a:
-                errors[last] = [f"Must not be before {first}."]
+                errors[last] = [str(message)]
         if errors:
             raise ValidationError(errors)
 

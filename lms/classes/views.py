@@ -16,10 +16,10 @@ from lms.auth.models import CodeChannel, Role, User
 from lms.auth.permissions import current, reach_filter, require_role, scope_filter
 from lms.catalog.labels import template_helpers
 from lms.catalog.models import Course
-from lms.classes import cohorts, exports
+from lms.classes import cohorts, csvimport, exports
 from lms.classes.models import ClassMode, Enrollment, EnrollmentStatus
 from lms.classes.schemas import ClassCreateSchema, SessionCreateSchema
-from lms.constants import TargetGroup
+from lms.constants import IMPORT_COLUMN_LABELS, TARGET_GROUP_LABELS, TargetGroup, label
 from lms.errors import DomainError, flatten_messages
 from lms.exports import csv_bytes, download, xlsx_bytes
 from lms.extensions import db
@@ -164,8 +164,12 @@ def class_page(code: str) -> ResponseReturnValue:
     user = _manager()
     klass = cohorts.get_class_for(user, code)
     roster = cohorts.roster(klass, viewer=user)
+    # Set by the import page when it comes back here: what the file did, said once.
+    imported = request.args.get("imported", type=int)
     return render_template(
         "classes/class.html",
+        imported=imported,
+        skipped=request.args.get("skipped", 0, type=int),
         klass=klass,
         roster=roster,
         summary=cohorts.class_summary(klass),
@@ -274,14 +278,16 @@ def import_page(code: str) -> ResponseReturnValue:
         klass=klass,
         api_url=url_for("classes.import_enrollments", code=klass.code),
         target_groups=list(TargetGroup),
+        columns=csvimport.COLUMNS,
+        column_label=lambda code: label(IMPORT_COLUMN_LABELS, code),
         texts={
             "create": _("new account, enrolled"),
             "enrol": _("enrolled"),
             "join": _("joins the class"),
             "skip": _("skipped"),
-            "errors": _(
-                "Fix the highlighted cells in your file and upload it again. Nothing was imported."
-            ),
+            # The server's message already says that nothing was imported.
+            "errors": _("Fix the highlighted cells in your file and upload it again."),
+            "groups": {g.value: label(TARGET_GROUP_LABELS, g.value) for g in TargetGroup},
             "ready": _("Everything is right. Check the list, then import."),
             "done": _("Imported. Going back to the class…"),
             "failed": _("The server could not read the file."),

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import and_, delete, func, not_, select, text
 
 from lms.catalog.models import Course
 from lms.classes import enrollments
@@ -496,15 +496,24 @@ def status() -> dict[str, Any]:
     """How far behind the bridge is: what ``GET /api/v1/bridge/status`` answers."""
     cursor = read_cursor()
     last_stored = db.session.scalar(select(func.max(Statement.seq))) or 0
+    unread = Statement.seq > cursor.last_seq
+    # The LMS's own statements record effects already applied: the bridge only steps over
+    # them, so they are not "pending" (they would make a quiet bridge look stuck). Its
+    # voidings still count: they take back what a platform's statement did.
+    own = and_(
+        Statement.authority_ifi == agent_ifi(lrs.lms_authority()), Statement.voiding.is_(False)
+    )
     pending, oldest = db.session.execute(
-        select(func.count(), func.min(Statement.stored)).where(Statement.seq > cursor.last_seq)
+        select(func.count(), func.min(Statement.stored)).where(unread, not_(own))
     ).one()
+    own_unread = db.session.scalar(select(func.count()).where(unread, own)) or 0
     now = utcnow()
     last_run = db.session.scalar(select(BridgeRun).order_by(BridgeRun.id.desc()).limit(1))
     return {
         "last_stored_seq": int(last_stored),
         "last_processed_seq": int(cursor.last_seq),
         "pending": int(pending or 0),
+        "own_unread": int(own_unread),
         "lag_seconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
         "oldest_pending_stored": oldest.isoformat() if oldest else None,
         "gaps": int(db.session.scalar(select(func.count()).select_from(BridgeGap)) or 0),

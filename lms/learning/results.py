@@ -5,11 +5,11 @@ Columns (first row; names in English or Vietnamese, any case, with or without di
 ``full_name``, ``course`` (an activity IRI of the course, or its slug), ``completed_on``
 (``YYYY-MM-DD`` or ``DD/MM/YYYY``), and optionally ``score`` (0-100) and ``unit_code``.
 
-A file is checked whole: every problem is reported as ``rows.<n>.<column>`` (n = data row,
-1 under the header), and nothing is written unless every row is right. Accepted rows become
-``completed`` statements in the LRS, with the uploader as authority and the learner's LMS
-account as actor (learners unknown so far are created first when the upload allows it), and
-the bridge applies them like any platform's statements.
+A file is checked whole: every problem is reported as ``rows.<n>.<column>`` (n = the row as
+a spreadsheet numbers it, the header being 1), and nothing is written unless every row is
+right. Accepted rows become ``completed`` statements in the LRS, with the uploader as
+authority and the learner's LMS account as actor (learners unknown so far are created first
+when the upload allows it), and the bridge applies them like any platform's statements.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
     if errors:
         raise Invalid(_("The file's columns are not recognised."), errors=errors)
     rows = []
-    for n, cells in enumerate(table[1:], 1):
+    for n, cells in enumerate(table[1:], 2):  # as a spreadsheet numbers rows: header = 1
         if not any(cells):
             continue
         raw = {

@@ -93,7 +93,15 @@ class PlatformSchema(Schema):
 class StatusSchema(Schema):
     last_stored_seq = fields.Integer()
     last_processed_seq = fields.Integer()
-    pending = fields.Integer()
+    pending = fields.Integer(
+        metadata={
+            "description": "Statements not yet read that may change something (the LMS's own "
+            "statements, which only record what it did, are in own_unread)"
+        }
+    )
+    own_unread = fields.Integer(
+        metadata={"description": "The LMS's own statements not yet read: they change nothing"}
+    )
     lag_seconds = fields.Float(metadata={"description": "Age of the oldest pending statement"})
     oldest_pending_stored = fields.String(allow_none=True)
     gaps = fields.Integer()

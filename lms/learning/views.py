@@ -2,6 +2,7 @@
 
 ``/learning/imports``: results files (preview, per-cell errors, accept or reject whole).
 ``/learning/bridge``: the bridge's status and the statements held for review.
+``/learning/clients``: LRS keys (the secret shown once) and the source platforms among them.
 ``/learning/cmi5/<slug>``: a cmi5 course's units with their launch buttons.
 ``/cmi5/...``: the fetch URL and the AU content (no CSRF: the AU, not a form, calls them).
 ``/profile/lms146.jsonld``: the xAPI profile.
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -29,13 +31,16 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from lms import tabular
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.catalog.models import Course
 from lms.catalog.services import get_course
 from lms.classes.enrollments import enrollment_for
+from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.edge import INT32
-from lms.errors import DomainError
+from lms.errors import DomainError, Invalid
 from lms.events import statements_stored
 from lms.extensions import db
 from lms.http import whole_number
@@ -46,6 +51,8 @@ from lms.learning.cmi5 import runtime as cmi5_runtime
 from lms.learning.models import Cmi5Course, Cmi5File, UnmatchedReason
 from lms.learning.profile import profile_document
 from lms.learning.results import COLUMNS
+from lms.xapi import clients as lrs_clients
+from lms.xapi.constants import DEFAULT_SCOPES, Scope
 
 bp = Blueprint("learning_views", __name__)
 
@@ -187,6 +194,172 @@ def bridge_page() -> ResponseReturnValue:
     return render_template(
         "learning/bridge.html", status=bridge.status(), held=held, reasons=REASONS
     )
+
+
+# --- LRS clients and source platforms (admins) ---------------------------------------------------
+
+#: What each xAPI scope lets a client do, in words (the code stays beside it: engineers type it).
+SCOPE_LABELS = {
+    Scope.statements_write: _l("Send statements"),
+    Scope.statements_read_mine: _l("Read the statements it sent"),
+    Scope.statements_read: _l("Read every statement"),
+    Scope.state: _l("Keep state documents"),
+    Scope.profile: _l("Keep activity and agent profiles"),
+    Scope.define: _l("Define activities"),
+    Scope.all_read: _l("Read everything"),
+    Scope.all: _l("Everything"),
+}
+
+
+def _clients_page(*, secret: str | None = None, created: Any = None, status: int = 200) -> Any:
+    """Clients the administrators made (a cmi5 session's credentials are not listed)."""
+    made = [c for c in lrs_clients.list_clients(include_revoked=True) if not c.binding]
+    registered = {p.client_id: p for p in platforms.list_platforms()}
+    response = Response(
+        render_template(
+            "learning/clients.html",
+            clients=made,
+            platforms=registered,
+            scopes=SCOPE_LABELS,
+            default_scopes={str(s) for s in DEFAULT_SCOPES},
+            courses=list(db.session.scalars(select(Course).order_by(Course.slug))),
+            groups=[(g.value, label(TARGET_GROUP_LABELS, g.value)) for g in TargetGroup],
+            secret=secret,
+            created=created,
+            endpoint=lrs_clients.endpoint(),
+        ),
+        status=status,
+    )
+    # The page may hold a secret shown once: never kept by a cache or the back button.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _write_first() -> None:
+    """End the transaction that loading the user read in, then take the clients' lock
+    before reading anything else (SQLite: a write must not start from an older snapshot)."""
+    db.session.commit()
+    lrs_clients.lock_clients()
+
+
+def _refused(exc: DomainError) -> ResponseReturnValue:
+    db.session.rollback()
+    details = " ".join(" ".join(str(m) for m in v) for v in exc.errors.values())
+    flash(f"{exc.message} {details}".strip(), "error")
+    return redirect(url_for(".clients"))
+
+
+def _codes(text: str) -> list[str]:
+    """Unit codes typed one per line or separated by commas or spaces."""
+    return [c for c in re.split(r"[\s,;]+", text) if c]
+
+
+@bp.get("/learning/clients")
+@login_required
+def clients() -> ResponseReturnValue:
+    """LRS keys and the source platforms among them (in the admin navigation)."""
+    _admin()
+    return _clients_page()
+
+
+@bp.post("/learning/clients")
+@login_required
+def create_client() -> ResponseReturnValue:
+    """The secret is on this response only: it is stored hashed and cannot be shown again."""
+    user = _admin()
+    try:
+        _write_first()
+        client, secret = lrs_clients.create_client(
+            request.form.get("name", ""), scopes=request.form.getlist("scopes"), by=user
+        )
+        audit.record(
+            AuditAction.lrs_client_created, client, actor=user, details=lrs_clients.shown(client)
+        )
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    return _clients_page(secret=secret, created=client, status=201)
+
+
+@bp.post("/learning/clients/<int:client_id>")
+@login_required
+def change_client(client_id: int) -> ResponseReturnValue:
+    user = _admin()
+    try:
+        _write_first()
+        name, scopes = request.form.get("name", ""), request.form.getlist("scopes")
+        if not scopes:
+            raise Invalid(_("Choose at least one permission."))
+        client = lrs_clients.get_client(client_id)
+        client = lrs_clients.update_client(client, name=name, scopes=scopes)
+        details = {"name": name, "scopes": scopes}
+        audit.record(AuditAction.lrs_client_changed, client, actor=user, details=details)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    flash(_("The LRS client %(name)s was saved.", name=client.name), "success")
+    return redirect(url_for(".clients"))
+
+
+@bp.post("/learning/clients/<int:client_id>/revoke")
+@login_required
+def revoke_client(client_id: int) -> ResponseReturnValue:
+    """Its key stops working at once; what it sent stays."""
+    user = _admin()
+    try:
+        client = lrs_clients.revoke_client(lrs_clients.get_client(client_id))
+        audit.record(AuditAction.lrs_client_revoked, client, actor=user)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    flash(_("The key of %(name)s no longer works.", name=client.name), "success")
+    return redirect(url_for(".clients"))
+
+
+def _platform_form() -> dict[str, Any]:
+    return {
+        "name": request.form.get("name", "").strip(),
+        "home_page": request.form.get("home_page", "").strip(),
+        "courses": request.form.getlist("courses"),
+        "units": _codes(request.form.get("units", "")),
+        "provision_unknown": request.form.get("provision_unknown") == "1",
+        "default_target_group": request.form.get("default_target_group") or None,
+    }
+
+
+@bp.post("/learning/platforms")
+@login_required
+def register_platform() -> ResponseReturnValue:
+    user = _admin()
+    client_id = request.form.get("client_id", "")
+    data = _platform_form()
+    try:
+        db.session.commit()  # the service takes SQLite's write lock before reading
+        platform = platforms.register_platform(
+            int(client_id) if client_id.isdigit() else 0, **data, by=user
+        )
+        details = {"client_id": platform.client_id, **data}
+        audit.record(AuditAction.source_platform_created, platform, actor=user, details=details)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    flash(_("%(name)s is now a source platform.", name=platform.name), "success")
+    return redirect(url_for(".clients"))
+
+
+@bp.post("/learning/platforms/<int:platform_id>")
+@login_required
+def change_platform(platform_id: int) -> ResponseReturnValue:
+    user = _admin()
+    data = _platform_form() | {"active": request.form.get("active") == "1"}
+    try:
+        platform = platforms.update_platform(platforms.get_platform(platform_id), data)
+        audit.record(AuditAction.source_platform_changed, platform, actor=user, details=data)
+        db.session.commit()
+    except DomainError as exc:
+        return _refused(exc)
+    flash(_("The source platform %(name)s was saved.", name=platform.name), "success")
+    return redirect(url_for(".clients"))
 
 
 # --- cmi5: the learner's page ---------------------------------------------------------------------

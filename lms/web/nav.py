@@ -20,6 +20,7 @@ NAV: tuple[tuple[str, object, tuple[str, ...]], ...] = (
     ("stats_views.dashboard", _l("Dashboard"), ("official", "admin")),
     ("org_views.tree", _l("Units"), ("official", "admin")),
     ("learning_views.imports", _l("Results import"), ("admin",)),
+    ("learning_views.clients", _l("LRS clients"), ("admin",)),
     ("audit_views.audit", _l("Audit log"), ("official", "admin")),
     ("certificates_views.templates_page", _l("Certificate signers"), ("official", "admin")),
     ("apidocs.api_docs", _l("API"), ("admin", "official")),
@@ -42,6 +43,7 @@ DESCRIPTIONS: dict[str, object] = {
     "stats_views.dashboard": _l("Indicators against the plan's targets, unit by unit."),
     "org_views.tree": _l("The units of your area, their history and headcounts."),
     "learning_views.imports": _l("Results sent by MOOC platforms and imported files."),
+    "learning_views.clients": _l("Keys for platforms that send xAPI records; source platforms."),
     "audit_views.audit": _l("Who did what and why: certificates, closed years, roles, clients."),
     "certificates_views.templates_page": _l(
         "Who signs your units' certificates, their letterhead and look, with a live preview."

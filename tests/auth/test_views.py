@@ -265,8 +265,8 @@ def test_people_page_import_shows_cells_in_error_then_imports(
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "<td>3</td><td><code>full_name</code></td>" in html
-    assert "<td>3</td><td><code>target_group</code></td>" in html
+    assert "<td>3</td><td>Họ và tên</td>" in html  # the column in words, not full_name
+    assert "<td>3</td><td>Đối tượng</td>" in html
     assert db.session.scalar(select(User).where(User.email == "a@x.vn")) is None
     good = bad.replace("b@x.vn,,HP-HONGBANG,comunity", "b@x.vn,B,HP-HONGBANG,community_tech")
     response = client.post(
@@ -301,3 +301,40 @@ def test_people_page_import_of_a_windows_1258_file_says_what_to_do(
     assert response.status_code == 400
     assert response.get_data(as_text=True).count("không phải văn bản UTF-8") == 1
     assert db.session.scalar(select(User).where(User.email == "c@x.vn")) is None
+
+
+def test_people_page_import_enrols_the_people_in_a_class(
+    client: FlaskClient, people: dict[str, User]
+) -> None:
+    from tests.factories import make_class, make_course
+
+    klass = make_class(make_course(), code="HB-01", unit=people["official_hb"].unit)
+    login(client, people["official_hb"])
+    text = "email,full_name,unit_code\nc@x.vn,C,HP-HONGBANG\nd@x.vn,D,HP-HONGBANG\n"
+    unknown = client.post(
+        "/users/import",
+        data={"file": (io.BytesIO(text.encode()), "team.csv"), "class_code": "KHONG-CO"},
+        content_type="multipart/form-data",
+    )
+    assert unknown.status_code == 404
+    assert "KHONG-CO" in unknown.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "c@x.vn")) is None
+    response = client.post(
+        "/users/import",
+        data={"file": (io.BytesIO(text.encode()), "team.csv"), "class_code": "HB-01"},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Đã nhập 2 người và ghi danh vào lớp HB-01." in response.get_data(as_text=True)
+    from lms.classes.models import Enrollment
+
+    enrolled = db.session.scalars(select(Enrollment.user_id).where(Enrollment.class_id == klass.id))
+    emails = set(db.session.scalars(select(User.email).where(User.id.in_(list(enrolled)))))
+    assert emails == {"c@x.vn", "d@x.vn"}
+
+
+def test_people_page_shows_roles_in_words(client: FlaskClient, people: dict[str, User]) -> None:
+    login(client, people["official_hp"])
+    html = client.get("/users").get_data(as_text=True)
+    assert '<span class="badge">Học viên</span>' in html
+    assert '<span class="badge">learner</span>' not in html

@@ -61,6 +61,9 @@ def test_pasted_credential_is_checked(client: FlaskClient, cert: Certificate) ->
     bad = client.post("/verify", data={"credential": f"{head}.{body}x.{sig}"})
     assert bad.status_code == 422
     assert 'data-status="invalid"' in bad.get_data(as_text=True)
+    # Inside the red "not genuine" box, no green "valid" badge for the register's record.
+    assert "badge-valid" not in bad.get_data(as_text=True)
+    assert "badge-valid" in ok.get_data(as_text=True)
     empty = client.post("/verify", data={})
     assert empty.status_code == 422
 
@@ -128,6 +131,8 @@ def test_trainer_class_page_issues_with_a_reason(client: FlaskClient, world: Wor
     assert services.certificate_for_enrollment(behind.id) is None
     client.post(url, data={"enrollment_id": behind.id, "override_reason": "Công tác."})
     assert services.certificate_for_enrollment(behind.id).override_reason == "Công tác."
+    # The reason is kept and shown afterwards, beside the certificate.
+    assert "Công tác." in client.get(url).get_data(as_text=True)
 
 
 def test_class_page_is_not_for_other_trainers(client: FlaskClient, world: World) -> None:

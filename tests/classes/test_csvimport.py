@@ -109,16 +109,16 @@ def test_rows_with_errors_reject_the_whole_file_with_row_and_field(
     assert response.status_code == 422
     errors = response.json["errors"]
     assert errors == {
-        "rows.2.email": ["Not a valid email address."],
-        "rows.3.phone": ["Not a valid phone number."],
-        "rows.3.unit_code": ["Unknown unit code KHONG-CO."],
-        "rows.3.target_group": [errors["rows.3.target_group"][0]],
-        "rows.4.email": ["Give an email address or a phone number."],
-        "rows.5.full_name": ["Enter the full name of a new person."],
-        "rows.6.email": ["Same person as row 1."],
-        "rows.7.unit_code": ["This unit is outside your area."],
+        "rows.3.email": ["Not a valid email address."],
+        "rows.4.phone": ["Not a valid phone number."],
+        "rows.4.unit_code": ["Unknown unit code KHONG-CO."],
+        "rows.4.target_group": [errors["rows.4.target_group"][0]],
+        "rows.5.email": ["Give an email address or a phone number."],
+        "rows.6.full_name": ["Enter the full name of a new person."],
+        "rows.7.email": ["Same person as row 2."],
+        "rows.8.unit_code": ["This unit is outside your area."],
     }
-    assert errors["rows.3.target_group"][0].startswith("Unknown target group")
+    assert errors["rows.4.target_group"][0].startswith("Unknown target group")
     assert response.json["message"] == "6 row(s) have errors; nothing was imported."
     assert enrollment_count(setup["klass"]) == 0
     assert _db.session.scalar(select(User.id).where(User.email == "an@example.vn")) is None

@@ -193,8 +193,8 @@ def test_an_import_refuses_people_and_units_of_another_area(
     )
     assert response.status_code == 422
     assert response.get_json()["errors"] == {
-        "rows.1.email": ["This person is outside your area."],
-        "rows.2.unit_code": ["This unit is outside your area."],
+        "rows.2.email": ["This person is outside your area."],
+        "rows.3.unit_code": ["This unit is outside your area."],
     }
     assert db.session.scalar(select(User.id).where(User.email == "moi@example.vn")) is None
 

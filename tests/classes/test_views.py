@@ -136,6 +136,33 @@ def test_import_page_points_to_the_api(client: FlaskClient, people: dict[str, An
     login(client, people["trainer"])
     page = client.get(f"/classes/{klass.code}/import").text
     assert f'data-api="/api/v1/classes/{klass.code}/enrollments/import"' in page
+    # The preview's columns in words; the file's codes stay in the instructions only.
+    assert "<th>Full name</th>" in page
+    assert "<th>full_name</th>" not in page
+    assert '"community_tech": "Community digital-technology teams"' in page
+    # "Nothing was imported" is the server's message; the page does not repeat it.
+    assert "upload it again. Nothing was imported." not in page
+
+
+def test_class_page_says_what_an_import_did(client: FlaskClient, people: dict[str, Any]) -> None:
+    klass = make_class(make_course(), trainers=[people["trainer"]])
+    login(client, people["trainer"])
+    page = client.get(f"/classes/{klass.code}?imported=12&skipped=1").text
+    assert "The file was imported: 12 people added to the class, 1 already in it." in page
+    assert 'id="import-done"' not in client.get(f"/classes/{klass.code}").text
+
+
+def test_class_dates_out_of_order_are_said_in_words(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    course = make_course(open=False)
+    login(client, people["trainer"])
+    form = {"course": course.slug, "code": "LD-02", "unit": people["commune"].code,
+            "title": "Lớp", "starts_on": "2026-03-03", "ends_on": "2026-03-02"}  # fmt: skip
+    response = client.post("/classes/new", data=form)
+    assert response.status_code == 422
+    assert "The class cannot end before it starts." in response.text
+    assert "starts_on." not in response.text
 
 
 def test_official_enrol_page_and_progress_page(client: FlaskClient, people: dict[str, Any]) -> None:

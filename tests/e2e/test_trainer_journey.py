@@ -69,14 +69,14 @@ def test_trainer_imports_people_with_a_preview_and_marks_attendance(
     page.locator(".flash-error").wait_for()
     bad_cells = page.locator("td.cell-error")
     assert bad_cells.count() == 2
-    assert page.locator('tr[data-row="2"] td[data-field="email"]').get_attribute("class") == (
+    assert page.locator('tr[data-row="3"] td[data-field="email"]').get_attribute("class") == (
         "cell-error"
     )
     assert (
-        "binh.e2e@example" in page.locator('tr[data-row="2"] td[data-field="email"]').inner_text()
+        "binh.e2e@example" in page.locator('tr[data-row="3"] td[data-field="email"]').inner_text()
     )
-    assert page.locator('tr[data-row="3"] td[data-field="unit_code"].cell-error').count() == 1
-    assert page.locator('tr[data-row="1"] td.cell-error').count() == 0
+    assert page.locator('tr[data-row="4"] td[data-field="unit_code"].cell-error').count() == 1
+    assert page.locator('tr[data-row="2"] td.cell-error').count() == 0
     assert not page.locator("#apply-button").is_visible()
 
     page.set_input_files(
@@ -87,7 +87,9 @@ def test_trainer_imports_people_with_a_preview_and_marks_attendance(
     assert page.locator("td.cell-error").count() == 0
     assert page.locator("#preview-table tbody tr").count() == 3
     page.locator("#apply-button").click()
-    page.wait_for_url(f"**/classes/{CODE}")
+    page.wait_for_url(f"**/classes/{CODE}?imported=3&skipped=0")
+    # The class page says what the file did.
+    assert "3" in page.locator("#import-done").inner_text()
     roster = page.locator("table.roster tbody tr")
     assert roster.count() == 4
     assert "Lê Thị Bình" in page.locator("table.roster").inner_text()

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from lms.certificates.models import Certificate
@@ -31,6 +32,7 @@ from tests.learning.conftest import (
     World,
     account,
     build_world,
+    login,
     mbox,
     send,
     statement,
@@ -443,3 +445,32 @@ def test_an_inactive_platform_moves_nothing(world: World) -> None:
     send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
     assert _enrollment(world.citizen.id, world.dvc.id) is None
     assert bridge.status()["ignored_by_rule"] == 1
+
+
+def test_the_lms_own_statements_are_not_pending(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh demo showed "Đang chờ 649 · Độ trễ 420.917 giây": the LMS's own statements
+    (a lesson completed here) waited for the next platform POST and counted as pending."""
+    bridge.process_pending()
+    lrs.record_many(
+        [statement(mbox("hoa@example.vn"), "experienced", DVC_EXTERNAL) for _ in range(3)]
+    )  # no authority: the LMS's own
+    db.session.commit()
+    status = bridge.status()
+    assert status["pending"] == 0
+    assert status["own_unread"] == 3
+    assert status["lag_seconds"] == 0
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "vi")
+    login(client, world.admin)
+    page = client.get("/learning/bridge").text
+    assert "Đã cập nhật" in page
+
+    send(world, statement(mbox("ba@example.vn"), "completed", DVC_EXTERNAL))  # processed at once
+    lrs.record(statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL),
+               authority=world.client.authority)  # fmt: skip
+    db.session.commit()
+    status = bridge.status()
+    assert status["pending"] == 1
+    page = client.get("/learning/bridge").text
+    assert "Đang áp dụng 1 bản ghi do các nền tảng gửi" in page

@@ -119,14 +119,14 @@ def test_row_errors_reject_the_whole_file(
     assert response.status_code == 422
     errors = response.json["errors"]
     assert set(errors) == {
-        "rows.2.identity",
         "rows.3.identity",
-        "rows.3.full_name",
-        "rows.3.course",
-        "rows.3.completed_on",
-        "rows.3.score",
-        "rows.4.completed_on",
         "rows.4.identity",
+        "rows.4.full_name",
+        "rows.4.course",
+        "rows.4.completed_on",
+        "rows.4.score",
+        "rows.5.completed_on",
+        "rows.5.identity",
     }
     assert _statements() == before
     assert db.session.scalar(select(func.count()).select_from(ResultsImport)) == 0
@@ -183,7 +183,7 @@ def test_xlsx_with_account_names_of_a_platform(
     headers = auth_headers(world.admin)
     without_platform = _upload(client, headers, buffer.getvalue(), name="kq.xlsx", provision="1")
     assert without_platform.status_code == 422
-    assert "rows.1.identity" in without_platform.json["errors"]
+    assert "rows.2.identity" in without_platform.json["errors"]
     response = _upload(
         client,
         headers,
@@ -266,7 +266,7 @@ def test_import_page_previews_shows_cell_errors_and_accepts(
         content_type="multipart/form-data",
     )
     assert bad.status_code == 422
-    assert "rows.1.identity" in bad.text
+    assert "rows.2.identity" in bad.text
     assert 'class="cell-error"' in bad.text
     good = client.post(
         "/learning/imports",

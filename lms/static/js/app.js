@@ -27,6 +27,26 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // Wide tables scroll sideways inside their own box (a 360 px phone never scrolls the page
+  // sideways, and words are not cut mid-syllable): lesson tables get the box here, since
+  // lesson HTML comes from Markdown. A box that scrolls must be reachable by keyboard, so
+  // each one is a focusable region named after its table's caption or section heading.
+  document.querySelectorAll(".lesson-body table").forEach(function (table) {
+    if (table.parentElement.classList.contains("table-wrap")) { return; }
+    var box = document.createElement("div");
+    box.className = "table-wrap";
+    table.parentElement.insertBefore(box, table);
+    box.appendChild(table);
+  });
+  document.querySelectorAll(".table-wrap").forEach(function (box) {
+    if (box.hasAttribute("tabindex")) { return; }
+    var caption = box.querySelector("caption");
+    var section = box.closest("section, article, main");
+    var heading = caption || (section && section.querySelector("h1, h2, h3")) || document.querySelector("h1");
+    box.tabIndex = 0;
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", heading ? heading.textContent.trim() : document.title);
+  });
   // The ☰ button opens the navigation on narrow screens.
   var toggle = document.querySelector(".menu-toggle");
   if (toggle) {

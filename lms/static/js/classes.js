@@ -80,6 +80,7 @@
         var bad = false;
         columns.forEach(function (c) {
           var shown = row.raw && row.raw[c] !== undefined ? row.raw[c] : row[c];
+          if (c === "target_group" && t.groups && t.groups[shown]) { shown = t.groups[shown]; }
           var td = el("td", { "data-field": c }, shown || "");
           var problems = errors && errors["rows." + row.row + "." + c];
           if (problems) {
@@ -127,7 +128,10 @@
         if (result.status === 200) {
           say(t.done, "success");
           applyButton.hidden = true;
-          window.location.href = importForm.dataset.classUrl;
+          // The class page says what was done (a message that outlives this page).
+          var s = result.body.summary || {};
+          var added = (s.create || 0) + (s.enrol || 0) + (s.join || 0);
+          window.location.href = importForm.dataset.classUrl + "?imported=" + added + "&skipped=" + (s.skip || 0);
         } else {
           say(result.body.message || t.failed, "error");
         }
