@@ -320,7 +320,7 @@ def issue_class_job(code: str) -> ResponseReturnValue:
     data = load(BulkIssueSchema(), request.get_json(silent=True) or {})
     services.check_class_issue(klass, by=user)  # refused now, not in the job
     job = jobs.submit(
-        "certificates.issue_class",
+        services.JOB_KIND,
         {"class_id": klass.id, "by_id": user.id, "override_reasons": data["override_reasons"]},
         by_id=user.id,
     )

@@ -46,6 +46,9 @@ from lms.org.services import province_of
 
 logger = logging.getLogger(__name__)
 
+#: The job kind of a class's bulk issue (:func:`run_issue_class`), as ``lms.JOB_HANDLERS`` names it.
+JOB_KIND = "certificates.issue_class"
+
 
 # --- dates ------------------------------------------------------------------------------------
 

@@ -232,6 +232,7 @@ def reopen(code: str, year: int) -> ResponseReturnValue:
     tags=["stats"],
     query=StatsQuerySchema,
     response=SubmissionsSchema,
+    responses={404: "No such unit"},
 )
 def submissions() -> ResponseReturnValue:
     args = query_args(StatsQuerySchema())
@@ -258,6 +259,7 @@ def submissions() -> ResponseReturnValue:
     tags=["stats"],
     query=StatsQuerySchema,
     response=ReportSettingsSchema,
+    responses={404: "No such unit"},
 )
 def get_report_settings() -> ResponseReturnValue:
     args = query_args(StatsQuerySchema())
@@ -272,6 +274,7 @@ def get_report_settings() -> ResponseReturnValue:
     tags=["stats"],
     body=ReportSettingsUpdateSchema,
     response=ReportSettingsSchema,
+    responses={404: "No such unit"},
 )
 def put_report_settings() -> ResponseReturnValue:
     data = load(ReportSettingsUpdateSchema())

@@ -75,8 +75,9 @@ def test_every_import_refuses_a_number_that_is_not_a_mobile(
     )
     assert response.status_code == 422, response.get_json()
     errors = response.get_json()["errors"]
-    assert "rows.1.phone" in errors
-    assert "rows.2.phone" not in errors
+    # Spreadsheet row numbers (the header is row 1): the wrong number is on row 2.
+    assert "rows.2.phone" in errors
+    assert "rows.3.phone" not in errors
 
 
 def test_users_api_stores_one_form_and_refuses_a_short_number(

@@ -19,7 +19,7 @@ from lms.extensions import db
 from lms.privacy import services
 from lms.privacy.models import DeletionRequest, DeletionStatus
 from tests.certificates.factories import CERTIFIED
-from tests.factories import make_course, make_enrollment, make_unit, make_user
+from tests.factories import make_course, make_enrollment, make_signer, make_unit, make_user
 
 PASSWORD = "correct horse battery"
 
@@ -31,6 +31,7 @@ def _login(client: FlaskClient, who: str, password: str = PASSWORD) -> int:
 def _holder() -> tuple[User, str]:
     province = make_unit("PD", kind="province", serial_prefix="PD")
     ward = make_unit("PD-XA", parent=province, name="Xã Riêng Tư")
+    make_signer(province)  # certificates are issued where a signer is configured
     hoa = make_user("hoa.pd@example.vn", full_name="Nguyễn Thị Hoa", phone="0912000321",
                     unit=ward, target_group="citizen")  # fmt: skip
     course = make_course(**CERTIFIED)

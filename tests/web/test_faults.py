@@ -74,6 +74,7 @@ def test_login_token_and_registration_work_with_redis_down_counting_in_memory(
             "password": "long enough",
             "password2": "long enough",
             "unit": "",
+            "consent": "1",  # the privacy notice is agreed to
         },
     )
     assert registered.status_code == 302
