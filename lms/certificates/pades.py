@@ -22,6 +22,7 @@ import fcntl
 import io
 import logging
 import os
+import warnings
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,12 +35,20 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from flask import current_app
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
 
-from lms.org.models import Unit
+# pyHanko imports cryptography's DSA types (for DSA signatures, which the LMS never makes), and
+# cryptography warns that DSA is deprecated: a stack trace on every `flask` command otherwise.
+warnings.filterwarnings(
+    "ignore", "DSA is deprecated", CryptographyDeprecationWarning, module="pyhanko"
+)
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
+from pyhanko.sign import fields, signers  # noqa: E402
+
+from lms.org.models import Unit  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
