@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 class AuditAction(enum.StrEnum):
     certificate_issued_override = "certificate.issued_override"
     certificate_revoked = "certificate.revoked"
+    certificate_template_saved = "certificate_template.saved"
     year_closed = "year.closed"
     year_reopened = "year.reopened"
     user_created = "user.created"
@@ -32,6 +33,7 @@ class AuditAction(enum.StrEnum):
 ACTION_LABELS: dict[str, object] = {
     AuditAction.certificate_issued_override: _l("Certificate issued with an override reason"),
     AuditAction.certificate_revoked: _l("Certificate revoked"),
+    AuditAction.certificate_template_saved: _l("Certificate template or signer saved"),
     AuditAction.year_closed: _l("Year's figures closed"),
     AuditAction.year_reopened: _l("Year's figures reopened"),
     AuditAction.user_created: _l("Account created with a role"),
@@ -58,6 +60,7 @@ TARGET_LABELS: dict[str, object] = {
     "user": _l("Person"),
     "lrs_client": _l("LRS client"),
     "source_platform": _l("Source platform"),
+    "certificate_template": _l("Certificate template"),
     "held_statement": _l("Held statement"),
     "unit": _l("Unit"),
 }
@@ -71,6 +74,9 @@ DETAIL_LABELS: dict[str, object] = {
     "name": _l("Name"),
     "scopes": _l("Scopes"),
     "authority": _l("Authority"),
+    "signer_name": _l("Signer's name"),
+    "signer_title": _l("Signer's title"),
+    "signer_authority": _l("Signing authority"),
     "active": _l("Active"),
     "client_id": _l("LRS client"),
     "home_page": _l("Home page"),

@@ -37,6 +37,10 @@ def _certificate(cert: Any) -> tuple[str, str, str, int | None]:
     return "certificate", cert.serial, f"{cert.serial} — {cert.holder_name}", unit
 
 
+def _template(row: Any) -> tuple[str, str, str, int | None]:
+    return "certificate_template", str(row.id), row.name, row.unit_id
+
+
 def _user(user: Any) -> tuple[str, str, str, int | None]:
     return "user", str(user.id), user.full_name, user.unit_id
 
@@ -66,6 +70,7 @@ def _held(row: Any) -> tuple[str, str, str, int | None]:
 #: By table, so that the audit log imports no domain above it.
 _DESCRIBERS = {
     "certificates": _certificate,
+    "certificate_templates": _template,
     "users": _user,
     "units": _unit,
     "stat_snapshots": _snapshot,

@@ -10,6 +10,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from lms.audit import services as audit
+from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import unit_in_scope
 from lms.catalog.services import get_course
@@ -70,9 +72,16 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def save_template(
-    *, unit_code: str | None, course_slug: str | None, values: dict[str, Any]
+    *,
+    unit_code: str | None,
+    course_slug: str | None,
+    values: dict[str, Any],
+    by: User | None = None,
 ) -> CertificateTemplate:
-    """Create or update the template of (unit, course); both None is the default template."""
+    """Create or update the template of (unit, course); both None is the default template.
+
+    Audited: who signs a unit's certificates is a privileged choice (``by`` None: the command
+    line or the demo seed)."""
     unit = get_unit(unit_code) if unit_code else None
     course = get_course(course_slug) if course_slug else None
     errors: dict[str, list[str]] = {
@@ -108,6 +117,16 @@ def save_template(
             continue  # a template keeps a name
         setattr(row, key, value)
     db.session.flush()
+    audit.record(
+        AuditAction.certificate_template_saved,
+        row,
+        actor=by,
+        details={
+            key: value
+            for key, value in values.items()
+            if key in ("signer_name", "signer_title", "signer_authority") and value
+        },
+    )
     logger.info("Saved certificate template %s", row.id)
     return row
 

@@ -318,6 +318,7 @@ def templates_page() -> ResponseReturnValue:
                 unit_code=unit.code if unit is not None else None,
                 course_slug=course.slug if course is not None else None,
                 values=values,
+                by=user,
             )
             issued, waiting = services.issue_awaiting() if row.signer_name else (0, 0)
             db.session.commit()

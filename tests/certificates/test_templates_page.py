@@ -86,3 +86,24 @@ def test_the_preview_is_the_rendered_certificate(client: FlaskClient, world: Wor
     assert other.data != first.data
     assert client.get(url, query_string={"unit": "HP", "primary_color": "red"}).status_code == 422
     assert client.get(url, query_string={"unit": "QT"}).status_code == 403
+
+
+def test_naming_a_signer_is_in_the_audit_log(client: FlaskClient, world: World) -> None:
+    """Who signs a unit's certificates is a privileged choice: recorded with who made it."""
+    from lms.audit.models import AuditEntry
+
+    db.session.commit()
+    login(client, world.official_qt)
+    response = client.post(
+        "/certificates/templates",
+        data={"unit": "QT", "signer_title": "Giám đốc", "signer_name": "Lê Quang Vinh"},
+    )
+    assert response.status_code == 302
+    entry = db.session.scalar(
+        select(AuditEntry).where(AuditEntry.action == "certificate_template.saved")
+    )
+    assert entry is not None
+    assert entry.actor_id == world.official_qt.id
+    assert entry.target_type == "certificate_template"
+    assert entry.unit_id == world.units["QT"].id
+    assert entry.details["signer_name"] == "Lê Quang Vinh"
