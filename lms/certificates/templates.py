@@ -18,6 +18,7 @@ from lms.catalog.services import get_course
 from lms.certificates.models import CertificateTemplate
 from lms.errors import Invalid, NotFound
 from lms.extensions import db
+from lms.locks import lock_name
 from lms.org.models import Unit
 from lms.org.services import get_unit
 
@@ -94,6 +95,9 @@ def save_template(
         errors["logo"] = [_("The logo must be a PNG or JPEG image.")]
     if errors:
         raise Invalid(_("Invalid input."), errors=errors)
+    # Find-or-create: NULLs are distinct in the (course, unit) unique key, so two first saves
+    # of a unit's template at once would both insert without this lock on the pair.
+    lock_name(f"certificate-template:{unit.id if unit else '-'}:{course.id if course else '-'}")
     row = db.session.scalar(
         select(CertificateTemplate).where(
             CertificateTemplate.unit_id == unit.id

@@ -149,3 +149,30 @@ def test_parallel_issues_get_distinct_status_list_indexes(live_api: LiveApi) -> 
         ).all()
     assert len({list_id for list_id, _index in rows}) == 1
     assert sorted(index for _list, index in rows) == list(range(PARALLEL))
+
+
+def test_parallel_first_saves_of_a_units_signer_make_one_template(live_api: LiveApi) -> None:
+    """Twenty first saves of one unit's signer at once: one template row, not twenty (the
+    (course, unit) unique key does not hold when the course is NULL)."""
+    from lms.certificates import templates
+    from lms.certificates.models import CertificateTemplate
+
+    with live_api.data():
+        unit = make_unit(fresh("T"), kind=UnitKind.province)
+        code, unit_id = unit.code, unit.id
+
+    def save(index: int) -> None:
+        with live_api.data():
+            templates.save_template(
+                unit_code=code,
+                course_slug=None,
+                values={"signer_name": f"Người Ký {index}", "signer_title": "Giám đốc"},
+            )
+
+    results = fire(PARALLEL, save)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    with live_api.data() as db:
+        rows = db.session.scalars(
+            select(CertificateTemplate).where(CertificateTemplate.unit_id == unit_id)
+        ).all()
+        assert len(rows) == 1
