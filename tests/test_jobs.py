@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from lms.db import utcnow
@@ -20,6 +21,7 @@ from lms.errors import ServiceUnavailable
 from lms.extensions import db
 from lms.jobs import queue, services
 from lms.jobs.models import Job, JobStatus
+from lms.locks import lock_row
 from lms.redisclient import RedisLink
 from tests.conftest import throwaway_app
 from tests.races import PARALLEL, fire
@@ -295,6 +297,47 @@ def test_a_job_delivered_to_twenty_workers_at_once_runs_once(tmp_path: Path) -> 
                 assert services.get(job_id).status == JobStatus.done
     finally:
         del services.HANDLERS["test.once"]
+
+
+def test_a_job_finishes_while_another_writer_holds_the_database(tmp_path: Path) -> None:
+    """The job's last write waits for another writer instead of failing.
+
+    On SQLite a transaction that has only read cannot start writing while another connection
+    holds the write lock: it is refused at once, whatever the busy timeout. A job that read
+    itself, ran, and then wrote its status failed that way when twenty deliveries raced.
+    """
+    holding = threading.Event()
+
+    def hold(app: Flask, job_id: str) -> None:
+        with app.app_context():
+            lock_row(Job, job_id)
+            holding.set()
+            time.sleep(0.5)
+            db.session.commit()
+
+    def busy(payload: dict[str, Any], progress: services.Progress) -> dict[str, Any]:
+        holder = threading.Thread(
+            target=hold, args=(current_app._get_current_object(), payload["id"])
+        )
+        holder.start()
+        holding.wait(timeout=10)
+        progress(1, 2)
+        holder.join()
+        return {"ok": True}
+
+    services.register_handler("test.busy", busy)
+    try:
+        with throwaway_app(tmp_path) as app, app.app_context():
+            job = Job(kind="test.busy", payload={})
+            db.session.add(job)
+            db.session.commit()
+            job.payload = {"id": job.id}
+            db.session.commit()
+            finished = services.run(job.id)
+            assert finished.status == JobStatus.done, finished.error
+            assert finished.result == {"ok": True}
+    finally:
+        del services.HANDLERS["test.busy"]
 
 
 def test_twenty_sweepers_at_once_send_a_stale_job_once(

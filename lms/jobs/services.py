@@ -29,6 +29,7 @@ from lms.errors import NotFound, ServiceUnavailable
 from lms.extensions import db
 from lms.jobs import queue
 from lms.jobs.models import Job, JobStatus
+from lms.locks import hold_write_lock
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +93,24 @@ def run(job_id: str, *, from_statuses: tuple[JobStatus, ...] = (JobStatus.queued
         logger.info("Job %s is %s already; not run again", job_id, job.status)
         return job
 
+    # Each write of the job's own row takes the write lock first: on SQLite a transaction that
+    # has only read (the job, or whatever the handler read) is refused at once when another
+    # connection is writing, where a writer that asks first waits its turn.
     def progress(done: int, total: int) -> None:
+        hold_write_lock()
         job.done, job.total = done, total
         db.session.commit()
 
     try:
-        job.result = HANDLERS[job.kind](dict(job.payload), progress)
+        result = HANDLERS[job.kind](dict(job.payload), progress)
+        hold_write_lock()
+        job.result = result
         job.status = JobStatus.done
         if job.total and job.done < job.total:
             job.done = job.total
     except Exception as exc:  # a failed job is recorded, never lost
         db.session.rollback()
+        hold_write_lock()
         job = get(job_id)
         job.status = JobStatus.failed
         job.error = str(exc)
