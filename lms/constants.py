@@ -52,6 +52,7 @@ IMPORT_COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "unit_code": ("Mã đơn vị", "Unit code"),
     "target_group": ("Đối tượng", "Target group"),
     "roles": ("Vai trò", "Roles"),
+    "birth_date": ("Ngày sinh", "Date of birth"),
     "_row": ("Cả dòng", "Whole row"),
 }
 

@@ -137,6 +137,7 @@ def create_user() -> ResponseReturnValue:
         password=data["password"],
         locale=data["locale"],
         active=data["active"],
+        birth_date=data["birth_date"],
         by=current(),
     )
     db.session.commit()
@@ -158,7 +159,7 @@ def get_user(user_id: int) -> ResponseReturnValue:
 @bp.patch("/users/<int:user_id>")
 @auth_required()
 @doc(
-    summary="Change a user (yourself: name, contacts and language only)",
+    summary="Change a user (yourself: name, date of birth, contacts and language only)",
     tags=["users"],
     body=UserUpdateSchema,
     response=UserSchema,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,7 +20,14 @@ from sqlalchemy import select
 from lms.auth import access, permissions
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import record_roles_given
-from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
+from lms.auth.text import (
+    NotABirthDate,
+    is_valid_email,
+    is_valid_phone,
+    normalise_email,
+    normalise_phone,
+    parse_birth_date,
+)
 from lms.constants import TargetGroup
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.events import people_imported
@@ -34,7 +42,7 @@ from lms.tabular import read_csv
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("email", "phone", "full_name", "unit_code", "target_group", "roles")
+COLUMNS = ("email", "phone", "full_name", "unit_code", "target_group", "roles", "birth_date")
 #: Above this many rows the writing runs as a job and the API answers 202.
 ASYNC_THRESHOLD = 500
 MAX_ROWS = 100_000
@@ -57,6 +65,8 @@ class ImportRow:
     unit_id: int | None
     target_group: str | None
     roles: list[str]
+    #: ISO ``yyyy-mm-dd``: rows travel to a job as JSON.
+    birth_date: str | None = None
 
 
 class _Checker:
@@ -122,6 +132,11 @@ class _Checker:
         group = (values.get("target_group") or "").strip().lower() or None
         if group is not None and group not in TargetGroup.__members__:
             self.error(line, "target_group", _("Unknown target group %(code)s.", code=group))
+        try:
+            born = parse_birth_date(values.get("birth_date"))
+        except NotABirthDate:
+            born = None
+            self.error(line, "birth_date", _("Write the date of birth as dd/mm/yyyy."))
         roles = self.roles(line, values.get("roles") or "")
         chosen = [Role(r) for r in roles]
         if unit is not None or Role.admin in chosen:
@@ -136,6 +151,7 @@ class _Checker:
             unit_id=unit.id if unit else None,
             target_group=group,
             roles=roles,
+            birth_date=born.isoformat() if born else None,
         )
 
     def roles(self, line: int, raw: str) -> list[str]:
@@ -240,6 +256,7 @@ def write_rows(
             phone=row.phone,
             full_name=row.full_name,
             target_group=TargetGroup(row.target_group) if row.target_group else None,
+            birth_date=date.fromisoformat(row.birth_date) if row.birth_date else None,
         )
         user.role_rows = [UserRole(role=Role(name)) for name in row.roles]
         users.append((user, row.unit_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,7 +11,13 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from lms.auth.models import Role, User
 from lms.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from lms.auth.text import is_valid_email, is_valid_phone, normalise_phone
+from lms.auth.text import (
+    NotABirthDate,
+    check_birth_date,
+    is_valid_email,
+    is_valid_phone,
+    normalise_phone,
+)
 from lms.constants import TargetGroup
 
 _ROLES = [r.value for r in Role]
@@ -26,6 +33,22 @@ def _email(value: str) -> None:
 def _phone(value: str) -> None:
     if not is_valid_phone(normalise_phone(value) or ""):
         raise ValidationError(_("Not a valid phone number."))
+
+
+def _birth_date(value: date) -> None:
+    try:
+        check_birth_date(value)
+    except NotABirthDate:
+        raise ValidationError(_("Not a possible date of birth.")) from None
+
+
+def _birth_date_field(**kwargs: Any) -> fields.Date:
+    return fields.Date(
+        allow_none=True,
+        validate=_birth_date,
+        metadata={"description": "Date of birth (YYYY-MM-DD), printed on certificates"},
+        **kwargs,
+    )
 
 
 def _role_field() -> fields.String:
@@ -83,6 +106,7 @@ class UserSchema(Schema):
         allow_none=True,
     )
     roles = fields.Function(lambda u: sorted(r.value for r in u.roles), dump_only=True)
+    birth_date = fields.Date(dump_only=True, allow_none=True)
     locale = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     last_login_at = fields.DateTime(dump_only=True, allow_none=True)
@@ -108,6 +132,7 @@ class UserCreateSchema(Schema):
     )
     unit_code = fields.String(load_default=None, allow_none=True)
     target_group = _group_field(load_default=None, allow_none=True)
+    birth_date = _birth_date_field(load_default=None)
     roles = fields.List(_role_field(), load_default=lambda: ["learner"])
     locale = fields.String(
         load_default=None,
@@ -135,6 +160,7 @@ class UserUpdateSchema(Schema):
     )
     unit_code = fields.String(allow_none=True)
     target_group = _group_field(allow_none=True)
+    birth_date = _birth_date_field()
     roles = fields.List(
         _role_field(), validate=validate.Length(min=1, error=_l("Give at least one role."))
     )

@@ -283,6 +283,7 @@ def create_user(
     by: User | None,
     locale: str | None = None,
     active: bool = True,
+    birth_date: date | None = None,
 ) -> User:
     """Create a user; ``by`` is the acting user (None: the system, e.g. the CLI or sign-up)."""
     email, phone = normalise_email(email), normalise_phone(phone)
@@ -304,6 +305,7 @@ def create_user(
         target_group=TargetGroup(target_group) if target_group else None,
         locale=locale,
         active=active,
+        birth_date=birth_date,
     )
     user.role_rows = [UserRole(role=role) for role in sorted(chosen)]
     if password is not None:
@@ -331,15 +333,16 @@ def _assign_unit(user: User, unit: Unit | None, on: date | None = None) -> None:
 
 
 #: What a person may change on their own account without managing it.
-SELF_FIELDS = frozenset({"full_name", "phone", "email", "locale"})
+SELF_FIELDS = frozenset({"full_name", "phone", "email", "locale", "birth_date"})
 
 
 def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> User:
-    """Apply ``changes`` (``email, phone, full_name, unit, target_group, roles, active, locale``).
+    """Apply ``changes`` (``email, phone, full_name, birth_date, unit, target_group, roles,
+    active, locale``).
 
-    Anyone may change their own name, contacts and language; everything else, and anyone
-    else, only who manages the person (:func:`permissions.can_manage_user`): an official never
-    changes an admin or a peer, even one placed in their area.
+    Anyone may change their own name, date of birth, contacts and language; everything else,
+    and anyone else, only who manages the person (:func:`permissions.can_manage_user`): an
+    official never changes an admin or a peer, even one placed in their area.
     """
     if by is not None and not by.is_admin:
         if by.id != user.id:
@@ -372,6 +375,8 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
         audit.record(action, user, actor=by)
     if "locale" in changes:
         user.locale = changes["locale"]
+    if "birth_date" in changes:  # certificates issued already keep the date they printed
+        user.birth_date = changes["birth_date"]
     if "roles" in changes and roles != user.roles:
         before = sorted(user.roles)
         keep = [row for row in user.role_rows if row.role in roles]

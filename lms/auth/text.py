@@ -7,9 +7,11 @@ by :func:`lms.text.fold` as the query is.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import phonenumbers
 
+from lms import periods
 from lms.text import fold
 
 _PHONE_PUNCT = re.compile(r"[\s.\-()/'\u00a0]")
@@ -111,3 +113,43 @@ def is_valid_email(value: str) -> bool:
 
 def looks_like_email(login: str) -> bool:
     return "@" in login
+
+
+#: Dates of birth as people type them: ``dd/mm/yyyy`` (``d/m/yyyy``, with ``-`` or ``.`` too),
+#: or ISO ``yyyy-mm-dd`` (an API, or a spreadsheet's date cell as :mod:`lms.tabular` reads it).
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+#: No one alive was born before this; an earlier year is a typing mistake.
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+class NotABirthDate(ValueError):
+    """What was typed or given cannot be a person's date of birth."""
+
+
+def parse_birth_date(value: str | None) -> date | None:
+    """The date of birth in ``value`` (None when empty); NotABirthDate when it is not one.
+
+    Day first, as Vietnamese documents write dates: ``03/04/1990`` is 3 April, never March.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if match := _DAY_FIRST.match(value):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _ISO_DAY.match(value):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        raise NotABirthDate(value)
+    try:
+        born = date(year, month, day)
+    except ValueError:  # 31/02
+        raise NotABirthDate(value) from None
+    check_birth_date(born)
+    return born
+
+
+def check_birth_date(born: date) -> None:
+    """NotABirthDate unless ``born`` is a possible one (not in the future, not before 1900)."""
+    if not EARLIEST_BIRTH <= born <= periods.today():
+        raise NotABirthDate(born.isoformat())

@@ -63,6 +63,7 @@ def profile(user: User) -> dict[str, Any]:
         "full_name": user.full_name,
         "email": user.email,
         "phone": user.phone,
+        "birth_date": user.birth_date.isoformat() if user.birth_date else None,
         "unit": {"code": user.unit.code, "name": user.unit.name} if user.unit else None,
         "target_group": user.target_group.value if user.target_group else None,
         "roles": sorted(r.value for r in user.roles),
@@ -239,6 +240,7 @@ def pseudonymise(user: User) -> None:
         user.full_name = _("Deleted user #%(id)s", id=user.id)
     user.email = f"user-{user.id}@{DELETED_DOMAIN}"
     user.phone = None
+    user.birth_date = None
     user.password_hash = None
     user.active = False
     user.locale = None

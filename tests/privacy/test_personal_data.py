@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -34,6 +34,7 @@ def _holder() -> tuple[User, str]:
     make_signer(province)  # certificates are issued where a signer is configured
     hoa = make_user("hoa.pd@example.vn", full_name="Nguyễn Thị Hoa", phone="0912000321",
                     unit=ward, target_group="citizen")  # fmt: skip
+    hoa.birth_date = date(1990, 4, 3)
     course = make_course(**CERTIFIED)
     enrollment = make_enrollment(hoa, course, status=EnrollmentStatus.completed)
     cert = certificates.issue_certificate(enrollment)[0]
@@ -56,6 +57,7 @@ def test_a_learner_downloads_everything_kept_about_them(client: FlaskClient, db:
     profile = json.loads(archive.read("profile.json"))
     assert (profile["full_name"], profile["phone"]) == ("Nguyễn Thị Hoa", "0912000321")
     assert profile["unit"]["code"] == "PD-XA"
+    assert profile["birth_date"] == "1990-04-03"
     (enrollment,) = json.loads(archive.read("enrollments.json"))
     assert enrollment["status"] == "completed"
     (cert,) = json.loads(archive.read("certificates.json"))
@@ -92,6 +94,7 @@ def test_a_deletion_request_approved_removes_who_she_was_and_keeps_what_counted(
     assert person is not None
     assert person.full_name == f"Người dùng đã xoá #{hoa.id}"
     assert person.phone is None
+    assert person.birth_date is None
     assert person.email == f"user-{hoa.id}@deleted.lms146.invalid"
     assert not person.active
     assert person.deleted_at is not None
