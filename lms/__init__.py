@@ -100,6 +100,7 @@ JOB_HANDLERS = (
     ("classes.assign", "lms.classes.assign:run_assignment"),
     ("bridge.process", "lms.learning.triggers:run_bridge"),
     ("certificates.issue_class", "lms.certificates.services:run_issue_class"),
+    ("certificates.issue_awaiting", "lms.certificates.services:run_issue_awaiting"),
     ("messages.deliver", "lms.messages.services:deliver"),
 )
 

@@ -24,6 +24,7 @@ from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth.models import Role, User
 from lms.auth.permissions import can_manage_class, class_reach, unit_in_scope, user_in_scope
+from lms.catalog.models import Course
 from lms.certificates import content, crypto, keys, statuslist
 from lms.certificates.constants import CONTENT_VERSION, DEFAULT_SERIAL_PREFIX
 from lms.certificates.models import (
@@ -48,6 +49,10 @@ logger = logging.getLogger(__name__)
 
 #: The job kind of a class's bulk issue (:func:`run_issue_class`), as ``lms.JOB_HANDLERS`` names it.
 JOB_KIND = "certificates.issue_class"
+#: The job kind that issues what waited for a signer (:func:`run_issue_awaiting`).
+AWAITING_JOB_KIND = "certificates.issue_awaiting"
+#: Certificates issued between commits when many waited: each commit makes them visible.
+_AWAITING_CHUNK = 200
 
 
 # --- dates ------------------------------------------------------------------------------------
@@ -475,33 +480,60 @@ def awaiting_signer(enrollment: Enrollment) -> bool:
     )
 
 
-def issue_awaiting() -> tuple[int, int]:
+def _awaiting_ids() -> list[int]:
+    """Completed enrollments of certificate-giving courses that have no certificate yet."""
+    has_cert = select(Certificate.id).where(Certificate.enrollment_id == Enrollment.id)
+    return list(
+        db.session.scalars(
+            select(Enrollment.id)
+            .join(Enrollment.course)
+            .where(
+                Enrollment.status == EnrollmentStatus.completed,
+                Course.gives_certificate.is_(True),
+                ~has_cert.exists(),
+            )
+            .order_by(Enrollment.id)
+        )
+    )
+
+
+def count_awaiting() -> int:
+    return len(_awaiting_ids())
+
+
+def issue_awaiting(
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
     """Issue the certificates that waited for a signer, now that one may be named.
 
     Returns ``(issued, still waiting)``. Each is issued as on completion (dated then), under
-    the enrollment's lock, so running this twice or alongside a completion issues once.
+    the enrollment's lock, so running this twice or alongside a completion issues once. With
+    ``progress`` (a job's), what is issued is committed every few hundred and reported.
     """
     issued = waiting = 0
-    has_cert = select(Certificate.id).where(Certificate.enrollment_id == Enrollment.id)
-    pending = db.session.scalars(
-        select(Enrollment)
-        .join(Enrollment.course)
-        .where(
-            Enrollment.status == EnrollmentStatus.completed,
-            ~has_cert.exists(),
-        )
-        .order_by(Enrollment.id)
-    ).all()
-    for enrollment in pending:
-        if not enrollment.course.gives_certificate:
+    ids = _awaiting_ids()
+    for done, enrollment_id in enumerate(ids, start=1):
+        enrollment = db.session.get(Enrollment, enrollment_id)
+        if enrollment is None:
             continue
         try:
             _cert, created = issue_certificate(enrollment, at=enrollment.completed_at)
         except AwaitingSigner:
             waiting += 1
-            continue
-        issued += int(created)
+        else:
+            issued += int(created)
+        if progress is not None and (done % _AWAITING_CHUNK == 0 or done == len(ids)):
+            progress(done, len(ids))  # commits
     return issued, waiting
+
+
+def run_issue_awaiting(
+    payload: dict[str, Any], progress: Callable[[int, int], None]
+) -> dict[str, Any]:
+    """Job handler ``certificates.issue_awaiting``: after a signer is named, in the
+    background, since a campaign's completions may have waited by the thousand."""
+    issued, waiting = issue_awaiting(progress)
+    return {"issued": issued, "waiting": waiting}
 
 
 def on_enrollment_reopened(enrollment: Enrollment, **_kwargs: Any) -> None:

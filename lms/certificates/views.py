@@ -33,9 +33,11 @@ from lms.certificates.render import render_png
 from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
 from lms.edge import INT32
-from lms.errors import DomainError, Forbidden, Invalid, NotFound
+from lms.errors import DomainError, Forbidden, Invalid, NotFound, ServiceUnavailable
 from lms.extensions import db
 from lms.http import whole_number
+from lms.jobs import services as jobs
+from lms.jobs.models import JobStatus
 from lms.org.models import Unit
 from lms.org.services import find_unit
 
@@ -304,6 +306,31 @@ def _form_target(user: User) -> tuple[Unit | None, Course | None]:
     return unit, course
 
 
+def _issue_awaiting_in_background(user: User) -> None:
+    """Certificates that waited for a signer are issued by a job (by the thousand after a
+    campaign); the page says what happened, or where to follow it."""
+    try:
+        job = jobs.submit(services.AWAITING_JOB_KIND, {}, by_id=user.id)
+    except ServiceUnavailable as exc:
+        flash(exc.message, "error")
+        return
+    if job.status == JobStatus.done and job.result:
+        issued, waiting = job.result["issued"], job.result["waiting"]
+        if issued or waiting:
+            flash(
+                _(
+                    "%(issued)s certificates that awaited a signer were issued; "
+                    "%(waiting)s still wait.",
+                    issued=issued,
+                    waiting=waiting,
+                ),
+                "success",
+            )
+    elif job.status != JobStatus.failed:
+        flash(_("The certificates that awaited a signer are being issued in the background."),
+              "success")  # fmt: skip
+
+
 @bp.route("/certificates/templates", methods=["GET", "POST"])
 @login_required
 def templates_page() -> ResponseReturnValue:
@@ -320,7 +347,6 @@ def templates_page() -> ResponseReturnValue:
                 values=values,
                 by=user,
             )
-            issued, waiting = services.issue_awaiting() if row.signer_name else (0, 0)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -328,16 +354,8 @@ def templates_page() -> ResponseReturnValue:
             flash(f"{exc.message} {details}".strip(), "error")
             return redirect(url_for("certificates_views.templates_page"))
         flash(_("Template saved."), "success")
-        if issued or waiting:
-            flash(
-                _(
-                    "%(issued)s certificates that awaited a signer were issued; "
-                    "%(waiting)s still wait.",
-                    issued=issued,
-                    waiting=waiting,
-                ),
-                "success",
-            )
+        if row.signer_name and services.count_awaiting():
+            _issue_awaiting_in_background(user)
         return redirect(url_for("certificates_views.templates_page", id=row.id))
     selected = request.args.get("id", type=int)
     current_row = templates.get_managed(selected, user) if selected else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
@@ -13,6 +14,8 @@ from lms.certificates import services
 from lms.certificates.models import CertificateTemplate
 from lms.classes.completion import complete_enrollment
 from lms.extensions import db
+from lms.jobs import services as jobs
+from lms.jobs.models import Job, JobStatus
 from tests.certificates.conftest import World
 from tests.certificates.test_views import login
 from tests.factories import make_enrollment, make_user
@@ -107,3 +110,33 @@ def test_naming_a_signer_is_in_the_audit_log(client: FlaskClient, world: World) 
     assert entry.target_type == "certificate_template"
     assert entry.unit_id == world.units["QT"].id
     assert entry.details["signer_name"] == "Lê Quang Vinh"
+
+
+def test_with_workers_what_waited_is_issued_by_a_job_the_page_names(
+    client: FlaskClient, world: World, redis_app: Flask
+) -> None:
+    """After a MOOC campaign thousands may wait for a signer: saving the signer does not issue
+    them inside the request but sends a job (a worker runs it; here the test does)."""
+    db.session.execute(db.delete(CertificateTemplate))
+    waiting = [make_enrollment(make_user(unit=world.units["QT-DONGHOI"]), world.course)
+               for _n in range(3)]  # fmt: skip
+    for enrollment in waiting:
+        complete_enrollment(enrollment)
+    db.session.commit()
+    login(client, world.official_qt)
+    response = client.post(
+        "/certificates/templates",
+        data={"unit": "QT", "signer_title": "Giám đốc", "signer_name": "Lê Quang Vinh"},
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "đang được cấp trong nền" in page
+    assert all(services.certificate_for_enrollment(e.id) is None for e in waiting)
+    job = db.session.scalar(select(Job).where(Job.kind == services.AWAITING_JOB_KIND))
+    assert job is not None
+    assert job.status == JobStatus.queued
+    done = jobs.run(job.id)
+    assert done.status == JobStatus.done
+    assert done.result["issued"] == 3  # the world's Hải Phòng completions still wait
+    assert done.done == done.total == 3 + done.result["waiting"]
+    assert all(services.certificate_for_enrollment(e.id) is not None for e in waiting)
