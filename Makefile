@@ -59,10 +59,11 @@ run: install ## migrate, load the demo data and courses, serve on http://127.0.0
 worker: install ## run the background-job worker (needs LMS_REDIS_URL)
 	$(BIN)/celery -A lms.jobs.worker worker --loglevel INFO
 
+# With PostgreSQL too, the two runs go side by side (one core each; each prints when it ends).
 test: install ## run the whole suite (SQLite; PostgreSQL too when CI=true)
-	@$(MAKE) --no-print-directory test-sqlite
 	@if [ "$$CI" = "true" ] || [ -n "$$LMS_TEST_DATABASE_URL" ]; then \
-	  $(MAKE) --no-print-directory test-postgres; fi
+	  $(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres; \
+	else $(MAKE) --no-print-directory test-sqlite; fi
 
 test-sqlite: install
 	@if [ -x "$(CHROMIUM)" ]; then \
