@@ -14,8 +14,9 @@ from a replica, and even there
   behind is used; otherwise the primary answers.
 
 A replica's lag is measured against the primary's WAL: every check samples the primary's WAL
-insert position, and the lag is the age of the newest sample the replica has replayed (0 when
-it has replayed the one just taken). Unlike ``now() - pg_last_xact_replay_timestamp()`` this
+flush position (not the insert position, which may point past a page header where no record
+ends, so that an idle replica would never seem to reach it), and the lag is the age of the
+newest sample the replica has replayed (0 when it has replayed the one just taken). Unlike ``now() - pg_last_xact_replay_timestamp()`` this
 does not grow while the primary is idle, and a sample tells which primary state the replica
 holds (``visible_through``, used by the LRS's ``X-Experience-API-Consistent-Through``).
 Checks run at most every ``LMS_REPLICA_CHECK_SECONDS`` per process, inside a request but one
@@ -70,8 +71,10 @@ READING_METHODS = frozenset({"GET", "HEAD"})
 
 @dataclass(frozen=True)
 class Sample:
-    """The primary at one instant: its WAL insert position, and before when every
-    transaction that had written by then had committed (the primary's clock)."""
+    """The primary at one instant: its WAL flush position, and before when every transaction
+    that had written by then had committed (the primary's clock). With ``synchronous_commit``
+    on (PostgreSQL's default, which the LMS keeps) a commit is flushed before its transaction
+    leaves ``pg_stat_activity``, so a replica holding ``lsn`` holds those commits."""
 
     at: float
     lsn: int
@@ -201,7 +204,7 @@ class ReplicaSet:
 
 def _sample(primary: Engine) -> Sample:
     """The primary's open writers are read before its WAL position: a transaction gone from
-    the first has its commit record before the second."""
+    the first has its commit flushed before the second."""
     with primary.connect() as conn:
         oldest, now = conn.execute(
             text(
@@ -211,7 +214,7 @@ def _sample(primary: Engine) -> Sample:
             )
         ).one()
         lsn = conn.execute(
-            text("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')")
+            text("SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')")
         ).scalar_one()
     settled = oldest if oldest is not None and oldest < now else now
     return Sample(at=time.monotonic(), lsn=int(lsn), settled_before=settled.astimezone(UTC))

@@ -36,6 +36,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from lms.db import UTCDateTime
 from lms.extensions import db
+from lms.replicas import replica_visible_through
 from lms.xapi.constants import MAX_PAGE_SIZE, KeyKind
 from lms.xapi.keys import key_id, key_value, verb_activity_value
 from lms.xapi.models import KeyType, Statement, UuidStr
@@ -360,8 +361,15 @@ def consistent_through() -> datetime:
     SQLite cannot show other connections' open transactions; its writers hold the write
     lock from ``stored`` to their commit, a matter of milliseconds, so one second before
     now is taken there. A value computed in the last half second is reused: an earlier
-    instant stays true.
+    instant stays true. A query answered by a streaming replica (``lms.replicas``) is
+    consistent only through the primary's state that replica was known to hold.
     """
+    through = _primary_consistent_through()
+    on_replica = replica_visible_through()
+    return through if on_replica is None else min(through, on_replica)
+
+
+def _primary_consistent_through() -> datetime:
     if not is_postgres():
         return datetime.now(UTC) - timedelta(seconds=1)
     url = str(db.engine.url)
