@@ -16,9 +16,10 @@ from a replica, and even there
 A replica's lag is measured against the primary's WAL: every check samples the primary's WAL
 flush position (not the insert position, which may point past a page header where no record
 ends, so that an idle replica would never seem to reach it), and the lag is the age of the
-newest sample the replica has replayed (0 when it has replayed the one just taken). Unlike ``now() - pg_last_xact_replay_timestamp()`` this
-does not grow while the primary is idle, and a sample tells which primary state the replica
-holds (``visible_through``, used by the LRS's ``X-Experience-API-Consistent-Through``).
+newest sample the replica has replayed (0 when it has replayed the one just taken). Unlike
+``now() - pg_last_xact_replay_timestamp()`` this does not grow while the primary is idle, and
+a sample tells which primary state the replica holds (``visible_through``, which bounds the
+LRS's ``X-Experience-API-Consistent-Through``).
 Checks run at most every ``LMS_REPLICA_CHECK_SECONDS`` per process, inside a request but one
 thread at a time. A replica that fails (a check or a query) is skipped for
 ``LMS_REPLICA_RETRY_SECONDS`` without being asked (the breaker of :mod:`lms.redisclient`), so a
