@@ -102,13 +102,25 @@ class Replica:
     def usable(self, max_lag: float) -> bool:
         return self.lag is not None and self.lag <= max_lag and not self.breaker.is_open()
 
-    def check(self, samples: deque[Sample]) -> None:
+    def check(self, samples: deque[Sample], max_lag: float) -> None:
         """Ask the replica how far it has replayed; a failure opens its breaker."""
+        was_usable = self.usable(max_lag)
+        self.lag = self._ask(samples)
+        if was_usable and not self.usable(max_lag) and not self.breaker.is_open():
+            logger.warning(
+                "Replica %s is %s s behind (bound %s s); reading from the primary",
+                self.name,
+                "an unknown number of" if self.lag is None else f"{self.lag:.1f}",
+                max_lag,
+            )
+        elif self.usable(max_lag) and not was_usable:
+            logger.info("Replica %s is %.1f s behind; reading from it", self.name, self.lag)
+
+    def _ask(self, samples: deque[Sample]) -> float | None:
         if self.breaker.is_open():
-            self.lag = None
-            return
+            return None
         try:
-            with self.engine.connect() as conn:
+            with self.engine.begin() as conn:
                 in_recovery, replayed = conn.execute(
                     text(
                         "SELECT pg_is_in_recovery(), "
@@ -116,28 +128,17 @@ class Replica:
                     )
                 ).one()
         except SQLAlchemyError:
-            self.lag = None  # the breaker was tripped by the engine's error handler
-            return
+            return None  # the breaker was tripped by the engine's error handler
+        self.breaker.reset()
         if not in_recovery or replayed is None:
             # Promoted (or not a standby at all): its data may part from the primary's.
-            if self.lag is not None or self.visible_through is None:
-                logger.warning("Replica %s is not in recovery; not reading from it", self.name)
-            self.lag = None
-            return
-        self.breaker.reset()
-        self._measure(int(replayed), samples)
-
-    def _measure(self, replayed: int, samples: deque[Sample]) -> None:
-        newest = samples[-1]
-        held = next((s for s in reversed(samples) if s.lsn <= replayed), None)
+            logger.warning("Replica %s is not in recovery; not reading from it", self.name)
+            return None
+        held = next((s for s in reversed(samples) if s.lsn <= int(replayed)), None)
         if held is None:
-            lag = None
-        else:
-            lag = 0.0 if held is newest else max(0.0, time.monotonic() - held.at)
-            self.visible_through = held.settled_before
-        if lag != self.lag and (lag is None or self.lag is None or int(lag) != int(self.lag)):
-            logger.info("Replica %s lag: %s s", self.name, "unknown" if lag is None else lag)
-        self.lag = lag
+            return None  # behind every sample kept: minutes behind, or just started
+        self.visible_through = held.settled_before
+        return 0.0 if held is samples[-1] else max(0.0, time.monotonic() - held.at)
 
     def _failed(self, context: ExceptionContext) -> None:
         """A connection or a statement failed on this replica: skip it for a while."""
@@ -196,7 +197,16 @@ class ReplicaSet:
             logger.warning("Could not sample the primary's WAL position", exc_info=True)
             return
         for replica in self.replicas:
-            replica.check(self.samples)
+            replica.check(self.samples, self.max_lag)
+
+    def report(self, primary: Engine) -> list[dict[str, Any]]:
+        """Each replica's state after a check now, for ``/readyz`` (numbered: no host names)."""
+        with self._lock:
+            self.check(primary)
+        return [
+            {"replica": number, "ok": r.usable(self.max_lag), "lag_seconds": r.lag}
+            for number, r in enumerate(self.replicas, start=1)
+        ]
 
     def dispose(self) -> None:
         for replica in self.replicas:
@@ -206,7 +216,7 @@ class ReplicaSet:
 def _sample(primary: Engine) -> Sample:
     """The primary's open writers are read before its WAL position: a transaction gone from
     the first has its commit flushed before the second."""
-    with primary.connect() as conn:
+    with primary.begin() as conn:
         oldest, now = conn.execute(
             text(
                 "SELECT min(xact_start), clock_timestamp() FROM pg_stat_activity "

@@ -125,6 +125,8 @@ def test_stats_and_lrs_queries_read_the_replica_and_the_rest_the_primary(
         assert (
             reader.get(STATS, query_string={"unit": "SEED"}, headers=seed.bearer).status_code == 200
         )
+        ready = reader.get("/readyz").get_json()["checks"]["replicas"]
+        assert ready == {"ok": True, "replicas": [{"replica": 1, "ok": True, "lag_seconds": 0.0}]}
         with paused(replicated_pair):
             add_unit(app, "REPL1")
             second = post_statement(writer, seed, activity)
@@ -281,6 +283,11 @@ def test_a_stopped_replica_is_skipped_without_errors_or_a_wait_per_request(
                 for _ in range(10):
                     answer = client.get(STATS, query_string={"unit": "SEED"}, headers=seed.bearer)
                     assert answer.status_code == 200
+                assert len(tries) <= 1
+                # Ready all the same (reads fall back), and the probe says which replica is out.
+                ready = client.get("/readyz")
+                assert ready.status_code == 200
+                assert ready.get_json()["checks"]["replicas"]["replicas"][0]["ok"] is False
                 assert len(tries) <= 1
         finally:
             replicated_pair.start_replica()
