@@ -26,7 +26,7 @@ from lms.extensions import db
 from lms.org.models import Unit
 from lms.replicas import PRIMARY_COOKIE, replica_reads, replica_set
 from tests.conftest import create_schema, make_test_app
-from tests.factories import make_token, make_unit, make_user
+from tests.factories import enrol, make_class, make_course, make_token, make_unit, make_user
 from tests.replica import ReplicatedPair
 from tests.xapi.conftest import VERSION, basic, make_client, new_id, statement
 
@@ -49,7 +49,8 @@ def seed(replicated_pair: ReplicatedPair) -> Seed:
     app = make_test_app(replicated_pair.primary_url)
     with app.app_context():
         create_schema()
-        make_unit("SEED")
+        seed_unit = make_unit("SEED")
+        make_class(make_course(), seed_unit, code="ROSTER1")
         admin = make_user(roles=(Role.admin,), password=PASSWORD)
         token, email = make_token(admin), admin.email
         key, secret = make_client(["all"])
@@ -173,7 +174,7 @@ def test_stats_and_lrs_queries_read_the_replica_and_the_rest_the_primary(
         )
 
 
-def test_the_dashboard_and_the_report_page_read_the_replica(
+def test_the_dashboard_the_report_page_and_a_roster_export_read_the_replica(
     replicated_pair: ReplicatedPair, seed: Seed
 ) -> None:
     with replica_app(replicated_pair) as app:
@@ -182,13 +183,27 @@ def test_the_dashboard_and_the_report_page_read_the_replica(
         assert signed_in.status_code in {302, 303}
         browser.delete_cookie(PRIMARY_COOKIE)  # signing in wrote: forget it, as 7 s later
         assert browser.get("/dashboard", query_string={"unit": "SEED"}).status_code == 200
+        roster = "/classes/ROSTER1/roster.csv"
+        assert browser.get(roster).status_code == 200
         with paused(replicated_pair):
             add_unit(app, "DASH1")
+            _enrol_newcomer(app, "ROSTER1", "Người Mới Vào Lớp")
             replicated_pair.wait_received()
             for page in ("/dashboard", "/reports"):
                 assert browser.get(page, query_string={"unit": "DASH1"}).status_code == 404
+            assert "Người Mới Vào Lớp" not in browser.get(roster).text
         for page in ("/dashboard", "/reports"):
             assert browser.get(page, query_string={"unit": "DASH1"}).status_code == 200
+        assert "Người Mới Vào Lớp" in browser.get(roster).text
+
+
+def _enrol_newcomer(app: Flask, class_code: str, name: str) -> None:
+    from lms.classes.models import Class
+
+    with app.app_context():
+        klass = db.session.scalars(select(Class).where(Class.code == class_code)).one()
+        enrol(make_user(full_name=name), klass.course, klass=klass)
+        db.session.commit()
 
 
 def _stored(app: Flask, statement_id: str) -> datetime:
