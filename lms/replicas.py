@@ -85,40 +85,43 @@ class Sample:
 class Replica:
     """One replica: its engine, its breaker and what its last check found."""
 
-    def __init__(self, url: str, options: Mapping[str, Any]) -> None:
+    def __init__(self, url: str, options: Mapping[str, Any], retry_seconds: float) -> None:
         self.url = make_url(url)
         self.name = self.url.render_as_string(hide_password=True)
         connect_args = {"connect_timeout": CONNECT_TIMEOUT, **options.get("connect_args", {})}
         self.engine = create_engine(
             self.url, **{**options, "connect_args": connect_args, "pool_pre_ping": True}
         )
-        self.breaker = Breaker(retry_seconds=10, name=f"Replica {self.name}")
+        self.breaker = Breaker(retry_seconds, name=f"Replica {self.name}")
         #: Seconds behind the primary at the last check; None: down, promoted or unknown.
         self.lag: float | None = None
         #: Every statement stored on the primary before this instant is on this replica.
         self.visible_through: datetime | None = None
+        #: Whether the last check found it usable (None before the first): logged on change.
+        self._was_usable: bool | None = None
         event.listen(self.engine, "handle_error", self._failed)
 
     def usable(self, max_lag: float) -> bool:
         return self.lag is not None and self.lag <= max_lag and not self.breaker.is_open()
 
     def check(self, samples: deque[Sample], max_lag: float) -> None:
-        """Ask the replica how far it has replayed; a failure opens its breaker."""
-        was_usable = self.usable(max_lag)
-        self.lag = self._ask(samples)
-        if was_usable and not self.usable(max_lag) and not self.breaker.is_open():
-            logger.warning(
-                "Replica %s is %s s behind (bound %s s); reading from the primary",
-                self.name,
-                "an unknown number of" if self.lag is None else f"{self.lag:.1f}",
-                max_lag,
-            )
-        elif self.usable(max_lag) and not was_usable:
-            logger.info("Replica %s is %.1f s behind; reading from it", self.name, self.lag)
+        """Ask the replica how far it has replayed; a failure opens its breaker. Logs when it
+        starts or stops being used, not at every check."""
+        self.lag, why_not = self._ask(samples)
+        usable = self.usable(max_lag)
+        if usable != self._was_usable:
+            if usable:
+                logger.info("Replica %s is %.1f s behind; reading from it", self.name, self.lag)
+            elif not self.breaker.is_open():  # else the breaker has said why
+                if why_not is None:
+                    why_not = f"{self.lag:.1f} s behind, more than {max_lag} s"
+                logger.warning("Replica %s %s; reading from the primary", self.name, why_not)
+        self._was_usable = usable
 
-    def _ask(self, samples: deque[Sample]) -> float | None:
+    def _ask(self, samples: deque[Sample]) -> tuple[float | None, str | None]:
+        """The replica's lag, or None and why it has none."""
         if self.breaker.is_open():
-            return None
+            return None, "is down"
         try:
             with self.engine.begin() as conn:
                 in_recovery, replayed = conn.execute(
@@ -127,18 +130,17 @@ class Replica:
                         "pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')"
                     )
                 ).one()
-        except SQLAlchemyError:
-            return None  # the breaker was tripped by the engine's error handler
+        except SQLAlchemyError as exc:  # an OperationalError also tripped the breaker
+            return None, f"could not be asked its lag ({type(exc).__name__})"
         self.breaker.reset()
         if not in_recovery or replayed is None:
             # Promoted (or not a standby at all): its data may part from the primary's.
-            logger.warning("Replica %s is not in recovery; not reading from it", self.name)
-            return None
+            return None, "is not in recovery (promoted?)"
         held = next((s for s in reversed(samples) if s.lsn <= int(replayed)), None)
         if held is None:
-            return None  # behind every sample kept: minutes behind, or just started
+            return None, "is behind every position sampled on the primary"
         self.visible_through = held.settled_before
-        return 0.0 if held is samples[-1] else max(0.0, time.monotonic() - held.at)
+        return (0.0 if held is samples[-1] else max(0.0, time.monotonic() - held.at)), None
 
     def _failed(self, context: ExceptionContext) -> None:
         """A connection or a statement failed on this replica: skip it for a while."""
@@ -159,9 +161,7 @@ class ReplicaSet:
         retry_seconds: float,
         options: Mapping[str, Any],
     ) -> None:
-        self.replicas = [Replica(url, options) for url in urls]
-        for replica in self.replicas:
-            replica.breaker.retry_seconds = retry_seconds
+        self.replicas = [Replica(url, options, retry_seconds) for url in urls]
         self.max_lag = max_lag
         self.check_seconds = check_seconds
         self.samples: deque[Sample] = deque(maxlen=SAMPLES)
