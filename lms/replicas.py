@@ -37,7 +37,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -80,6 +80,18 @@ class Sample:
     at: float
     lsn: int
     settled_before: datetime
+
+
+def replay_lag(
+    replayed: int, samples: Sequence[Sample], now: float
+) -> tuple[float | None, Sample | None]:
+    """How far behind a replica that has replayed the primary's WAL up to ``replayed`` is, and
+    the newest sample it holds: 0 when it holds the newest one (taken just before it was
+    asked), else that sample's age; None when it holds none of them."""
+    held = next((s for s in reversed(samples) if s.lsn <= replayed), None)
+    if held is None:
+        return None, None
+    return (0.0 if held is samples[-1] else max(0.0, now - held.at)), held
 
 
 class Replica:
@@ -136,11 +148,11 @@ class Replica:
         if not in_recovery or replayed is None:
             # Promoted (or not a standby at all): its data may part from the primary's.
             return None, "is not in recovery (promoted?)"
-        held = next((s for s in reversed(samples) if s.lsn <= int(replayed)), None)
+        lag, held = replay_lag(int(replayed), samples, time.monotonic())
         if held is None:
             return None, "is behind every position sampled on the primary"
         self.visible_through = held.settled_before
-        return (0.0 if held is samples[-1] else max(0.0, time.monotonic() - held.at)), None
+        return lag, None
 
     def _failed(self, context: ExceptionContext) -> None:
         """A connection or a statement failed on this replica: skip it for a while."""
@@ -258,7 +270,7 @@ class _Scope:
 _scope: ContextVar[_Scope | None] = ContextVar("lms_replica_scope", default=None)
 
 
-def _is_write(clause: Any) -> bool:
+def is_write(clause: Any) -> bool:
     """Whether a statement must run on the primary; when in doubt, it must."""
     if clause is None:
         return True
@@ -284,7 +296,7 @@ class RoutingSession(Session):
         engine = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
         if bind is not None:
             return engine
-        if self._flushing or _is_write(clause):
+        if self._flushing or is_write(clause):
             if clause is not None or self._flushing:
                 self.info[WROTE] = True
             return engine
