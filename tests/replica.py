@@ -29,7 +29,9 @@ from tests.conftest import free_port
 
 #: Where Debian puts a PostgreSQL version's programs (``initdb``, ``pg_ctl`` are not on PATH).
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
-DATABASE = "lms"
+#: The app's database: the cluster's own ``postgres`` (creating another would copy a template
+#: into the WAL and the base backup, for nothing in a cluster made for one test run).
+DATABASE = "postgres"
 #: Settings of a throwaway primary: durability is worth nothing here, speed is.
 PRIMARY_OPTIONS = (
     "-c fsync=off -c full_page_writes=off "
@@ -83,12 +85,10 @@ class ReplicatedPair:
     def start(self) -> None:
         self._run("initdb", "-D", str(self.primary_dir), "-U", "postgres", "--auth=trust", "-N")
         self._pg_ctl_start(self.primary_dir, self.primary_port, PRIMARY_OPTIONS)
-        with self.admin(self.primary_port, "postgres").connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
         self._run(
             "pg_basebackup",
             *("-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres"),
-            *("-D", str(self.replica_dir), "-R", "-X", "stream", "-c", "fast"),
+            *("-D", str(self.replica_dir), "-R", "-X", "stream", "-c", "fast", "--no-sync"),
         )
         self.start_replica()
 
@@ -124,14 +124,11 @@ class ReplicatedPair:
     def replica_url(self) -> str:
         return self.url(self.replica_port)
 
-    def admin(self, port: int, database: str = DATABASE) -> Engine:
+    def admin(self, port: int) -> Engine:
         """An autocommit engine of the tests' own (not the app's) on one of the two servers."""
-        key = port if database == DATABASE else -port
-        if key not in self._admins:
-            self._admins[key] = create_engine(
-                self.url(port, database), isolation_level="AUTOCOMMIT"
-            )
-        return self._admins[key]
+        if port not in self._admins:
+            self._admins[port] = create_engine(self.url(port), isolation_level="AUTOCOMMIT")
+        return self._admins[port]
 
     def _scalar(self, port: int, sql: str) -> object:
         with self.admin(port).connect() as conn:
