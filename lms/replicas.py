@@ -46,9 +46,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import Select, TextualSelect
 
@@ -225,22 +226,32 @@ class ReplicaSet:
             replica.engine.dispose()
 
 
+#: Before when every transaction that has written (holds an id) on this database began: the
+#: oldest open writer, or now. The database's own clock, the one ``stored`` times are read from.
+SETTLED_BEFORE = text(
+    "SELECT min(xact_start), clock_timestamp() FROM pg_stat_activity "
+    "WHERE datname = current_database() AND backend_xid IS NOT NULL "
+    "AND pid <> pg_backend_pid()"
+)
+
+
+def settled_before(executor: Connection | OrmSession) -> datetime:
+    """Before this instant every write transaction on the (primary) database has committed or
+    will commit nothing older; shared by the LRS's Consistent-Through and the replica samples."""
+    oldest, now = executor.execute(SETTLED_BEFORE).one()
+    settled: datetime = oldest if oldest is not None and oldest < now else now
+    return settled.astimezone(UTC)
+
+
 def _sample(primary: Engine) -> Sample:
     """The primary's open writers are read before its WAL position: a transaction gone from
     the first has its commit flushed before the second."""
     with primary.begin() as conn:
-        oldest, now = conn.execute(
-            text(
-                "SELECT min(xact_start), clock_timestamp() FROM pg_stat_activity "
-                "WHERE datname = current_database() AND backend_xid IS NOT NULL "
-                "AND pid <> pg_backend_pid()"
-            )
-        ).one()
+        settled = settled_before(conn)
         lsn = conn.execute(
             text("SELECT pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')")
         ).scalar_one()
-    settled = oldest if oldest is not None and oldest < now else now
-    return Sample(at=time.monotonic(), lsn=int(lsn), settled_before=settled.astimezone(UTC))
+    return Sample(at=time.monotonic(), lsn=int(lsn), settled_before=settled)
 
 
 # --- routing ---------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from lms.db import UTCDateTime
 from lms.extensions import db
-from lms.replicas import replica_visible_through
+from lms.replicas import replica_visible_through, settled_before
 from lms.xapi.constants import MAX_PAGE_SIZE, KeyKind
 from lms.xapi.keys import key_id, key_value, verb_activity_value
 from lms.xapi.models import KeyType, Statement, UuidStr
@@ -378,13 +378,6 @@ def _primary_consistent_through() -> datetime:
     if cached is not None and clock - cached[0] < _THROUGH_REUSE_SECONDS:
         return cached[1]
     # The database clock on both sides: ``stored`` is read from it too.
-    oldest, db_now = db.session.execute(
-        text(
-            "SELECT min(xact_start), clock_timestamp() FROM pg_stat_activity "
-            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
-            "AND pid <> pg_backend_pid()"
-        )
-    ).one()
-    value = (oldest if oldest is not None and oldest < db_now else db_now).astimezone(UTC)
+    value = settled_before(db.session())
     _through_cache[url] = (clock, value)
     return value
