@@ -17,7 +17,17 @@ from typing import Any
 from flask import Flask, request, session
 from flask_login import current_user
 
-from lms import edge, events, extensions, formatting, headers, ratelimit, redisclient, requestlog
+from lms import (
+    edge,
+    events,
+    extensions,
+    formatting,
+    headers,
+    ratelimit,
+    redisclient,
+    replicas,
+    requestlog,
+)
 from lms.config import load_config
 from lms.db import end_sessions_safely
 from lms.errors import register_error_handlers
@@ -163,6 +173,7 @@ def init_extensions(app: Flask) -> None:
     # ``extensions.db``: a bare ``db`` here would hide the module ``lms.db`` behind the package.
     extensions.db.init_app(app)
     end_sessions_safely(app)
+    replicas.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(_migrations_dir()))
     init_login(app)
     extensions.csrf.init_app(app)

@@ -63,6 +63,16 @@ def load_config(
         "SECRET_KEY": secret_key or _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": _database_url(db_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL streaming replicas that statistics, reports, exports and LRS queries may
+        # read from (``lms.replicas``); one skipped when more than the bound behind.
+        "DATABASE_REPLICA_URLS": [
+            _database_url(u.strip())
+            for u in (env.get("LMS_DATABASE_REPLICA_URLS") or "").split(",")
+            if u.strip()
+        ],
+        "REPLICA_MAX_LAG_SECONDS": float(env.get("LMS_REPLICA_MAX_LAG_SECONDS") or "5"),
+        "REPLICA_CHECK_SECONDS": float(env.get("LMS_REPLICA_CHECK_SECONDS") or "1"),
+        "REPLICA_RETRY_SECONDS": float(env.get("LMS_REPLICA_RETRY_SECONDS") or "10"),
         "REDIS_URL": redis_url,
         # After Redis failed, treat it as down (counters in memory, job submissions 503) for
         # this long before asking it again, so requests do not each wait for a timeout.
@@ -172,6 +182,7 @@ class TestConfig:
     WTF_CSRF_ENABLED = False
     JOBS_EAGER = True
     REDIS_URL = None
+    DATABASE_REPLICA_URLS = ()
     PASSWORD_HASH_FAST = True
     BASE_URL = "http://localhost"
     SERVER_NAME = None

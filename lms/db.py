@@ -14,6 +14,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
+from lms.replicas import RoutingSession
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -74,7 +76,8 @@ Str255 = Annotated[str, mapped_column(String(255))]
 CreatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
 UpdatedAt = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)]
 
-db = SQLAlchemy(model_class=Base)
+#: Reads inside a replica scope may go to a streaming replica (``lms.replicas``).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 
 logger = logging.getLogger(__name__)
 

@@ -25,10 +25,12 @@ TIMEOUT = 1.0
 
 
 class Breaker:
-    """Remembers, per process, that Redis failed and when to try it again."""
+    """Remembers, per process, that a server (Redis, a database replica) failed and when to try
+    it again."""
 
-    def __init__(self, retry_seconds: float) -> None:
+    def __init__(self, retry_seconds: float, name: str = "Redis") -> None:
         self.retry_seconds = retry_seconds
+        self.name = name
         self._lock = threading.Lock()
         self._down_until = 0.0
         self.last_error: str | None = None
@@ -44,7 +46,8 @@ class Breaker:
             self.last_error = type(exc).__name__
         if not was_open:
             logger.warning(
-                "Redis unreachable while %s (%s: %s); treating it as down for %s s",
+                "%s unreachable while %s (%s: %s); treating it as down for %s s",
+                self.name,
                 doing,
                 type(exc).__name__,
                 exc,
@@ -54,7 +57,7 @@ class Breaker:
     def reset(self) -> None:
         with self._lock:
             if self._down_until:
-                logger.info("Redis reachable again")
+                logger.info("%s reachable again", self.name)
             self._down_until = 0.0
             self.last_error = None
 

@@ -30,7 +30,7 @@ from lms.config import config_for_tests
 from lms.extensions import db as _db
 from tests.factories import make_token
 
-pytest_plugins = ["tests.e2e.fixtures", "tests.races", "tests.redis_server"]
+pytest_plugins = ["tests.e2e.fixtures", "tests.races", "tests.redis_server", "tests.replica"]
 
 
 def _create_postgres_database(admin_url: str) -> tuple[str, str]:

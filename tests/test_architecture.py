@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.headers",
         "lms.ratelimit",
         "lms.redisclient",
+        "lms.replicas",
         "lms.requestlog",
         "lms.events",
         "lms.statements",

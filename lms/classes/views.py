@@ -26,6 +26,7 @@ from lms.extensions import db
 from lms.http import load, whole_number
 from lms.org.models import Unit
 from lms.org.services import get_unit, in_tree_order
+from lms.replicas import reads_from_replica
 
 bp = Blueprint("classes_views", __name__)
 bp.context_processor(template_helpers)
@@ -324,6 +325,7 @@ def class_invitations(code: str) -> ResponseReturnValue:
 
 @bp.get("/classes/<code>/roster.<fmt>")
 @login_required
+@reads_from_replica
 def roster_export(code: str, fmt: str) -> ResponseReturnValue:
     user = _manager()
     klass = cohorts.get_class_for(user, code)

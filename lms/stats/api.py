@@ -18,6 +18,7 @@ from lms.http import created, json_body, load, no_content, query_args
 from lms.openapi import doc
 from lms.org import services as org
 from lms.org.models import Unit
+from lms.replicas import reads_from_replica
 from lms.stats import exports, queries, report, reporting, rollups, services
 from lms.stats.models import Indicator
 from lms.stats.schemas import (
@@ -68,6 +69,7 @@ def _year(value: int | None) -> int:
     response=IndicatorFiguresSchema,
     responses={404: "No such unit"},
 )
+@reads_from_replica
 def indicator_figures() -> ResponseReturnValue:
     args = query_args(StatsQuerySchema())
     user = current()
@@ -101,6 +103,7 @@ def indicator_figures() -> ResponseReturnValue:
     response=BreakdownSchema,
     responses={404: "No such unit"},
 )
+@reads_from_replica
 def completions() -> ResponseReturnValue:
     args = query_args(CompletionsQuerySchema())
     unit = resolve_unit(current(), args["unit"])
@@ -136,6 +139,7 @@ def completions() -> ResponseReturnValue:
     },
     responses={404: "No such unit"},
 )
+@reads_from_replica
 def annual_report() -> ResponseReturnValue:
     args = query_args(AnnualReportQuerySchema())
     unit = resolve_unit(current(), args["unit"])
@@ -234,6 +238,7 @@ def reopen(code: str, year: int) -> ResponseReturnValue:
     response=SubmissionsSchema,
     responses={404: "No such unit"},
 )
+@reads_from_replica
 def submissions() -> ResponseReturnValue:
     args = query_args(StatsQuerySchema())
     unit = resolve_unit(current(), args["unit"])

@@ -15,6 +15,7 @@ from lms.errors import DomainError, NotFound
 from lms.extensions import db
 from lms.http import whole_number
 from lms.org import services as org
+from lms.replicas import reads_from_replica
 from lms.stats import queries, reporting, services
 from lms.stats.api import resolve_unit
 from lms.stats.schemas import ReportSettingsSchema
@@ -27,6 +28,7 @@ FIRST_YEAR = 2022
 
 @bp.get("/dashboard")
 @login_required
+@reads_from_replica
 def dashboard() -> ResponseReturnValue:
     user = current()
     require_role(user, Role.admin, Role.official)
@@ -90,6 +92,7 @@ def _form_year() -> int | None:
 
 @bp.get("/reports")
 @login_required
+@reads_from_replica
 def report_page() -> ResponseReturnValue:
     """A unit's report of a year: when it is due, what is missing, who below has sent theirs,
     and the form that submits it."""

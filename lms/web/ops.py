@@ -17,6 +17,7 @@ from lms.extensions import db
 from lms.learning.cursor import CURSOR_ID
 from lms.learning.models import BridgeCursor
 from lms.redisclient import link
+from lms.replicas import replica_set
 from lms.xapi.models import Statement
 
 bp = Blueprint("ops", __name__)
@@ -36,8 +37,9 @@ def readyz() -> ResponseReturnValue:
 
     The database, Redis when ``LMS_REDIS_URL`` is set, and the schema at the migrations' head
     (an instance of a newer release on an older schema would fail requests) are needed; 503
-    while one is not. The bridge's lag is reported for monitoring but does not fail the probe:
-    a bridge behind is caught up by its follower, and taking web instances out would not help.
+    while one is not. The bridge's lag and the read replicas' are reported for monitoring but
+    do not fail the probe: a bridge behind is caught up by its follower, reads fall back from a
+    replica to the primary, and taking web instances out would help neither.
     Failures name the exception class only: the probe is public, driver messages name hosts.
     """
     checks: dict[str, Check] = {"database": _check(_database)}
@@ -47,10 +49,14 @@ def readyz() -> ResponseReturnValue:
         checks["migrations"] = _check(_migrations)
         if current_app.config.get("BRIDGE_ENABLED", True):
             checks["bridge"] = _check(_bridge)
+        replicas = replica_set()
+        if replicas is not None:
+            # Reported, not required: reads fall back to the primary.
+            checks["replicas"] = {"ok": True, "replicas": replicas.report(db.engine)}
     else:
         checks["migrations"] = {"ok": False, "error": "database unavailable"}
     rollback_quietly()  # end the read; a probe holds nothing
-    needed = [check["ok"] for name, check in checks.items() if name != "bridge"]
+    needed = [check["ok"] for name, check in checks.items() if name not in {"bridge", "replicas"}]
     ready = all(needed)
     response = jsonify({"status": "ok" if ready else "unavailable", "checks": checks})
     response.status_code = 200 if ready else 503

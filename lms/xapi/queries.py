@@ -36,6 +36,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 
 from lms.db import UTCDateTime
 from lms.extensions import db
+from lms.replicas import replica_visible_through, settled_before
 from lms.xapi.constants import MAX_PAGE_SIZE, KeyKind
 from lms.xapi.keys import key_id, key_value, verb_activity_value
 from lms.xapi.models import KeyType, Statement, UuidStr
@@ -360,8 +361,15 @@ def consistent_through() -> datetime:
     SQLite cannot show other connections' open transactions; its writers hold the write
     lock from ``stored`` to their commit, a matter of milliseconds, so one second before
     now is taken there. A value computed in the last half second is reused: an earlier
-    instant stays true.
+    instant stays true. A query answered by a streaming replica (``lms.replicas``) is
+    consistent only through the primary's state that replica was known to hold.
     """
+    through = _primary_consistent_through()
+    on_replica = replica_visible_through()
+    return through if on_replica is None else min(through, on_replica)
+
+
+def _primary_consistent_through() -> datetime:
     if not is_postgres():
         return datetime.now(UTC) - timedelta(seconds=1)
     url = str(db.engine.url)
@@ -370,13 +378,6 @@ def consistent_through() -> datetime:
     if cached is not None and clock - cached[0] < _THROUGH_REUSE_SECONDS:
         return cached[1]
     # The database clock on both sides: ``stored`` is read from it too.
-    oldest, db_now = db.session.execute(
-        text(
-            "SELECT min(xact_start), clock_timestamp() FROM pg_stat_activity "
-            "WHERE datname = current_database() AND backend_xid IS NOT NULL "
-            "AND pid <> pg_backend_pid()"
-        )
-    ).one()
-    value = (oldest if oldest is not None and oldest < db_now else db_now).astimezone(UTC)
+    value = settled_before(db.session())
     _through_cache[url] = (clock, value)
     return value

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from lms.events import statements_stored
 from lms.extensions import db
+from lms.replicas import reads_from_replica
 from lms.xapi import binding, canonical, clients, queries, rendering
 from lms.xapi.api import (
     METHODS,
@@ -208,7 +209,9 @@ def _get_statements(xreq: XRequest, client: ClientInfo) -> Response:
         fmt = _format(params)
         attachments = parse_bool(params, "attachments")
         cursor = None
-    page = queries.find(f, cursor)
+    # A query may be answered by a replica; a statement by id (often read right after it was
+    # written) and Consistent-Through's own figure come from the primary.
+    page = reads_from_replica(queries.find)(f, cursor)
     rendered = rendering.render(page.rows, fmt, languages, answer_keys=keys)
     more = ""
     if page.cursor is not None:
