@@ -210,6 +210,8 @@ http {
   scgi_temp_path $W/nginx/tmp/scgi;
   # LMS_MAX_UPLOAD_MB (20) is the app's own limit; nginx lets that much through.
   client_max_body_size 21m;
+  # A statement batch is kept in memory on its way through, not written to a temporary file.
+  client_body_buffer_size 1m;
   upstream lms {
     # Each line is one app server host. A host that refuses connections is left out for 5 s.
     server 127.0.0.1:$APP1 max_fails=1 fail_timeout=5s;
