@@ -19,7 +19,7 @@ takes a few minutes). It brings up a fresh cluster under ``CLUSTER_DIR``
 A client whose batch is refused by the outage (502 from nginx, a reset connection) sends the
 same batch again, as an LRS client must; statement ids make that safe. Prints one JSON line
 of figures; exits 1 when a check fails. Settings (environment): CLUSTER_DIR, CLUSTER_PORT
-(16500), CLUSTER_TEST_STATEMENTS (6000), CLUSTER_TEST_RATE (statements/s, 200),
+(16500), CLUSTER_TEST_STATEMENTS (4000), CLUSTER_TEST_RATE (statements/s, 200),
 CLUSTER_TEST_KEEP=1 (leave the cluster running), BRIDGE_PARTITIONS.
 """
 
@@ -39,15 +39,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import psycopg
 import requests
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SCRIPT = ROOT / "deploy" / "cluster.sh"
 WORK = Path(os.environ.get("CLUSTER_DIR", "/tmp/lms-cluster-test"))
 PORT_BASE = os.environ.get("CLUSTER_PORT", "16500")
-TOTAL = int(os.environ.get("CLUSTER_TEST_STATEMENTS", "6000"))
+TOTAL = int(os.environ.get("CLUSTER_TEST_STATEMENTS", "4000"))
 RATE = float(os.environ.get("CLUSTER_TEST_RATE", "200"))
 KEEP = os.environ.get("CLUSTER_TEST_KEEP") == "1"
 CLIENTS = 4
@@ -228,6 +229,38 @@ def browse(base: str, email: str, tally: Tally) -> None:
         time.sleep(0.2)
 
 
+def watch_pgbouncer(url: str, stop: threading.Event, peaks: Counter[str]) -> None:
+    """pgbouncer's own count, every second: client connections (every app and worker
+    process's pool) against the server connections it really holds on the primary."""
+    u = make_url(url)
+    with psycopg.connect(
+        host=u.host,
+        port=u.port,
+        user=u.username,
+        password=u.password,
+        dbname="pgbouncer",  # its admin console, which speaks only the simple protocol
+        autocommit=True,
+        cursor_factory=psycopg.ClientCursor,
+    ) as conn:
+        while not stop.is_set():
+            cursor = conn.execute("SHOW POOLS")
+            names = [c.name for c in cursor.description or ()]
+            for row in cursor.fetchall():
+                pool = dict(zip(names, row, strict=True))
+                if pool["database"] != make_url(url).database:
+                    continue
+                now = {
+                    "clients": pool["cl_active"] + pool["cl_waiting"],
+                    "clients_waiting": pool["cl_waiting"],
+                    "servers": sum(pool[k] for k in ("sv_active", "sv_idle", "sv_used")),
+                    "servers_active": pool["sv_active"],
+                    "max_wait_ms": pool["maxwait"] * 1000 + pool["maxwait_us"] // 1000,
+                }
+                for key, value in now.items():
+                    peaks[key] = max(peaks[key], value)
+            stop.wait(1.0)
+
+
 def chaos(started: float, events: list[dict[str, Any]]) -> None:
     for at, action, piece in CHAOS:
         pause = started + at - time.monotonic()
@@ -313,6 +346,11 @@ def main() -> int:
         ]
         learners = [threading.Thread(target=browse, args=(base, e, tally)) for e in emails]
         killer = threading.Thread(target=chaos, args=(started, events))
+        stop_watch, pool_peaks = threading.Event(), Counter[str]()
+        watcher = threading.Thread(
+            target=watch_pgbouncer, args=(env["LMS_DATABASE_URL"], stop_watch, pool_peaks)
+        )
+        watcher.start()
         for thread in [*senders, *learners, killer]:
             thread.start()
         for thread in senders:
@@ -323,6 +361,8 @@ def main() -> int:
             thread.join()
         drained = bench.drained(primary, client_id, completions)
         done_seconds = time.monotonic() - started
+        stop_watch.set()
+        watcher.join()
         (lag_p50, lag_p95), lag_max, _ = drained["lag"]
         completed, certificates, users, held, runs, _seq = drained["counts"]
         engine = create_engine(primary)
@@ -353,6 +393,14 @@ def main() -> int:
             capture_output=True,
         )
         rebuilt = stats_state(primary)
+        all_up = (
+            subprocess.run(
+                ["bash", str(SCRIPT), "status"],
+                env=dict(os.environ, CLUSTER_DIR=str(WORK), CLUSTER_PORT=PORT_BASE),
+                capture_output=True,
+            ).returncode
+            == 0
+        )
         replica_ok = replica_caught_up(env["LMS_DATABASE_REPLICA_URLS"].split(",")[0], primary)
     finally:
         if not KEEP:
@@ -365,6 +413,7 @@ def main() -> int:
         "nothing_held_for_review": held == 0,
         "figures_equal_a_rebuild": incremental == rebuilt and bool(incremental["stat_holdings"]),
         "replica_caught_up": replica_ok,
+        "every_piece_up_again": all_up,
     }
     print(
         json.dumps(
@@ -384,6 +433,7 @@ def main() -> int:
                 "learner_pages": tally.pages,
                 "learner_page_errors": dict(tally.page_errors),
                 "kills": events,
+                "pgbouncer_peaks": dict(pool_peaks),
                 "bridge_batches": runs,
                 "rate_per_s": RATE,
                 "ingest_seconds": round(ingest_seconds, 1),
