@@ -351,12 +351,12 @@ up() {
 
 down() {
   [ -d "$W" ] || { say "nothing under $W"; return 0; }
-  if alive nginx; then nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/log/nginx.log" -s quit || true; fi
+  stop_one nginx
   for f in "$W"/run/app*.pid "$W"/run/worker*.pid "$W"/run/bridge*.pid; do
     [ -f "$f" ] && stop_one "$(basename "$f" .pid)"
   done
-  alive pgbouncer && kill -TERM "$(pid_of pgbouncer)" 2>/dev/null || true
-  alive redis && kill -TERM "$(pid_of redis)" 2>/dev/null || true
+  stop_one pgbouncer
+  stop_one redis
   pg_stop replica
   pg_stop primary
   say "stopped (data kept in $W; remove the directory to start afresh)"
@@ -374,7 +374,7 @@ status() {
   done
   if [ -f "$W/pg/replica/postmaster.pid" ]; then
     lag="$(as_postgres "$PGBIN/psql" -h "$W/run/pg" -p "$PG_REPLICA" -d postgres -qAt -c \
-      "SELECT coalesce(round(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::numeric, 1)::text, 'none yet')" 2>/dev/null || echo '?')"
+      "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN '0 (caught up)' ELSE coalesce(round(extract(epoch FROM now() - pg_last_xact_replay_timestamp())::numeric, 1)::text, '?') END" 2>/dev/null || echo '?')"
     printf '  replica replay lag: %s s\n' "$lag"
   fi
   return $ok
