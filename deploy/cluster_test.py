@@ -382,6 +382,13 @@ def main() -> int:
                 text("SELECT count(*) FROM (SELECT user_id, course_id FROM certificates "
                      "GROUP BY user_id, course_id HAVING count(*) > 1) AS d"),
             ).scalar_one()  # fmt: skip
+            # A job still "running" is one whose worker was killed under it.
+            jobs: dict[str, int] = dict(
+                conn.execute(
+                    text("SELECT status, count(*) FROM jobs WHERE kind = 'bridge.process' "
+                         "GROUP BY status")
+                ).all()
+            )  # fmt: skip
         engine.dispose()
         incremental = stats_state(primary)
         rebuild_env = dict(os.environ, **env)
@@ -435,6 +442,7 @@ def main() -> int:
                 "kills": events,
                 "pgbouncer_peaks": dict(pool_peaks),
                 "bridge_batches": runs,
+                "bridge_jobs": jobs,
                 "rate_per_s": RATE,
                 "ingest_seconds": round(ingest_seconds, 1),
                 "processed_all_seconds": round(done_seconds, 1),
