@@ -383,8 +383,9 @@ def main() -> int:
                 text("SELECT count(*) FROM (SELECT user_id, course_id FROM certificates "
                      "GROUP BY user_id, course_id HAVING count(*) > 1) AS d"),
             ).scalar_one()  # fmt: skip
-            # A job still "running" now is one the killed worker's processes were running:
-            # nobody ends it (the bridge's next trigger sends a new one).
+            # What the killed worker had taken stays "running" (a job it was in) or "queued"
+            # (a message it had reserved: sent again after LMS_JOB_STALE_SECONDS); the others
+            # did the work meanwhile.
             jobs: dict[str, int] = dict(
                 conn.execute(
                     text("SELECT status, count(*) FROM jobs WHERE kind = 'bridge.process' "
