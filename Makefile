@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints run test test-sqlite test-postgres lint format typecheck check cov migration upgrade translations bench worker
+.PHONY: help install constraints run test test-sqlite test-postgres lint format typecheck check cov migration upgrade translations bench worker cluster-test
 
 help: ## show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -104,3 +104,6 @@ migration: install ## new Alembic revision from the models: make migration msg="
 
 bench: install ## run the benchmarks (PostgreSQL), one JSON line each
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+cluster-test: install ## deploy/cluster.sh's cluster under load, an app server and a worker killed (root; minutes)
+	$(BIN)/python deploy/cluster_test.py

@@ -49,6 +49,21 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _engine_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """Connection-pool options; ``LMS_DATABASE_PGBOUNCER`` turns off server-side prepared
+    statements.
+
+    psycopg prepares a query on the server after it ran five times on a connection. Behind
+    pgbouncer in transaction mode the next transaction may get another server connection,
+    where that prepared statement does not exist (or another of the same name does): the
+    query fails. ``prepare_threshold=None`` keeps every query unprepared.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if _bool(env.get("LMS_DATABASE_PGBOUNCER"), False):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 def load_config(
     instance_path: str, env: Mapping[str, str] | None = None, *, secret_key: str | None = None
 ) -> dict[str, Any]:
@@ -62,7 +77,7 @@ def load_config(
     return {
         "SECRET_KEY": secret_key or _secret_key(instance, env),
         "SQLALCHEMY_DATABASE_URI": _database_url(db_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(env),
         # PostgreSQL streaming replicas that statistics, reports, exports and LRS queries may
         # read from (``lms.replicas``); one skipped when more than the bound behind.
         "DATABASE_REPLICA_URLS": [
