@@ -30,7 +30,8 @@ def test_every_job_kind_runs_its_handler(app: Flask) -> None:
     )
     for kind, target in JOB_HANDLERS:
         module = importlib.import_module(target.split(":")[0])
-        assert kind == module.JOB_KIND, "the kind the module submits is the one registered"
+        submitted = {v for name, v in vars(module).items() if name.endswith("JOB_KIND")}
+        assert kind in submitted, "the kind the module submits is the one registered"
 
 
 def test_every_package_part_is_registered(app: Flask) -> None:
