@@ -1,0 +1,258 @@
+"""The nine journeys of ``JOURNEYS.md``, each walked end to end in Chromium as its person.
+
+Learners, citizens, invited people and anyone verifying walk on a 360 x 740 phone; officials,
+trainers, administrators and the Department on a 1280 x 800 screen. At each stage the test
+asks what the person must do next and checks that the page offers it as its primary action:
+visible, styled as the project's primary button (``.button`` that is not ``.secondary``,
+``button.primary``, ``input[type=submit]``), inside ``main``, and either the first primary
+control of the main content or above the fold; and that nothing is wider than the screen.
+Where a stage had no such action (a dead end) the product was fixed, not the test.
+
+One world (units, courses, people) is built once for the module in the shared live server.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lms.auth.models import Role
+from lms.extensions import db
+from tests.e2e.test_getting_in import _log_in
+
+pytestmark = pytest.mark.e2e
+
+COURSES = Path(__file__).resolve().parents[2] / "courses"
+PHONE = {"width": 360, "height": 740}
+DESK = {"width": 1280, "height": 800}
+PASSWORD = "mat-khau-hanh-trinh"
+
+#: What the page offers as its primary action, measured in the page.
+PRIMARY = """
+(el) => {
+  const styled = e => e.matches(".button:not(.secondary), button.primary, input[type=submit]");
+  const shown = e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden";
+  };
+  const main = document.querySelector("main");
+  const first = Array.from(main.querySelectorAll("a, button, input[type=submit]"))
+    .find(e => styled(e) && shown(e));
+  const r = el.getBoundingClientRect();
+  const rivals = Array.from(el.parentElement.children).filter(e => e !== el && styled(e) && shown(e));
+  return {
+    alone: rivals.length === 0,
+    shown: shown(el), styled: styled(el), in_main: main.contains(el),
+    first: first === el, above_fold: r.bottom + window.scrollY <= window.innerHeight,
+    fits: document.documentElement.scrollWidth <= window.innerWidth,
+  };
+}
+"""
+
+
+def fits(page: Any) -> None:
+    """Nothing is wider than the screen: the page never scrolls sideways."""
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url}: {width[0]} px wide on a {width[1]} px screen"
+
+
+def next_step(page: Any, target: Any, step: str | None = None) -> Any:
+    """``target`` (a selector or locator) is the page's primary action; returns its locator."""
+    action = page.locator(target).first if isinstance(target, str) else target
+    action.wait_for(state="visible")
+    seen = action.evaluate(PRIMARY)
+    where = f"{page.url}: {action.inner_text()!r}"
+    assert seen["shown"] and seen["in_main"], (where, seen)
+    assert seen["styled"], f"{where} is not styled as the primary action"
+    assert seen["first"] or seen["above_fold"], f"{where} is neither first nor above the fold"
+    assert seen["alone"], f"{where} has primary-styled rivals beside it"
+    assert seen["fits"], f"{page.url} is wider than the screen"
+    if step is not None:
+        assert action.get_attribute("data-step") == step, (where, action.get_attribute("data-step"))
+    return action
+
+
+def as_person(page: Any, viewport: dict[str, int]) -> None:
+    """The next person at the same browser: signed out, on their own screen."""
+    page.context.clear_cookies()
+    page.set_viewport_size(viewport)
+
+
+def settle(app: Any) -> None:
+    """Catch the learning bridge up with what the LRS stored (the tests' clock, not a job's)."""
+    from lms.learning.bridge import process_pending
+
+    with app.app_context():
+        process_pending()
+        db.session.remove()
+
+
+def answer_all(page: Any, app: Any, attempt_id: int, keys: slice = slice(None)) -> None:
+    """Save the right answers of an open attempt as the quiz page does (PUT with the page's
+    CSRF token), for the questions in ``keys`` of the attempt's order."""
+    from lms.assessment.models import Attempt
+    from tests.assessment.conftest import correct_answers
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert attempt is not None
+        order = [item["key"] for item in attempt.items]
+        answers = correct_answers(attempt)
+        db.session.remove()
+    chosen = {key: answers[key] for key in order[keys]}
+    status = page.evaluate(
+        """([url, responses]) => lmsFetch(url, {method: "PUT", json: {responses}})
+             .then(r => r.status)""",
+        [f"/api/v1/attempts/{attempt_id}/responses", chosen],
+    )
+    assert status == 200
+
+
+def attempt_id(page: Any) -> int:
+    return int(page.locator("#quiz-app").get_attribute("data-attempt-id"))
+
+
+def submit_quiz(page: Any) -> None:
+    next_step(page, "#quiz-submit").click()
+    page.locator("#quiz-confirm").wait_for(state="visible")
+    page.click("#quiz-confirm-ok")
+    page.wait_for_selector("#verdict")
+
+
+@pytest.fixture(scope="module")
+def world(live_app: Any) -> dict[str, Any]:
+    """A city with two wards, the two real courses the journeys take, and the people."""
+    from lms.catalog.importer import import_path
+    from lms.org import services as org
+    from lms.stats.demo import create_plan
+    from tests.factories import make_signer, make_user
+
+    with live_app.app_context():
+        year = datetime.now(UTC).year - 1
+        city = org.create_unit(
+            code="JN-P",
+            name="Thành phố Hành Trình",
+            kind="province",
+            report_day=10,
+            valid_from=datetime(year - 1, 1, 1).date(),
+            by=None,
+        )
+        ward = org.create_unit(
+            code="JN-X", name="Phường Hành Trình", kind="commune", parent=city, by=None
+        )
+        org.create_unit(code="JN-Y", name="Xã Đường Xa", kind="commune", parent=city, by=None)
+        create_plan(city)
+        make_signer(city)
+        for slug in ("dich-vu-cong-truc-tuyen", "chuan-ky-nang-so-cho-can-bo-chuyen-trach"):
+            import_path(COURSES / slug)
+        people = {
+            "admin": make_user(
+                "admin.jn@example.vn", roles=(Role.admin,), unit=city, password=PASSWORD
+            ),
+            "city": make_user(
+                "lan.jn@example.vn", roles=(Role.official,), unit=city, password=PASSWORD,
+                full_name="Trần Thị Lan",
+            ),  # fmt: skip
+            "ward": make_user(
+                "tuan.jn@example.vn", roles=(Role.official,), unit=ward, password=PASSWORD,
+                full_name="Lê Văn Tuấn",
+            ),  # fmt: skip
+            "trainer": make_user(
+                "mai.jn@example.vn", roles=(Role.trainer,), unit=city, password=PASSWORD,
+                full_name="Đỗ Thị Mai",
+            ),  # fmt: skip
+        }
+        db.session.commit()
+        ids = {name: user.id for name, user in people.items()}
+    return {"year": year, "ids": ids}
+
+
+# --- 1. A citizen on a phone ---------------------------------------------------------------------
+
+
+def test_1_a_citizen_registers_learns_passes_and_her_grandson_verifies(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setitem(live_app.config, "BASE_URL", live_server)  # what the QR code points at
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/register")
+    page.fill("#login", "0912 146 501")
+    page.fill("#full_name", "Phạm Thị Hoa")
+    page.select_option("#unit", "JN-X")
+    page.fill("#password", "mat-khau-ba-hoa")
+    page.fill("#password2", "mat-khau-ba-hoa")
+    page.locator("#consent").check()
+    next_step(page, "form button[type=submit]").click()
+    page.get_by_text("Chào mừng Phạm Thị Hoa!").wait_for()
+    fits(page)
+
+    # Her keyboard makes diacritics tedious.
+    page.goto(f"{live_server}/courses")
+    page.fill("#q", "dich vu cong")
+    next_step(page, "form[role=search] button[type=submit]").click()
+    page.wait_for_url("**q=dich+vu+cong**")
+    result = page.locator(".course-card h2 a", has_text="Sử dụng dịch vụ công trực tuyến")
+    assert result.is_visible()
+    fits(page)
+    result.click()
+    next_step(page, "#enroll").click()
+
+    # Day one: the first lesson, then she stops.
+    page.wait_for_url("**/lessons/**")
+    next_step(page, "#mark-complete").click()
+    page.wait_for_url("**/lessons/**")
+    stopped_at = page.url
+
+    # Day two: the site remembers where she stopped.
+    page.goto(f"{live_server}/my-learning")
+    next_step(page, "#resume", "lesson").click()
+    assert page.url == stopped_at
+    next_step(page, "#mark-complete").click()
+    page.wait_for_url("**/lessons/**")
+    next_step(page, "#mark-complete").click()
+
+    # All lessons read: the quiz is the next step, not the last lesson again.
+    page.wait_for_url("**/courses/dich-vu-cong-truc-tuyen")
+    next_step(page, "#next-step", "quiz").click()
+    next_step(page, "#start").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    submit_quiz(page)  # nothing answered: not passed
+    assert "Chưa đạt" in page.locator("#verdict").inner_text()
+    fits(page)
+
+    # The second try: the result's next step leads to it.
+    next_step(page, "#next-step").click()
+    next_step(page, "#start").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    answer_all(page, live_app, attempt_id(page))
+    page.reload()
+    page.wait_for_selector(".qnav-item.answered")
+    submit_quiz(page)
+    assert "Đạt" in page.locator("#verdict").inner_text()
+    next_step(page, "#next-step", "certificate").click()
+
+    page.wait_for_url("**/certificates**")
+    card = page.locator(".cert-card").first
+    download = next_step(page, card.get_by_role("link", name="Tải PDF"))
+    with page.expect_download() as pdf:
+        download.click()
+    assert Path(pdf.value.path()).read_bytes()[:5] == b"%PDF-"
+    verify_url = card.locator(".share-row input").input_value()
+
+    # Her grandson scans the QR code on his own phone: no account needed.
+    as_person(page, PHONE)
+    page.goto(verify_url)
+    verdict = page.locator("section.verdict")
+    assert verdict.get_attribute("data-status") == "valid"
+    assert "Sử dụng dịch vụ công trực tuyến" in verdict.inner_text()  # the holder is masked
+    assert verdict.bounding_box()["y"] < PHONE["height"]
+    fits(page)
