@@ -37,14 +37,14 @@ PASSWORD = "mat-khau-hanh-trinh"
 
 #: What the page offers as its primary action, measured in the page.
 PRIMARY = """
-(el) => {
+([el, scope]) => {
   const styled = e => e.matches(".button:not(.secondary), button.primary, input[type=submit]");
   const shown = e => {
     const r = e.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden";
   };
   const main = document.querySelector("main");
-  const first = Array.from(main.querySelectorAll("a, button, input[type=submit]"))
+  const first = Array.from((scope || main).querySelectorAll("a, button, input[type=submit]"))
     .find(e => styled(e) && shown(e));
   const r = el.getBoundingClientRect();
   const rivals = Array.from(el.parentElement.children).filter(e => e !== el && styled(e) && shown(e));
@@ -64,11 +64,16 @@ def fits(page: Any) -> None:
     assert width[0] <= width[1], f"{page.url}: {width[0]} px wide on a {width[1]} px screen"
 
 
-def next_step(page: Any, target: Any, step: str | None = None) -> Any:
-    """``target`` (a selector or locator) is the page's primary action; returns its locator."""
+def next_step(page: Any, target: Any, step: str | None = None, within: Any = None) -> Any:
+    """``target`` (a selector or locator) is the page's primary action; returns its locator.
+
+    ``within``: the part of the page the person is working in (a form opened further down),
+    where the action must come first, for a stage that is not the page's first.
+    """
     action = page.locator(target).first if isinstance(target, str) else target
     action.wait_for(state="visible")
-    seen = action.evaluate(PRIMARY)
+    scope = within.element_handle() if within is not None else None
+    seen = page.evaluate(PRIMARY, [action.element_handle(), scope])
     where = f"{page.url}: {action.inner_text()!r}"
     assert seen["shown"] and seen["in_main"], (where, seen)
     assert seen["styled"], f"{where} is not styled as the primary action"
@@ -169,6 +174,10 @@ def world(live_app: Any) -> dict[str, Any]:
                 "mai.jn@example.vn", roles=(Role.trainer,), unit=city, password=PASSWORD,
                 full_name="Đỗ Thị Mai",
             ),  # fmt: skip
+            "mooc": make_user(
+                "binh.jn@example.vn", unit=ward, target_group="citizen", password=PASSWORD,
+                full_name="Nguyễn Văn Bình",
+            ),  # fmt: skip
         }
         db.session.commit()
         ids = {name: user.id for name, user in people.items()}
@@ -255,4 +264,69 @@ def test_1_a_citizen_registers_learns_passes_and_her_grandson_verifies(
     assert verdict.get_attribute("data-status") == "valid"
     assert "Sử dụng dịch vụ công trực tuyến" in verdict.inner_text()  # the holder is masked
     assert verdict.bounding_box()["y"] < PHONE["height"]
+    fits(page)
+
+
+# --- 2. A MOOC platform pushing records ----------------------------------------------------------
+
+UNIT_CODE = "https://lms146.vn/xapi/extensions/unit-code"
+MOOC_HOME = "https://onestudy.mic.gov.vn"
+DVC_EXTERNAL = "https://onestudy.mic.gov.vn/xapi/activities/course/dich-vu-cong-truc-tuyen"
+
+
+def test_2_the_admin_gives_the_mooc_a_key_and_its_completions_bring_certificates(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(DESK)
+    _log_in(page, live_server, "admin.jn@example.vn", PASSWORD)
+    page.get_by_role("link", name="Ứng dụng kết nối LRS").first.click()
+    page.fill("#new-client-name", "Nền tảng MOOC quốc gia (hành trình)")
+    next_step(page, "#new-client button[type=submit]").click()
+    next_step(page, "button[data-copy=new-secret-value]")
+    key = page.locator("#new-key").inner_text()
+    secret = page.locator("#new-secret-value").inner_text()
+
+    # Its records count once it is a source platform, for the courses and units allowed.
+    client = page.locator("li.client", has=page.locator(f"code:text-is('{key}')"))
+    form = client.locator("details", has_text="Đăng ký làm nền tảng nguồn")
+    form.locator("summary").click()
+    form.get_by_label("Tên nền tảng").fill("Nền tảng MOOC quốc gia")
+    form.locator("input[name=home_page]").fill(MOOC_HOME)
+    form.get_by_label("Sử dụng dịch vụ công trực tuyến").check()
+    form.locator("input[name=units]").fill("JN-P")
+    next_step(page, form.locator("button[type=submit]"), within=form).click()
+    page.locator(".flash-success").wait_for()
+    fits(page)
+
+    # The platform's client posts a batch; it times out and is sent again.
+    batch = [
+        {
+            "id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "mbox": "mailto:binh.jn@example.vn"},
+            "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}"},
+            "object": {"objectType": "Activity", "id": DVC_EXTERNAL},
+            "result": result,
+            "context": {"extensions": {UNIT_CODE: "JN-X"}},
+        }
+        for verb, result in (
+            ("completed", {"completion": True}),
+            ("passed", {"success": True, "score": {"scaled": 0.9}}),  # the course's quiz rule
+        )
+    ]
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+    }
+    for _ in range(2):
+        sent = page.request.post(f"{live_server}/xapi/statements", headers=headers, data=batch)
+        assert sent.status == 200, sent.text()
+    settle(live_app)
+
+    # Next morning Bình sees his certificate as his next step.
+    as_person(page, PHONE)
+    _log_in(page, live_server, "binh.jn@example.vn", PASSWORD, "/my-learning")
+    next_step(page, "#resume", "certificate").click()
+    page.wait_for_url("**/certificates**")
+    assert page.locator(".cert-card").count() == 1  # the batch sent twice counted once
     fits(page)
