@@ -34,6 +34,8 @@ COURSES = Path(__file__).resolve().parents[2] / "courses"
 PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 800}
 PASSWORD = "mat-khau-hanh-trinh"
+TEAM_CLASS = "JN-TCN-01"
+OFFICIALS = 38
 
 #: What the page offers as its primary action, measured in the page.
 PRIMARY = """
@@ -41,7 +43,7 @@ PRIMARY = """
   const styled = e => e.matches(".button:not(.secondary), button.primary, input[type=submit]");
   const shown = e => {
     const r = e.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden";
+    return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
   };
   const main = document.querySelector("main");
   const first = Array.from((scope || main).querySelectorAll("a, button, input[type=submit]"))
@@ -49,6 +51,7 @@ PRIMARY = """
   const r = el.getBoundingClientRect();
   const rivals = Array.from(el.parentElement.children).filter(e => e !== el && styled(e) && shown(e));
   return {
+    first_is: first ? first.outerHTML.slice(0, 120) : null,
     alone: rivals.length === 0,
     shown: shown(el), styled: styled(el), in_main: main.contains(el),
     first: first === el, above_fold: r.bottom + window.scrollY <= window.innerHeight,
@@ -77,7 +80,7 @@ def next_step(page: Any, target: Any, step: str | None = None, within: Any = Non
     where = f"{page.url}: {action.inner_text()!r}"
     assert seen["shown"] and seen["in_main"], (where, seen)
     assert seen["styled"], f"{where} is not styled as the primary action"
-    assert seen["first"] or seen["above_fold"], f"{where} is neither first nor above the fold"
+    assert seen["first"] or seen["above_fold"], f"{where} is neither first nor above the fold: {seen}"
     assert seen["alone"], f"{where} has primary-styled rivals beside it"
     assert seen["fits"], f"{page.url} is wider than the screen"
     if step is not None:
@@ -138,7 +141,7 @@ def world(live_app: Any) -> dict[str, Any]:
     from lms.catalog.importer import import_path
     from lms.org import services as org
     from lms.stats.demo import create_plan
-    from tests.factories import make_signer, make_user
+    from tests.factories import make_class, make_course, make_signer, make_user
 
     with live_app.app_context():
         year = datetime.now(UTC).year - 1
@@ -179,6 +182,15 @@ def world(live_app: Any) -> dict[str, Any]:
                 full_name="Nguyễn Văn Bình",
             ),  # fmt: skip
         }
+        basic = make_course(
+            "jn-ky-nang-so-co-ban", title="Kỹ năng số cơ bản cho cán bộ (hành trình)",
+            lessons=2, open=False, target_groups=("official",),
+        )  # fmt: skip
+        team = make_course("jn-to-cong-nghe", title="Tổ công nghệ số (hành trình)", open=False)
+        make_class(team, code=TEAM_CLASS, unit=ward, title="Tổ công nghệ số phường", capacity=20)
+        for n in range(OFFICIALS):
+            make_user(f"cb{n}.jn@example.vn", unit=ward, target_group="official", password=None)
+        assert basic.id and team.id
         db.session.commit()
         ids = {name: user.id for name, user in people.items()}
     return {"year": year, "ids": ids}
@@ -330,3 +342,62 @@ def test_2_the_admin_gives_the_mooc_a_key_and_its_completions_bring_certificates
     page.wait_for_url("**/certificates**")
     assert page.locator(".cert-card").count() == 1  # the batch sent twice counted once
     fits(page)
+
+
+# --- 3. A commune official enrolling staff -------------------------------------------------------
+
+TEAM = "email,phone,full_name,unit_code,target_group\n" + "".join(
+    f"to{n}.jn@example.vn,,Thành viên Tổ {n},JN-X,community_tech\n" for n in range(12)
+)
+TEAM_TYPOS = TEAM.replace("to3.jn@example.vn", "to3.jn@example").replace(
+    "Tổ 7,JN-X", "Tổ 7,JN-XX"
+)
+
+
+def _upload(page: Any, text: str) -> None:
+    page.set_input_files(
+        "#import-file", {"name": "to.csv", "mimeType": "text/csv", "buffer": text.encode()}
+    )
+    next_step(page, "#preview-button").click()
+
+
+def test_3_an_official_enrols_his_staff_imports_the_team_and_follows_progress(
+    page: Any, live_server: str, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(DESK)
+    _log_in(page, live_server, "tuan.jn@example.vn", PASSWORD)
+    page.locator("#mainnav").get_by_role("link", name="Đăng ký học").click()
+
+    # All officials of the commune in one action.
+    page.select_option("#assign-course", "jn-ky-nang-so-co-ban")
+    page.select_option("#assign-group", "official")
+    page.fill("#assign-unit", "JN-X")
+    next_step(page, "#assign-button").click()
+    job = page.locator("#job")
+    page.locator("#job-percent", has_text="100%").wait_for()
+    assert str(OFFICIALS) in page.locator("#job-status").inner_text()
+    next_step(page, "#progress-link", within=job).click()
+
+    # Their progress, with bars.
+    page.wait_for_url("**/enrol/progress**")
+    assert page.locator("table.roster tbody tr").count() >= OFFICIALS
+    assert page.locator("table.roster .progress").first.is_visible()
+    fits(page)
+
+    # The community tech team from a spreadsheet with two typos.
+    page.locator("#mainnav").get_by_role("link", name="Lớp học").click()
+    page.get_by_role("link", name="Tổ công nghệ số phường").click()
+    next_step(page, "#import-link").click()
+    _upload(page, TEAM_TYPOS)
+    page.locator(".flash-error").wait_for()
+    assert page.locator("td.cell-error").count() == 2
+    assert page.locator('tr[data-row="5"] td[data-field="email"].cell-error').count() == 1
+    assert page.locator('tr[data-row="9"] td[data-field="unit_code"].cell-error').count() == 1
+    assert not page.locator("#apply-button").is_visible()  # nothing imported until fixed
+    _upload(page, TEAM)
+    next_step(page, "#apply-button", within=page.locator("#preview")).click()
+    page.wait_for_url(f"**/classes/{TEAM_CLASS}?imported=12**")
+    assert page.locator("#import-done").is_visible()
+    assert page.locator("table.roster tbody tr").count() == 12
+    # People without a password: printing their activation slips is what comes next.
+    next_step(page, "#print-sheet")
