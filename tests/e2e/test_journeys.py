@@ -36,6 +36,12 @@ DESK = {"width": 1280, "height": 800}
 PASSWORD = "mat-khau-hanh-trinh"
 TEAM_CLASS = "JN-TCN-01"
 OFFICIALS = 38
+LEADERS = {
+    "an.jn@example.vn": "Nguyễn Văn An",
+    "binh.ld.jn@example.vn": "Lê Thị Bình",
+    "cuong.jn@example.vn": "Trần Văn Cường",
+    "dung.jn@example.vn": "Phạm Văn Dũng",
+}
 
 #: What the page offers as its primary action, measured in the page.
 PRIMARY = """
@@ -190,6 +196,12 @@ def world(live_app: Any) -> dict[str, Any]:
         make_class(team, code=TEAM_CLASS, unit=ward, title="Tổ công nghệ số phường", capacity=20)
         for n in range(OFFICIALS):
             make_user(f"cb{n}.jn@example.vn", unit=ward, target_group="official", password=None)
+        make_course(
+            "jn-lanh-dao", title="Lãnh đạo số (hành trình)", lessons=1, open=False,
+            rule={"lessons": "all", "attendance": 100}, target_groups=("leader",),
+        )  # fmt: skip
+        for email, name in LEADERS.items():
+            make_user(email, unit=city, target_group="leader", full_name=name, password=PASSWORD)
         assert basic.id and team.id
         db.session.commit()
         ids = {name: user.id for name, user in people.items()}
@@ -401,3 +413,90 @@ def test_3_an_official_enrols_his_staff_imports_the_team_and_follows_progress(
     assert page.locator("table.roster tbody tr").count() == 12
     # People without a password: printing their activation slips is what comes next.
     next_step(page, "#print-sheet")
+
+
+# --- 4. A trainer running an in-person class -----------------------------------------------------
+
+
+def _online_part_done(app: Any, emails: list[str], slug: str) -> None:
+    """The participants read the course's lessons at home (journey 1 walks that part)."""
+    from lms.auth.models import User
+    from lms.catalog.models import Course
+    from lms.classes.completion import complete_lesson
+    from lms.classes.models import Enrollment
+
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        assert course is not None
+        for email in emails:
+            enrollment = db.session.scalar(
+                select(Enrollment)
+                .join(User, Enrollment.user_id == User.id)
+                .where(User.email == email, Enrollment.course_id == course.id)
+            )
+            assert enrollment is not None
+            for lesson in course.lessons:
+                complete_lesson(enrollment, lesson)
+        db.session.commit()
+        db.session.remove()
+
+
+def _attendance(page: Any, session: int, absent: str | None, note: str = "") -> None:
+    page.locator("#sessions a.session-link").nth(session).click()
+    page.locator("#all-present").click()
+    if absent is not None:
+        person = page.locator(".person", has_text=absent)
+        person.locator("label.toggle").click()
+        person.locator("input.note").fill(note)
+    next_step(page, "#save-attendance").click()
+    page.locator(".flash-success").wait_for()
+    page.locator(".crumbs a").click()
+
+
+def test_4_a_trainer_runs_a_class_and_issues_certificates_one_with_a_reason(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(DESK)
+    today = datetime.now(UTC).date()
+    _log_in(page, live_server, "mai.jn@example.vn", PASSWORD)
+    page.locator("#mainnav").get_by_role("link", name="Lớp học").click()
+    next_step(page, "#new-class").click()
+
+    page.select_option("#course", "jn-lanh-dao")
+    page.fill("#code", "JN-LD-01")
+    page.fill("#unit", "JN-P")
+    page.fill("#title", "Lớp lãnh đạo số của sở")
+    dates = page.locator("input[name=session_date]")
+    dates.nth(0).fill((today - timedelta(days=1)).isoformat())
+    dates.nth(1).fill(today.isoformat())
+    next_step(page, "#create-class").click()
+    page.wait_for_url("**/classes/JN-LD-01")
+
+    next_step(page, "#import-link").click()
+    roster = "email,phone,full_name,unit_code,target_group\n" + "".join(
+        f"{email},,{name},JN-P,leader\n" for email, name in LEADERS.items()
+    )
+    _upload(page, roster)
+    next_step(page, "#apply-button", within=page.locator("#preview")).click()
+    page.wait_for_url("**/classes/JN-LD-01?imported=4**")
+    _online_part_done(live_app, list(LEADERS)[:3], "jn-lanh-dao")  # Dũng has not
+
+    # Two days in the room; Cường is away for half of the second on an official mission.
+    _attendance(page, 0, None)
+    _attendance(page, 1, "Trần Văn Cường", "Đi công tác")
+    page.wait_for_url("**/classes/JN-LD-01")
+    dung = page.locator("table.roster tr", has_text="Phạm Văn Dũng")
+    assert "0/1" in dung.inner_text()  # who has not finished the online part
+    next_step(page, "#certificates-link").click()
+
+    # Those who met the rule got theirs when they completed; what is left is the exception.
+    assert page.locator("#issue-all-button").is_disabled()
+    cuong = page.locator("table.cert-class tr", has_text="Trần Văn Cường")
+    cuong.locator("textarea").fill("Vắng nửa buổi do đi công tác theo quyết định của sở.")
+    next_step(page, cuong.get_by_role("button", name="Cấp"), within=cuong).click()
+    page.wait_for_load_state()
+    cuong = page.locator("table.cert-class tr", has_text="Trần Văn Cường")
+    assert "đi công tác theo quyết định" in cuong.locator(".override-reason").inner_text()
+    rows = page.locator("table.cert-class tbody tr")
+    issued = [r for r in rows.all() if r.locator("a[href*='/verify/']").count()]
+    assert len(issued) == 3  # An and Bình by the rule, Cường with his reason; not Dũng
