@@ -35,6 +35,7 @@ PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 800}
 PASSWORD = "mat-khau-hanh-trinh"
 TEAM_CLASS = "JN-TCN-01"
+EXAM_COURSE = "chuan-ky-nang-so-cho-can-bo-chuyen-trach"
 OFFICIALS = 38
 LEADERS = {
     "an.jn@example.vn": "Nguyễn Văn An",
@@ -147,6 +148,10 @@ def world(live_app: Any) -> dict[str, Any]:
     from lms.catalog.importer import import_path
     from lms.org import services as org
     from lms.stats.demo import create_plan
+    from lms.assessment.models import Quiz
+    from lms.catalog.models import Course
+    from lms.classes.enrollments import enroll
+    from lms.classes.models import EnrollmentSource
     from tests.factories import make_class, make_course, make_signer, make_user
 
     with live_app.app_context():
@@ -165,7 +170,7 @@ def world(live_app: Any) -> dict[str, Any]:
         org.create_unit(code="JN-Y", name="Xã Đường Xa", kind="commune", parent=city, by=None)
         create_plan(city)
         make_signer(city)
-        for slug in ("dich-vu-cong-truc-tuyen", "chuan-ky-nang-so-cho-can-bo-chuyen-trach"):
+        for slug in ("dich-vu-cong-truc-tuyen", EXAM_COURSE):
             import_path(COURSES / slug)
         people = {
             "admin": make_user(
@@ -202,6 +207,15 @@ def world(live_app: Any) -> dict[str, Any]:
         )  # fmt: skip
         for email, name in LEADERS.items():
             make_user(email, unit=city, target_group="leader", full_name=name, password=PASSWORD)
+        khoa = make_user(
+            "khoa.jn@example.vn", unit=ward, target_group="dx_specialist", password=PASSWORD,
+            full_name="Vũ Đăng Khoa",
+        )  # fmt: skip
+        exam_course = db.session.scalar(select(Course).where(Course.slug == EXAM_COURSE))
+        enroll(khoa, exam_course, by=people["ward"], source=EnrollmentSource.assigned)
+        exam = db.session.scalar(select(Quiz).where(Quiz.course_id == exam_course.id))
+        now = datetime.now(UTC)
+        exam.opens_at, exam.closes_at = now - timedelta(hours=1), now + timedelta(hours=3)
         assert basic.id and team.id
         db.session.commit()
         ids = {name: user.id for name, user in people.items()}
@@ -500,3 +514,39 @@ def test_4_a_trainer_runs_a_class_and_issues_certificates_one_with_a_reason(
     rows = page.locator("table.cert-class tbody tr")
     issued = [r for r in rows.all() if r.locator("a[href*='/verify/']").count()]
     assert len(issued) == 3  # An and Bình by the rule, Cường with his reason; not Dũng
+
+
+# --- 5. A DX specialist's yearly exam ------------------------------------------------------------
+
+
+def test_5_a_specialist_takes_the_exam_resumes_after_a_crash_and_passes(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(PHONE)
+    _log_in(page, live_server, "khoa.jn@example.vn", PASSWORD, "/my-learning")
+    next_step(page, "#resume", "quiz").click()
+    assert "40 câu hỏi" in page.locator(".facts").inner_text()
+    assert "45 phút" in page.locator(".facts").inner_text()
+    next_step(page, "#start").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    assert page.locator(".qnav-item").count() == 40
+    exam = attempt_id(page)
+    answer_all(page, live_app, exam, slice(0, 22))
+
+    # His browser crashes at question 23; he goes on at another computer.
+    as_person(page, PHONE)
+    _log_in(page, live_server, "khoa.jn@example.vn", PASSWORD, "/my-learning")
+    next_step(page, "#resume", "attempt").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    assert page.locator(".qnav-item.answered").count() == 22
+    assert page.locator(".qnav-item").nth(22).get_attribute("aria-current") == "step"
+    fits(page)
+    answer_all(page, live_app, exam, slice(22, None))
+    page.reload()
+    page.locator(".qnav-item.answered").nth(39).wait_for()
+    submit_quiz(page)
+
+    assert "Đạt" in page.locator("#verdict").inner_text()
+    assert page.locator(".areas li").count() == 6  # his score per skill area
+    fits(page)
+    next_step(page, "#next-step", "certificate")
