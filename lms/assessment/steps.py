@@ -48,7 +48,10 @@ def quiz_steps(enrollment: Enrollment) -> list[Step]:
         return []
     if quiz.max_attempts is not None and attempts_used(quiz, enrollment.user) >= quiz.max_attempts:
         return []
-    due = quiz_rule is not None and not lessons_left(enrollment)
+    # Due once the lessons the rule asks for are read; a rule without lessons (the yearly exam)
+    # makes the quiz the next step at once, the lessons being there to prepare.
+    lessons_rule = any(rule["rule"] == "lessons" for rule in rules)
+    due = quiz_rule is not None and (not lessons_rule or not lessons_left(enrollment))
     rank = RANK_QUIZ_DUE if due else RANK_QUIZ_EARLY
     url = url_for("assessment_views.quiz", quiz_id=quiz.id)
     return [Step(rank, "quiz", _("Take the quiz"), url)]

@@ -231,6 +231,12 @@ def my_learning() -> ResponseReturnValue:
         (e for e in active if steps[e.id] and steps[e.id][0].kind == "attempt"),
         next((e for e in active if e.last_lesson_id is not None), active[0] if active else None),
     )
+    if resume is None:
+        # Nothing left to learn: the certificate is what there is to do (a course completed by
+        # a MOOC platform's records had no step on this page at all).
+        resume = next(
+            (e for e in finished if steps[e.id] and steps[e.id][0].kind == "certificate"), None
+        )
     return render_template(
         "catalog/my_learning.html",
         active=active,

@@ -1,0 +1,552 @@
+"""The nine journeys of ``JOURNEYS.md``, each walked end to end in Chromium as its person.
+
+Learners, citizens, invited people and anyone verifying walk on a 360 x 740 phone; officials,
+trainers, administrators and the Department on a 1280 x 800 screen. At each stage the test
+asks what the person must do next and checks that the page offers it as its primary action:
+visible, styled as the project's primary button (``.button`` that is not ``.secondary``,
+``button.primary``, ``input[type=submit]``), inside ``main``, and either the first primary
+control of the main content or above the fold; and that nothing is wider than the screen.
+Where a stage had no such action (a dead end) the product was fixed, not the test.
+
+One world (units, courses, people) is built once for the module in the shared live server.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lms.auth.models import Role
+from lms.extensions import db
+from tests.e2e.test_getting_in import _log_in
+
+pytestmark = pytest.mark.e2e
+
+COURSES = Path(__file__).resolve().parents[2] / "courses"
+PHONE = {"width": 360, "height": 740}
+DESK = {"width": 1280, "height": 800}
+PASSWORD = "mat-khau-hanh-trinh"
+TEAM_CLASS = "JN-TCN-01"
+EXAM_COURSE = "chuan-ky-nang-so-cho-can-bo-chuyen-trach"
+OFFICIALS = 38
+LEADERS = {
+    "an.jn@example.vn": "Nguyễn Văn An",
+    "binh.ld.jn@example.vn": "Lê Thị Bình",
+    "cuong.jn@example.vn": "Trần Văn Cường",
+    "dung.jn@example.vn": "Phạm Văn Dũng",
+}
+
+#: What the page offers as its primary action, measured in the page.
+PRIMARY = """
+([el, scope]) => {
+  const styled = e => e.matches(".button:not(.secondary), button.primary, input[type=submit]");
+  const shown = e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && e.checkVisibility({visibilityProperty: true});
+  };
+  const main = document.querySelector("main");
+  const first = Array.from((scope || main).querySelectorAll("a, button, input[type=submit]"))
+    .find(e => styled(e) && shown(e));
+  const r = el.getBoundingClientRect();
+  const rivals = Array.from(el.parentElement.children).filter(e => e !== el && styled(e) && shown(e));
+  return {
+    first_is: first ? first.outerHTML.slice(0, 120) : null,
+    alone: rivals.length === 0,
+    shown: shown(el), styled: styled(el), in_main: main.contains(el),
+    first: first === el, above_fold: r.bottom + window.scrollY <= window.innerHeight,
+    fits: document.documentElement.scrollWidth <= window.innerWidth,
+  };
+}
+"""
+
+
+def fits(page: Any) -> None:
+    """Nothing is wider than the screen: the page never scrolls sideways."""
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{page.url}: {width[0]} px wide on a {width[1]} px screen"
+
+
+def next_step(page: Any, target: Any, step: str | None = None, within: Any = None) -> Any:
+    """``target`` (a selector or locator) is the page's primary action; returns its locator.
+
+    ``within``: the part of the page the person is working in (a form opened further down),
+    where the action must come first, for a stage that is not the page's first.
+    """
+    action = page.locator(target).first if isinstance(target, str) else target
+    action.wait_for(state="visible")
+    scope = within.element_handle() if within is not None else None
+    seen = page.evaluate(PRIMARY, [action.element_handle(), scope])
+    where = f"{page.url}: {action.inner_text()!r}"
+    assert seen["shown"] and seen["in_main"], (where, seen)
+    assert seen["styled"], f"{where} is not styled as the primary action"
+    assert seen["first"] or seen["above_fold"], f"{where} is neither first nor above the fold: {seen}"
+    assert seen["alone"], f"{where} has primary-styled rivals beside it"
+    assert seen["fits"], f"{page.url} is wider than the screen"
+    if step is not None:
+        assert action.get_attribute("data-step") == step, (where, action.get_attribute("data-step"))
+    return action
+
+
+def as_person(page: Any, viewport: dict[str, int]) -> None:
+    """The next person at the same browser: signed out, on their own screen."""
+    page.context.clear_cookies()
+    page.set_viewport_size(viewport)
+
+
+def settle(app: Any) -> None:
+    """Catch the learning bridge up with what the LRS stored (the tests' clock, not a job's)."""
+    from lms.learning.bridge import process_pending
+
+    with app.app_context():
+        process_pending()
+        db.session.remove()
+
+
+def answer_all(page: Any, app: Any, attempt_id: int, keys: slice = slice(None)) -> None:
+    """Save the right answers of an open attempt as the quiz page does (PUT with the page's
+    CSRF token), for the questions in ``keys`` of the attempt's order."""
+    from lms.assessment.models import Attempt
+    from tests.assessment.conftest import correct_answers
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        assert attempt is not None
+        order = [item["key"] for item in attempt.items]
+        answers = correct_answers(attempt)
+        db.session.remove()
+    chosen = {key: answers[key] for key in order[keys]}
+    status = page.evaluate(
+        """([url, responses]) => lmsFetch(url, {method: "PUT", json: {responses}})
+             .then(r => r.status)""",
+        [f"/api/v1/attempts/{attempt_id}/responses", chosen],
+    )
+    assert status == 200
+
+
+def attempt_id(page: Any) -> int:
+    return int(page.locator("#quiz-app").get_attribute("data-attempt-id"))
+
+
+def submit_quiz(page: Any) -> None:
+    next_step(page, "#quiz-submit").click()
+    page.locator("#quiz-confirm").wait_for(state="visible")
+    page.click("#quiz-confirm-ok")
+    page.wait_for_selector("#verdict")
+
+
+@pytest.fixture(scope="module")
+def world(live_app: Any) -> dict[str, Any]:
+    """A city with two wards, the two real courses the journeys take, and the people."""
+    from lms.catalog.importer import import_path
+    from lms.org import services as org
+    from lms.stats.demo import create_plan
+    from lms.assessment.models import Quiz
+    from lms.catalog.models import Course
+    from lms.classes.enrollments import enroll
+    from lms.classes.models import EnrollmentSource
+    from tests.factories import make_class, make_course, make_signer, make_user
+
+    with live_app.app_context():
+        year = datetime.now(UTC).year - 1
+        city = org.create_unit(
+            code="JN-P",
+            name="Thành phố Hành Trình",
+            kind="province",
+            report_day=10,
+            valid_from=datetime(year - 1, 1, 1).date(),
+            by=None,
+        )
+        ward = org.create_unit(
+            code="JN-X", name="Phường Hành Trình", kind="commune", parent=city, by=None
+        )
+        org.create_unit(code="JN-Y", name="Xã Đường Xa", kind="commune", parent=city, by=None)
+        create_plan(city)
+        make_signer(city)
+        for slug in ("dich-vu-cong-truc-tuyen", EXAM_COURSE):
+            import_path(COURSES / slug)
+        people = {
+            "admin": make_user(
+                "admin.jn@example.vn", roles=(Role.admin,), unit=city, password=PASSWORD
+            ),
+            "city": make_user(
+                "lan.jn@example.vn", roles=(Role.official,), unit=city, password=PASSWORD,
+                full_name="Trần Thị Lan",
+            ),  # fmt: skip
+            "ward": make_user(
+                "tuan.jn@example.vn", roles=(Role.official,), unit=ward, password=PASSWORD,
+                full_name="Lê Văn Tuấn",
+            ),  # fmt: skip
+            "trainer": make_user(
+                "mai.jn@example.vn", roles=(Role.trainer,), unit=city, password=PASSWORD,
+                full_name="Đỗ Thị Mai",
+            ),  # fmt: skip
+            "mooc": make_user(
+                "binh.jn@example.vn", unit=ward, target_group="citizen", password=PASSWORD,
+                full_name="Nguyễn Văn Bình",
+            ),  # fmt: skip
+        }
+        basic = make_course(
+            "jn-ky-nang-so-co-ban", title="Kỹ năng số cơ bản cho cán bộ (hành trình)",
+            lessons=2, open=False, target_groups=("official",),
+        )  # fmt: skip
+        team = make_course("jn-to-cong-nghe", title="Tổ công nghệ số (hành trình)", open=False)
+        make_class(team, code=TEAM_CLASS, unit=ward, title="Tổ công nghệ số phường", capacity=20)
+        for n in range(OFFICIALS):
+            make_user(f"cb{n}.jn@example.vn", unit=ward, target_group="official", password=None)
+        make_course(
+            "jn-lanh-dao", title="Lãnh đạo số (hành trình)", lessons=1, open=False,
+            rule={"lessons": "all", "attendance": 100}, target_groups=("leader",),
+        )  # fmt: skip
+        for email, name in LEADERS.items():
+            make_user(email, unit=city, target_group="leader", full_name=name, password=PASSWORD)
+        khoa = make_user(
+            "khoa.jn@example.vn", unit=ward, target_group="dx_specialist", password=PASSWORD,
+            full_name="Vũ Đăng Khoa",
+        )  # fmt: skip
+        exam_course = db.session.scalar(select(Course).where(Course.slug == EXAM_COURSE))
+        enroll(khoa, exam_course, by=people["ward"], source=EnrollmentSource.assigned)
+        exam = db.session.scalar(select(Quiz).where(Quiz.course_id == exam_course.id))
+        now = datetime.now(UTC)
+        exam.opens_at, exam.closes_at = now - timedelta(hours=1), now + timedelta(hours=3)
+        assert basic.id and team.id
+        db.session.commit()
+        ids = {name: user.id for name, user in people.items()}
+    return {"year": year, "ids": ids}
+
+
+# --- 1. A citizen on a phone ---------------------------------------------------------------------
+
+
+def test_1_a_citizen_registers_learns_passes_and_her_grandson_verifies(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setitem(live_app.config, "BASE_URL", live_server)  # what the QR code points at
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/register")
+    page.fill("#login", "0912 146 501")
+    page.fill("#full_name", "Phạm Thị Hoa")
+    page.select_option("#unit", "JN-X")
+    page.fill("#password", "mat-khau-ba-hoa")
+    page.fill("#password2", "mat-khau-ba-hoa")
+    page.locator("#consent").check()
+    next_step(page, "form button[type=submit]").click()
+    page.get_by_text("Chào mừng Phạm Thị Hoa!").wait_for()
+    fits(page)
+
+    # Her keyboard makes diacritics tedious.
+    page.goto(f"{live_server}/courses")
+    page.fill("#q", "dich vu cong")
+    next_step(page, "form[role=search] button[type=submit]").click()
+    page.wait_for_url("**q=dich+vu+cong**")
+    result = page.locator(".course-card h2 a", has_text="Sử dụng dịch vụ công trực tuyến")
+    assert result.is_visible()
+    fits(page)
+    result.click()
+    next_step(page, "#enroll").click()
+
+    # Day one: the first lesson, then she stops.
+    page.wait_for_url("**/lessons/**")
+    next_step(page, "#mark-complete").click()
+    page.wait_for_url("**/lessons/**")
+    stopped_at = page.url
+
+    # Day two: the site remembers where she stopped.
+    page.goto(f"{live_server}/my-learning")
+    next_step(page, "#resume", "lesson").click()
+    assert page.url == stopped_at
+    next_step(page, "#mark-complete").click()
+    page.wait_for_url("**/lessons/**")
+    next_step(page, "#mark-complete").click()
+
+    # All lessons read: the quiz is the next step, not the last lesson again.
+    page.wait_for_url("**/courses/dich-vu-cong-truc-tuyen")
+    next_step(page, "#next-step", "quiz").click()
+    next_step(page, "#start").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    submit_quiz(page)  # nothing answered: not passed
+    assert "Chưa đạt" in page.locator("#verdict").inner_text()
+    fits(page)
+
+    # The second try: the result's next step leads to it.
+    next_step(page, "#next-step").click()
+    next_step(page, "#start").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    answer_all(page, live_app, attempt_id(page))
+    page.reload()
+    page.wait_for_selector(".qnav-item.answered")
+    submit_quiz(page)
+    assert "Đạt" in page.locator("#verdict").inner_text()
+    next_step(page, "#next-step", "certificate").click()
+
+    page.wait_for_url("**/certificates**")
+    card = page.locator(".cert-card").first
+    download = next_step(page, card.get_by_role("link", name="Tải PDF"))
+    with page.expect_download() as pdf:
+        download.click()
+    assert Path(pdf.value.path()).read_bytes()[:5] == b"%PDF-"
+    verify_url = card.locator(".share-row input").input_value()
+
+    # Her grandson scans the QR code on his own phone: no account needed.
+    as_person(page, PHONE)
+    page.goto(verify_url)
+    verdict = page.locator("section.verdict")
+    assert verdict.get_attribute("data-status") == "valid"
+    assert "Sử dụng dịch vụ công trực tuyến" in verdict.inner_text()  # the holder is masked
+    assert verdict.bounding_box()["y"] < PHONE["height"]
+    fits(page)
+
+
+# --- 2. A MOOC platform pushing records ----------------------------------------------------------
+
+UNIT_CODE = "https://lms146.vn/xapi/extensions/unit-code"
+MOOC_HOME = "https://onestudy.mic.gov.vn"
+DVC_EXTERNAL = "https://onestudy.mic.gov.vn/xapi/activities/course/dich-vu-cong-truc-tuyen"
+
+
+def test_2_the_admin_gives_the_mooc_a_key_and_its_completions_bring_certificates(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(DESK)
+    _log_in(page, live_server, "admin.jn@example.vn", PASSWORD)
+    page.get_by_role("link", name="Ứng dụng kết nối LRS").first.click()
+    page.fill("#new-client-name", "Nền tảng MOOC quốc gia (hành trình)")
+    next_step(page, "#new-client button[type=submit]").click()
+    next_step(page, "button[data-copy=new-secret-value]")
+    key = page.locator("#new-key").inner_text()
+    secret = page.locator("#new-secret-value").inner_text()
+
+    # Its records count once it is a source platform, for the courses and units allowed.
+    client = page.locator("li.client", has=page.locator(f"code:text-is('{key}')"))
+    form = client.locator("details", has_text="Đăng ký làm nền tảng nguồn")
+    form.locator("summary").click()
+    form.get_by_label("Tên nền tảng").fill("Nền tảng MOOC quốc gia")
+    form.locator("input[name=home_page]").fill(MOOC_HOME)
+    form.get_by_label("Sử dụng dịch vụ công trực tuyến").check()
+    form.locator("input[name=units]").fill("JN-P")
+    next_step(page, form.locator("button[type=submit]"), within=form).click()
+    page.locator(".flash-success").wait_for()
+    fits(page)
+
+    # The platform's client posts a batch; it times out and is sent again.
+    batch = [
+        {
+            "id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "mbox": "mailto:binh.jn@example.vn"},
+            "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}"},
+            "object": {"objectType": "Activity", "id": DVC_EXTERNAL},
+            "result": result,
+            "context": {"extensions": {UNIT_CODE: "JN-X"}},
+        }
+        for verb, result in (
+            ("completed", {"completion": True}),
+            ("passed", {"success": True, "score": {"scaled": 0.9}}),  # the course's quiz rule
+        )
+    ]
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+    }
+    for _ in range(2):
+        sent = page.request.post(f"{live_server}/xapi/statements", headers=headers, data=batch)
+        assert sent.status == 200, sent.text()
+    settle(live_app)
+
+    # Next morning Bình sees his certificate as his next step.
+    as_person(page, PHONE)
+    _log_in(page, live_server, "binh.jn@example.vn", PASSWORD, "/my-learning")
+    next_step(page, "#resume", "certificate").click()
+    page.wait_for_url("**/certificates**")
+    assert page.locator(".cert-card").count() == 1  # the batch sent twice counted once
+    fits(page)
+
+
+# --- 3. A commune official enrolling staff -------------------------------------------------------
+
+TEAM = "email,phone,full_name,unit_code,target_group\n" + "".join(
+    f"to{n}.jn@example.vn,,Thành viên Tổ {n},JN-X,community_tech\n" for n in range(12)
+)
+TEAM_TYPOS = TEAM.replace("to3.jn@example.vn", "to3.jn@example").replace(
+    "Tổ 7,JN-X", "Tổ 7,JN-XX"
+)
+
+
+def _upload(page: Any, text: str) -> None:
+    page.set_input_files(
+        "#import-file", {"name": "to.csv", "mimeType": "text/csv", "buffer": text.encode()}
+    )
+    next_step(page, "#preview-button").click()
+
+
+def test_3_an_official_enrols_his_staff_imports_the_team_and_follows_progress(
+    page: Any, live_server: str, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(DESK)
+    _log_in(page, live_server, "tuan.jn@example.vn", PASSWORD)
+    page.locator("#mainnav").get_by_role("link", name="Đăng ký học").click()
+
+    # All officials of the commune in one action.
+    page.select_option("#assign-course", "jn-ky-nang-so-co-ban")
+    page.select_option("#assign-group", "official")
+    page.fill("#assign-unit", "JN-X")
+    next_step(page, "#assign-button").click()
+    job = page.locator("#job")
+    page.locator("#job-percent", has_text="100%").wait_for()
+    assert str(OFFICIALS) in page.locator("#job-status").inner_text()
+    next_step(page, "#progress-link", within=job).click()
+
+    # Their progress, with bars.
+    page.wait_for_url("**/enrol/progress**")
+    assert page.locator("table.roster tbody tr").count() >= OFFICIALS
+    assert page.locator("table.roster .progress").first.is_visible()
+    fits(page)
+
+    # The community tech team from a spreadsheet with two typos.
+    page.locator("#mainnav").get_by_role("link", name="Lớp học").click()
+    page.get_by_role("link", name="Tổ công nghệ số phường").click()
+    next_step(page, "#import-link").click()
+    _upload(page, TEAM_TYPOS)
+    page.locator(".flash-error").wait_for()
+    assert page.locator("td.cell-error").count() == 2
+    assert page.locator('tr[data-row="5"] td[data-field="email"].cell-error').count() == 1
+    assert page.locator('tr[data-row="9"] td[data-field="unit_code"].cell-error').count() == 1
+    assert not page.locator("#apply-button").is_visible()  # nothing imported until fixed
+    _upload(page, TEAM)
+    next_step(page, "#apply-button", within=page.locator("#preview")).click()
+    page.wait_for_url(f"**/classes/{TEAM_CLASS}?imported=12**")
+    assert page.locator("#import-done").is_visible()
+    assert page.locator("table.roster tbody tr").count() == 12
+    # People without a password: printing their activation slips is what comes next.
+    next_step(page, "#print-sheet")
+
+
+# --- 4. A trainer running an in-person class -----------------------------------------------------
+
+
+def _online_part_done(app: Any, emails: list[str], slug: str) -> None:
+    """The participants read the course's lessons at home (journey 1 walks that part)."""
+    from lms.auth.models import User
+    from lms.catalog.models import Course
+    from lms.classes.completion import complete_lesson
+    from lms.classes.models import Enrollment
+
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.slug == slug))
+        assert course is not None
+        for email in emails:
+            enrollment = db.session.scalar(
+                select(Enrollment)
+                .join(User, Enrollment.user_id == User.id)
+                .where(User.email == email, Enrollment.course_id == course.id)
+            )
+            assert enrollment is not None
+            for lesson in course.lessons:
+                complete_lesson(enrollment, lesson)
+        db.session.commit()
+        db.session.remove()
+
+
+def _attendance(page: Any, session: int, absent: str | None, note: str = "") -> None:
+    page.locator("#sessions a.session-link").nth(session).click()
+    page.locator("#all-present").click()
+    if absent is not None:
+        person = page.locator(".person", has_text=absent)
+        person.locator("label.toggle").click()
+        person.locator("input.note").fill(note)
+    next_step(page, "#save-attendance").click()
+    page.locator(".flash-success").wait_for()
+    page.locator(".crumbs a").click()
+
+
+def test_4_a_trainer_runs_a_class_and_issues_certificates_one_with_a_reason(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(DESK)
+    today = datetime.now(UTC).date()
+    _log_in(page, live_server, "mai.jn@example.vn", PASSWORD)
+    page.locator("#mainnav").get_by_role("link", name="Lớp học").click()
+    next_step(page, "#new-class").click()
+
+    page.select_option("#course", "jn-lanh-dao")
+    page.fill("#code", "JN-LD-01")
+    page.fill("#unit", "JN-P")
+    page.fill("#title", "Lớp lãnh đạo số của sở")
+    dates = page.locator("input[name=session_date]")
+    dates.nth(0).fill((today - timedelta(days=1)).isoformat())
+    dates.nth(1).fill(today.isoformat())
+    next_step(page, "#create-class").click()
+    page.wait_for_url("**/classes/JN-LD-01")
+
+    next_step(page, "#import-link").click()
+    roster = "email,phone,full_name,unit_code,target_group\n" + "".join(
+        f"{email},,{name},JN-P,leader\n" for email, name in LEADERS.items()
+    )
+    _upload(page, roster)
+    next_step(page, "#apply-button", within=page.locator("#preview")).click()
+    page.wait_for_url("**/classes/JN-LD-01?imported=4**")
+    _online_part_done(live_app, list(LEADERS)[:3], "jn-lanh-dao")  # Dũng has not
+
+    # Two days in the room; Cường is away for half of the second on an official mission.
+    _attendance(page, 0, None)
+    _attendance(page, 1, "Trần Văn Cường", "Đi công tác")
+    page.wait_for_url("**/classes/JN-LD-01")
+    dung = page.locator("table.roster tr", has_text="Phạm Văn Dũng")
+    assert "0/1" in dung.inner_text()  # who has not finished the online part
+    next_step(page, "#certificates-link").click()
+
+    # Those who met the rule got theirs when they completed; what is left is the exception.
+    assert page.locator("#issue-all-button").is_disabled()
+    cuong = page.locator("table.cert-class tr", has_text="Trần Văn Cường")
+    cuong.locator("textarea").fill("Vắng nửa buổi do đi công tác theo quyết định của sở.")
+    next_step(page, cuong.get_by_role("button", name="Cấp"), within=cuong).click()
+    page.wait_for_load_state()
+    cuong = page.locator("table.cert-class tr", has_text="Trần Văn Cường")
+    assert "đi công tác theo quyết định" in cuong.locator(".override-reason").inner_text()
+    rows = page.locator("table.cert-class tbody tr")
+    issued = [r for r in rows.all() if r.locator("a[href*='/verify/']").count()]
+    assert len(issued) == 3  # An and Bình by the rule, Cường with his reason; not Dũng
+
+
+# --- 5. A DX specialist's yearly exam ------------------------------------------------------------
+
+
+def test_5_a_specialist_takes_the_exam_resumes_after_a_crash_and_passes(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    page.set_viewport_size(PHONE)
+    _log_in(page, live_server, "khoa.jn@example.vn", PASSWORD, "/my-learning")
+    next_step(page, "#resume", "quiz").click()
+    assert "40 câu hỏi" in page.locator(".facts").inner_text()
+    assert "45 phút" in page.locator(".facts").inner_text()
+    next_step(page, "#start").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    assert page.locator(".qnav-item").count() == 40
+    exam = attempt_id(page)
+    answer_all(page, live_app, exam, slice(0, 22))
+
+    # His browser crashes at question 23; he goes on at another computer.
+    as_person(page, PHONE)
+    _log_in(page, live_server, "khoa.jn@example.vn", PASSWORD, "/my-learning")
+    next_step(page, "#resume", "attempt").click()
+    page.wait_for_selector("#quiz-question[data-key]")
+    assert page.locator(".qnav-item.answered").count() == 22
+    assert page.locator(".qnav-item").nth(22).get_attribute("aria-current") == "step"
+    fits(page)
+    answer_all(page, live_app, exam, slice(22, None))
+    page.reload()
+    page.locator(".qnav-item.answered").nth(39).wait_for()
+    submit_quiz(page)
+
+    assert "Đạt" in page.locator("#verdict").inner_text()
+    assert page.locator(".areas li").count() == 6  # his score per skill area
+    fits(page)
+    next_step(page, "#next-step", "certificate")
