@@ -18,8 +18,9 @@ from lms.http import created, json_body, load, no_content, query_args
 from lms.openapi import doc
 from lms.org import services as org
 from lms.org.models import Unit
-from lms.stats import exports, queries, report, reporting, rollups, services
+from lms.stats import exports, queries, report, reporting, services
 from lms.stats.models import Indicator
+from lms.stats.rebuild import rebuild as rebuild_aggregates
 from lms.stats.schemas import (
     AnnualReportQuerySchema,
     BreakdownSchema,
@@ -299,7 +300,7 @@ def put_report_settings() -> ResponseReturnValue:
     },
 )
 def rebuild() -> ResponseReturnValue:
-    result = rollups.rebuild()
+    result = rebuild_aggregates()
     db.session.commit()
     return jsonify(result)
 
