@@ -108,8 +108,10 @@ _facts = Table(
     Column("issuing_key", Integer),
     Column("has_group", Boolean),
     Column("target_group", String(30)),
-    #: The year of the person's earliest certificate for the code: they count from then on.
+    #: The year of the person's earliest certificate for the code: they count from then on,
     Column("first_year", Integer),
+    #: up to this year or the year of their latest certificate for the code if later.
+    Column("last_year", Integer),
     prefixes=["TEMPORARY"],
 )
 #: The holdings, computed before the aggregates are emptied (readers keep the old figures
@@ -179,16 +181,18 @@ def _counts_at_end(issued_at: Any, revoked_at: Any) -> Any:
     )
 
 
-def _fill_places(first: int, last: int) -> None:
-    """Ask :func:`place` once per year and kind of snapshot found among the certificates."""
+def _fill_places(first: int, last: int, where: Any = None) -> None:
+    """Ask :func:`place` once per year and kind of snapshot found among the certificates
+    (those ``where`` selects)."""
     has_group = _has_group(Certificate.holder_target_group)
-    kinds = db.session.execute(
-        select(
-            func.coalesce(Certificate.holder_unit_id, 0),
-            func.coalesce(Certificate.issuing_unit_id, 0),
-            has_group,
-        ).distinct()
-    ).all()
+    kinds_found = select(
+        func.coalesce(Certificate.holder_unit_id, 0),
+        func.coalesce(Certificate.issuing_unit_id, 0),
+        has_group,
+    ).distinct()
+    if where is not None:
+        kinds_found = kinds_found.where(where)
+    kinds = db.session.execute(kinds_found).all()
     tree = TreeAtYearEnd()
     places: list[dict[str, Any]] = []
     chains: dict[str, tuple[int, list[int]]] = {}
@@ -222,7 +226,7 @@ def _fill_places(first: int, last: int) -> None:
         db.session.execute(insert(_chains), rows)
 
 
-def _fill_facts(dialect: str, first: int, last: int) -> None:
+def _fill_facts(dialect: str, first: int, last: int, this_year: int) -> None:
     """A row per certificate and code, with its local day and the person's first year."""
     if dialect == "postgresql":
         array = case(
@@ -255,31 +259,29 @@ def _fill_facts(dialect: str, first: int, last: int) -> None:
         .where(codes.c.value.is_not(None))
         .subquery()
     )
+    person_code = (expanded.c.user_id, _bytewise(expanded.c.code))
     first_year = func.first_value(expanded.c.year).over(
-        partition_by=(expanded.c.user_id, _bytewise(expanded.c.code)),
-        order_by=(expanded.c.day, expanded.c.id),
+        partition_by=person_code, order_by=(expanded.c.day, expanded.c.id)
     )
-    columns = [c.name for c in _facts.c if c.name != "first_year"]
+    latest = func.max(expanded.c.year).over(partition_by=person_code)
+    last_year = case((latest > this_year, latest), else_=this_year)
+    columns = [c.name for c in _facts.c if c.name not in ("first_year", "last_year")]
     db.session.execute(
         insert(_facts).from_select(
-            [*columns, "first_year"],
-            select(*(expanded.c[name] for name in columns), first_year),
+            [*columns, "first_year", "last_year"],
+            select(*(expanded.c[name] for name in columns), first_year, last_year),
         )
     )
 
 
-def _insert_holdings(*, in_year: bool, latest: Any = None, this_year: int = 0) -> None:
-    """One holding per person, code and year: the earliest certificate counting at its end.
-
-    ``latest`` (user_id, last): each person's latest certificate year, when some are later
-    than ``this_year``; a person counts up to the later of the two, as ``refresh_person``.
-    """
+def _insert_holdings(*, in_year: bool) -> None:
+    """One holding per person, code and year: the earliest certificate counting at its end."""
     f = _facts.c
     year = _years.c.year
     if in_year:
         span = and_(year == f.year, year >= f.first_year)
     else:
-        span = and_(year >= f.year, year >= f.first_year)
+        span = and_(year >= f.year, year >= f.first_year, year <= f.last_year)
     ranked = (
         select(
             f.id,
@@ -298,9 +300,6 @@ def _insert_holdings(*, in_year: bool, latest: Any = None, this_year: int = 0) -
         .join(_years, span)
         .where(_counts_at_end(f.issued_at, f.revoked_at))
     )
-    if latest is not None and not in_year:
-        last = case((latest.c.last > this_year, latest.c.last), else_=this_year)
-        ranked = ranked.join(latest, and_(latest.c.user_id == f.user_id, year <= last))
     w = ranked.subquery()
     keys = {"holder_key": w.c.holder_key, "issuing_key": w.c.issuing_key}
     chosen = (
@@ -388,7 +387,7 @@ def _insert_rollups() -> None:
     )
 
 
-def _fill_certs(first: int, last: int) -> None:
+def _fill_certs(first: int, last: int, units: list[int] | None = None) -> None:
     """Certificates still counting at the end of their year, on the unit :func:`place` gives,
     by local month of issue, course and target group (``""`` for the unassigned)."""
     c = Certificate
@@ -408,6 +407,8 @@ def _fill_certs(first: int, last: int) -> None:
         .where(or_(c.revoked_at.is_(None), c.revoked_at >= _years.c.ends_at))
         .group_by(_places.c.unit_id, c.year, month, c.course_id, group)
     )
+    if units is not None:
+        rows = rows.where(_places.c.unit_id.in_(units))
     db.session.execute(insert(_certs).from_select([col.name for col in _certs.c], rows))
 
 
@@ -507,17 +508,10 @@ def rebuild() -> dict[str, int]:
             [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
         )
         _fill_places(first, last)
-        _fill_facts(dialect, first, last)
+        _fill_facts(dialect, first, last, this_year)
         if dialect == "postgresql":
             db.session.execute(text(f"ANALYZE {_facts.name}, {_places.name}, {_chains.name}"))
-        latest = None
-        if newest > this_year:
-            latest = (
-                select(Certificate.user_id, func.max(Certificate.year).label("last"))
-                .group_by(Certificate.user_id)
-                .subquery()
-            )
-        _insert_holdings(in_year=False, latest=latest, this_year=this_year)
+        _insert_holdings(in_year=False)
         _insert_holdings(in_year=True)
         _fill_certs(first, last)
         if dialect == "postgresql":
@@ -546,6 +540,56 @@ def rebuild() -> dict[str, int]:
         "rollups": rollups,
         "certificate_counts": counts,
     }
+
+
+def _unassigned(c: type[Certificate] = Certificate) -> Any:
+    """Certificates :func:`place` counts on a province: no unit or no target group."""
+    return or_(c.holder_unit_id.is_(None), ~_has_group(c.holder_target_group))
+
+
+def recount_unassigned_certificates() -> None:
+    """Recount the certificate counters of the units the unassigned are counted on.
+
+    Called when units moved: a certificate of someone without a unit or a target group
+    counts on the province of the issuing unit as the tree stands at the end of its year,
+    so a merger of provinces moves it; one with both counts on the holder's unit, which a
+    move does not change. Those units are the ones with counters of the group ``""`` (only
+    the unassigned have it) and the ones :func:`place` gives now: their counters are
+    recounted from the certificates, all else is left alone.
+    """
+    lock_name(LOCK)
+    span = db.session.execute(select(func.min(Certificate.year), func.max(Certificate.year))).one()
+    if span[0] is None:
+        return
+    first, last = int(span[0]), int(span[1])
+    connection = db.session.connection()
+    for table in _work.sorted_tables:
+        table.drop(connection, checkfirst=True)
+        table.create(connection)
+    try:
+        db.session.execute(
+            insert(_years),
+            [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
+        )
+        _fill_places(first, last, where=_unassigned())
+        counted = select(StatCertCount.unit_id).where(
+            StatCertCount.dim == "group", StatCertCount.key == ""
+        )
+        units = sorted(
+            set(db.session.scalars(counted.distinct()))
+            | set(db.session.scalars(select(_places.c.unit_id).distinct()))
+        )
+        if not units:
+            return
+        db.session.execute(delete(_places))
+        db.session.execute(delete(_chains))
+        _fill_places(first, last, where=or_(_unassigned(), Certificate.holder_unit_id.in_(units)))
+        _fill_certs(first, last, units)
+        db.session.execute(delete(StatCertCount).where(StatCertCount.unit_id.in_(units)))
+        _insert_cert_counts()
+    finally:
+        for table in reversed(_work.sorted_tables):
+            table.drop(connection, checkfirst=True)
 
 
 def ensure_year(year: int) -> None:

@@ -205,12 +205,13 @@ def _placement(cert: CertFact, tree: TreeAtYearEnd, year: int) -> Placement | No
 def desired_holdings(
     certs: list[CertFact], code: str, tree: TreeAtYearEnd, *, last_year: int
 ) -> dict[tuple[int, bool], Placement]:
-    """Where one person counts for ``code``, per (year, in_year), from their certificates."""
+    """Where one person counts for ``code``, per (year, in_year), from their certificates:
+    up to ``last_year``, or to the year of their latest certificate for ``code`` if later."""
     relevant = sorted((c for c in certs if code in c.codes), key=lambda c: (c.issued_on, c.id))
     if not relevant:
         return {}
     out: dict[tuple[int, bool], Placement] = {}
-    for year in range(relevant[0].year, last_year + 1):
+    for year in range(relevant[0].year, max(last_year, *(c.year for c in relevant)) + 1):
         end = date(year, 12, 31)
         for in_year in (False, True):
             for cert in relevant:
@@ -283,7 +284,7 @@ def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
         wanted_codes = {code for c in certs for code in c.codes} | {k[0] for k in existing}
     tree = TreeAtYearEnd()
     deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
-    last_year = max([current_year(), *(c.year for c in certs)])
+    last_year = current_year()
     for code in wanted_codes:
         desired = desired_holdings(certs, code, tree, last_year=last_year)
         old_keys = {(y, i) for (c, y, i) in existing if c == code}
@@ -400,7 +401,8 @@ def on_unit_moved(unit: Unit, **_: Any) -> None:
     """Receiver of ``unit_moved``: recount the people counted anywhere in the moved subtree.
 
     Each holding keeps the chain of units it was counted on, so a recount takes the person
-    off the old chain and onto the new one; past years keep the tree as it was.
+    off the old chain and onto the new one; past years keep the tree as it was. The
+    certificates of the unassigned, counted on a province, are recounted where they count.
     """
     users = db.session.scalars(
         select(StatHolding.user_id)
@@ -410,3 +412,6 @@ def on_unit_moved(unit: Unit, **_: Any) -> None:
     ).all()
     for user_id in users:
         refresh_person(user_id)
+    from lms.stats.rebuild import recount_unassigned_certificates  # it builds on this module
+
+    recount_unassigned_certificates()
