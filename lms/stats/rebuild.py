@@ -128,6 +128,13 @@ _holdings = Table(
     Column("certificate_id", Integer),
     prefixes=["TEMPORARY"],
 )
+#: The rollups, counted before the aggregates are emptied.
+_rollups = Table(
+    "stat_rebuild_rollups",
+    _work,
+    *(Column(c.name, c.type) for c in StatRollup.__table__.c if c.name != "id"),
+    prefixes=["TEMPORARY"],
+)
 #: Certificates still counting at the end of their year, per unit, year, month, course and
 #: target group: the three kinds of certificate counters are sums of it.
 _certs = Table(
@@ -384,7 +391,7 @@ def _insert_rollups() -> None:
         .group_by(code, p.year, p.in_year, _chains.c.unit_id, group, _places.c.unassigned)
     )
     db.session.execute(
-        insert(StatRollup).from_select(
+        insert(_rollups).from_select(
             ["code", "year", "in_year", "unit_id", "target_group", "unassigned", "count"], spread
         )
     )
@@ -520,9 +527,11 @@ def rebuild() -> dict[str, int]:
         if dialect == "postgresql":
             db.session.execute(text(f"ANALYZE {_holdings.name}, {_certs.name}"))
         people = int(db.session.scalar(select(func.count(_facts.c.user_id.distinct()))) or 0)
+        _insert_rollups()
         with _indexes_rebuilt(dialect):
             _copy_holdings()
-            _insert_rollups()
+            columns = [c.name for c in _rollups.c]
+            db.session.execute(insert(StatRollup).from_select(columns, select(_rollups)))
             _insert_cert_counts()
         holdings, rollups, counts = (
             int(db.session.scalar(select(func.count()).select_from(t)) or 0) for t in _AGGREGATES
