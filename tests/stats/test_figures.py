@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.stats import queries
-from lms.stats.rebuild import rebuild
 from lms.stats.models import StatCertCount, StatHolding, StatRollup
+from lms.stats.rebuild import rebuild
 from tests.stats.conftest import Y0, Y1, Y2, World, issue
 
 
