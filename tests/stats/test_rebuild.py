@@ -25,11 +25,13 @@ from lms.catalog.models import Course
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.events import certificate_issued, certificate_revoked
 from lms.extensions import db
+from lms.locks import hold_write_lock
 from lms.org import services as org
-from lms.org.models import Unit
+from lms.org.models import Unit, UnitKind
 from lms.stats.models import StatCertCount, StatHolding, StatRollup
 from lms.stats.rebuild import rebuild
-from tests.factories import make_course, make_user
+from tests.factories import make_course, make_unit, make_user
+from tests.races import PARALLEL, LiveApi, fire, fresh
 
 THIS_YEAR = periods.current_year()
 YEARS = list(range(THIS_YEAR - 4, THIS_YEAR + 1))
@@ -249,3 +251,47 @@ def test_a_rebuild_without_certificates_empties_the_aggregates(db: Any) -> None:
     db.session.execute(Certificate.__table__.delete())
     assert rebuild() == {"people": 0, "holdings": 0, "rollups": 0, "certificate_counts": 0}
     assert _state() == {"holdings": set(), "rollups": set(), "certificates": set()}
+
+
+def test_certificates_issued_during_a_rebuild_are_not_lost(live_api: LiveApi) -> None:
+    """Rebuilds and issues at once (each in its own transaction, as in production): every
+    issue is either read by a rebuild or applied on its rows after it; a rebuild made after
+    all of them finds the same rows."""
+    with live_api.data():
+        unit = make_unit(fresh("P"), kind=UnitKind.province)
+        course = make_course(fresh("c"), lessons=0, indicators=["officials_trained"])
+        people = [make_user(unit=unit).id for _ in range(PARALLEL)]
+        unit_id, course_id = unit.id, course.id
+
+    def call(index: int) -> str:
+        with live_api.data():
+            if index % 4 == 0:
+                rebuild()
+                return "rebuilt"
+            hold_write_lock()  # as issuing does before it reads what it decides on
+            person = db.session.get(User, people[index])
+            assert person is not None
+            at = _vn(THIS_YEAR, 1, 1, 0, 30) + timedelta(minutes=index)
+            _issue(
+                person,
+                db.session.get_one(Course, course_id),
+                at,
+                unit=db.session.get(Unit, unit_id),
+                group="official",
+                issuing=db.session.get_one(Unit, unit_id),
+            )
+            return "issued"
+
+    results = fire(PARALLEL, call)
+    assert [str(r) for r in results] == [
+        "rebuilt" if i % 4 == 0 else "issued" for i in range(PARALLEL)
+    ], results
+    with live_api.data():
+        concurrent = _state()
+        counted = {r for r in concurrent["rollups"] if r[3] == unit_id and r[1] == THIS_YEAR}
+        assert counted == {
+            ("officials_trained", THIS_YEAR, False, unit_id, "official", False, 15),
+            ("officials_trained", THIS_YEAR, True, unit_id, "official", False, 15),
+        }
+        rebuild()
+        assert _state() == concurrent
