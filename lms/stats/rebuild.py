@@ -333,9 +333,6 @@ def _insert_holdings(*, in_year: bool) -> None:
 
 
 def _copy_holdings() -> None:
-    """Copy the holdings in, in the order of their unique key: building that index then finds
-    them sorted (and the other one on ``code`` nearly so) instead of sorting millions of
-    rows by the database's collation."""
     h = _holdings.c
     rows = (
         select(
@@ -351,7 +348,6 @@ def _copy_holdings() -> None:
         )
         .select_from(_holdings)
         .join(_places, _places.c.id == h.place_id)
-        .order_by(_bytewise(h.code), h.year, h.in_year, h.user_id)
     )
     columns = ["code", "year", "in_year", "user_id", "unit_id", "unassigned", "target_group"]
     db.session.execute(insert(StatHolding).from_select([*columns, "certificate_id", "chain"], rows))
@@ -520,6 +516,11 @@ def rebuild() -> dict[str, int]:
         db.session.execute(text("SET LOCAL work_mem = '512MB'"))
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        try:
+            with db.session.begin_nested():  # refused once the session has used temp tables
+                db.session.execute(text("SET LOCAL temp_buffers = '512MB'"))
+        except DBAPIError:
+            pass
     for table in _work.sorted_tables:
         table.drop(connection, checkfirst=True)
         table.create(connection)
