@@ -493,6 +493,12 @@ def _indexes_rebuilt(dialect: str) -> Iterator[None]:
         db.session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 
 
+def _drop_work_tables(connection: Any) -> None:
+    """At the end of a run (a failed one leaves them to its rollback and the next run)."""
+    for table in reversed(_work.sorted_tables):
+        table.drop(connection, checkfirst=True)
+
+
 def rebuild() -> dict[str, int]:
     """Recompute every holding, rollup and certificate counter from the certificates.
 
@@ -524,33 +530,30 @@ def rebuild() -> dict[str, int]:
     for table in _work.sorted_tables:
         table.drop(connection, checkfirst=True)
         table.create(connection)
-    try:
-        db.session.execute(
-            insert(_years),
-            [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
-        )
-        _fill_places(first, last)
-        _fill_facts(dialect, first, last, this_year)
-        if dialect == "postgresql":
-            db.session.execute(text(f"ANALYZE {_facts.name}, {_places.name}, {_chains.name}"))
-        _insert_holdings(in_year=False)
-        _insert_holdings(in_year=True)
-        _fill_certs(first, last)
-        if dialect == "postgresql":
-            db.session.execute(text(f"ANALYZE {_holdings.name}, {_certs.name}"))
-        people = int(db.session.scalar(select(func.count(_facts.c.user_id.distinct()))) or 0)
-        _insert_rollups()
-        with _indexes_rebuilt(dialect):
-            _copy_holdings()
-            columns = [c.name for c in _rollups.c]
-            db.session.execute(insert(StatRollup).from_select(columns, select(_rollups)))
-            _insert_cert_counts()
-        holdings, rollups, counts = (
-            int(db.session.scalar(select(func.count()).select_from(t)) or 0) for t in _AGGREGATES
-        )
-    finally:
-        for table in reversed(_work.sorted_tables):
-            table.drop(connection, checkfirst=True)
+    db.session.execute(
+        insert(_years),
+        [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
+    )
+    _fill_places(first, last)
+    _fill_facts(dialect, first, last, this_year)
+    if dialect == "postgresql":
+        db.session.execute(text(f"ANALYZE {_facts.name}, {_places.name}, {_chains.name}"))
+    _insert_holdings(in_year=False)
+    _insert_holdings(in_year=True)
+    _fill_certs(first, last)
+    if dialect == "postgresql":
+        db.session.execute(text(f"ANALYZE {_holdings.name}, {_certs.name}"))
+    people = int(db.session.scalar(select(func.count(_facts.c.user_id.distinct()))) or 0)
+    _insert_rollups()
+    with _indexes_rebuilt(dialect):
+        _copy_holdings()
+        columns = [c.name for c in _rollups.c]
+        db.session.execute(insert(StatRollup).from_select(columns, select(_rollups)))
+        _insert_cert_counts()
+    holdings, rollups, counts = (
+        int(db.session.scalar(select(func.count()).select_from(t)) or 0) for t in _AGGREGATES
+    )
+    _drop_work_tables(connection)
     logger.info(
         "Rebuilt statistics: %s people, %s holdings, %s rollups, %s certificate counters",
         people,
@@ -590,30 +593,28 @@ def recount_unassigned_certificates() -> None:
     for table in _work.sorted_tables:
         table.drop(connection, checkfirst=True)
         table.create(connection)
-    try:
-        db.session.execute(
-            insert(_years),
-            [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
-        )
-        _fill_places(first, last, where=_unassigned())
-        counted = select(StatCertCount.unit_id).where(
-            StatCertCount.dim == "group", StatCertCount.key == ""
-        )
-        units = sorted(
-            set(db.session.scalars(counted.distinct()))
-            | set(db.session.scalars(select(_places.c.unit_id).distinct()))
-        )
-        if not units:
-            return
-        db.session.execute(delete(_places))
-        db.session.execute(delete(_chains))
-        _fill_places(first, last, where=or_(_unassigned(), Certificate.holder_unit_id.in_(units)))
-        _fill_certs(first, last, units)
-        db.session.execute(delete(StatCertCount).where(StatCertCount.unit_id.in_(units)))
-        _insert_cert_counts()
-    finally:
-        for table in reversed(_work.sorted_tables):
-            table.drop(connection, checkfirst=True)
+    db.session.execute(
+        insert(_years),
+        [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
+    )
+    _fill_places(first, last, where=_unassigned())
+    counted = select(StatCertCount.unit_id).where(
+        StatCertCount.dim == "group", StatCertCount.key == ""
+    )
+    units = sorted(
+        set(db.session.scalars(counted.distinct()))
+        | set(db.session.scalars(select(_places.c.unit_id).distinct()))
+    )
+    if not units:
+        _drop_work_tables(connection)
+        return
+    db.session.execute(delete(_places))
+    db.session.execute(delete(_chains))
+    _fill_places(first, last, where=or_(_unassigned(), Certificate.holder_unit_id.in_(units)))
+    _fill_certs(first, last, units)
+    db.session.execute(delete(StatCertCount).where(StatCertCount.unit_id.in_(units)))
+    _insert_cert_counts()
+    _drop_work_tables(connection)
 
 
 def ensure_year(year: int) -> None:
