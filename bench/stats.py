@@ -325,13 +325,14 @@ def main() -> None:
     shape = {"reused": True} if reuse else build(app)
     load_s = time.perf_counter() - t0
     from lms.org.models import Unit
-    from lms.stats import queries, rollups
+    from lms.stats import queries
     from lms.stats.demo import create_plan
+    from lms.stats.rebuild import rebuild
 
     with app.app_context():
         t0 = time.perf_counter()
         if not (reuse and args.no_rebuild):
-            rollups.rebuild()
+            rebuild()
             db.session.commit()
         rebuild_s = time.perf_counter() - t0
         province = db.session.get(Unit, 1)

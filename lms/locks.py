@@ -133,18 +133,20 @@ def lock_rows(entity: type[Model], ids: Iterable[int]) -> None:
         )
 
 
-def lock_name(name: str) -> None:
+def lock_name(name: str, *, shared: bool = False) -> None:
     """A lock on a name, for decisions about rows that may not exist yet (imports, the tree).
 
-    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of ``name``; SQLite: the
-    write lock.
+    PostgreSQL: a transaction-scoped advisory lock on a 64-bit hash of ``name``; ``shared``
+    holders do not wait for one another, only for (and hold off) an exclusive one, as
+    incremental updates of aggregates do for a rebuild of them. SQLite: the write lock.
     """
     if not _postgres():
         hold_write_lock()
         return
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
-    db.session.execute(select(func.pg_advisory_xact_lock(key)))
+    advisory = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+    db.session.execute(select(advisory(key)))
 
 
 @contextmanager

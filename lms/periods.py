@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import case
+from sqlalchemy import Date, case, cast, func, literal
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -28,12 +28,16 @@ def _zone(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
+def zone_name() -> str:
+    """The name of the province's time zone (``LMS_TIMEZONE``)."""
+    if has_app_context():
+        return str(current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE)
+    return DEFAULT_TIMEZONE
+
+
 def zone() -> tzinfo:
     """The province's time zone (``LMS_TIMEZONE``)."""
-    name = DEFAULT_TIMEZONE
-    if has_app_context():
-        name = current_app.config.get("TIMEZONE") or DEFAULT_TIMEZONE
-    return _zone(name)
+    return _zone(zone_name())
 
 
 def local(moment: datetime) -> datetime:
@@ -95,3 +99,53 @@ def month_of_years(column: Any, first: int, last: int) -> Any:
         starts = month_starts(year)
         whens.extend((column < starts[m], m) for m in range(1, 13))
     return case(*whens, else_=12)
+
+
+@cache
+def _offsets(name: str, first: int, last: int) -> list[tuple[datetime | None, int]]:
+    """The zone's offsets from UTC over the local years ``first..last``: (until, seconds),
+    each in force up to the next one's instant (None: to the end)."""
+    tz = _zone(name)
+    start = datetime(first, 1, 1, tzinfo=tz).astimezone(UTC) - timedelta(days=1)
+    end = datetime(last + 1, 1, 1, tzinfo=tz).astimezone(UTC) + timedelta(days=1)
+
+    def offset(moment: datetime) -> int:
+        delta = moment.astimezone(tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    out: list[tuple[datetime | None, int]] = []
+    moment, current = start, offset(start)
+    while moment < end:
+        following = moment + timedelta(hours=6)  # zones change at most twice a year
+        if offset(following) != current:
+            low, high = moment, following  # bisect to the second of the change
+            while high - low > timedelta(seconds=1):
+                middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            out.append((high, current))
+            current = offset(high)
+            following = high
+        moment = following
+    out.append((None, current))
+    return out
+
+
+def local_day_of_years(column: Any, first: int, last: int, dialect: str) -> Any:
+    """SQL: the local day of ``column`` (a UTC instant in the local years ``first..last``).
+
+    For orderings by day (the earliest certificate of a day is the one with the lower id):
+    the zone's offsets over those years are added as a ``CASE`` over the instants they change
+    at, never a per-row time-zone lookup, on SQLite (``date(..., '+25200 seconds')``, text
+    ``YYYY-MM-DD``) as on PostgreSQL (a ``date``).
+    """
+    spans = _offsets(zone_name(), first, last)
+    if dialect == "sqlite":
+        shifts = [(until, literal(f"{seconds:+d} seconds")) for until, seconds in spans]
+    else:
+        shifts = [(until, literal(timedelta(seconds=seconds))) for until, seconds in spans]
+    shift: Any = shifts[-1][1]
+    if len(shifts) > 1:
+        shift = case(*((column < until, value) for until, value in shifts[:-1]), else_=shift)
+    if dialect == "sqlite":
+        return func.date(column, shift)
+    return cast(func.timezone("UTC", column) + shift, Date)

@@ -47,3 +47,28 @@ def test_the_zone_is_a_setting(app: Flask, monkeypatch: pytest.MonkeyPatch) -> N
         assert periods.local_day(NEW_YEAR_0030_ICT) == date(2024, 12, 31)
         monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Ho_Chi_Minh")
         assert periods.local_day(NEW_YEAR_0030_ICT) == date(2025, 1, 1)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Ho_Chi_Minh", "Europe/Paris", "UTC"])
+def test_the_local_day_in_sql_is_the_local_day(
+    db: Any, app: Flask, monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    """The day SQL gives a stored instant is Python's, also across summer time changes."""
+    monkeypatch.setitem(app.config, "TIMEZONE", zone)
+    dialect = _db.session.get_bind().dialect.name
+    moments = [
+        NEW_YEAR_0030_ICT,
+        datetime(2024, 12, 31, 16, 59, 59, tzinfo=UTC),
+        datetime(2024, 12, 31, 23, 30, tzinfo=UTC),
+        datetime(2025, 3, 29, 22, 59, tzinfo=UTC),  # Paris: 23:59 on 29 March
+        datetime(2025, 3, 30, 0, 30, tzinfo=UTC),  # Paris: summer time from 01:00 UTC
+        datetime(2025, 3, 30, 22, 30, tzinfo=UTC),  # Paris: 00:30 on 31 March
+        datetime(2025, 10, 25, 22, 30, tzinfo=UTC),  # Paris: 00:30 on 26 October
+        datetime(2025, 10, 26, 23, 30, tzinfo=UTC),  # Paris: 00:30 on 27 October (winter)
+        datetime(2025, 12, 31, 22, 59, tzinfo=UTC),
+    ]
+    for moment in moments:
+        value = literal(moment, UTCDateTime())
+        got = _db.session.scalar(select(periods.local_day_of_years(value, 2024, 2025, dialect)))
+        day = got if isinstance(got, date) else date.fromisoformat(got)
+        assert day == periods.local_day(moment), (zone, moment)

@@ -19,8 +19,9 @@ from lms.openapi import doc
 from lms.org import services as org
 from lms.org.models import Unit
 from lms.replicas import reads_from_replica
-from lms.stats import exports, queries, report, reporting, rollups, services
+from lms.stats import exports, queries, report, reporting, services
 from lms.stats.models import Indicator
+from lms.stats.rebuild import rebuild as rebuild_aggregates
 from lms.stats.schemas import (
     AnnualReportQuerySchema,
     BreakdownSchema,
@@ -304,7 +305,7 @@ def put_report_settings() -> ResponseReturnValue:
     },
 )
 def rebuild() -> ResponseReturnValue:
-    result = rollups.rebuild()
+    result = rebuild_aggregates()
     db.session.commit()
     return jsonify(result)
 

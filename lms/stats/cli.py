@@ -12,7 +12,8 @@ from lms import periods
 from lms.auth.models import User
 from lms.extensions import db
 from lms.org import services as org
-from lms.stats import report, reporting, rollups, services
+from lms.stats import report, reporting, services
+from lms.stats.rebuild import rebuild as rebuild_aggregates
 from lms.stats.schemas import SnapshotSchema
 
 
@@ -55,9 +56,12 @@ def annual(code: str, year: int, fmt: str, output: Path | None) -> None:
 @with_appcontext
 def rebuild() -> None:
     """Recompute the indicator aggregates from the certificates, from scratch."""
-    result = rollups.rebuild()
+    result = rebuild_aggregates()
     db.session.commit()
-    click.echo(f"Rebuilt: {result['people']} people, {result['rollups']} counters")
+    click.echo(
+        f"Rebuilt: {result['people']} people, {result['holdings']} holdings, "
+        f"{result['rollups']} counters, {result['certificate_counts']} certificate counters"
+    )
 
 
 @reports_cli.command("close")

@@ -16,8 +16,9 @@ from lms.classes.enrollments import enroll, enrollment_for
 from lms.classes.models import EnrollmentSource
 from lms.extensions import db
 from lms.org.services import assign_user_unit, find_unit
-from lms.stats import reporting, rollups, services
+from lms.stats import reporting, services
 from lms.stats.models import Indicator, ReportSettings
+from lms.stats.rebuild import rebuild as rebuild_aggregates
 
 #: code, vi, en, kind, period, target group, unit kind, targets by year
 PLAN: tuple[tuple[Any, ...], ...] = (
@@ -289,7 +290,7 @@ def seed() -> list[str]:
             settings = REPORT_SETTINGS.get(province_code)
             if settings and reporting.settings_for(province) is None:
                 db.session.add(ReportSettings(unit_id=province.id, **settings))
-    result = rollups.rebuild()
+    result = rebuild_aggregates()
     return [
         f"Indicators: {created} new (plans of HP, QB, QT); {history} earlier completions added; "
         f"figures rebuilt for {result['people']} people."

@@ -29,7 +29,8 @@ from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
 from lms.stats import reporting
 from lms.stats.models import Indicator, IndicatorKind, IndicatorPeriod, StatCertCount, StatRollup
-from lms.stats.rollups import TreeAtYearEnd, ensure_year
+from lms.stats.rebuild import ensure_year
+from lms.stats.rollups import TreeAtYearEnd
 
 GROUP_BYS = ("unit", "target_group", "course", "month")
 

@@ -1,4 +1,4 @@
-"""Keep the indicator aggregates up to date as certificates come and go, and rebuild them.
+"""Keep the indicator aggregates up to date as certificates come and go.
 
 Stats reads every domain and writes only its own tables. The aggregates move when a
 certificate is issued or revoked, or a unit moves (``lms.events``; the receivers at the end of
@@ -14,7 +14,8 @@ this module are listed in ``lms.RECEIVERS``):
 
 Where and when each certificate counts is decided by :func:`place` and :mod:`lms.periods`
 (the README's "How the figures are counted"); completions follow the same rule in
-:mod:`lms.stats.queries`.
+:mod:`lms.stats.queries`, and :mod:`lms.stats.rebuild` recomputes everything by it at once.
+Every update here holds :data:`LOCK` shared, a rebuild holds it exclusively.
 """
 
 from __future__ import annotations
@@ -26,18 +27,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String as SqlString
-from sqlalchemy import and_, case, cast, delete, func, insert, literal, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms import periods
 from lms.certificates.models import Certificate
 from lms.extensions import db
+from lms.locks import lock_name
 from lms.org.models import Unit, UnitKind, UnitPlacement
 from lms.stats.models import StatCertCount, StatHolding, StatRollup
 
 logger = logging.getLogger(__name__)
+
+#: Held shared by every incremental update of the aggregates, exclusively by a rebuild: an
+#: update waits for a running rebuild and then moves the rebuilt rows, never lost under it.
+LOCK = "stats:aggregates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +205,13 @@ def _placement(cert: CertFact, tree: TreeAtYearEnd, year: int) -> Placement | No
 def desired_holdings(
     certs: list[CertFact], code: str, tree: TreeAtYearEnd, *, last_year: int
 ) -> dict[tuple[int, bool], Placement]:
-    """Where one person counts for ``code``, per (year, in_year), from their certificates."""
+    """Where one person counts for ``code``, per (year, in_year), from their certificates:
+    up to ``last_year``, or to the year of their latest certificate for ``code`` if later."""
     relevant = sorted((c for c in certs if code in c.codes), key=lambda c: (c.issued_on, c.id))
     if not relevant:
         return {}
     out: dict[tuple[int, bool], Placement] = {}
-    for year in range(relevant[0].year, last_year + 1):
+    for year in range(relevant[0].year, max(last_year, *(c.year for c in relevant)) + 1):
         end = date(year, 12, 31)
         for in_year in (False, True):
             for cert in relevant:
@@ -267,6 +273,7 @@ def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
     Called when one of their certificates is issued or revoked; cheap, because a person
     holds a handful of certificates.
     """
+    lock_name(LOCK, shared=True)
     certs = list(_cert_facts(Certificate.user_id == user_id))
     existing = {
         (h.code, h.year, h.in_year): h
@@ -277,7 +284,7 @@ def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
         wanted_codes = {code for c in certs for code in c.codes} | {k[0] for k in existing}
     tree = TreeAtYearEnd()
     deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
-    last_year = max([current_year(), *(c.year for c in certs)])
+    last_year = current_year()
     for code in wanted_codes:
         desired = desired_holdings(certs, code, tree, last_year=last_year)
         old_keys = {(y, i) for (c, y, i) in existing if c == code}
@@ -327,109 +334,6 @@ def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
     _upsert_rollups(deltas)
 
 
-def _bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows: COPY on PostgreSQL (ten times faster), executemany elsewhere."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(table.insert(), rows)
-        return
-    columns = list(rows[0])
-    raw = connection.connection.driver_connection
-    assert raw is not None  # noqa: S101 - a live connection always has its driver connection
-    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
-
-
-def rebuild(*, batch_size: int = 20000) -> dict[str, int]:
-    """Recompute every holding and rollup from the certificates table, from scratch.
-
-    Used after a merger re-shaped the tree, at the turn of a year, and to check the
-    incremental path (a test asserts both agree).
-    """
-    db.session.execute(delete(StatRollup))
-    db.session.execute(delete(StatHolding))
-    tree = TreeAtYearEnd()
-    deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
-    holdings: list[dict[str, Any]] = []
-    people = 0
-    last_year = current_year()
-
-    def flush_holdings() -> None:
-        _bulk_insert(StatHolding.__table__, holdings)
-        holdings.clear()
-
-    for user_id, certs in _group_by_user(_cert_facts()):
-        people += 1
-        last = max(last_year, *(c.year for c in certs))
-        for code in {code for c in certs for code in c.codes}:
-            for (year, in_year), placement in desired_holdings(
-                certs, code, tree, last_year=last
-            ).items():
-                _add(deltas, code, year, in_year, placement, +1)
-                holdings.append(
-                    {
-                        "code": code,
-                        "year": year,
-                        "in_year": in_year,
-                        "user_id": user_id,
-                        "unit_id": placement.unit_id,
-                        "unassigned": placement.unassigned,
-                        "target_group": placement.target_group or None,
-                        "certificate_id": placement.certificate_id,
-                        "chain": placement.chain,
-                    }
-                )
-        if len(holdings) >= batch_size:
-            flush_holdings()
-    flush_holdings()
-    _bulk_insert(
-        StatRollup.__table__,
-        [
-            {
-                "code": code,
-                "year": year,
-                "in_year": in_year,
-                "unit_id": unit_id,
-                "target_group": tg,
-                "unassigned": unassigned,
-                "count": n,
-            }
-            for (code, year, in_year, unit_id, tg, unassigned), n in deltas.items()
-            if n
-        ],
-    )
-    rebuild_cert_counts()
-    db.session.flush()
-    logger.info("Rebuilt statistics for %s people (%s rollup rows)", people, len(deltas))
-    return {"people": people, "rollups": len(deltas)}
-
-
-def _group_by_user(facts: Iterable[CertFact]) -> Iterator[tuple[int, list[CertFact]]]:
-    current: list[CertFact] = []
-    for fact in facts:
-        if current and current[0].user_id != fact.user_id:
-            yield current[0].user_id, current
-            current = []
-        current.append(fact)
-    if current:
-        yield current[0].user_id, current
-
-
-def ensure_year(year: int) -> None:
-    """Give a new year its cumulative figures (carried over) the first time it is asked for."""
-    has_rows = db.session.scalar(select(StatRollup.id).where(StatRollup.year == year).limit(1))
-    if has_rows is not None:
-        return
-    older = db.session.scalar(select(StatRollup.id).where(StatRollup.year < year).limit(1))
-    if older is None or year > current_year() + 1:
-        return
-    rebuild()
-
-
 def _counts_in_issue_year(certificate: Any) -> bool:
     """Whether a certificate still counts on the last day of its year (local days)."""
     revoked = _day(certificate.revoked_at)
@@ -469,6 +373,7 @@ def _cert_count_rows(
 def _upsert_cert_counts(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    lock_name(LOCK, shared=True)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(StatCertCount)
     stmt = stmt.on_conflict_do_update(
@@ -492,85 +397,12 @@ def on_certificate_revoked(certificate: Any, **_: Any) -> None:
         _upsert_cert_counts(_cert_count_rows(certificate, -1))
 
 
-def rebuild_cert_counts() -> int:
-    """Recount the per-unit certificate counters.
-
-    Certificates of people placed on their own unit (nearly all) are counted by three
-    GROUP BY statements; months and year ends are local instants turned into UTC ranges
-    (:mod:`lms.periods`), so SQL never converts time zones. The unassigned few are placed
-    one by one by :func:`place`, as the incremental path does.
-    """
-    db.session.execute(delete(StatCertCount))
-    years = sorted(
-        y for y in db.session.scalars(select(Certificate.year).distinct()) if y is not None
-    )
-    if not years:
-        return 0
-    stamp = Certificate.revoked_at.type
-    year_end = case(
-        *((Certificate.year == y, literal(periods.year_bounds(y)[1], stamp)) for y in years),
-        else_=literal(periods.year_bounds(years[-1])[1], stamp),
-    )
-    counts = or_(Certificate.revoked_at.is_(None), Certificate.revoked_at >= year_end)
-    month = periods.month_of_years(Certificate.issued_at, years[0], years[-1])
-    month_key = func.substr(cast(100 + month, SqlString), 2, 2)
-    placed = and_(
-        Certificate.holder_unit_id.is_not(None), Certificate.holder_target_group.is_not(None)
-    )
-    total = 0
-    for dim, key in (
-        ("month", month_key),
-        ("course", cast(Certificate.course_id, SqlString)),
-        ("group", cast(Certificate.holder_target_group, SqlString)),
-    ):
-        select_rows = (
-            select(
-                Certificate.holder_unit_id,
-                Certificate.year,
-                literal(dim),
-                key,
-                func.count(Certificate.id),
-            )
-            .where(placed, counts)
-            .group_by(Certificate.holder_unit_id, Certificate.year, key)
-        )
-        result = db.session.execute(
-            insert(StatCertCount).from_select(
-                ["unit_id", "year", "dim", "key", "count"], select_rows
-            )
-        )
-        total += getattr(result, "rowcount", 0) or 0
-    tree = TreeAtYearEnd()
-    rows: dict[tuple[int, int, str, str], int] = defaultdict(int)
-    for cert in db.session.execute(
-        select(
-            Certificate.year,
-            Certificate.issued_at,
-            Certificate.revoked_at,
-            Certificate.holder_unit_id,
-            Certificate.holder_target_group,
-            Certificate.issuing_unit_id,
-            Certificate.course_id,
-        ).where(~placed)
-    ):
-        if not _counts_in_issue_year(cert):
-            continue
-        for row in _cert_count_rows(cert, +1, tree):
-            rows[(row["unit_id"], row["year"], row["dim"], row["key"])] += 1
-    _upsert_cert_counts(
-        [
-            {"unit_id": u, "year": y, "dim": d, "key": k, "count": n}
-            for (u, y, d, k), n in rows.items()
-        ]
-    )
-    return total + len(rows)
-
-
 def on_unit_moved(unit: Unit, **_: Any) -> None:
     """Receiver of ``unit_moved``: recount the people counted anywhere in the moved subtree.
 
     Each holding keeps the chain of units it was counted on, so a recount takes the person
-    off the old chain and onto the new one; past years keep the tree as it was.
+    off the old chain and onto the new one; past years keep the tree as it was. The
+    certificates of the unassigned, counted on a province, are recounted where they count.
     """
     users = db.session.scalars(
         select(StatHolding.user_id)
@@ -580,3 +412,6 @@ def on_unit_moved(unit: Unit, **_: Any) -> None:
     ).all()
     for user_id in users:
         refresh_person(user_id)
+    from lms.stats.rebuild import recount_unassigned_certificates  # it builds on this module
+
+    recount_unassigned_certificates()

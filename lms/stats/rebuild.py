@@ -1,0 +1,628 @@
+"""Rebuild the indicator aggregates from the certificates table, in a few set-based statements.
+
+The incremental path (:mod:`lms.stats.rollups`) moves the aggregates one person at a time as
+certificates come and go; this recomputes them all at once: after a merger re-shaped the
+tree, at the turn of a year, and to check the incremental path (the tests assert that both
+give the same rows). A million certificates take seconds, not minutes, because no
+certificate passes through Python. The rules are the incremental path's, from the same
+definitions:
+
+* **where** an event counts: :func:`lms.stats.rollups.place`, asked once per year and per
+  kind of snapshot (the holder's unit, the issuing unit, whether the holder had a target
+  group), never per certificate; the statements join its answers;
+* **when**: the UTC instants of :mod:`lms.periods` (year ends, local months and days);
+* **who decides** a person's holding: the earliest certificate (local day, then id) that
+  still counts at the end of the year, as :func:`lms.stats.rollups.desired_holdings`.
+
+It holds the aggregates' lock exclusively (:data:`lms.stats.rollups.LOCK`; every incremental
+update holds it shared): an issue or revocation committed meanwhile is either in what the
+rebuild reads or applied after it on the rebuilt rows, never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy import String as SqlString
+from sqlalchemy.exc import DBAPIError
+
+from lms import periods
+from lms.certificates.models import Certificate
+from lms.db import UTCDateTime
+from lms.extensions import db
+from lms.locks import lock_name
+from lms.stats.models import StatCertCount, StatHolding, StatRollup
+from lms.stats.rollups import LOCK, TreeAtYearEnd, place
+
+logger = logging.getLogger(__name__)
+
+#: Working tables of one rebuild, private to its connection and dropped at its end.
+_work = MetaData()
+_years = Table(
+    "stat_rebuild_years",
+    _work,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    #: The UTC instant the local year ends at (exclusive): a certificate issued before it and
+    #: not revoked before it counts at the end of the year.
+    Column("ends_at", UTCDateTime),
+    prefixes=["TEMPORARY"],
+)
+_places = Table(
+    "stat_rebuild_places",
+    _work,
+    Column("id", Integer),
+    Column("year", Integer),
+    # A snapshot's kind: units as ids, 0 for none.
+    Column("holder_key", Integer),
+    Column("issuing_key", Integer),
+    Column("has_group", Boolean),
+    # Where place() counts it that year.
+    Column("unit_id", Integer),
+    Column("unassigned", Boolean),
+    Column("chain", String(1000)),
+    Column("chain_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+#: The units of each chain (a holding counts on each).
+_chains = Table(
+    "stat_rebuild_chains",
+    _work,
+    Column("chain_id", Integer),
+    Column("unit_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+#: A certificate for each code it counts toward.
+_facts = Table(
+    "stat_rebuild_facts",
+    _work,
+    Column("id", Integer),
+    Column("user_id", Integer),
+    Column("code", String(50)),
+    Column("year", Integer),
+    Column("issued_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("day", Date),
+    Column("holder_key", Integer),
+    Column("issuing_key", Integer),
+    Column("has_group", Boolean),
+    Column("target_group", String(30)),
+    #: The year of the person's earliest certificate for the code: they count from then on,
+    Column("first_year", Integer),
+    #: up to this year or the year of their latest certificate for the code if later.
+    Column("last_year", Integer),
+    prefixes=["TEMPORARY"],
+)
+#: The holdings, computed before the aggregates are emptied (readers keep the old figures
+#: meanwhile), then copied in at once; where they count is their place's.
+_holdings = Table(
+    "stat_rebuild_holdings",
+    _work,
+    Column("code", String(50)),
+    Column("year", Integer),
+    Column("in_year", Boolean),
+    Column("user_id", Integer),
+    Column("place_id", Integer),
+    Column("target_group", String(30)),
+    Column("certificate_id", Integer),
+    prefixes=["TEMPORARY"],
+)
+#: The rollups, counted before the aggregates are emptied.
+_rollups = Table(
+    "stat_rebuild_rollups",
+    _work,
+    *(Column(c.name, c.type) for c in StatRollup.__table__.c if c.name != "id"),
+    prefixes=["TEMPORARY"],
+)
+#: Certificates still counting at the end of their year, per unit, year, month, course and
+#: target group: the three kinds of certificate counters are sums of it.
+_certs = Table(
+    "stat_rebuild_certs",
+    _work,
+    Column("unit_id", Integer),
+    Column("year", Integer),
+    Column("month", Integer),
+    Column("course_id", Integer),
+    Column("target_group", String(30)),
+    Column("n", Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _bytewise(column: Any) -> Any:
+    """``column`` compared byte by byte in sorts and groupings on PostgreSQL (a few times
+    faster than by the database's collation; only equality matters here)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.collate("C")
+    return column
+
+
+def _has_group(column: Any) -> Any:
+    """SQL twin of the truth test :func:`place` makes on a target group."""
+    return and_(column.is_not(None), column != "")
+
+
+def _place_key(holder: Any, issuing: Any, has_group: Any) -> dict[str, Any]:
+    return {
+        "holder_key": func.coalesce(holder, 0),
+        "issuing_key": func.coalesce(issuing, 0),
+        "has_group": has_group,
+    }
+
+
+def _joins_place(keys: dict[str, Any], year: Any) -> Any:
+    return and_(
+        _places.c.year == year,
+        _places.c.holder_key == keys["holder_key"],
+        _places.c.issuing_key == keys["issuing_key"],
+        _places.c.has_group == keys["has_group"],
+    )
+
+
+def _counts_at_end(issued_at: Any, revoked_at: Any) -> Any:
+    """Issued before the year's end and not revoked before it (``CertFact.counts_at``)."""
+    return and_(
+        issued_at < _years.c.ends_at,
+        or_(revoked_at.is_(None), revoked_at >= _years.c.ends_at),
+    )
+
+
+def _fill_places(first: int, last: int, where: Any = None) -> None:
+    """Ask :func:`place` once per year and kind of snapshot found among the certificates
+    (those ``where`` selects)."""
+    has_group = _has_group(Certificate.holder_target_group)
+    kinds_found = select(
+        func.coalesce(Certificate.holder_unit_id, 0),
+        func.coalesce(Certificate.issuing_unit_id, 0),
+        has_group,
+    ).distinct()
+    if where is not None:
+        kinds_found = kinds_found.where(where)
+    kinds = db.session.execute(kinds_found).all()
+    tree = TreeAtYearEnd()
+    places: list[dict[str, Any]] = []
+    chains: dict[str, tuple[int, list[int]]] = {}
+    for year in range(first, last + 1):
+        for holder, issuing, grouped in kinds:
+            placed = place(
+                holder or None, "group" if grouped else None, issuing or None, tree, year
+            )
+            if placed is None:
+                continue
+            units, unassigned = placed
+            chain = "/" + "/".join(str(u) for u in units) + "/"
+            chain_id = chains.setdefault(chain, (len(chains) + 1, units))[0]
+            places.append(
+                {
+                    "id": len(places) + 1,
+                    "year": year,
+                    "holder_key": holder,
+                    "issuing_key": issuing,
+                    "has_group": bool(grouped),
+                    "unit_id": units[-1],
+                    "unassigned": unassigned,
+                    "chain": chain,
+                    "chain_id": chain_id,
+                }
+            )
+    if places:
+        db.session.execute(insert(_places), places)
+    rows = [{"chain_id": i, "unit_id": u} for i, units in chains.values() for u in units]
+    if rows:
+        db.session.execute(insert(_chains), rows)
+
+
+def _fill_facts(dialect: str, first: int, last: int, this_year: int) -> None:
+    """A row per certificate and code, with its local day and the person's first year."""
+    if dialect == "postgresql":
+        array = case(
+            (func.jsonb_typeof(Certificate.indicators) == "array", Certificate.indicators),
+            else_=text("'[]'::jsonb"),
+        )
+        codes = func.jsonb_array_elements_text(array).table_valued("value")
+    else:
+        codes = func.json_each(Certificate.indicators).table_valued("value")
+    day = periods.local_day_of_years(Certificate.issued_at, first, last, dialect)
+    keys = _place_key(
+        Certificate.holder_unit_id,
+        Certificate.issuing_unit_id,
+        _has_group(Certificate.holder_target_group),
+    )
+    expanded = (
+        select(
+            Certificate.id,
+            Certificate.user_id,
+            codes.c.value.label("code"),
+            Certificate.year,
+            Certificate.issued_at,
+            Certificate.revoked_at,
+            day.label("day"),
+            *(value.label(name) for name, value in keys.items()),
+            cast(Certificate.holder_target_group, SqlString).label("target_group"),
+        )
+        .select_from(Certificate)
+        .join(codes, true())
+        .where(codes.c.value.is_not(None))
+        .subquery()
+    )
+    person_code = (expanded.c.user_id, _bytewise(expanded.c.code))
+    first_year = func.first_value(expanded.c.year).over(
+        partition_by=person_code, order_by=(expanded.c.day, expanded.c.id)
+    )
+    latest = func.max(expanded.c.year).over(partition_by=person_code)
+    last_year = case((latest > this_year, latest), else_=this_year)
+    columns = [c.name for c in _facts.c if c.name not in ("first_year", "last_year")]
+    db.session.execute(
+        insert(_facts).from_select(
+            [*columns, "first_year", "last_year"],
+            select(*(expanded.c[name] for name in columns), first_year, last_year),
+        )
+    )
+
+
+def _insert_holdings(*, in_year: bool) -> None:
+    """One holding per person, code and year: the earliest certificate counting at its end."""
+    f = _facts.c
+    year = _years.c.year
+    if in_year:
+        span = and_(year == f.year, year >= f.first_year)
+    else:
+        span = and_(year >= f.year, year >= f.first_year, year <= f.last_year)
+    ranked = (
+        select(
+            f.id,
+            f.user_id,
+            f.code,
+            f.holder_key,
+            f.issuing_key,
+            f.has_group,
+            f.target_group,
+            year.label("holding_year"),
+            func.row_number()
+            .over(partition_by=(f.user_id, _bytewise(f.code), year), order_by=(f.day, f.id))
+            .label("rank"),
+        )
+        .select_from(_facts)
+        .join(_years, span)
+        .where(_counts_at_end(f.issued_at, f.revoked_at))
+    )
+    w = ranked.subquery()
+    keys = {"holder_key": w.c.holder_key, "issuing_key": w.c.issuing_key}
+    chosen = (
+        select(
+            w.c.code,
+            w.c.holding_year,
+            literal(in_year),
+            w.c.user_id,
+            _places.c.id,
+            func.nullif(w.c.target_group, ""),
+            w.c.id,
+        )
+        .select_from(w)
+        .join(_places, _joins_place({**keys, "has_group": w.c.has_group}, w.c.holding_year))
+        .where(w.c.rank == 1)
+    )
+    db.session.execute(
+        insert(_holdings).from_select(
+            ["code", "year", "in_year", "user_id", "place_id", "target_group", "certificate_id"],
+            chosen,
+        )
+    )
+
+
+def _copy_holdings() -> None:
+    h = _holdings.c
+    rows = (
+        select(
+            h.code,
+            h.year,
+            h.in_year,
+            h.user_id,
+            _places.c.unit_id,
+            _places.c.unassigned,
+            h.target_group,
+            h.certificate_id,
+            _places.c.chain,
+        )
+        .select_from(_holdings)
+        .join(_places, _places.c.id == h.place_id)
+    )
+    columns = ["code", "year", "in_year", "user_id", "unit_id", "unassigned", "target_group"]
+    db.session.execute(insert(StatHolding).from_select([*columns, "certificate_id", "chain"], rows))
+
+
+def _insert_rollups() -> None:
+    """A holding counts on every unit of its chain: count the holdings per place, spread."""
+    h = _holdings.c
+    group = _bytewise(func.coalesce(h.target_group, ""))
+    code = _bytewise(h.code)
+    per_place = (
+        select(
+            code.label("code"),
+            h.year,
+            h.in_year,
+            h.place_id,
+            group.label("target_group"),
+            func.count().label("n"),
+        )
+        .group_by(code, h.year, h.in_year, h.place_id, group)
+        .subquery()
+    )
+    p = per_place.c
+    code, group = _bytewise(p.code), _bytewise(p.target_group)
+    spread = (
+        select(
+            code,
+            p.year,
+            p.in_year,
+            _chains.c.unit_id,
+            group,
+            _places.c.unassigned,
+            func.sum(p.n),
+        )
+        .select_from(per_place)
+        .join(_places, _places.c.id == p.place_id)
+        .join(_chains, _chains.c.chain_id == _places.c.chain_id)
+        .group_by(code, p.year, p.in_year, _chains.c.unit_id, group, _places.c.unassigned)
+    )
+    db.session.execute(
+        insert(_rollups).from_select(
+            ["code", "year", "in_year", "unit_id", "target_group", "unassigned", "count"], spread
+        )
+    )
+
+
+def _fill_certs(first: int, last: int, units: list[int] | None = None) -> None:
+    """Certificates still counting at the end of their year, on the unit :func:`place` gives,
+    by local month of issue, course and target group (``""`` for the unassigned)."""
+    c = Certificate
+    # Issued on the edges of the years (a certificate of a year issued on 1 January after,
+    # local time) still has its own local month.
+    month = periods.month_of_years(c.issued_at, first - 1, last + 1)
+    keys = _place_key(c.holder_unit_id, c.issuing_unit_id, _has_group(c.holder_target_group))
+    group = case(
+        (_places.c.unassigned, ""),
+        else_=func.coalesce(cast(c.holder_target_group, SqlString), ""),
+    )
+    rows = (
+        select(_places.c.unit_id, c.year, month, c.course_id, group, func.count())
+        .select_from(c)
+        .join(_years, _years.c.year == c.year)
+        .join(_places, _joins_place(keys, c.year))
+        .where(or_(c.revoked_at.is_(None), c.revoked_at >= _years.c.ends_at))
+        .group_by(_places.c.unit_id, c.year, month, c.course_id, group)
+    )
+    if units is not None:
+        rows = rows.where(_places.c.unit_id.in_(units))
+    db.session.execute(insert(_certs).from_select([col.name for col in _certs.c], rows))
+
+
+def _insert_cert_counts() -> None:
+    for dim, key in (
+        ("month", func.substr(cast(100 + _certs.c.month, SqlString), 2, 2)),
+        ("course", cast(_certs.c.course_id, SqlString)),
+        ("group", _certs.c.target_group),
+    ):
+        rows = select(
+            _certs.c.unit_id, _certs.c.year, literal(dim), key, func.sum(_certs.c.n)
+        ).group_by(_certs.c.unit_id, _certs.c.year, key)
+        db.session.execute(
+            insert(StatCertCount).from_select(["unit_id", "year", "dim", "key", "count"], rows)
+        )
+
+
+_AGGREGATES = (StatHolding.__table__, StatRollup.__table__, StatCertCount.__table__)
+
+
+@contextmanager
+def _indexes_rebuilt(dialect: str) -> Iterator[None]:
+    """On PostgreSQL, empty the aggregates and build their indexes and keys after filling them.
+
+    Millions of rows go in faster into tables without indexes, which are then built in one
+    sort each (as ``pg_restore`` does); the definitions are read from the database, so what
+    comes back is what was there. TRUNCATE holds readers of the aggregates from here to the
+    commit. Foreign keys stay (dropping one would lock the users and units tables): where the
+    database role may (a superuser), their per-row checks are skipped for the copy, as
+    ``pg_restore --disable-triggers`` does; every row comes from certificates, units and
+    users read in this transaction, and those are never deleted. SQLite: rows deleted,
+    indexes kept.
+    """
+    if dialect != "postgresql":
+        for table in _AGGREGATES:
+            db.session.execute(delete(table))
+        yield
+        return
+    tables = {"tables": [t.name for t in _AGGREGATES]}
+    db.session.execute(text(f"TRUNCATE {', '.join(tables['tables'])}"))
+    constraints = db.session.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint"
+            " WHERE contype IN ('p', 'u') AND conrelid = ANY(CAST(:tables AS regclass[]))"
+        ),
+        tables,
+    ).all()
+    owned = {name for _, name, _ in constraints}
+    found = db.session.execute(
+        text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))"
+        ),
+        tables,
+    ).all()
+    indexes = [(name, sql) for name, sql in found if name.split(".")[-1] not in owned]
+    for table, name, _ in constraints:
+        db.session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        db.session.execute(text(f"DROP INDEX {name}"))
+    unchecked = False
+    try:
+        with db.session.begin_nested():
+            db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        unchecked = True
+    except DBAPIError:
+        pass  # not a superuser: the keys check every row
+    yield
+    if unchecked:
+        db.session.execute(text("SET LOCAL session_replication_role = origin"))
+    for _, sql in indexes:
+        db.session.execute(text(sql))
+    for table, name, definition in constraints:
+        db.session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+
+
+def _drop_work_tables(connection: Any) -> None:
+    """At the end of a run (a failed one leaves them to its rollback and the next run)."""
+    for table in reversed(_work.sorted_tables):
+        table.drop(connection, checkfirst=True)
+
+
+def rebuild() -> dict[str, int]:
+    """Recompute every holding, rollup and certificate counter from the certificates.
+
+    In the caller's transaction (committed by the caller), under the aggregates' lock.
+    """
+    lock_name(LOCK)
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    span = db.session.execute(
+        select(func.min(Certificate.year), func.max(Certificate.year), func.count())
+    ).one()
+    if not span[2]:
+        with _indexes_rebuilt(dialect):
+            pass
+        return {"people": 0, "holdings": 0, "rollups": 0, "certificate_counts": 0}
+    first, newest = int(span[0]), int(span[1])
+    this_year = periods.current_year()
+    last = max(this_year, newest)
+    if dialect == "postgresql":
+        # A few big sorts: in memory; no JIT (it compiles longer than these plans run).
+        db.session.execute(text("SET LOCAL work_mem = '512MB'"))
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        try:
+            with db.session.begin_nested():  # refused once the session has used temp tables
+                db.session.execute(text("SET LOCAL temp_buffers = '512MB'"))
+        except DBAPIError:
+            pass
+    for table in _work.sorted_tables:
+        table.drop(connection, checkfirst=True)
+        table.create(connection)
+    db.session.execute(
+        insert(_years),
+        [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
+    )
+    _fill_places(first, last)
+    _fill_facts(dialect, first, last, this_year)
+    if dialect == "postgresql":
+        db.session.execute(text(f"ANALYZE {_facts.name}, {_places.name}, {_chains.name}"))
+    _insert_holdings(in_year=False)
+    _insert_holdings(in_year=True)
+    _fill_certs(first, last)
+    if dialect == "postgresql":
+        db.session.execute(text(f"ANALYZE {_holdings.name}, {_certs.name}"))
+    people = int(db.session.scalar(select(func.count(_facts.c.user_id.distinct()))) or 0)
+    _insert_rollups()
+    with _indexes_rebuilt(dialect):
+        _copy_holdings()
+        columns = [c.name for c in _rollups.c]
+        db.session.execute(insert(StatRollup).from_select(columns, select(_rollups)))
+        _insert_cert_counts()
+    holdings, rollups, counts = (
+        int(db.session.scalar(select(func.count()).select_from(t)) or 0) for t in _AGGREGATES
+    )
+    _drop_work_tables(connection)
+    logger.info(
+        "Rebuilt statistics: %s people, %s holdings, %s rollups, %s certificate counters",
+        people,
+        holdings,
+        rollups,
+        counts,
+    )
+    return {
+        "people": people,
+        "holdings": holdings,
+        "rollups": rollups,
+        "certificate_counts": counts,
+    }
+
+
+def _unassigned(c: type[Certificate] = Certificate) -> Any:
+    """Certificates :func:`place` counts on a province: no unit or no target group."""
+    return or_(c.holder_unit_id.is_(None), ~_has_group(c.holder_target_group))
+
+
+def recount_unassigned_certificates() -> None:
+    """Recount the certificate counters of the units the unassigned are counted on.
+
+    Called when units moved: a certificate of someone without a unit or a target group
+    counts on the province of the issuing unit as the tree stands at the end of its year,
+    so a merger of provinces moves it; one with both counts on the holder's unit, which a
+    move does not change. Those units are the ones with counters of the group ``""`` (only
+    the unassigned have it) and the ones :func:`place` gives now: their counters are
+    recounted from the certificates, all else is left alone.
+    """
+    lock_name(LOCK)
+    span = db.session.execute(select(func.min(Certificate.year), func.max(Certificate.year))).one()
+    if span[0] is None:
+        return
+    first, last = int(span[0]), int(span[1])
+    connection = db.session.connection()
+    for table in _work.sorted_tables:
+        table.drop(connection, checkfirst=True)
+        table.create(connection)
+    db.session.execute(
+        insert(_years),
+        [{"year": y, "ends_at": periods.year_bounds(y)[1]} for y in range(first, last + 1)],
+    )
+    _fill_places(first, last, where=_unassigned())
+    counted = select(StatCertCount.unit_id).where(
+        StatCertCount.dim == "group", StatCertCount.key == ""
+    )
+    units = sorted(
+        set(db.session.scalars(counted.distinct()))
+        | set(db.session.scalars(select(_places.c.unit_id).distinct()))
+    )
+    if not units:
+        _drop_work_tables(connection)
+        return
+    db.session.execute(delete(_places))
+    db.session.execute(delete(_chains))
+    _fill_places(first, last, where=or_(_unassigned(), Certificate.holder_unit_id.in_(units)))
+    _fill_certs(first, last, units)
+    db.session.execute(delete(StatCertCount).where(StatCertCount.unit_id.in_(units)))
+    _insert_cert_counts()
+    _drop_work_tables(connection)
+
+
+def ensure_year(year: int) -> None:
+    """Give a new year its cumulative figures (carried over) the first time it is asked for."""
+    has_rows = db.session.scalar(select(StatRollup.id).where(StatRollup.year == year).limit(1))
+    if has_rows is not None:
+        return
+    older = db.session.scalar(select(StatRollup.id).where(StatRollup.year < year).limit(1))
+    if older is None or year > periods.current_year() + 1:
+        return
+    rebuild()
