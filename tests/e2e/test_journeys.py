@@ -161,13 +161,19 @@ def world(live_app: Any) -> dict[str, Any]:
             name="Thành phố Hành Trình",
             kind="province",
             report_day=10,
-            valid_from=datetime(year - 1, 1, 1).date(),
+            valid_from=datetime(year - 2, 1, 1).date(),
             by=None,
         )
         ward = org.create_unit(
             code="JN-X", name="Phường Hành Trình", kind="commune", parent=city, by=None
         )
-        org.create_unit(code="JN-Y", name="Xã Đường Xa", kind="commune", parent=city, by=None)
+        other = org.create_unit(
+            code="JN-Y", name="Xã Đường Xa", kind="commune", parent=city, by=None
+        )
+        make_user(
+            "yen.jn@example.vn", roles=(Role.official,), unit=other, password=PASSWORD,
+            full_name="Hà Thị Yến",
+        )  # fmt: skip
         create_plan(city)
         make_signer(city)
         for slug in ("dich-vu-cong-truc-tuyen", EXAM_COURSE):
@@ -550,3 +556,88 @@ def test_5_a_specialist_takes_the_exam_resumes_after_a_crash_and_passes(
     assert page.locator(".areas li").count() == 6  # his score per skill area
     fits(page)
     next_step(page, "#next-step", "certificate")
+
+
+# --- 6. The December report ----------------------------------------------------------------------
+
+
+def test_6_the_department_reads_the_dashboard_drills_down_and_closes_the_year(
+    page: Any, live_server: str, world: dict[str, Any]
+) -> None:
+    year = world["year"] - 1  # journey 9 reports the year after
+    page.set_viewport_size(DESK)
+    _log_in(page, live_server, "lan.jn@example.vn", PASSWORD, "/dashboard")
+    page.goto(f"{live_server}/dashboard?unit=JN-P&year={year}")
+    assert page.locator("article.indicator").count() >= 3  # each indicator against its target
+    fits(page)
+    for code in ("JN-X", "JN-Y"):  # two wards' figures, checked by drilling down
+        page.locator(f'tr[data-unit="{code}"] a').first.click()
+        page.wait_for_url(f"**unit={code}**")
+        assert page.locator("article.indicator").count() >= 3
+        fits(page)
+        page.go_back()
+    next_step(page, "#report-link").click()
+
+    page.wait_for_url("**/reports?**")
+    for name, suffix in (("Báo cáo (PDF)", ".pdf"), ("Báo cáo (XLSX)", ".xlsx")):
+        with page.expect_download() as download:
+            page.get_by_role("link", name=name).click()
+        assert download.value.suggested_filename.endswith(suffix)
+    page.locator('input[name="confirm"]').check()
+    next_step(page, page.get_by_role("button", name=f"Gửi báo cáo năm {year}")).click()
+    page.wait_for_load_state()
+    assert page.locator("section.report-state").get_attribute("data-state") == "submitted"
+    fits(page)
+
+    # The report she sent stays as it was: the dashboard keeps it beside the live figures.
+    page.goto(f"{live_server}/dashboard?unit=JN-P&year={year}")
+    assert page.get_by_role("link", name="Báo cáo đã chốt (PDF)").is_visible()
+    assert page.locator("#report-link").count() == 0
+
+
+# --- 9. The Department compiles the province's December report -----------------------------------
+
+
+def _submit(page: Any, live_server: str, unit: str, year: int) -> None:
+    page.goto(f"{live_server}/reports?unit={unit}&year={year}")
+    page.locator('input[name="confirm"]').check()
+    next_step(page, page.get_by_role("button", name=f"Gửi báo cáo năm {year}")).click()
+    page.wait_for_load_state()
+    assert page.locator("section.report-state").get_attribute("data-state") == "submitted"
+
+
+def test_9_the_department_sees_who_submitted_sends_one_back_and_compiles(
+    page: Any, live_server: str, world: dict[str, Any]
+) -> None:
+    year = world["year"]
+    page.set_viewport_size(DESK)
+    for login, unit in (("tuan.jn@example.vn", "JN-X"), ("yen.jn@example.vn", "JN-Y")):
+        as_person(page, DESK)
+        _log_in(page, live_server, login, PASSWORD, "/dashboard")
+        page.goto(f"{live_server}/dashboard?unit={unit}&year={year}")
+        next_step(page, "#report-link").click()
+        _submit(page, live_server, unit, year)
+
+    as_person(page, DESK)
+    _log_in(page, live_server, "lan.jn@example.vn", PASSWORD, "/dashboard")
+    page.goto(f"{live_server}/reports?unit=JN-P&year={year}")
+    for code in ("JN-X", "JN-Y"):  # on one page: who has submitted, and late (last year's)
+        assert page.locator(f'table.submissions tr[data-unit="{code}"]').get_attribute(
+            "data-status"
+        ) in {"late", "on_time"}
+    page.locator('table.submissions tr[data-unit="JN-Y"] a').click()
+    page.wait_for_url("**unit=JN-Y**")
+    assert page.locator("section.report-state").get_attribute("data-state") == "submitted"
+    send_back = page.locator("#send-back")
+    send_back.locator("textarea").fill("Số cán bộ đã bồi dưỡng chưa khớp danh sách; đề nghị sửa.")
+    next_step(page, send_back.locator("button[type=submit]"), within=send_back).click()
+    page.locator(".flash-success").wait_for()
+    assert page.locator("section.report-state").get_attribute("data-state") == "draft"
+
+    page.locator(".crumbs a", has_text="Thành phố Hành Trình").click()
+    assert page.locator('tr[data-unit="JN-Y"]').get_attribute("data-status") == "overdue"
+    _submit(page, live_server, "JN-P", year)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Báo cáo (PDF)").click()
+    assert download.value.suggested_filename == f"bao-cao-JN-P-{year}-da-gui.pdf"  # as sent
+    fits(page)
