@@ -14,7 +14,6 @@ One world (units, courses, people) is built once for the module in the shared li
 from __future__ import annotations
 
 import base64
-import io
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -640,4 +639,75 @@ def test_9_the_department_sees_who_submitted_sends_one_back_and_compiles(
     with page.expect_download() as download:
         page.get_by_role("link", name="Báo cáo (PDF)").click()
     assert download.value.suggested_filename == f"bao-cao-JN-P-{year}-da-gui.pdf"  # as sent
+    fits(page)
+
+
+# --- 7. Anyone checking a certificate ------------------------------------------------------------
+
+
+def _certificates(app: Any) -> tuple[str, str, bytes]:
+    """Two members of the team certified; the second's certificate revoked. Returns both
+    serials and the first one's PDF as the system served it."""
+    from lms.catalog.models import Course
+    from lms.certificates.pdfs import certificate_pdf
+    from lms.certificates.services import issue_certificate, revoke_certificate
+    from lms.classes.models import EnrollmentStatus
+    from lms.org.models import Unit
+    from tests.factories import make_enrollment, make_user
+
+    with app.test_request_context():
+        course = db.session.scalar(select(Course).where(Course.slug == "jn-to-cong-nghe"))
+        ward = db.session.scalar(select(Unit).where(Unit.code == "JN-X"))
+        certs = []
+        for name in ("Đinh Văn Thuận", "Mạc Thị Oanh"):
+            person = make_user(unit=ward, full_name=name, target_group="community_tech")
+            done = make_enrollment(person, course, status=EnrollmentStatus.completed)
+            certs.append(issue_certificate(done)[0])
+        revoke_certificate(certs[1], by=None, reason="Cấp nhầm người")
+        pdf = certificate_pdf(certs[0])
+        serials = certs[0].serial, certs[1].serial
+        db.session.commit()
+        db.session.remove()
+    return serials[0], serials[1], pdf
+
+
+def _check_pdf(page: Any, live_server: str, pdf: bytes) -> str:
+    page.goto(f"{live_server}/verify")
+    card = page.locator("section.card", has=page.locator("#file"))
+    page.set_input_files(
+        "#file", {"name": "chung-nhan.pdf", "mimeType": "application/pdf", "buffer": pdf}
+    )
+    next_step(page, card.locator("button[type=submit]"), within=card).click()
+    page.wait_for_load_state()
+    return str(page.locator("section.verdict").get_attribute("data-status"))
+
+
+def test_7_an_employer_checks_a_certificate_a_revoked_one_and_an_altered_file(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any]
+) -> None:
+    valid, revoked, pdf = _certificates(live_app)
+    page.set_viewport_size(PHONE)
+
+    page.goto(f"{live_server}/verify/{valid}")  # the QR code's address; no login
+    verdict = page.locator("section.verdict")
+    assert verdict.get_attribute("data-status") == "valid"
+    assert verdict.bounding_box()["y"] < PHONE["height"]  # the answer is the first thing seen
+    facts = page.locator(".cert-facts").inner_text()
+    for fact in ("Tổ công nghệ số (hành trình)", "Thành phố Hành Trình", "Còn hiệu lực"):
+        assert fact in facts
+    assert re.search(r"\d{2}/\d{2}/\d{4}", facts)  # the date of issue
+    fits(page)
+
+    page.goto(f"{live_server}/verify/{revoked}")
+    verdict = page.locator("section.verdict")
+    assert verdict.get_attribute("data-status") == "revoked"
+    assert "Đã thu hồi" in verdict.inner_text()
+    assert "Cấp nhầm người" in verdict.inner_text()
+    assert page.locator(".badge-valid").count() == 0
+    fits(page)
+
+    # The PDF as issued verifies; a changed one does not.
+    assert _check_pdf(page, live_server, pdf) == "valid"
+    assert _check_pdf(page, live_server, pdf + b"\n% sua lai\n") == "invalid"
+    assert page.locator(".badge-valid").count() == 0
     fits(page)
