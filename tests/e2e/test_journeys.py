@@ -14,6 +14,7 @@ One world (units, courses, people) is built once for the module in the shared li
 from __future__ import annotations
 
 import base64
+import io
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,11 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from lms.auth.models import Role
 from lms.extensions import db
 from tests.e2e.test_getting_in import _log_in
+from tests.messages.servers import sms_gateway
+from tests.oidc.server import oidc_provider, provider_setting
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +38,7 @@ PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 800}
 PASSWORD = "mat-khau-hanh-trinh"
 TEAM_CLASS = "JN-TCN-01"
+SLIP_CLASS = "JN-TCN-02"
 EXAM_COURSE = "chuan-ky-nang-so-cho-can-bo-chuyen-trach"
 OFFICIALS = 38
 LEADERS = {
@@ -86,7 +91,9 @@ def next_step(page: Any, target: Any, step: str | None = None, within: Any = Non
     where = f"{page.url}: {action.inner_text()!r}"
     assert seen["shown"] and seen["in_main"], (where, seen)
     assert seen["styled"], f"{where} is not styled as the primary action"
-    assert seen["first"] or seen["above_fold"], f"{where} is neither first nor above the fold: {seen}"
+    assert seen["first"] or seen["above_fold"], (
+        f"{where} is neither first nor above the fold: {seen}"
+    )
     assert seen["alone"], f"{where} has primary-styled rivals beside it"
     assert seen["fits"], f"{page.url} is wider than the screen"
     if step is not None:
@@ -182,19 +189,31 @@ def world(live_app: Any) -> dict[str, Any]:
                 "admin.jn@example.vn", roles=(Role.admin,), unit=city, password=PASSWORD
             ),
             "city": make_user(
-                "lan.jn@example.vn", roles=(Role.official,), unit=city, password=PASSWORD,
+                "lan.jn@example.vn",
+                roles=(Role.official,),
+                unit=city,
+                password=PASSWORD,
                 full_name="Trần Thị Lan",
             ),  # fmt: skip
             "ward": make_user(
-                "tuan.jn@example.vn", roles=(Role.official,), unit=ward, password=PASSWORD,
+                "tuan.jn@example.vn",
+                roles=(Role.official,),
+                unit=ward,
+                password=PASSWORD,
                 full_name="Lê Văn Tuấn",
             ),  # fmt: skip
             "trainer": make_user(
-                "mai.jn@example.vn", roles=(Role.trainer,), unit=city, password=PASSWORD,
+                "mai.jn@example.vn",
+                roles=(Role.trainer,),
+                unit=city,
+                password=PASSWORD,
                 full_name="Đỗ Thị Mai",
             ),  # fmt: skip
             "mooc": make_user(
-                "binh.jn@example.vn", unit=ward, target_group="citizen", password=PASSWORD,
+                "binh.jn@example.vn",
+                unit=ward,
+                target_group="citizen",
+                password=PASSWORD,
                 full_name="Nguyễn Văn Bình",
             ),  # fmt: skip
         }
@@ -221,6 +240,14 @@ def world(live_app: Any) -> dict[str, Any]:
         exam = db.session.scalar(select(Quiz).where(Quiz.course_id == exam_course.id))
         now = datetime.now(UTC)
         exam.opens_at, exam.closes_at = now - timedelta(hours=1), now + timedelta(hours=3)
+        slips = make_class(team, code=SLIP_CLASS, unit=ward, title="Tổ công nghệ số, đợt 2")
+        bay = make_user(
+            None, phone="0987146808", unit=ward, target_group="community_tech", password=None,
+            full_name="Trương Văn Bảy",
+        )  # fmt: skip
+        enroll(bay, team, by=people["ward"], source=EnrollmentSource.klass, klass=slips)
+        sso = make_user("lan.sso.jn@so.gov.vn", unit=city, target_group="official", password=None)
+        enroll(sso, basic, by=people["city"], source=EnrollmentSource.assigned)
         assert basic.id and team.id
         db.session.commit()
         ids = {name: user.id for name, user in people.items()}
@@ -380,9 +407,7 @@ def test_2_the_admin_gives_the_mooc_a_key_and_its_completions_bring_certificates
 TEAM = "email,phone,full_name,unit_code,target_group\n" + "".join(
     f"to{n}.jn@example.vn,,Thành viên Tổ {n},JN-X,community_tech\n" for n in range(12)
 )
-TEAM_TYPOS = TEAM.replace("to3.jn@example.vn", "to3.jn@example").replace(
-    "Tổ 7,JN-X", "Tổ 7,JN-XX"
-)
+TEAM_TYPOS = TEAM.replace("to3.jn@example.vn", "to3.jn@example").replace("Tổ 7,JN-X", "Tổ 7,JN-XX")
 
 
 def _upload(page: Any, text: str) -> None:
@@ -711,3 +736,70 @@ def test_7_an_employer_checks_a_certificate_a_revoked_one_and_an_altered_file(
     assert _check_pdf(page, live_server, pdf + b"\n% sua lai\n") == "invalid"
     assert page.locator(".badge-valid").count() == 0
     fits(page)
+
+
+# --- 8. Getting in without an e-mail address -----------------------------------------------------
+
+
+def test_8_an_invited_member_activates_resets_by_sms_and_an_official_uses_sso(
+    page: Any, live_server: str, live_app: Any, world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # The commune official prints the class's activation sheet.
+    page.set_viewport_size(DESK)
+    _log_in(page, live_server, "tuan.jn@example.vn", PASSWORD, f"/classes/{SLIP_CLASS}")
+    with page.expect_download() as sheet:
+        next_step(page, "#print-sheet").click()
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(Path(sheet.value.path()).read_bytes())).pages
+    )
+    assert "Trương Văn Bảy" in text
+    found = re.search(r"Mã kích hoạt: ([A-Z2-9]{5}-[A-Z2-9]{5})", text)
+    assert found is not None
+
+    # Chú Bảy, on his phone, types the address and the code on his slip.
+    as_person(page, PHONE)
+    page.goto(f"{live_server}/activate")
+    page.fill("#code", found.group(1).lower().replace("-", " "))
+    next_step(page, page.get_by_role("button", name="Kiểm tra mã")).click()
+    page.fill("#password", "bay mat khau moi")
+    page.fill("#password2", "bay mat khau moi")
+    page.locator("#consent").check()
+    next_step(page, page.get_by_role("button", name="Đặt mật khẩu")).click()
+    page.wait_for_url("**/my-learning")
+    next_step(page, "#resume", "lesson")  # he lands on his course
+
+    # A month later he has forgotten it: a code by SMS, nobody to call.
+    as_person(page, PHONE)
+    with sms_gateway(live_app, monkeypatch) as gateway:
+        page.goto(f"{live_server}/login")
+        page.get_by_role("link", name="Quên mật khẩu?").click()
+        page.fill("#login", "0987 146 808")
+        next_step(page, page.get_by_role("button", name="Gửi mã cho tôi")).click()
+        page.wait_for_url("**/reset?login=*")
+        (sms,) = gateway.requests
+    code = re.search(r"\b(\d{6})\b", sms["json"]["Content"])
+    assert code is not None
+    page.fill("#code", code.group(1))
+    page.fill("#password", "bay mat khau thang sau")
+    page.fill("#password2", "bay mat khau thang sau")
+    next_step(page, page.get_by_role("button", name="Đặt mật khẩu")).click()
+    page.wait_for_url("**/my-learning")
+    next_step(page, "#resume", "lesson")
+
+    # An official of the Department signs in with the province's single sign-on.
+    as_person(page, DESK)
+    accounts = {"lan.so": {"email": "lan.sso.jn@so.gov.vn", "email_verified": True}}
+    with oidc_provider(f"{live_server}/sso/tinh/callback", accounts) as issuer:
+        monkeypatch.setitem(live_app.config, "BASE_URL", live_server)
+        monkeypatch.setitem(live_app.config, "OIDC_PROVIDERS", [provider_setting(issuer)])
+        page.goto(f"{live_server}/login")
+        page.get_by_role("link", name="Đăng nhập một lần của Tỉnh").click()
+        page.fill("input[name=login]", "lan.so")
+        page.fill("input[name=password]", "mat-khau-o-tinh")
+        page.locator("button[type=submit]").click()
+        page.wait_for_url(f"{live_server}/consent?**")
+        page.locator("#consent").check()
+        next_step(page, page.get_by_role("button", name="Vào khoá học của tôi")).click()
+        page.wait_for_url(f"{live_server}/my-learning")
+    next_step(page, "#resume", "lesson")
