@@ -174,7 +174,9 @@ def reopen_report() -> ResponseReturnValue:
     require_role(user, Role.admin, Role.official)
     unit = resolve_unit(user, request.form.get("unit"))
     if not _can_send_back(user, unit):
-        raise Forbidden(_("Only the unit the report was sent to, or an administrator, may reopen it."))
+        raise Forbidden(
+            _("Only the unit the report was sent to, or an administrator, may reopen it.")
+        )
     year = _form_year()
     if year is None:
         return _back(unit.code, reporting.local_today().year)
