@@ -537,6 +537,7 @@ def test_4_a_trainer_runs_a_class_and_issues_certificates_one_with_a_reason(
 
     # Those who met the rule got theirs when they completed; what is left is the exception.
     assert page.locator("#issue-all-button").is_disabled()
+    assert "secondary" in (page.locator("#issue-all-button").get_attribute("class") or "")
     cuong = page.locator("table.cert-class tr", has_text="Trần Văn Cường")
     cuong.locator("textarea").fill("Vắng nửa buổi do đi công tác theo quyết định của sở.")
     next_step(page, cuong.get_by_role("button", name="Cấp"), within=cuong).click()
