@@ -310,7 +310,7 @@ def test_1_a_citizen_registers_learns_passes_and_her_grandson_verifies(
     fits(page)
 
     # The second try: the result's next step leads to it.
-    next_step(page, "#next-step").click()
+    next_step(page, "#next-step", "quiz").click()
     next_step(page, "#start").click()
     page.wait_for_selector("#quiz-question[data-key]")
     answer_all(page, live_app, attempt_id(page))
