@@ -598,8 +598,9 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/reports", "QT", "login 403 403 403 403 ok 403 ok"),
     ("POST", "/reports/submit", "HP", "login 403 403 go go 403 403 go"),
     ("POST", "/reports/submit", "QT", "login 403 403 403 403 go 403 go"),
-    ("POST", "/reports/reopen", "HP", "login 403 403 403 403 403 403 go"),
-    ("POST", "/reports/reopen", "QT", "login 403 403 403 403 403 403 go"),
+    # The ward's report goes back from the city (the unit it was sent to), never from the ward.
+    ("POST", "/reports/reopen", "HP", "login 403 403 go 403 403 403 go"),
+    ("POST", "/reports/reopen", "QT", "login 403 403 403 403 go 403 go"),
     ("GET", "/reports/settings", "HP", "login 403 403 ok ok 403 403 ok"),
     ("GET", "/reports/settings", "QT", "login 403 403 403 403 ok 403 ok"),
     ("POST", "/reports/settings", "HP", "login 403 403 go go 403 403 go"),

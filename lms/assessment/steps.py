@@ -2,7 +2,8 @@
 
 An attempt in progress comes before everything but a certificate: a learner who closed the
 browser mid-exam must find it again on the course page and on "My learning". The course quiz
-is the main action once the lessons are done, a secondary one before.
+is the main action once the lessons are done (an exam, as soon as its window opens), a
+secondary one before.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.assessment.attempts import attempts_used, open_attempt
-from lms.assessment.models import Quiz
+from lms.assessment.models import Quiz, QuizKind
 from lms.classes import completion
 from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.classes.next_steps import (
@@ -48,10 +49,16 @@ def quiz_steps(enrollment: Enrollment) -> list[Step]:
         return []
     if quiz.max_attempts is not None and attempts_used(quiz, enrollment.user) >= quiz.max_attempts:
         return []
-    # Due once the lessons the rule asks for are read; a rule without lessons (the yearly exam)
-    # makes the quiz the next step at once, the lessons being there to prepare.
-    lessons_rule = any(rule["rule"] == "lessons" for rule in rules)
-    due = quiz_rule is not None and (not lessons_rule or not lessons_left(enrollment))
+    # Due once the lessons are read, or at once for an exam whose window is open: the yearly
+    # exam is taken in its window, its course's lessons being there to prepare.
+    now = utcnow()
+    exam_open = (
+        quiz.kind == QuizKind.exam
+        and quiz.opens_at is not None
+        and quiz.opens_at <= now
+        and (quiz.closes_at is None or now < quiz.closes_at)
+    )
+    due = quiz_rule is not None and (exam_open or not lessons_left(enrollment))
     rank = RANK_QUIZ_DUE if due else RANK_QUIZ_EARLY
     url = url_for("assessment_views.quiz", quiz_id=quiz.id)
     return [Step(rank, "quiz", _("Take the quiz"), url)]

@@ -11,6 +11,7 @@ from flask_login import login_required
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from lms import periods
 from lms.auth import handout
 from lms.auth.models import CodeChannel, Role, User
 from lms.auth.permissions import current, reach_filter, require_role, scope_filter
@@ -175,6 +176,11 @@ def class_page(code: str) -> ResponseReturnValue:
         roster=roster,
         summary=cohorts.class_summary(klass),
         sessions=klass.sessions,
+        # The session whose attendance comes next: today's, else the next one, else the last.
+        next_session=next(
+            (s for s in klass.sessions if s.date >= periods.today()),
+            klass.sessions[-1] if klass.sessions else None,
+        ),
         lesson_count=len(klass.course.lessons),
         pending=sum(
             1

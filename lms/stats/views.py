@@ -9,12 +9,13 @@ from flask_login import login_required
 from marshmallow import ValidationError
 
 from lms import periods
-from lms.auth.models import Role
+from lms.auth.models import Role, User
 from lms.auth.permissions import current, require_role
-from lms.errors import DomainError, NotFound
+from lms.errors import DomainError, Forbidden, NotFound
 from lms.extensions import db
 from lms.http import whole_number
 from lms.org import services as org
+from lms.org.models import Unit
 from lms.replicas import reads_from_replica
 from lms.stats import queries, reporting, services
 from lms.stats.api import resolve_unit
@@ -64,6 +65,8 @@ def dashboard() -> ResponseReturnValue:
         groups=groups,
         funnel=queries.funnel(unit, year),
         snapshot=snapshot,
+        # In the reporting season (December on) the report is the dashboard's next step.
+        report_due=snapshot is None and reporting.local_today() >= reporting.opens_on(year),
         closed_figures=closed_figures,
         deadline=deadline,
         share_indicators=share_indicators,
@@ -124,8 +127,17 @@ def report_page() -> ResponseReturnValue:
         counts={s: sum(1 for r in rows if r.status == s) for s in reporting.STATUS_LABELS},
         parent=unit.parent,
         is_admin=user.is_admin,
+        can_send_back=_can_send_back(user, unit),
         stamp=reporting.stamp,
     )
+
+
+def _can_send_back(user: User, unit: Unit) -> bool:
+    """Administrators reopen any report; an official sends back the report of a unit below
+    their own (it was sent to them), never their own unit's."""
+    if user.is_admin:
+        return True
+    return Role.official in user.roles and any(a.id == user.unit_id for a in org.ancestors(unit))
 
 
 def _back(unit_code: str, year: int | str) -> ResponseReturnValue:
@@ -162,8 +174,12 @@ def submit_report() -> ResponseReturnValue:
 @login_required
 def reopen_report() -> ResponseReturnValue:
     user = current()
-    require_role(user, Role.admin)
+    require_role(user, Role.admin, Role.official)
     unit = resolve_unit(user, request.form.get("unit"))
+    if not _can_send_back(user, unit):
+        raise Forbidden(
+            _("Only the unit the report was sent to, or an administrator, may reopen it.")
+        )
     year = _form_year()
     if year is None:
         return _back(unit.code, reporting.local_today().year)

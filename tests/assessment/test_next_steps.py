@@ -7,13 +7,16 @@ appeared nowhere, and passing gave no link to the certificate.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lms.assessment import attempts as svc
+from lms.assessment.models import QuizKind
 from lms.classes import completion
+from lms.db import utcnow
 from lms.extensions import db
 from tests.assessment.conftest import correct_answers, enrol, import_bank
 from tests.assessment.test_views import login
@@ -96,3 +99,18 @@ def test_passing_leads_to_the_certificate(client, course, quiz, learner) -> None
     assert _primary(_page(client, f"/courses/{course.slug}"), "next-step")[0] == "certificate"
     mine = _page(client, "/my-learning")
     assert f'href="/certificates#cert-{serial}"' in mine
+
+
+def test_an_exam_in_its_window_comes_before_the_lessons(client, course, quiz, learner) -> None:
+    """The yearly exam is taken in its window; its course's lessons only prepare for it (the
+    specialist of journey 5 was sent to lesson 1 during the window)."""
+    enrol(learner, course)
+    quiz.kind = QuizKind.exam
+    quiz.opens_at = utcnow() + timedelta(days=1)
+    db.session.flush()
+    login(client, learner)
+    assert _primary(_page(client, f"/courses/{course.slug}"), "next-step")[0] == "lesson"
+    quiz.opens_at = utcnow() - timedelta(hours=1)
+    quiz.closes_at = utcnow() + timedelta(hours=1)
+    db.session.flush()
+    assert _primary(_page(client, "/my-learning"), "resume") == ("quiz", f"/quizzes/{quiz.id}")

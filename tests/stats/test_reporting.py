@@ -373,6 +373,31 @@ def test_reopening_from_the_page_needs_a_reason(client, world: World) -> None:
     )
 
 
+def test_the_unit_a_report_was_sent_to_sends_it_back_with_a_note(client, world: World) -> None:
+    """Journey 9: the Department sends a commune's report back for correction; only an
+    administrator could before, so the official's page had no way to do it."""
+    services.close_year(world.A, Y1, by=world.admin, now=at(Y2, 12, 8))
+    ward = make_user(roles=(Role.official,), unit=world.A)
+    province = make_user(roles=(Role.official,), unit=world.P)
+    db.session.commit()
+    login(client, ward)  # the commune cannot take back what it sent
+    assert 'id="send-back"' not in client.get(f"/reports?unit=P-A&year={Y1}").get_data(True)
+    form = {"unit": "P-A", "year": str(Y1), "reason": "Sai số cán bộ"}
+    assert client.post("/reports/reopen", data=form).status_code == 403
+    client.post("/logout")
+    login(client, province)
+    own = {"unit": "P", "year": str(Y1), "reason": "Gửi nhầm năm"}
+    services.close_year(world.P, Y1, by=province, now=at(Y2, 12, 12))
+    db.session.commit()
+    assert client.post("/reports/reopen", data=own).status_code == 403  # nor its own
+    page = client.get(f"/reports?unit=P-A&year={Y1}").get_data(as_text=True)
+    assert "Trả lại báo cáo để sửa" in page
+    client.post("/reports/reopen", data=form)
+    assert services.snapshot_for(world.A, Y1) is None
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "year.reopened")).one()
+    assert (entry.actor_id, entry.reason) == (province.id, "Sai số cán bộ")
+
+
 def test_report_settings_are_refused_at_the_edge(client, world: World, auth_headers) -> None:
     headers = auth_headers(world.admin)
     bad = client.put(
