@@ -266,6 +266,38 @@ def bulk_enroll(
     return len(rows)
 
 
+def enroll_new(
+    pairs: list[tuple[User, Course, datetime]], *, source: EnrollmentSource
+) -> list[Enrollment]:
+    """Enrol people in courses they do not follow, without a class (the bridge's batch).
+
+    The caller knows none of ``pairs`` has a live enrollment and holds the people (new
+    learners, or :func:`lock_people`). One multi-row INSERT returning the rows, one batch of
+    ``registered`` statements: the rows come back as objects for the work that follows.
+    """
+    rows = [
+        Enrollment(
+            user=user,
+            course=course,
+            status=EnrollmentStatus.enrolled,
+            source=EnrollmentSource(source),
+            registration=new_uuid(),
+            enrolled_at=at,
+            enrolled_unit_id=unit_at(user, at),
+            progress=0,
+            lessons_done=0,
+        )
+        for user, course, at in pairs
+    ]
+    if not rows:
+        return rows
+    db.session.add_all(rows)
+    db.session.flush()
+    lrs.record_many([statements.registered(e, at=e.enrolled_at) for e in rows])
+    logger.info("Enrolled %s people (%s)", len(rows), source)
+    return rows
+
+
 def withdraw(enrollment: Enrollment, *, by: User | None, at: datetime | None = None) -> Enrollment:
     lock(enrollment)
     if enrollment.status == EnrollmentStatus.withdrawn:

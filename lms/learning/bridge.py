@@ -34,7 +34,7 @@ from lms.classes.models import EnrollmentSource
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.learning import effects, identities, mappings, rules
+from lms.learning import bulk, effects, identities, mappings, rules
 from lms.learning import unmatched as held
 from lms.learning.cmi5 import runtime
 from lms.learning.cmi5.runtime import Held
@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 #: Statements per transaction. A batch holds the rows it changes (a certificate serial
 #: counter, statistics rollups) until it commits, so it is kept short.
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 RUNS_KEPT_DAYS = 14
 
 APPLIED, IGNORED, UNMATCHED = "applied", "ignored", "unmatched"
@@ -85,6 +85,7 @@ class Batch:
     sources: rules.Sources
     targets: dict[str, Target | None] = field(default_factory=dict)
     units: dict[str, Any] = field(default_factory=dict)
+    courses: dict[int, Course | None] = field(default_factory=dict)
     applied: int = 0
     unmatched: int = 0
     ignored: dict[str, Ignored] = field(default_factory=dict)
@@ -103,6 +104,29 @@ class Batch:
         if iri not in self.targets:
             self.targets[iri] = mappings.lookup(iri)
         return self.targets[iri]
+
+    def prefetch(self, items: list[StoredStatement]) -> None:
+        """Look up every object IRI of the batch, and load their courses, in two queries."""
+        iris = [
+            iri
+            for item in items
+            if isinstance(iri := (item.statement.get("object") or {}).get("id"), str)
+            and iri not in self.targets
+        ]
+        if not iris:
+            return
+        self.targets.update(mappings.lookup_many(iris))
+        ids = {t.course_id for t in self.targets.values() if t is not None} - set(self.courses)
+        if ids:
+            self.courses.update(dict.fromkeys(ids))
+            for course in db.session.scalars(select(Course).where(Course.id.in_(sorted(ids)))):
+                self.courses[course.id] = course
+
+    def course(self, course_id: int) -> Course | None:
+        """The course, kept for the batch (the session holds loaded rows only weakly)."""
+        if course_id not in self.courses:
+            self.courses[course_id] = db.session.get(Course, course_id)
+        return self.courses[course_id]
 
     def unit(self, code: str) -> Any:
         if code not in self.units:
@@ -164,38 +188,97 @@ def statement_time(item: StoredStatement) -> datetime:
 # --- one statement ----------------------------------------------------------------------------
 
 
-def handle(item: StoredStatement, batch: Batch) -> str:
-    """Apply one statement; returns ``applied``, ``ignored``, ``ignored_by_rule`` or
-    ``unmatched``."""
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a statement asks of the bridge, decided without changing anything.
+
+    ``kind``: ``void`` (a voiding), ``ignored`` (nothing to do), ``by_rule`` (its writer may
+    not move figures), ``cmi5`` (a session's statement about its AU), ``mooc`` (a platform's
+    or a results file's statement about a course: ``target``, ``facts``, ``allowance``).
+    """
+
+    kind: str
+    target: Target | None = None
+    facts: effects.Facts | None = None
+    allowance: Allowance | None = None
+
+
+VOID, CMI5, MOOC, BY_RULE = "void", "cmi5", "mooc", "by_rule"
+
+
+def route(item: StoredStatement, batch: Batch) -> Route:
     stmt = item.statement
     verb_id = (stmt.get("verb") or {}).get("id")
     obj = stmt.get("object") or {}
     if verb_id == VERB_VOIDED:
-        return _void(item, batch, obj)
+        return Route(VOID)
     if obj.get("objectType", "Activity") != "Activity":
-        return IGNORED
+        return Route(IGNORED)
     target = batch.target(obj.get("id"))
     if target is None:
-        return IGNORED
+        return Route(IGNORED)
     author = _authority(stmt)
     source = batch.sources.of(author)
     if source == Source.lms:
-        return IGNORED  # the LMS's own statements record effects, they do not cause them
+        return Route(IGNORED)  # the LMS's own statements record effects, they do not cause them
     if item.voided and _voided_for_bridge(item, author, batch):
-        return IGNORED
+        return Route(IGNORED)
     if target.kind == MappingKind.cmi5_au:
-        if source != Source.cmi5:
-            return batch.ignore(item)
+        return Route(CMI5, target) if source == Source.cmi5 else Route(BY_RULE)
+    facts = effects.facts_of(stmt)
+    if not facts.relevant:
+        return Route(IGNORED)
+    if source not in (Source.platform, Source.person):
+        return Route(BY_RULE)
+    return Route(MOOC, target, facts, batch.sources.allowance(author))
+
+
+def handle(item: StoredStatement, batch: Batch, routed: Route | None = None) -> str:
+    """Apply one statement; returns ``applied``, ``ignored``, ``ignored_by_rule`` or
+    ``unmatched``."""
+    routed = routed or route(item, batch)
+    if routed.kind == VOID:
+        return _void(item, batch, item.statement.get("object") or {})
+    if routed.kind == IGNORED:
+        return IGNORED
+    if routed.kind == BY_RULE:
+        return batch.ignore(item)
+    target = routed.target
+    assert target is not None  # noqa: S101 - cmi5 and mooc routes carry their target
+    if routed.kind == CMI5:
         return _guarded(
             item, batch, target, lambda: runtime.on_statement(item, target, at=statement_time(item))
         )
-    facts = effects.facts_of(stmt)
-    if not facts.relevant:
-        return IGNORED
-    if source not in (Source.platform, Source.person):
-        return batch.ignore(item)
-    allowance = batch.sources.allowance(author)
+    facts, allowance = routed.facts, routed.allowance
+    assert facts is not None  # noqa: S101 - a mooc route carries its facts
     return _guarded(item, batch, target, lambda: _apply_mooc(item, batch, target, facts, allowance))
+
+
+def apply_items(items: list[StoredStatement], batch: Batch) -> None:
+    """Apply statements in stored order; runs of MOOC statements go through the fast path.
+
+    A statement that changes nothing (ignored, by rule) does not end a run; any other one
+    (a voiding, a cmi5 statement) does: the run is applied first, so each learner's
+    statements still take effect in stored order.
+    """
+    run: list[tuple[StoredStatement, Route]] = []
+    for item in items:
+        routed = route(item, batch)
+        if routed.kind == MOOC:
+            run.append((item, routed))
+            continue
+        if routed.kind not in (IGNORED, BY_RULE) and run:
+            _apply_run(run, batch)
+            run = []
+        handle(item, batch, routed)
+    if run:
+        _apply_run(run, batch)
+
+
+def _apply_run(run: list[tuple[StoredStatement, Route]], batch: Batch) -> None:
+    bulk.apply(
+        run, batch, slow=lambda item, routed: handle(item, batch, routed), when=statement_time
+    )
 
 
 def _voided_for_bridge(item: StoredStatement, author: str | None, batch: Batch) -> bool:
@@ -415,8 +498,8 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
     done = _recheck_gaps(until, batch)
     first = cursor.last_seq
     items = _ready(lrs.read_after(first, limit=size), until)
-    for item in items:
-        handle(item, batch)
+    batch.prefetch(items)
+    apply_items(items, batch)
     if items:
         if postgres:
             _note_gaps(first, items)

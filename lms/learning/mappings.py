@@ -51,6 +51,20 @@ def lookup(iri: str) -> Target | None:
     return Target(row.course_id, row.kind, row.au_id)
 
 
+def lookup_many(iris: list[str]) -> dict[str, Target | None]:
+    """:func:`lookup` for many IRIs in one query (a bridge batch's objects)."""
+    hashes = {iri_hash(iri): iri for iri in set(iris)}
+    out: dict[str, Target | None] = dict.fromkeys(hashes.values())
+    keys = sorted(hashes)
+    for start in range(0, len(keys), 1000):
+        rows = db.session.scalars(
+            select(ActivityMapping).where(ActivityMapping.iri_hash.in_(keys[start : start + 1000]))
+        )
+        for row in rows:
+            out[hashes[row.iri_hash]] = Target(row.course_id, row.kind, row.au_id)
+    return out
+
+
 def _put(iri: str, course_id: int, kind: MappingKind, au_id: int | None = None) -> bool:
     key = iri_hash(iri)
     existing = db.session.get(ActivityMapping, key)
