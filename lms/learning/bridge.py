@@ -27,6 +27,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, not_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.catalog.models import Course
 from lms.classes import enrollments
@@ -34,13 +35,21 @@ from lms.classes.models import EnrollmentSource
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.learning import bulk, effects, identities, mappings, rules
+from lms.learning import bulk, effects, identities, mappings, partitions, rules
 from lms.learning import unmatched as held
 from lms.learning.cmi5 import runtime
 from lms.learning.cmi5.runtime import Held
-from lms.learning.cursor import lock_cursor, read_cursor
+from lms.learning.cursor import (
+    cursors,
+    ensure_cursor,
+    lock_all,
+    lock_cursor,
+    partition_count,
+    row_id,
+)
 from lms.learning.mappings import Target
 from lms.learning.models import (
+    BridgeCursor,
     BridgeGap,
     BridgeIgnoredSource,
     BridgeRun,
@@ -387,6 +396,8 @@ def _apply_mooc(
     if course is None:
         return IGNORED
     at = statement_time(item)
+    if not new:  # another partition may apply this person's other identity at once
+        enrollments.lock_people([user])
     enrollment = None if new else enrollments.enrollment_for(user, course)
     if enrollment is None:
         enrollment = enrollments.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
@@ -416,18 +427,43 @@ def _ready(items: list[StoredStatement], until: datetime) -> list[StoredStatemen
     return out
 
 
-def _note_gaps(after: int, items: list[StoredStatement]) -> None:
+def _note_gaps(after: int, items: list[StoredStatement], partition: int) -> None:
     """Remember the sequence numbers between ``after`` and the last item that were absent."""
     expected = after + 1
     for item in items:
         if item.seq > expected:
-            db.session.add(BridgeGap(from_seq=expected, to_seq=item.seq - 1, noted_at=utcnow()))
+            db.session.add(
+                BridgeGap(
+                    partition=partition, from_seq=expected, to_seq=item.seq - 1, noted_at=utcnow()
+                )
+            )
         expected = item.seq + 1
 
 
-def _recheck_gaps(until: datetime, batch: Batch) -> int:
+@dataclass(frozen=True, slots=True)
+class Share:
+    """Which statements are this batch's: its partition's, not applied before a handover."""
+
+    partition: int
+    count: int
+    kept: list[partitions.Handover]
+
+    def mine(self, items: list[StoredStatement]) -> list[StoredStatement]:
+        if self.count == 1 and not self.kept:
+            return items
+        keys = partitions.keys_of(items)
+        return [
+            item
+            for item in items
+            if partitions.partition_of(keys[item.seq], self.count) == self.partition
+            and not partitions.already_applied(item.seq, keys[item.seq], self.kept)
+        ]
+
+
+def _recheck_gaps(until: datetime, batch: Batch, share: Share) -> int:
     """Process statements that appeared in remembered gaps; forget gaps that cannot fill."""
-    gaps = list(db.session.scalars(select(BridgeGap).order_by(BridgeGap.from_seq)))
+    own = BridgeGap.partition == share.partition
+    gaps = list(db.session.scalars(select(BridgeGap).where(own).order_by(BridgeGap.from_seq)))
     done = 0
     for gap in gaps:
         found = [
@@ -435,12 +471,12 @@ def _recheck_gaps(until: datetime, batch: Batch) -> int:
             for s in lrs.read_after(gap.from_seq - 1, limit=gap.to_seq - gap.from_seq + 1)
             if s.seq <= gap.to_seq
         ]
-        for item in found:
+        for item in share.mine(found):
             handle(item, batch)
             done += 1
         if found:
             _split(gap, {s.seq for s in found})
-    for gap in db.session.scalars(select(BridgeGap).where(BridgeGap.noted_at < until)):
+    for gap in db.session.scalars(select(BridgeGap).where(own, BridgeGap.noted_at < until)):
         db.session.delete(gap)
     db.session.flush()
     return done
@@ -450,28 +486,51 @@ def _split(gap: BridgeGap, seen: set[int]) -> None:
     start = gap.from_seq
     for seq in sorted(seen):
         if seq > start:
-            db.session.add(BridgeGap(from_seq=start, to_seq=seq - 1, noted_at=gap.noted_at))
+            db.session.add(
+                BridgeGap(
+                    partition=gap.partition, from_seq=start, to_seq=seq - 1, noted_at=gap.noted_at
+                )
+            )
         start = seq + 1
     if start <= gap.to_seq:
-        db.session.add(BridgeGap(from_seq=start, to_seq=gap.to_seq, noted_at=gap.noted_at))
+        db.session.add(
+            BridgeGap(
+                partition=gap.partition, from_seq=start, to_seq=gap.to_seq, noted_at=gap.noted_at
+            )
+        )
     db.session.delete(gap)
 
 
 def _count_ignored(batch: Batch) -> None:
-    """Add this batch's ignored-by-rule statements to their sources' rows (under the cursor
-    lock, so no other writer touches them)."""
-    for ifi, entry in batch.ignored.items():
-        key = sha256_hex(ifi)
-        row = db.session.get(BridgeIgnoredSource, key)
-        if row is None:
-            row = BridgeIgnoredSource(
-                authority_hash=key, authority_ifi=ifi, authority=entry.authority, statements=0
-            )
-            db.session.add(row)
-        row.statements = (row.statements or 0) + entry.statements
-        row.last_seq = max(row.last_seq or 0, entry.last_seq)
+    """Add this batch's ignored-by-rule statements to their sources' rows (one atomic upsert
+    each: batches of several partitions may count the same source at once)."""
+    table = BridgeIgnoredSource.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for ifi, entry in sorted(batch.ignored.items()):
         assert entry.last_stored is not None  # noqa: S101 - set with every count
-        row.last_stored = entry.last_stored
+        stmt = insert(table).values(
+            authority_hash=sha256_hex(ifi),
+            authority_ifi=ifi,
+            authority=entry.authority,
+            statements=entry.statements,
+            last_seq=entry.last_seq,
+            last_stored=entry.last_stored,
+        )
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.authority_hash],
+                set_={
+                    "statements": table.c.statements + stmt.excluded.statements,
+                    "last_seq": func.max(table.c.last_seq, stmt.excluded.last_seq)
+                    if dialect != "postgresql"
+                    else func.greatest(table.c.last_seq, stmt.excluded.last_seq),
+                    "last_stored": func.max(table.c.last_stored, stmt.excluded.last_stored)
+                    if dialect != "postgresql"
+                    else func.greatest(table.c.last_stored, stmt.excluded.last_stored),
+                },
+            )
+        )
     db.session.flush()
 
 
@@ -479,41 +538,90 @@ def batch_size() -> int:
     return max(1, int(current_app.config.get("BRIDGE_BATCH_SIZE", BATCH_SIZE)))
 
 
-def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
-    """Process up to ``size`` statements in one transaction and commit.
+def _hand_over(desired: int, *, wait: bool) -> bool:
+    """Move to ``desired`` partitions (``LMS_BRIDGE_PARTITIONS`` changed); commits.
+
+    Under every partition's lock: the remembered gaps are looked at for the last time; while
+    one may still fill, the handover waits for a later batch (a statement in it could belong
+    to any partition). Then the old cursors are kept and every new partition starts at the
+    lowest (:mod:`lms.learning.partitions`). False when it could not be done now.
+    """
+    rows = lock_all(wait=wait)
+    if rows is None:
+        db.session.commit()
+        return False
+    if len(rows) == desired:
+        db.session.commit()
+        return True
+    until = consistent_through()
+    batch = new_batch()
+    kept = partitions.handovers()
+    for partition in range(len(rows)):
+        _recheck_gaps(until, batch, Share(partition, len(rows), kept))
+    _count_ignored(batch)
+    if db.session.scalar(select(func.count()).select_from(BridgeGap)):
+        db.session.commit()
+        return False
+    old = [row.last_seq for row in rows]
+    start = partitions.record_handover(old)
+    for row in rows:
+        if row.id > desired:
+            db.session.delete(row)
+        else:
+            row.last_seq, row.updated_at = start, utcnow()
+    db.session.flush()
+    for partition in range(len(rows), desired):
+        ensure_cursor(row_id(partition), start)
+    db.session.commit()
+    logger.info("Bridge partitions: %s -> %s, all starting after %s", len(rows), desired, start)
+    return True
+
+
+def run_batch(size: int | None = None, *, wait: bool = True, partition: int = 0) -> int | None:
+    """Process up to ``size`` statements of ``partition`` in one transaction and commit.
 
     Returns how many statements were read, or None when another process holds the cursor
-    (``wait=False``).
+    (``wait=False``) or the partition does not exist (fewer partitions now).
     """
     size = size or batch_size()
-    cursor = lock_cursor(wait=wait)
+    desired = partitions.configured()
+    if partition_count() != desired:
+        _hand_over(desired, wait=wait)
+    cursor = lock_cursor(wait=wait, partition=partition)
     if cursor is None:
         db.session.commit()
         return None
+    count = partition_count()
     started = utcnow()
     mappings.refresh_changed()
     until = consistent_through()
     batch = new_batch()
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    done = _recheck_gaps(until, batch)
+    share = Share(partition, count, partitions.handovers())
+    done = _recheck_gaps(until, batch, share)
     first = cursor.last_seq
-    items = _ready(lrs.read_after(first, limit=size), until)
-    batch.prefetch(items)
-    apply_items(items, batch)
+    items = _ready(lrs.read_after(first, limit=size * count), until)
+    mine = share.mine(items)
+    batch.prefetch(mine)
+    apply_items(mine, batch)
     if items:
         if postgres:
-            _note_gaps(first, items)
+            _note_gaps(first, items, partition)
         cursor.last_seq = items[-1].seq
     cursor.updated_at = utcnow()
+    if share.kept:
+        db.session.flush()
+        partitions.prune_handovers(min(cursors()))
     _count_ignored(batch)
-    if items or done:
+    if mine or done:
         db.session.add(
             BridgeRun(
+                partition=partition,
                 started_at=started,
                 finished_at=utcnow(),
                 from_seq=first + 1,
                 to_seq=cursor.last_seq,
-                statements=len(items) + done,
+                statements=len(mine) + done,
                 applied=batch.applied,
                 unmatched=batch.unmatched,
                 ignored_by_rule=batch.ignored_by_rule,
@@ -522,7 +630,8 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
     db.session.commit()
     if items:
         logger.info(
-            "Bridge processed statements %s-%s (%s applied, %s held)",
+            "Bridge partition %s processed statements %s-%s (%s applied, %s held)",
+            partition,
             first + 1,
             cursor.last_seq,
             batch.applied,
@@ -531,29 +640,42 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
     return len(items) + done
 
 
-def process_pending(limit: int | None = None, *, wait: bool = True) -> int:
-    """Process what is pending (at most ``limit`` statements); returns how many were read.
+def process_pending(
+    limit: int | None = None, *, wait: bool = True, partition: int | None = None
+) -> int:
+    """Process what is pending (at most ``limit`` statements per partition) of ``partition``
+    or, when None, of every partition in turn; returns how many were read.
 
     With ``wait=False`` it gives way when another process is already at it, and that one
     looks again after its last batch, so nothing stored before is left behind.
     """
+    if partition is None:
+        first = _process_partition(limit, wait, 0)  # hands over first, when the number changed
+        rest = range(1, max(partitions.configured(), partition_count()))
+        return first + sum(_process_partition(limit, wait, k) for k in rest)
+    return _process_partition(limit, wait, partition)
+
+
+def _process_partition(limit: int | None, wait: bool, partition: int) -> int:
     total = 0
     size = batch_size() if limit is None else max(1, min(batch_size(), limit))
     while limit is None or total < limit:
-        count = run_batch(size, wait=wait)
+        count = run_batch(size, wait=wait, partition=partition)
         if count is None:
             break
         total += count
-        if count < size and not has_ready():
+        if count < size and not has_ready(partition):
             break
     return total
 
 
-def has_ready() -> bool:
-    """Whether a statement is waiting that a batch could process now."""
-    cursor = read_cursor()
-    items = lrs.read_after(cursor.last_seq, limit=1)
-    ready = bool(items) and items[0].stored < consistent_through()
+def has_ready(partition: int = 0) -> bool:
+    """Whether a statement is waiting that a batch of ``partition`` could read now."""
+    cursor = db.session.get(BridgeCursor, row_id(partition))
+    ready = False
+    if cursor is not None:
+        items = lrs.read_after(cursor.last_seq, limit=1)
+        ready = bool(items) and items[0].stored < consistent_through()
     # End the read: on SQLite a transaction that read cannot write after another writer.
     db.session.commit()
     return ready
@@ -577,9 +699,10 @@ def reprocess(row: BridgeUnmatched, batch: Batch | None = None) -> str:
 
 def status() -> dict[str, Any]:
     """How far behind the bridge is: what ``GET /api/v1/bridge/status`` answers."""
-    cursor = read_cursor()
+    positions = cursors()
     last_stored = db.session.scalar(select(func.max(Statement.seq))) or 0
-    unread = Statement.seq > cursor.last_seq
+    # With several partitions, what the slowest one has not read (the others may be ahead).
+    unread = Statement.seq > min(positions)
     # The LMS's own statements record effects already applied: the bridge only steps over
     # them, so they are not "pending" (they would make a quiet bridge look stuck). Its
     # voidings still count: they take back what a platform's statement did.
@@ -594,7 +717,8 @@ def status() -> dict[str, Any]:
     last_run = db.session.scalar(select(BridgeRun).order_by(BridgeRun.id.desc()).limit(1))
     return {
         "last_stored_seq": int(last_stored),
-        "last_processed_seq": int(cursor.last_seq),
+        "last_processed_seq": int(min(positions)),
+        "partitions": [int(p) for p in positions],
         "pending": int(pending or 0),
         "own_unread": int(own_unread),
         "lag_seconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
