@@ -585,7 +585,11 @@ def run_batch(size: int | None = None, *, wait: bool = True, partition: int = 0)
     """
     size = size or batch_size()
     desired = partitions.configured()
-    if partition_count() != desired:
+    current = partition_count()
+    # End the read: on SQLite a transaction that read cannot take the write lock after another
+    # writer committed.
+    db.session.commit()
+    if current != desired:
         _hand_over(desired, wait=wait)
     cursor = lock_cursor(wait=wait, partition=partition)
     if cursor is None:

@@ -44,9 +44,9 @@ def read_cursor() -> BridgeCursor:
 
 
 def partition_count() -> int:
-    """How many partitions the bridge runs now: its cursor rows (at least the first)."""
-    ensure_cursor()
-    return int(db.session.scalar(select(func.count()).select_from(BridgeCursor)) or 1)
+    """How many partitions the bridge runs now: its cursor rows (at least the first, made by
+    the first batch). Only reads: SQLite could not take its write lock after it."""
+    return max(1, int(db.session.scalar(select(func.count()).select_from(BridgeCursor)) or 0))
 
 
 def cursors() -> list[int]:
