@@ -546,11 +546,11 @@ def _hand_over(desired: int, *, wait: bool) -> bool:
     to any partition). Then the old cursors are kept and every new partition starts at the
     lowest (:mod:`lms.learning.partitions`). False when it could not be done now.
     """
-    rows = lock_all(wait=wait)
+    rows = lock_all(wait=wait, unless=desired)
     if rows is None:
         db.session.commit()
         return False
-    if len(rows) == desired:
+    if partition_count() == desired:  # another batch made it meanwhile
         db.session.commit()
         return True
     until = consistent_through()
@@ -586,8 +586,9 @@ def run_batch(size: int | None = None, *, wait: bool = True, partition: int = 0)
     size = size or batch_size()
     desired = partitions.configured()
     current = partition_count()
-    # End the read: on SQLite a transaction that read cannot take the write lock after another
-    # writer committed.
+    mappings.refresh_changed()
+    # Its own transaction (see refresh_changed); and on SQLite a transaction that read cannot
+    # take the write lock after another writer committed.
     db.session.commit()
     if current != desired:
         _hand_over(desired, wait=wait)
@@ -597,7 +598,6 @@ def run_batch(size: int | None = None, *, wait: bool = True, partition: int = 0)
         return None
     count = partition_count()
     started = utcnow()
-    mappings.refresh_changed()
     until = consistent_through()
     batch = new_batch()
     postgres = db.session.get_bind().dialect.name == "postgresql"

@@ -78,12 +78,19 @@ def lock_cursor(*, wait: bool = True, partition: int = 0) -> BridgeCursor | None
     return db.session.get(BridgeCursor, ident, populate_existing=True)
 
 
-def lock_all(*, wait: bool = True) -> list[BridgeCursor] | None:
+def lock_all(*, wait: bool = True, unless: int | None = None) -> list[BridgeCursor] | None:
     """Lock every partition's cursor, in order (what runs beside no batch at all); None when
-    one is held and ``wait`` is false."""
+    one is held and ``wait`` is false.
+
+    With ``unless``: once the first is locked, when there are that many partitions already,
+    only the first is returned (a handover someone else just made: the others are not asked
+    for, as a batch holding one may be waiting for the first).
+    """
     first = lock_cursor(wait=wait)
     if first is None:
         return None
+    if unless is not None and partition_count() == unless:
+        return [first]
     query = select(BridgeCursor).where(BridgeCursor.id > CURSOR_ID).order_by(BridgeCursor.id)
     if _dialect() == "postgresql":
         query = query.with_for_update() if wait else query.with_for_update(nowait=True)
