@@ -22,8 +22,8 @@ from lms.catalog.models import Course
 from lms.errors import Invalid
 from lms.extensions import db
 from lms.learning.cursor import CURSOR_ID, read_cursor
-from lms.locks import lock_name
 from lms.learning.models import ActivityMapping, BridgeCursor, Cmi5Au, MappingKind
+from lms.locks import lock_name
 
 if TYPE_CHECKING:
     from lms.auth.models import User
