@@ -353,7 +353,7 @@ def create_learners(
             active=True,
         )
         user.role_rows = [UserRole(role=Role.learner)]
-        user.unit = unit
+        user.unit_id = unit.id  # the unit itself is in the session: no load when read
         fresh.append(user)
         out.append(user)
     if fresh:

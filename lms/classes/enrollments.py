@@ -277,8 +277,10 @@ def enroll_new(
     """
     rows = [
         Enrollment(
-            user=user,
-            course=course,
+            # Ids, not objects: both are in the session, and reading them back costs no query;
+            # assigning objects makes the flush walk their relationships for every row.
+            user_id=user.id,
+            course_id=course.id,
             status=EnrollmentStatus.enrolled,
             source=EnrollmentSource(source),
             registration=new_uuid(),
