@@ -109,9 +109,10 @@ def refresh_changed() -> int:
     build writes row 1 of the cursors, which partition 0's batch holds. Builders take turns
     (a named lock), so two partitions never write the same mappings at once.
     """
-    if not _changed(read_cursor()):
+    if not _changed(db.session.get(BridgeCursor, CURSOR_ID)):  # reads only, before the lock
         return 0
     lock_name("bridge-activity-mappings")
+    read_cursor()
     cursor = db.session.get(BridgeCursor, CURSOR_ID, populate_existing=True)
     assert cursor is not None  # noqa: S101 - read_cursor made it
     courses = _changed(cursor)
@@ -125,9 +126,9 @@ def refresh_changed() -> int:
     return len(courses)
 
 
-def _changed(cursor: BridgeCursor) -> list[Course]:
+def _changed(cursor: BridgeCursor | None) -> list[Course]:
     query = select(Course)
-    if cursor.mappings_built_at is not None:
+    if cursor is not None and cursor.mappings_built_at is not None:
         query = query.where(Course.updated_at > cursor.mappings_built_at)
     return list(db.session.scalars(query.order_by(Course.id)))
 
