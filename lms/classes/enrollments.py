@@ -295,7 +295,12 @@ def enroll_new(
         return rows
     db.session.add_all(rows)
     db.session.flush()
-    lrs.record_many([statements.registered(e, at=e.enrolled_at) for e in rows])
+    lrs.record_many(
+        [
+            statements.registered_for(user, course, registration=e.registration, at=at)
+            for e, (user, course, at) in zip(rows, pairs, strict=True)
+        ]
+    )
     logger.info("Enrolled %s people (%s)", len(rows), source)
     return rows
 
