@@ -355,12 +355,14 @@ def issue_many(enrollments: list[Enrollment]) -> list[Certificate]:
         at = enrollment.completed_at or utcnow()
         year = local_date(at.replace(microsecond=0)).year
         plan.append((enrollment, unit, signer, at, serial_prefix(unit), year))
+    # Counter rows are taken in one order everywhere (sorted), so two batches issuing for
+    # several provinces at once never wait on each other in a circle.
     serials: dict[tuple[str, int], list[str]] = {}
-    for prefix, year in dict.fromkeys((p[4], p[5]) for p in plan):
+    for prefix, year in sorted({(p[4], p[5]) for p in plan}):
         count = sum(1 for p in plan if (p[4], p[5]) == (prefix, year))
         serials[(prefix, year)] = next_serials(prefix, year, count)
     indexes: dict[str, list[tuple[int, int]]] = {}
-    for issuer, unit in {statuslist.issuer_key(p[1]): p[1] for p in plan}.items():
+    for issuer, unit in sorted({statuslist.issuer_key(p[1]): p[1] for p in plan}.items()):
         count = sum(1 for p in plan if statuslist.issuer_key(p[1]) == issuer)
         list_id, first = statuslist.allocate_many(unit, count)
         indexes[issuer] = [(list_id, first + n) for n in range(count)]

@@ -28,6 +28,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, delete, func, not_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from lms.catalog.models import Course
 from lms.classes import enrollments
@@ -326,6 +327,10 @@ def _guarded(item: StoredStatement, batch: Batch, target: Target, work: Any) -> 
         outcome = _hold(item, batch, target, UnmatchedReason.cmi5_session, exc.detail)
     except DomainError as exc:
         outcome = _hold(item, batch, target, UnmatchedReason.error, exc.message)
+    except OperationalError:
+        # A deadlock with another partition's batch, a lock that timed out: nothing wrong with
+        # the statement. The whole batch rolls back and is tried again.
+        raise
     except Exception as exc:
         logger.exception("Bridge could not apply statement %s", item.statement.get("id"))
         outcome = _hold(item, batch, target, UnmatchedReason.error, f"{type(exc).__name__}: {exc}")

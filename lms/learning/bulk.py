@@ -14,6 +14,8 @@ anything about them is not the plain case: a result or score, a course with a qu
 attendance rule, a statement to hold for review, an account to check. The run is applied
 in a savepoint; if it fails, its statements go through the one-at-a-time path instead, each
 in its own savepoint, so one bad statement is held for review and never blocks the bridge.
+A deadlock or a lock timeout with another partition's batch is nobody's fault: the whole
+batch rolls back and is tried again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from lms.auth.models import User
 from lms.catalog.models import Course
@@ -64,6 +67,8 @@ def apply(
         try:
             with db.session.begin_nested():
                 done = _apply_fast(fast, batch, when)
+        except OperationalError:
+            raise  # a deadlock or lock timeout: the batch is tried again whole
         except Exception:
             logger.exception("Bridge fast path failed; applying the run one statement at a time")
             for learner in fast.values():

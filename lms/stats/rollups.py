@@ -233,7 +233,8 @@ def _upsert_rollups(deltas: dict[tuple[str, int, bool, int, str, bool], int]) ->
             "unassigned": unassigned,
             "count": delta,
         }
-        for (code, year, in_year, unit_id, tg, unassigned), delta in deltas.items()
+        # In key order: two writers at once lock the rows in the same order (no deadlock).
+        for (code, year, in_year, unit_id, tg, unassigned), delta in sorted(deltas.items())
         if delta
     ]
     if not rows:
