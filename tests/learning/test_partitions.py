@@ -208,3 +208,31 @@ def test_a_learners_statements_apply_in_stored_order(app4: Flask) -> None:
     for applied in per.values():
         assert [seq for seq, _ in applied] == sorted(seq for seq, _ in applied)
         assert [caused for _, caused in applied] == [True, False, False]  # the first completes
+
+
+def test_with_celery_each_partition_gets_one_job_and_a_worker_runs_it(
+    redis_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lms.jobs import services as jobs
+    from lms.jobs.models import Job, JobStatus
+    from lms.learning import triggers
+    from tests.learning.conftest import mbox, send
+
+    world = build_world()
+    monkeypatch.setitem(redis_app.config, "BRIDGE_PARTITIONS", 2)
+    db.session.add(Job(kind=triggers.JOB_KIND, payload={"partition": 0}, status=JobStatus.queued))
+    db.session.commit()
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    queued = db.session.scalars(select(Job).where(Job.kind == triggers.JOB_KIND)).all()
+    assert sorted(job.payload["partition"] for job in queued) == [0, 1]  # one each, not more
+    for job in queued:  # what the two workers do
+        jobs.run(job.id)
+    enrollment = db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.user_id == world.citizen.id, Enrollment.course_id == world.dvc.id
+        )
+    )
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    assert partition_count() == 2
