@@ -1,21 +1,25 @@
 """The learning bridge under load: MOOC statements in through the LRS, completions out.
 
 Run: .venv/bin/python bench/bridge.py
-Prints one JSON line: the ingestion rate through POST /xapi/statements (gunicorn on
-PostgreSQL, batches of 100 from 4 concurrent clients) while the bridge runs beside it, how
-long the bridge took to apply everything, and the processing lag (seconds from a statement's
-``stored`` to the commit of the bridge batch that applied it: p50, p95, max).
+Prints one JSON line. For each number of bridge partitions (1, 2 and 4 by default), on a
+fresh database: the statements are sent through POST /xapi/statements (gunicorn on
+PostgreSQL, batches of 100 from 4 concurrent clients) with the bridge stopped; then one
+follower per partition (``flask bridge run --follow --partition K``, what a deployment runs
+beside the web tier) applies the backlog, and the time to apply it all gives the bridge's
+throughput; then a steady stream at 500 statements/s gives the lag of normal operation
+(seconds from a statement's ``stored`` to the commit of the batch that applied it: p50, p95,
+max).
 
-The traffic: 100,000 statements of 20,000 MOOC learners unknown to the LMS (so each is
-provisioned from the unit-code extension), 20 % of them ``completed`` on one of 5 courses'
-external IRIs (each gives an enrollment, a completion and a certificate), the rest lesson
-``experienced`` / question ``answered`` / course ``launched`` statements the bridge reads and
-ignores.
+The traffic: statements of MOOC learners unknown to the LMS (so each is provisioned from the
+unit-code extension), 20 % of them ``completed`` on one of 5 courses' external IRIs (each
+gives an enrollment, a completion and a signed certificate, counted in the statistics), the
+rest lesson ``experienced`` / question ``answered`` / course ``launched`` statements the
+bridge reads and ignores.
 
-The bridge runs as ``flask bridge run --follow`` (a follower process, what a deployment runs
-beside the web tier); when the LRS notifies it after each commit, the web workers also try
-in-process and give way to the follower. Settings (environment): LMS_BENCH_PG (admin URL),
-LMS_BENCH_STATEMENTS (default 100000), LMS_BENCH_WORKERS (gunicorn workers, default 4).
+Settings (environment): LMS_BENCH_PG (admin URL), LMS_BENCH_STATEMENTS (default 20000),
+LMS_BENCH_WORKERS (gunicorn workers, default 4), LMS_BENCH_PARTITIONS (default "1,2,4"),
+LMS_BENCH_STEADY (statements of the steady stream, default 5000), LMS_BENCH_STEADY_RATE
+(default 500 per second), LMS_BENCH_FOLLOWER_LOG (a file for the followers' output).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -42,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 
 PG_ADMIN = os.environ.get("LMS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "bench_bridge"
-TOTAL = int(os.environ.get("LMS_BENCH_STATEMENTS", "100000"))
+TOTAL = int(os.environ.get("LMS_BENCH_STATEMENTS", "20000"))
+PARTITIONS = [int(n) for n in os.environ.get("LMS_BENCH_PARTITIONS", "1,2,4").split(",") if n]
 WORKERS = int(os.environ.get("LMS_BENCH_WORKERS", "4"))
 BATCH = 100
 CLIENTS = 4
@@ -54,9 +58,9 @@ UNIT_EXT = "https://lms146.vn/xapi/extensions/unit-code"
 VERBS = "http://adlnet.gov/expapi/verbs/"
 DRAIN_TIMEOUT = 3600.0
 #: Second phase: a steady stream the bridge can keep up with, for the lag of normal operation.
-STEADY_TOTAL = int(os.environ.get("LMS_BENCH_STEADY", "3000"))
-STEADY_RATE = 60.0  #: statements per second
-STEADY_BATCH = 20
+STEADY_TOTAL = int(os.environ.get("LMS_BENCH_STEADY", "5000"))
+STEADY_RATE = float(os.environ.get("LMS_BENCH_STEADY_RATE", "500"))  #: statements per second
+STEADY_BATCH = 50
 
 
 def database_url() -> str:
@@ -77,7 +81,7 @@ def prepare(url: str) -> tuple[str, str, int]:
     from lms.learning import platforms
     from lms.org.models import UnitKind
     from lms.xapi import clients
-    from tests.factories import make_unit
+    from tests.factories import make_signer, make_unit
 
     app = create_app(
         {
@@ -93,6 +97,8 @@ def prepare(url: str) -> tuple[str, str, int]:
         qt = make_unit("QT", kind=UnitKind.province, name="Tỉnh Quảng Trị", serial_prefix="QT")
         for code in UNITS:
             make_unit(code, kind=UnitKind.commune, parent=hp if code.startswith("HP") else qt)
+        make_signer(hp)  # certificates are issued only with a signer named
+        make_signer(qt)
         for n in range(COURSES):
             course = Course(
                 slug=f"khoa-mooc-{n}",
@@ -198,13 +204,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def environment(url: str, port: int) -> dict[str, str]:
+def environment(url: str, port: int, partitions: int = 1) -> dict[str, str]:
     env = dict(
         os.environ,
         LMS_DATABASE_URL=url,
         LMS_SECRET_KEY="bench-secret",
         LMS_LOG_LEVEL="WARNING",
         LMS_BASE_URL=f"http://127.0.0.1:{port}",
+        LMS_BRIDGE_PARTITIONS=str(partitions),
+        # The followers alone apply statements: the web workers only store them.
+        LMS_BRIDGE_ENABLED="false",
     )
     env.pop("LMS_REDIS_URL", None)
     return env
@@ -231,16 +240,20 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("gunicorn did not start")
 
 
-def start_follower(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_followers(url: str, port: int, partitions: int) -> list[subprocess.Popen[bytes]]:
     log = open(os.environ.get("LMS_BENCH_FOLLOWER_LOG", os.devnull), "ab")  # noqa: SIM115
-    return subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "bridge", "run", "--follow",
-         "--interval", "0.5"],
-        cwd=ROOT,
-        env=environment(url, port),
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )  # fmt: skip
+    flask = str(ROOT / ".venv" / "bin" / "flask")
+    command = [flask, "--app", "wsgi", "bridge", "run", "--follow", "--interval", "0.2"]
+    return [
+        subprocess.Popen(
+            [*command, "--partition", str(k)],
+            cwd=ROOT,
+            env=environment(url, port, partitions),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        for k in range(partitions)
+    ]
 
 
 def post(
@@ -314,7 +327,9 @@ def ingest(port: int, key: str, secret: str, batches: list[list[dict[str, Any]]]
 # --- measuring ------------------------------------------------------------------------------------
 
 
-def drained(url: str, client_id: int, learners: int, *, after: int = 0) -> dict[str, Any]:
+def drained(url: str, learners: int) -> None:
+    """Wait until every partition has read every statement and each learner's completion
+    left evidence (or was held)."""
     engine = create_engine(url)
     deadline = time.monotonic() + DRAIN_TIMEOUT
     with engine.connect() as conn:
@@ -322,7 +337,7 @@ def drained(url: str, client_id: int, learners: int, *, after: int = 0) -> dict[
             row = conn.execute(
                 text(
                     "SELECT (SELECT coalesce(max(seq), 0) FROM xapi_statements), "
-                    "(SELECT last_seq FROM bridge_cursor), "
+                    "(SELECT min(last_seq) FROM bridge_cursor), "
                     "(SELECT count(*) FROM bridge_evidence), "
                     "(SELECT count(*) FROM bridge_unmatched)"
                 )
@@ -333,19 +348,56 @@ def drained(url: str, client_id: int, learners: int, *, after: int = 0) -> dict[
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"bridge not done: {row}")
-            time.sleep(0.5)
-        lag = conn.execute(
-            text(
-                "SELECT percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY "
-                "extract(epoch FROM r.finished_at - s.stored)), "
-                "max(extract(epoch FROM r.finished_at - s.stored)), max(r.finished_at) "
-                "FROM xapi_statements s "
-                "JOIN bridge_runs r ON s.seq BETWEEN r.from_seq AND r.to_seq "
-                "WHERE s.client_id = :client AND s.seq > :after"
-            ),
-            {"client": client_id, "after": after},
-        ).one()
-        counts = conn.execute(
+            time.sleep(0.1)
+    engine.dispose()
+
+
+def lags(url: str, client_id: int, partitions: int, *, after: int = 0) -> list[float]:
+    """Seconds from each statement's ``stored`` to the commit of its partition's batch."""
+    from lms import create_app
+    from lms.extensions import db
+    from lms.learning.partitions import keys_of, partition_of
+    from lms.xapi import services as lrs
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        runs = conn.execute(
+            text("SELECT partition, from_seq, to_seq, finished_at FROM bridge_runs ORDER BY id")
+        ).all()
+        mine = set(
+            conn.execute(
+                text("SELECT seq FROM xapi_statements WHERE client_id = :client AND seq > :after"),
+                {"client": client_id, "after": after},
+            ).scalars()
+        )
+    engine.dispose()
+    by_partition: dict[int, list[Any]] = {}
+    for run in runs:
+        by_partition.setdefault(run.partition, []).append(run)
+    out = []
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret"})
+    with app.app_context():
+        position = after
+        while items := lrs.read_after(position, limit=5000):
+            keys = keys_of(items)
+            for item in items:
+                if item.seq not in mine:
+                    continue
+                partition = partition_of(keys[item.seq], partitions)
+                for run in by_partition.get(partition, ()):
+                    if run.from_seq <= item.seq <= run.to_seq:
+                        out.append((run.finished_at - item.stored).total_seconds())
+                        break
+            position = items[-1].seq
+        db.session.remove()
+        db.engine.dispose()
+    return sorted(out)
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(
             text(
                 "SELECT (SELECT count(*) FROM enrollments WHERE source = 'xapi' AND status = "
                 "'completed'), (SELECT count(*) FROM certificates), "
@@ -354,10 +406,35 @@ def drained(url: str, client_id: int, learners: int, *, after: int = 0) -> dict[
             )
         ).one()
     engine.dispose()
-    return {"lag": lag, "counts": counts}
+    keys = ("completed", "certificates", "users", "held", "runs", "last_seq")
+    return dict(zip(keys, (int(v or 0) for v in row), strict=True))
 
 
-def main() -> None:
+def busy_seconds(url: str) -> float:
+    """From the first batch's start to the last batch's commit (the followers' start-up is
+    not the bridge's work)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        seconds = conn.execute(
+            text("SELECT extract(epoch FROM max(finished_at) - min(started_at)) FROM bridge_runs")
+        ).scalar_one()
+    engine.dispose()
+    return float(seconds)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    return round(values[min(len(values) - 1, int(len(values) * share))], 3)
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def one_run(partitions: int) -> dict[str, Any]:
+    """Ingest with the bridge stopped, apply the backlog with ``partitions`` followers, then
+    a steady stream."""
     url = database_url()
     key, secret, client_id = prepare(url)
     batches = traffic(TOTAL)
@@ -365,64 +442,71 @@ def main() -> None:
     learners = int(TOTAL * COMPLETION_SHARE)
     port = free_port()
     server = start_gunicorn(url, port)
-    follower = start_follower(url, port)
+    followers: list[subprocess.Popen[bytes]] = []
     try:
         started = time.perf_counter()
         latencies = ingest(port, key, secret, batches)
         ingested = time.perf_counter() - started
-        result = drained(url, client_id, learners)
-        done = time.perf_counter() - started
-        steady_learners = int(STEADY_TOTAL * COMPLETION_SHARE)
+        load_before = load_average()
+        started = time.perf_counter()
+        followers = start_followers(url, port, partitions)
+        drained(url, learners)
+        with_start = time.perf_counter() - started
+        applied = busy_seconds(url)
+        load_after = load_average()
+        backlog = counts(url)
+        steady: dict[str, Any] = {}
         if STEADY_TOTAL:
-            ingest_steadily(
-                port, key, secret, traffic(STEADY_TOTAL, first=learners, batch=STEADY_BATCH)
-            )
-            steady = drained(url, client_id, learners + steady_learners, after=result["counts"][-1])
+            stream = traffic(STEADY_TOTAL, first=learners, batch=STEADY_BATCH)
+            ingest_steadily(port, key, secret, stream)
+            drained(url, learners + int(STEADY_TOTAL * COMPLETION_SHARE))
+            lag = lags(url, client_id, partitions, after=backlog["last_seq"])
+            steady = {
+                "steady_lag_p50_s": percentile(lag, 0.5),
+                "steady_lag_p95_s": percentile(lag, 0.95),
+                "steady_lag_max_s": percentile(lag, 1.0),
+            }
     finally:
-        for process in (follower, server):
+        for process in (*followers, server):
             process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-    (p50, p95), lag_max, _last = result["lag"]
-    completed, certificates, users, held, runs, _seq = result["counts"]
-    steady_figures: dict[str, Any] = {}
-    if STEADY_TOTAL:
-        (s50, s95), s_max, _ = steady["lag"]
-        steady_figures = {
-            "steady_statements": STEADY_TOTAL,
-            "steady_rate_per_s": STEADY_RATE,
-            "steady_lag_p50_s": round(float(s50), 3),
-            "steady_lag_p95_s": round(float(s95), 3),
-            "steady_lag_max_s": round(float(s_max), 3),
-        }
     latencies.sort()
+    return {
+        "partitions": partitions,
+        "ingest_statements_per_s": round(statements / ingested, 1),
+        "batch_latency_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
+        "bridge_seconds": round(applied, 2),
+        "bridge_seconds_with_start": round(with_start, 2),
+        "bridge_statements_per_s": round(statements / applied, 1),
+        "bridge_completions_per_s": round(learners / applied, 1),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "completed_enrollments": backlog["completed"],
+        "certificates": backlog["certificates"],
+        "held_for_review": backlog["held"],
+        "bridge_batches": backlog["runs"],
+        **steady,
+    }
+
+
+def main() -> None:
+    runs = [one_run(n) for n in PARTITIONS]
     print(
         json.dumps(
             {
                 "bench": "bridge",
-                "statements": statements,
-                "completions": learners,
+                "statements": TOTAL,
+                "completions": int(TOTAL * COMPLETION_SHARE),
                 "gunicorn_workers": WORKERS,
                 "clients": CLIENTS,
                 "batch": BATCH,
-                "bridge": "follower process (flask bridge run --follow)",
-                "ingest_seconds": round(ingested, 2),
-                "ingest_statements_per_s": round(statements / ingested, 1),
-                "batch_latency_p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
-                "processed_all_seconds": round(done, 2),
-                "processing_statements_per_s": round(statements / done, 1),
-                "lag_p50_s": round(float(p50), 3),
-                "lag_p95_s": round(float(p95), 3),
-                "lag_max_s": round(float(lag_max), 3),
-                "completed_enrollments": completed,
-                "certificates": certificates,
-                "learners_provisioned": users,
-                "held_for_review": held,
-                "bridge_batches": runs,
-                "median_batch_latency_ms": round(statistics.median(latencies) * 1000, 1),
-                **steady_figures,
+                "bridge": "one follower per partition (flask bridge run --follow --partition K)",
+                "steady_statements": STEADY_TOTAL,
+                "steady_rate_per_s": STEADY_RATE,
+                "runs": runs,
             },
             ensure_ascii=False,
         )

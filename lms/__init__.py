@@ -94,12 +94,14 @@ RECEIVERS = (
     # An enrollment completed (a lesson, a quiz result, attendance, a statement from a MOOC):
     # a course that gives certificates issues one; voiding the completion revokes it.
     (events.enrollment_completed, "lms.certificates.services:on_enrollment_completed"),
+    (events.enrollments_completed, "lms.certificates.services:on_enrollments_completed"),
     (events.enrollment_reopened, "lms.certificates.services:on_enrollment_reopened"),
     # People were imported from a spreadsheet on /users, naming a class: they join it.
     (events.people_imported, "lms.classes.csvimport:on_people_imported"),
     # A certificate was issued or revoked, or a unit moved or merged: the indicator figures
     # move with it.
     (events.certificate_issued, "lms.stats.rollups:on_certificate_issued"),
+    (events.certificates_issued, "lms.stats.rollups:on_certificates_issued"),
     (events.certificate_revoked, "lms.stats.rollups:on_certificate_revoked"),
     (events.unit_moved, "lms.stats.rollups:on_unit_moved"),
 )

@@ -23,10 +23,17 @@ statements_stored = _signals.signal("statements-stored")
 course_imported = _signals.signal("course-imported")
 #: sender: Enrollment, just moved to status ``completed``.
 enrollment_completed = _signals.signal("enrollment-completed")
+#: sender: None; kwargs: enrollments (list of Enrollment), just completed together (the
+#: bridge's batch); the bulk twin of ``enrollment_completed``, for receivers that can do their
+#: work for many at once.
+enrollments_completed = _signals.signal("enrollments-completed")
 #: sender: Enrollment, moved back out of ``completed`` (e.g. its xAPI completion was voided).
 enrollment_reopened = _signals.signal("enrollment-reopened")
 #: sender: Certificate, issued.
 certificate_issued = _signals.signal("certificate-issued")
+#: sender: None; kwargs: certificates (list of Certificate), issued together (the bulk twin
+#: of ``certificate_issued``).
+certificates_issued = _signals.signal("certificates-issued")
 #: sender: Certificate, revoked.
 certificate_revoked = _signals.signal("certificate-revoked")
 #: sender: the User who imported them (or None); kwargs: users (list of User), class_code

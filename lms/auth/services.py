@@ -7,7 +7,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -37,7 +37,7 @@ from lms.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, 
 from lms.extensions import db
 from lms.locks import insert_unique
 from lms.org.models import Unit, UnitKind
-from lms.org.services import assign_user_unit, subtree_ids
+from lms.org.services import assign_user_unit, start_memberships, subtree_ids
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +319,51 @@ def create_user(
     record_roles_given(user, by=by)
     logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)
     return user
+
+
+def create_learners(
+    people: Sequence[tuple[str, str, Unit, TargetGroup | str | None]],
+) -> list[User | Invalid | Conflict]:
+    """Create many learners the system places (``by`` None), each ``(email, full_name, unit,
+    target group)``: :func:`create_user` for each with the round trips paid once (the
+    bridge's provisioning). Returns, in order, the user or why that one was not created."""
+    emails = [normalise_email(email) for email, *_rest in people]
+    taken = set(
+        db.session.scalars(select(User.email).where(User.email.in_([e for e in emails if e])))
+    )
+    out: list[User | Invalid | Conflict] = []
+    fresh: list[User] = []
+    for (_email, full_name, unit, target_group), email in zip(people, emails, strict=True):
+        name = (full_name or "").strip()
+        errors = _check_contacts(email, None)
+        if not name:
+            errors["full_name"] = [_("Enter the full name.")]
+        if errors:
+            out.append(Invalid(_("Invalid input."), errors=errors))
+            continue
+        if email in taken:
+            message = _("A user with this email address already exists.")
+            out.append(Conflict(message, errors={"email": [message]}))
+            continue
+        permissions.ensure_may_place(None, unit, {Role.learner})
+        taken.add(email)
+        user = User(
+            email=email,
+            phone=None,
+            full_name=name,
+            target_group=TargetGroup(target_group) if target_group else None,
+            active=True,
+        )
+        user.role_rows = [UserRole(role=Role.learner)]
+        user.unit_id = unit.id  # the unit itself is in the session: no load when read
+        fresh.append(user)
+        out.append(user)
+    if fresh:
+        db.session.add_all(fresh)
+        db.session.flush()
+        start_memberships(fresh)
+        logger.info("Created %s learners", len(fresh))
+    return out
 
 
 def record_roles_given(user: User, *, by: User | None) -> None:

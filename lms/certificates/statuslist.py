@@ -42,19 +42,25 @@ def allocate(unit: Unit | None) -> tuple[int, int]:
     is locked until the transaction ends (PostgreSQL) or taken under SQLite's write lock, so
     concurrent issuers never share an index; a rolled-back issue takes its index back with it.
     """
+    return allocate_many(unit, 1)
+
+
+def allocate_many(unit: Unit | None, count: int) -> tuple[int, int]:
+    """``count`` consecutive fresh indexes in the issuer's list in one upsert (as
+    :func:`allocate`): ``(list id, first index)``."""
     table = StatusList.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
         insert(table)
-        .values(issuer=issuer_key(unit), last_index=0, created_at=utcnow())
+        .values(issuer=issuer_key(unit), last_index=count - 1, created_at=utcnow())
         .on_conflict_do_update(
-            index_elements=[table.c.issuer], set_={"last_index": table.c.last_index + 1}
+            index_elements=[table.c.issuer], set_={"last_index": table.c.last_index + count}
         )
         .returning(table.c.id, table.c.last_index)
     )
     row = db.session.execute(stmt).one()
-    return int(row.id), int(row.last_index)
+    return int(row.id), int(row.last_index) - count + 1
 
 
 def list_url(base_url: str, list_id: int) -> str:

@@ -266,6 +266,45 @@ def bulk_enroll(
     return len(rows)
 
 
+def enroll_new(
+    pairs: list[tuple[User, Course, datetime]], *, source: EnrollmentSource
+) -> list[Enrollment]:
+    """Enrol people in courses they do not follow, without a class (the bridge's batch).
+
+    The caller knows none of ``pairs`` has a live enrollment and holds the people (new
+    learners, or :func:`lock_people`). One multi-row INSERT returning the rows, one batch of
+    ``registered`` statements: the rows come back as objects for the work that follows.
+    """
+    rows = [
+        Enrollment(
+            # Ids, not objects: both are in the session, and reading them back costs no query;
+            # assigning objects makes the flush walk their relationships for every row.
+            user_id=user.id,
+            course_id=course.id,
+            status=EnrollmentStatus.enrolled,
+            source=EnrollmentSource(source),
+            registration=new_uuid(),
+            enrolled_at=at,
+            enrolled_unit_id=unit_at(user, at),
+            progress=0,
+            lessons_done=0,
+        )
+        for user, course, at in pairs
+    ]
+    if not rows:
+        return rows
+    db.session.add_all(rows)
+    db.session.flush()
+    lrs.record_many(
+        [
+            statements.registered_for(user, course, registration=e.registration, at=at)
+            for e, (user, course, at) in zip(rows, pairs, strict=True)
+        ]
+    )
+    logger.info("Enrolled %s people (%s)", len(rows), source)
+    return rows
+
+
 def withdraw(enrollment: Enrollment, *, by: User | None, at: datetime | None = None) -> Enrollment:
     lock(enrollment)
     if enrollment.status == EnrollmentStatus.withdrawn:

@@ -27,6 +27,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, not_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from lms.catalog.models import Course
 from lms.classes import enrollments
@@ -34,13 +36,21 @@ from lms.classes.models import EnrollmentSource
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.learning import effects, identities, mappings, rules
+from lms.learning import bulk, effects, identities, mappings, partitions, rules
 from lms.learning import unmatched as held
 from lms.learning.cmi5 import runtime
 from lms.learning.cmi5.runtime import Held
-from lms.learning.cursor import lock_cursor, read_cursor
+from lms.learning.cursor import (
+    cursors,
+    ensure_cursor,
+    lock_all,
+    lock_cursor,
+    partition_count,
+    row_id,
+)
 from lms.learning.mappings import Target
 from lms.learning.models import (
+    BridgeCursor,
     BridgeGap,
     BridgeIgnoredSource,
     BridgeRun,
@@ -60,7 +70,7 @@ logger = logging.getLogger(__name__)
 
 #: Statements per transaction. A batch holds the rows it changes (a certificate serial
 #: counter, statistics rollups) until it commits, so it is kept short.
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 RUNS_KEPT_DAYS = 14
 
 APPLIED, IGNORED, UNMATCHED = "applied", "ignored", "unmatched"
@@ -85,6 +95,7 @@ class Batch:
     sources: rules.Sources
     targets: dict[str, Target | None] = field(default_factory=dict)
     units: dict[str, Any] = field(default_factory=dict)
+    courses: dict[int, Course | None] = field(default_factory=dict)
     applied: int = 0
     unmatched: int = 0
     ignored: dict[str, Ignored] = field(default_factory=dict)
@@ -103,6 +114,29 @@ class Batch:
         if iri not in self.targets:
             self.targets[iri] = mappings.lookup(iri)
         return self.targets[iri]
+
+    def prefetch(self, items: list[StoredStatement]) -> None:
+        """Look up every object IRI of the batch, and load their courses, in two queries."""
+        iris = [
+            iri
+            for item in items
+            if isinstance(iri := (item.statement.get("object") or {}).get("id"), str)
+            and iri not in self.targets
+        ]
+        if not iris:
+            return
+        self.targets.update(mappings.lookup_many(iris))
+        ids = {t.course_id for t in self.targets.values() if t is not None} - set(self.courses)
+        if ids:
+            self.courses.update(dict.fromkeys(ids))
+            for course in db.session.scalars(select(Course).where(Course.id.in_(sorted(ids)))):
+                self.courses[course.id] = course
+
+    def course(self, course_id: int) -> Course | None:
+        """The course, kept for the batch (the session holds loaded rows only weakly)."""
+        if course_id not in self.courses:
+            self.courses[course_id] = db.session.get(Course, course_id)
+        return self.courses[course_id]
 
     def unit(self, code: str) -> Any:
         if code not in self.units:
@@ -164,38 +198,97 @@ def statement_time(item: StoredStatement) -> datetime:
 # --- one statement ----------------------------------------------------------------------------
 
 
-def handle(item: StoredStatement, batch: Batch) -> str:
-    """Apply one statement; returns ``applied``, ``ignored``, ``ignored_by_rule`` or
-    ``unmatched``."""
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a statement asks of the bridge, decided without changing anything.
+
+    ``kind``: ``void`` (a voiding), ``ignored`` (nothing to do), ``by_rule`` (its writer may
+    not move figures), ``cmi5`` (a session's statement about its AU), ``mooc`` (a platform's
+    or a results file's statement about a course: ``target``, ``facts``, ``allowance``).
+    """
+
+    kind: str
+    target: Target | None = None
+    facts: effects.Facts | None = None
+    allowance: Allowance | None = None
+
+
+VOID, CMI5, MOOC, BY_RULE = "void", "cmi5", "mooc", "by_rule"
+
+
+def route(item: StoredStatement, batch: Batch) -> Route:
     stmt = item.statement
     verb_id = (stmt.get("verb") or {}).get("id")
     obj = stmt.get("object") or {}
     if verb_id == VERB_VOIDED:
-        return _void(item, batch, obj)
+        return Route(VOID)
     if obj.get("objectType", "Activity") != "Activity":
-        return IGNORED
+        return Route(IGNORED)
     target = batch.target(obj.get("id"))
     if target is None:
-        return IGNORED
+        return Route(IGNORED)
     author = _authority(stmt)
     source = batch.sources.of(author)
     if source == Source.lms:
-        return IGNORED  # the LMS's own statements record effects, they do not cause them
+        return Route(IGNORED)  # the LMS's own statements record effects, they do not cause them
     if item.voided and _voided_for_bridge(item, author, batch):
-        return IGNORED
+        return Route(IGNORED)
     if target.kind == MappingKind.cmi5_au:
-        if source != Source.cmi5:
-            return batch.ignore(item)
+        return Route(CMI5, target) if source == Source.cmi5 else Route(BY_RULE)
+    facts = effects.facts_of(stmt)
+    if not facts.relevant:
+        return Route(IGNORED)
+    if source not in (Source.platform, Source.person):
+        return Route(BY_RULE)
+    return Route(MOOC, target, facts, batch.sources.allowance(author))
+
+
+def handle(item: StoredStatement, batch: Batch, routed: Route | None = None) -> str:
+    """Apply one statement; returns ``applied``, ``ignored``, ``ignored_by_rule`` or
+    ``unmatched``."""
+    routed = routed or route(item, batch)
+    if routed.kind == VOID:
+        return _void(item, batch, item.statement.get("object") or {})
+    if routed.kind == IGNORED:
+        return IGNORED
+    if routed.kind == BY_RULE:
+        return batch.ignore(item)
+    target = routed.target
+    assert target is not None  # noqa: S101 - cmi5 and mooc routes carry their target
+    if routed.kind == CMI5:
         return _guarded(
             item, batch, target, lambda: runtime.on_statement(item, target, at=statement_time(item))
         )
-    facts = effects.facts_of(stmt)
-    if not facts.relevant:
-        return IGNORED
-    if source not in (Source.platform, Source.person):
-        return batch.ignore(item)
-    allowance = batch.sources.allowance(author)
+    facts, allowance = routed.facts, routed.allowance
+    assert facts is not None  # noqa: S101 - a mooc route carries its facts
     return _guarded(item, batch, target, lambda: _apply_mooc(item, batch, target, facts, allowance))
+
+
+def apply_items(items: list[StoredStatement], batch: Batch) -> None:
+    """Apply statements in stored order; runs of MOOC statements go through the fast path.
+
+    A statement that changes nothing (ignored, by rule) does not end a run; any other one
+    (a voiding, a cmi5 statement) does: the run is applied first, so each learner's
+    statements still take effect in stored order.
+    """
+    run: list[tuple[StoredStatement, Route]] = []
+    for item in items:
+        routed = route(item, batch)
+        if routed.kind == MOOC:
+            run.append((item, routed))
+            continue
+        if routed.kind not in (IGNORED, BY_RULE) and run:
+            _apply_run(run, batch)
+            run = []
+        handle(item, batch, routed)
+    if run:
+        _apply_run(run, batch)
+
+
+def _apply_run(run: list[tuple[StoredStatement, Route]], batch: Batch) -> None:
+    bulk.apply(
+        run, batch, slow=lambda item, routed: handle(item, batch, routed), when=statement_time
+    )
 
 
 def _voided_for_bridge(item: StoredStatement, author: str | None, batch: Batch) -> bool:
@@ -234,6 +327,10 @@ def _guarded(item: StoredStatement, batch: Batch, target: Target, work: Any) -> 
         outcome = _hold(item, batch, target, UnmatchedReason.cmi5_session, exc.detail)
     except DomainError as exc:
         outcome = _hold(item, batch, target, UnmatchedReason.error, exc.message)
+    except OperationalError:
+        # A deadlock with another partition's batch, a lock that timed out: nothing wrong with
+        # the statement. The whole batch rolls back and is tried again.
+        raise
     except Exception as exc:
         logger.exception("Bridge could not apply statement %s", item.statement.get("id"))
         outcome = _hold(item, batch, target, UnmatchedReason.error, f"{type(exc).__name__}: {exc}")
@@ -304,6 +401,8 @@ def _apply_mooc(
     if course is None:
         return IGNORED
     at = statement_time(item)
+    if not new:  # another partition may apply this person's other identity at once
+        enrollments.lock_people([user])
     enrollment = None if new else enrollments.enrollment_for(user, course)
     if enrollment is None:
         enrollment = enrollments.enroll(user, course, by=None, source=EnrollmentSource.xapi, at=at)
@@ -333,18 +432,43 @@ def _ready(items: list[StoredStatement], until: datetime) -> list[StoredStatemen
     return out
 
 
-def _note_gaps(after: int, items: list[StoredStatement]) -> None:
+def _note_gaps(after: int, items: list[StoredStatement], partition: int) -> None:
     """Remember the sequence numbers between ``after`` and the last item that were absent."""
     expected = after + 1
     for item in items:
         if item.seq > expected:
-            db.session.add(BridgeGap(from_seq=expected, to_seq=item.seq - 1, noted_at=utcnow()))
+            db.session.add(
+                BridgeGap(
+                    partition=partition, from_seq=expected, to_seq=item.seq - 1, noted_at=utcnow()
+                )
+            )
         expected = item.seq + 1
 
 
-def _recheck_gaps(until: datetime, batch: Batch) -> int:
+@dataclass(frozen=True, slots=True)
+class Share:
+    """Which statements are this batch's: its partition's, not applied before a handover."""
+
+    partition: int
+    count: int
+    kept: list[partitions.Handover]
+
+    def mine(self, items: list[StoredStatement]) -> list[StoredStatement]:
+        if self.count == 1 and not self.kept:
+            return items
+        keys = partitions.keys_of(items)
+        return [
+            item
+            for item in items
+            if partitions.partition_of(keys[item.seq], self.count) == self.partition
+            and not partitions.already_applied(item.seq, keys[item.seq], self.kept)
+        ]
+
+
+def _recheck_gaps(until: datetime, batch: Batch, share: Share) -> int:
     """Process statements that appeared in remembered gaps; forget gaps that cannot fill."""
-    gaps = list(db.session.scalars(select(BridgeGap).order_by(BridgeGap.from_seq)))
+    own = BridgeGap.partition == share.partition
+    gaps = list(db.session.scalars(select(BridgeGap).where(own).order_by(BridgeGap.from_seq)))
     done = 0
     for gap in gaps:
         found = [
@@ -352,12 +476,12 @@ def _recheck_gaps(until: datetime, batch: Batch) -> int:
             for s in lrs.read_after(gap.from_seq - 1, limit=gap.to_seq - gap.from_seq + 1)
             if s.seq <= gap.to_seq
         ]
-        for item in found:
+        for item in share.mine(found):
             handle(item, batch)
             done += 1
         if found:
             _split(gap, {s.seq for s in found})
-    for gap in db.session.scalars(select(BridgeGap).where(BridgeGap.noted_at < until)):
+    for gap in db.session.scalars(select(BridgeGap).where(own, BridgeGap.noted_at < until)):
         db.session.delete(gap)
     db.session.flush()
     return done
@@ -367,28 +491,51 @@ def _split(gap: BridgeGap, seen: set[int]) -> None:
     start = gap.from_seq
     for seq in sorted(seen):
         if seq > start:
-            db.session.add(BridgeGap(from_seq=start, to_seq=seq - 1, noted_at=gap.noted_at))
+            db.session.add(
+                BridgeGap(
+                    partition=gap.partition, from_seq=start, to_seq=seq - 1, noted_at=gap.noted_at
+                )
+            )
         start = seq + 1
     if start <= gap.to_seq:
-        db.session.add(BridgeGap(from_seq=start, to_seq=gap.to_seq, noted_at=gap.noted_at))
+        db.session.add(
+            BridgeGap(
+                partition=gap.partition, from_seq=start, to_seq=gap.to_seq, noted_at=gap.noted_at
+            )
+        )
     db.session.delete(gap)
 
 
 def _count_ignored(batch: Batch) -> None:
-    """Add this batch's ignored-by-rule statements to their sources' rows (under the cursor
-    lock, so no other writer touches them)."""
-    for ifi, entry in batch.ignored.items():
-        key = sha256_hex(ifi)
-        row = db.session.get(BridgeIgnoredSource, key)
-        if row is None:
-            row = BridgeIgnoredSource(
-                authority_hash=key, authority_ifi=ifi, authority=entry.authority, statements=0
-            )
-            db.session.add(row)
-        row.statements = (row.statements or 0) + entry.statements
-        row.last_seq = max(row.last_seq or 0, entry.last_seq)
+    """Add this batch's ignored-by-rule statements to their sources' rows (one atomic upsert
+    each: batches of several partitions may count the same source at once)."""
+    table = BridgeIgnoredSource.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for ifi, entry in sorted(batch.ignored.items()):
         assert entry.last_stored is not None  # noqa: S101 - set with every count
-        row.last_stored = entry.last_stored
+        stmt = insert(table).values(
+            authority_hash=sha256_hex(ifi),
+            authority_ifi=ifi,
+            authority=entry.authority,
+            statements=entry.statements,
+            last_seq=entry.last_seq,
+            last_stored=entry.last_stored,
+        )
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.authority_hash],
+                set_={
+                    "statements": table.c.statements + stmt.excluded.statements,
+                    "last_seq": func.max(table.c.last_seq, stmt.excluded.last_seq)
+                    if dialect != "postgresql"
+                    else func.greatest(table.c.last_seq, stmt.excluded.last_seq),
+                    "last_stored": func.max(table.c.last_stored, stmt.excluded.last_stored)
+                    if dialect != "postgresql"
+                    else func.greatest(table.c.last_stored, stmt.excluded.last_stored),
+                },
+            )
+        )
     db.session.flush()
 
 
@@ -396,41 +543,94 @@ def batch_size() -> int:
     return max(1, int(current_app.config.get("BRIDGE_BATCH_SIZE", BATCH_SIZE)))
 
 
-def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
-    """Process up to ``size`` statements in one transaction and commit.
+def _hand_over(desired: int, *, wait: bool) -> bool:
+    """Move to ``desired`` partitions (``LMS_BRIDGE_PARTITIONS`` changed); commits.
+
+    Under every partition's lock: the remembered gaps are looked at for the last time; while
+    one may still fill, the handover waits for a later batch (a statement in it could belong
+    to any partition). Then the old cursors are kept and every new partition starts at the
+    lowest (:mod:`lms.learning.partitions`). False when it could not be done now.
+    """
+    rows = lock_all(wait=wait, unless=desired)
+    if rows is None:
+        db.session.commit()
+        return False
+    if partition_count() == desired:  # another batch made it meanwhile
+        db.session.commit()
+        return True
+    until = consistent_through()
+    batch = new_batch()
+    kept = partitions.handovers()
+    for partition in range(len(rows)):
+        _recheck_gaps(until, batch, Share(partition, len(rows), kept))
+    _count_ignored(batch)
+    if db.session.scalar(select(func.count()).select_from(BridgeGap)):
+        db.session.commit()
+        return False
+    old = [row.last_seq for row in rows]
+    start = partitions.record_handover(old)
+    for row in rows:
+        if row.id > desired:
+            db.session.delete(row)
+        else:
+            row.last_seq, row.updated_at = start, utcnow()
+    db.session.flush()
+    for partition in range(len(rows), desired):
+        ensure_cursor(row_id(partition), start)
+    db.session.commit()
+    logger.info("Bridge partitions: %s -> %s, all starting after %s", len(rows), desired, start)
+    return True
+
+
+def run_batch(size: int | None = None, *, wait: bool = True, partition: int = 0) -> int | None:
+    """Process up to ``size`` statements of ``partition`` in one transaction and commit.
 
     Returns how many statements were read, or None when another process holds the cursor
-    (``wait=False``).
+    (``wait=False``) or the partition does not exist (fewer partitions now).
     """
     size = size or batch_size()
-    cursor = lock_cursor(wait=wait)
+    desired = partitions.configured()
+    current = partition_count()
+    mappings.refresh_changed()
+    # Its own transaction (see refresh_changed); and on SQLite a transaction that read cannot
+    # take the write lock after another writer committed.
+    db.session.commit()
+    if current != desired:
+        _hand_over(desired, wait=wait)
+    cursor = lock_cursor(wait=wait, partition=partition)
     if cursor is None:
         db.session.commit()
         return None
+    count = partition_count()
     started = utcnow()
-    mappings.refresh_changed()
     until = consistent_through()
     batch = new_batch()
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    done = _recheck_gaps(until, batch)
+    share = Share(partition, count, partitions.handovers())
+    done = _recheck_gaps(until, batch, share)
     first = cursor.last_seq
-    items = _ready(lrs.read_after(first, limit=size), until)
-    for item in items:
-        handle(item, batch)
+    items = _ready(lrs.read_after(first, limit=size * count), until)
+    mine = share.mine(items)
+    batch.prefetch(mine)
+    apply_items(mine, batch)
     if items:
         if postgres:
-            _note_gaps(first, items)
+            _note_gaps(first, items, partition)
         cursor.last_seq = items[-1].seq
     cursor.updated_at = utcnow()
+    if share.kept:
+        db.session.flush()
+        partitions.prune_handovers(min(cursors()))
     _count_ignored(batch)
-    if items or done:
+    if mine or done:
         db.session.add(
             BridgeRun(
+                partition=partition,
                 started_at=started,
                 finished_at=utcnow(),
                 from_seq=first + 1,
                 to_seq=cursor.last_seq,
-                statements=len(items) + done,
+                statements=len(mine) + done,
                 applied=batch.applied,
                 unmatched=batch.unmatched,
                 ignored_by_rule=batch.ignored_by_rule,
@@ -439,7 +639,8 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
     db.session.commit()
     if items:
         logger.info(
-            "Bridge processed statements %s-%s (%s applied, %s held)",
+            "Bridge partition %s processed statements %s-%s (%s applied, %s held)",
+            partition,
             first + 1,
             cursor.last_seq,
             batch.applied,
@@ -448,29 +649,42 @@ def run_batch(size: int | None = None, *, wait: bool = True) -> int | None:
     return len(items) + done
 
 
-def process_pending(limit: int | None = None, *, wait: bool = True) -> int:
-    """Process what is pending (at most ``limit`` statements); returns how many were read.
+def process_pending(
+    limit: int | None = None, *, wait: bool = True, partition: int | None = None
+) -> int:
+    """Process what is pending (at most ``limit`` statements per partition) of ``partition``
+    or, when None, of every partition in turn; returns how many were read.
 
     With ``wait=False`` it gives way when another process is already at it, and that one
     looks again after its last batch, so nothing stored before is left behind.
     """
+    if partition is None:
+        first = _process_partition(limit, wait, 0)  # hands over first, when the number changed
+        rest = range(1, max(partitions.configured(), partition_count()))
+        return first + sum(_process_partition(limit, wait, k) for k in rest)
+    return _process_partition(limit, wait, partition)
+
+
+def _process_partition(limit: int | None, wait: bool, partition: int) -> int:
     total = 0
     size = batch_size() if limit is None else max(1, min(batch_size(), limit))
     while limit is None or total < limit:
-        count = run_batch(size, wait=wait)
+        count = run_batch(size, wait=wait, partition=partition)
         if count is None:
             break
         total += count
-        if count < size and not has_ready():
+        if count < size and not has_ready(partition):
             break
     return total
 
 
-def has_ready() -> bool:
-    """Whether a statement is waiting that a batch could process now."""
-    cursor = read_cursor()
-    items = lrs.read_after(cursor.last_seq, limit=1)
-    ready = bool(items) and items[0].stored < consistent_through()
+def has_ready(partition: int = 0) -> bool:
+    """Whether a statement is waiting that a batch of ``partition`` could read now."""
+    cursor = db.session.get(BridgeCursor, row_id(partition))
+    ready = False
+    if cursor is not None:
+        items = lrs.read_after(cursor.last_seq, limit=1)
+        ready = bool(items) and items[0].stored < consistent_through()
     # End the read: on SQLite a transaction that read cannot write after another writer.
     db.session.commit()
     return ready
@@ -494,9 +708,10 @@ def reprocess(row: BridgeUnmatched, batch: Batch | None = None) -> str:
 
 def status() -> dict[str, Any]:
     """How far behind the bridge is: what ``GET /api/v1/bridge/status`` answers."""
-    cursor = read_cursor()
+    positions = cursors()
     last_stored = db.session.scalar(select(func.max(Statement.seq))) or 0
-    unread = Statement.seq > cursor.last_seq
+    # With several partitions, what the slowest one has not read (the others may be ahead).
+    unread = Statement.seq > min(positions)
     # The LMS's own statements record effects already applied: the bridge only steps over
     # them, so they are not "pending" (they would make a quiet bridge look stuck). Its
     # voidings still count: they take back what a platform's statement did.
@@ -511,7 +726,8 @@ def status() -> dict[str, Any]:
     last_run = db.session.scalar(select(BridgeRun).order_by(BridgeRun.id.desc()).limit(1))
     return {
         "last_stored_seq": int(last_stored),
-        "last_processed_seq": int(cursor.last_seq),
+        "last_processed_seq": int(min(positions)),
+        "partitions": [int(p) for p in positions],
         "pending": int(pending or 0),
         "own_unread": int(own_unread),
         "lag_seconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,

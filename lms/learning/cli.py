@@ -49,8 +49,14 @@ def _sweep() -> int:
 @click.option("--limit", type=int, default=None, help="Stop after this many statements.")
 @click.option("--follow", is_flag=True, help="Keep running: look again every --interval.")
 @click.option("--interval", type=float, default=5.0, show_default=True, help="Seconds.")
+@click.option(
+    "--partition",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Only this partition (0 to LMS_BRIDGE_PARTITIONS - 1); default: all in turn.",
+)
 @with_appcontext
-def run(limit: int | None, follow: bool, interval: float) -> None:
+def run(limit: int | None, follow: bool, interval: float, partition: int | None) -> None:
     """Process pending statements (catch up after downtime, or as a service with --follow).
 
     Each pass also abandons cmi5 sessions whose time is up, and sends again background jobs
@@ -58,7 +64,7 @@ def run(limit: int | None, follow: bool, interval: float) -> None:
     """
     while True:
         try:
-            processed = process_pending(limit)
+            processed = process_pending(limit, partition=partition)
             abandoned = _sweep()
             jobs.requeue_stale()
         except Exception as exc:  # a follower keeps following: the batch rolled back whole

@@ -171,6 +171,44 @@ def apply(
     return evidence
 
 
+def lessons_only(course: Any) -> bool:
+    """A ``completed`` alone meets this course's rule (no quiz, attendance or external part)."""
+    rule = course.completion_rule or {}
+    return all(rule.get(k) is None for k in ("quiz", "attendance", "external"))
+
+
+def apply_completions(rows: list[tuple[Enrollment, str, int, datetime]]) -> int:
+    """:func:`apply` for many ``completed`` statements without a result on courses whose rule
+    is :func:`lessons_only` (the bridge's batch), in the order given: ``(enrollment,
+    statement id, seq, at)``. The first live one completes its enrollment; the evidence is kept
+    for each. One flush, then :func:`lms.classes.completion.complete_many`. Returns how many
+    enrollments completed."""
+    completing: list[tuple[Enrollment, datetime]] = []
+    completed: set[int] = set()
+    for enrollment, statement_id, seq, at in rows:
+        was_completed = (
+            enrollment.status == EnrollmentStatus.completed or enrollment.id in completed
+        )
+        if not was_completed:
+            _mark_started(enrollment, at)
+            completed.add(enrollment.id)
+            completing.append((enrollment, at))
+        db.session.add(
+            BridgeEvidence(
+                statement_id=statement_id.lower(),
+                seq=seq,
+                enrollment_id=enrollment.id,
+                completion=True,
+                success=None,
+                scaled=None,
+                at=at,
+                caused_completion=not was_completed,
+            )
+        )
+    db.session.flush()
+    return len(completions.complete_many(completing))
+
+
 def _recompute_quiz(enrollment: Enrollment) -> None:
     """Quiz results of an ``xapi`` enrollment come only from statements: rebuild them."""
     if enrollment.source != EnrollmentSource.xapi:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.auth.models import Role, User
-from lms.auth.services import create_user
-from lms.errors import Conflict, Invalid, NotFound
+from lms.auth.services import create_learners, create_user
+from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.cursor import read_cursor
@@ -95,6 +96,50 @@ def find_user(ifi: Ifi) -> User | None:
     if ifi.kind == IdentityKind.mbox_sha1sum and sync_email_identities() > 0:
         return _by_identity(ifi)
     return None
+
+
+def find_users(ifis: Iterable[Ifi]) -> dict[Ifi, User]:
+    """:func:`find_user` for many identifiers (the bridge's batch): the identities table, the
+    emails and the LMS accounts each read once; absent keys name nobody."""
+    wanted = set(ifis)
+    found: dict[Ifi, User] = {}
+    values = sorted({i.value for i in wanted})
+    for start in range(0, len(values), 1000):
+        rows = db.session.execute(
+            select(LearnerIdentity.kind, LearnerIdentity.value, User)
+            .join(User, LearnerIdentity.user_id == User.id)
+            .where(LearnerIdentity.value.in_(values[start : start + 1000]))
+        )
+        for kind, value, user in rows:
+            ifi = Ifi(IdentityKind(kind), value)
+            if ifi in wanted:
+                found[ifi] = user
+    rest = wanted - set(found)
+    emails = {
+        i.value[7:]: i
+        for i in rest
+        if i.kind == IdentityKind.mbox and i.value.startswith("mailto:")
+    }
+    if emails:
+        for user in db.session.scalars(select(User).where(User.email.in_(list(emails)))):
+            if user.email in emails:
+                found[emails[user.email]] = user
+    home = base_url()
+    accounts: dict[int, Ifi] = {}
+    for i in rest:
+        if i.kind == IdentityKind.account:
+            page, _sep, name = i.value.rpartition("|")
+            if page.rstrip("/") == home and name.isdigit():
+                accounts[int(name)] = i
+    if accounts:
+        for user in db.session.scalars(select(User).where(User.id.in_(list(accounts)))):
+            found[accounts[user.id]] = user
+    for i in rest - set(found):
+        if i.kind == IdentityKind.mbox_sha1sum:  # may need the emails synced first
+            synced = find_user(i)
+            if synced is not None:
+                found[i] = synced
+    return found
 
 
 def sync_email_identities(*, full: bool = False) -> int:
@@ -296,3 +341,34 @@ def provision(actor: dict[str, Any], ifi: Ifi, platform: SourcePlatform, *, unit
         db.session.flush()
     logger.info("Provisioned user %s from platform %s (unit %s)", user.id, platform.id, unit.code)
     return user
+
+
+def provision_many(
+    plans: list[tuple[dict[str, Any], Ifi, SourcePlatform, Unit]],
+) -> list[User | DomainError]:
+    """:func:`provision` for many learners (``(actor, ifi, platform, unit)`` each, every ifi
+    unknown and different): created together, their identities written together. Returns,
+    in order, the user or why they could not be created."""
+    people = [
+        (
+            ifi.value[7:] if ifi.kind == IdentityKind.mbox else placeholder_email(ifi),
+            _display_name(actor, ifi),
+            unit,
+            platform.default_target_group,
+        )
+        for actor, ifi, platform, unit in plans
+    ]
+    out: list[User | DomainError] = list(create_learners(people))
+    for (_actor, ifi, platform, _unit), user in zip(plans, out, strict=True):
+        if isinstance(user, User) and ifi.kind != IdentityKind.mbox:
+            db.session.add(
+                LearnerIdentity(
+                    user_id=user.id,
+                    kind=ifi.kind,
+                    value=ifi.value,
+                    source=IdentitySource.provisioned,
+                    platform_id=platform.id,
+                )
+            )
+    db.session.flush()
+    return out

@@ -21,8 +21,9 @@ from sqlalchemy import delete, func, select
 from lms.catalog.models import Course
 from lms.errors import Invalid
 from lms.extensions import db
-from lms.learning.cursor import read_cursor
-from lms.learning.models import ActivityMapping, Cmi5Au, MappingKind
+from lms.learning.cursor import CURSOR_ID, read_cursor
+from lms.learning.models import ActivityMapping, BridgeCursor, Cmi5Au, MappingKind
+from lms.locks import lock_name
 
 if TYPE_CHECKING:
     from lms.auth.models import User
@@ -49,6 +50,20 @@ def lookup(iri: str) -> Target | None:
     if row is None:
         return None
     return Target(row.course_id, row.kind, row.au_id)
+
+
+def lookup_many(iris: list[str]) -> dict[str, Target | None]:
+    """:func:`lookup` for many IRIs in one query (a bridge batch's objects)."""
+    hashes = {iri_hash(iri): iri for iri in set(iris)}
+    out: dict[str, Target | None] = dict.fromkeys(hashes.values())
+    keys = sorted(hashes)
+    for start in range(0, len(keys), 1000):
+        rows = db.session.scalars(
+            select(ActivityMapping).where(ActivityMapping.iri_hash.in_(keys[start : start + 1000]))
+        )
+        for row in rows:
+            out[hashes[row.iri_hash]] = Target(row.course_id, row.kind, row.au_id)
+    return out
 
 
 def _put(iri: str, course_id: int, kind: MappingKind, au_id: int | None = None) -> bool:
@@ -88,12 +103,19 @@ def rebuild_course(course: Course) -> None:
 
 
 def refresh_changed() -> int:
-    """Rebuild the mappings of courses changed since the last build; returns how many."""
-    cursor = read_cursor()
-    query = select(Course)
-    if cursor.mappings_built_at is not None:
-        query = query.where(Course.updated_at > cursor.mappings_built_at)
-    courses = list(db.session.scalars(query.order_by(Course.id)))
+    """Rebuild the mappings of courses changed since the last build; returns how many.
+
+    The bridge calls it in a transaction of its own before a batch locks its cursor: the
+    build writes row 1 of the cursors, which partition 0's batch holds. Builders take turns
+    (a named lock), so two partitions never write the same mappings at once.
+    """
+    if not _changed(db.session.get(BridgeCursor, CURSOR_ID)):  # reads only, before the lock
+        return 0
+    lock_name("bridge-activity-mappings")
+    read_cursor()
+    cursor = db.session.get(BridgeCursor, CURSOR_ID, populate_existing=True)
+    assert cursor is not None  # noqa: S101 - read_cursor made it
+    courses = _changed(cursor)
     if not courses:
         return 0
     for course in courses:
@@ -102,6 +124,13 @@ def refresh_changed() -> int:
     db.session.flush()
     logger.info("Rebuilt activity mappings of %s course(s)", len(courses))
     return len(courses)
+
+
+def _changed(cursor: BridgeCursor | None) -> list[Course]:
+    query = select(Course)
+    if cursor is not None and cursor.mappings_built_at is not None:
+        query = query.where(Course.updated_at > cursor.mappings_built_at)
+    return list(db.session.scalars(query.order_by(Course.id)))
 
 
 def rebuild_all() -> int:

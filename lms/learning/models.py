@@ -151,7 +151,9 @@ class LearnerIdentity(Model):
 
 
 class BridgeCursor(Model):
-    """The one row saying how far the bridge has read; locked while a batch runs."""
+    """How far the bridge has read: one row per partition (row ``id`` = partition + 1, so
+    ``LMS_BRIDGE_PARTITIONS`` = 1 is the single row 1), locked while a batch of that partition
+    runs. Row 1 also keeps the bookkeeping below, shared by all partitions."""
 
     __tablename__ = "bridge_cursor"
 
@@ -174,9 +176,29 @@ class BridgeGap(Model):
     __tablename__ = "bridge_gaps"
 
     id: Mapped[IntPK]
+    #: The partition whose cursor passed the range (each looks at its own gaps).
+    partition: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     from_seq: Mapped[int] = mapped_column(Seq)
     to_seq: Mapped[int] = mapped_column(Seq)
     noted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BridgeHandover(Model):
+    """The cursors of an earlier partitioning, kept while the new partitions re-read behind them.
+
+    When the number of partitions changes, every new partition starts at the lowest of the
+    old cursors; a statement at or below the cursor of the old partition it belonged to was
+    applied then and is skipped. The row goes once every cursor has passed ``upto``.
+    """
+
+    __tablename__ = "bridge_handovers"
+
+    id: Mapped[IntPK]
+    partitions: Mapped[int] = mapped_column(Integer)
+    #: ``last_seq`` of each old partition, in partition order.
+    cursors: Mapped[list[int]] = mapped_column(JSONType)
+    upto: Mapped[int] = mapped_column(Seq)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class BridgeRun(Model):
@@ -185,6 +207,7 @@ class BridgeRun(Model):
     __tablename__ = "bridge_runs"
 
     id: Mapped[IntPK]
+    partition: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     from_seq: Mapped[int] = mapped_column(Seq)

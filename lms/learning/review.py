@@ -15,7 +15,7 @@ from lms.auth.models import User
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
 from lms.learning.bridge import new_batch, reprocess
-from lms.learning.cursor import lock_cursor
+from lms.learning.cursor import lock_all
 from lms.learning.identities import Ifi, ifi_of, link_identity
 from lms.learning.models import BridgeUnmatched, IdentitySource
 from lms.learning.unmatched import mark_resolved, unmatched_query
@@ -73,10 +73,10 @@ def retry(
 ) -> dict[str, int]:
     """Apply open held statements again, oldest first (after a platform was allowed more).
 
-    Takes the bridge's cursor lock, so it never runs beside a batch or another retry: a held
-    statement is applied once. Returns how many were applied, are still held, and remain.
+    Takes every partition's cursor lock, so it never runs beside a batch or another retry: a
+    held statement is applied once. Returns how many were applied, are still held, and remain.
     """
-    lock_cursor()
+    lock_all()
     query = unmatched_query(resolved=False, reason=reason)
     if platform_id is not None:
         query = query.where(BridgeUnmatched.platform_id == platform_id)

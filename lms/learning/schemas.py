@@ -93,6 +93,10 @@ class PlatformSchema(Schema):
 class StatusSchema(Schema):
     last_stored_seq = fields.Integer()
     last_processed_seq = fields.Integer()
+    partitions = fields.List(
+        fields.Integer(),
+        metadata={"description": "Each partition's cursor (LMS_BRIDGE_PARTITIONS), in order."},
+    )
     pending = fields.Integer(
         metadata={
             "description": "Statements not yet read that may change something (the LMS's own "

@@ -7,7 +7,9 @@ the request that stored them); with Redis configured it submits one ``bridge.pro
 the Celery workers, unless one was queued recently (that one will read these statements too;
 two at once would be harmless, the bridge locks its cursor). A queued one older than
 ``LMS_JOB_STALE_SECONDS`` does not count: its message may be lost, and it must not stop the
-bridge from being triggered. ``flask bridge run`` catches up by hand or as a loop.
+bridge from being triggered. With ``LMS_BRIDGE_PARTITIONS`` above 1 it submits one job per
+partition (each not already queued), so several workers apply them at once. ``flask bridge
+run`` catches up by hand or as a loop.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from lms.errors import ServiceUnavailable
 from lms.extensions import db
 from lms.jobs import services as jobs
 from lms.jobs.models import Job, JobStatus
+from lms.learning import partitions
 from lms.learning.bridge import process_pending
 from lms.learning.mappings import rebuild_course
 
@@ -31,7 +34,8 @@ JOB_KIND = "bridge.process"
 
 
 def run_bridge(payload: dict[str, Any], progress: jobs.Progress) -> dict[str, Any]:
-    return {"processed": process_pending(wait=True)}
+    partition = payload.get("partition")
+    return {"processed": process_pending(wait=True, partition=partition)}
 
 
 def trigger() -> None:
@@ -41,18 +45,24 @@ def trigger() -> None:
         # left to the next trigger or to `flask bridge run --follow`.
         process_pending(int(current_app.config.get("BRIDGE_EAGER_LIMIT", 1000)), wait=False)
         return
-    queued = db.session.scalar(
-        select(Job.id)
-        .where(
+    count = partitions.configured()
+    queued = db.session.scalars(
+        select(Job.payload).where(
             Job.kind == JOB_KIND,
             Job.status == JobStatus.queued,
             jobs.sent_at() >= jobs.stale_before(),
         )
-        .limit(1)
-    )
+    ).all()
     db.session.commit()
-    if queued is None:
-        jobs.submit(JOB_KIND, {})
+    waiting = {(payload or {}).get("partition") for payload in queued}
+    if count == 1:
+        if not queued:
+            jobs.submit(JOB_KIND, {})
+        return
+    # One job per partition, so that as many workers apply them at once.
+    for partition in range(count):
+        if partition not in waiting and None not in waiting:
+            jobs.submit(JOB_KIND, {"partition": partition})
 
 
 def on_statements_stored(sender: Any = None, **kwargs: Any) -> None:

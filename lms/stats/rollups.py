@@ -239,7 +239,8 @@ def _upsert_rollups(deltas: dict[tuple[str, int, bool, int, str, bool], int]) ->
             "unassigned": unassigned,
             "count": delta,
         }
-        for (code, year, in_year, unit_id, tg, unassigned), delta in deltas.items()
+        # In key order: two writers at once lock the rows in the same order (no deadlock).
+        for (code, year, in_year, unit_id, tg, unassigned), delta in sorted(deltas.items())
         if delta
     ]
     if not rows:
@@ -273,18 +274,51 @@ def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
     Called when one of their certificates is issued or revoked; cheap, because a person
     holds a handful of certificates.
     """
-    lock_name(LOCK, shared=True)
-    certs = list(_cert_facts(Certificate.user_id == user_id))
-    existing = {
-        (h.code, h.year, h.in_year): h
-        for h in db.session.scalars(select(StatHolding).where(StatHolding.user_id == user_id))
-    }
+    refresh_people({user_id: codes})
+
+
+def refresh_people(codes_by_user: dict[int, Iterable[str] | None]) -> None:
+    """:func:`refresh_person` for many people with the round trips paid once: their
+    certificates and holdings read in one query each, the rollups moved by one upsert."""
+    if not codes_by_user:
+        return
+    lock_name(LOCK, shared=True)  # a rebuild running meanwhile would lose these moves
+    ids = sorted(codes_by_user)
+    certs_by_user: dict[int, list[CertFact]] = defaultdict(list)
+    existing_by_user: dict[int, dict[tuple[str, int, bool], StatHolding]] = defaultdict(dict)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for fact in _cert_facts(Certificate.user_id.in_(chunk)):
+            certs_by_user[fact.user_id].append(fact)
+        for h in db.session.scalars(select(StatHolding).where(StatHolding.user_id.in_(chunk))):
+            existing_by_user[h.user_id][(h.code, h.year, h.in_year)] = h
+    tree = TreeAtYearEnd()
+    deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
+    for user_id in ids:
+        _refresh_holdings(
+            user_id,
+            certs_by_user[user_id],
+            existing_by_user[user_id],
+            codes_by_user[user_id],
+            tree,
+            deltas,
+        )
+    db.session.flush()
+    _upsert_rollups(deltas)
+
+
+def _refresh_holdings(
+    user_id: int,
+    certs: list[CertFact],
+    existing: dict[tuple[str, int, bool], StatHolding],
+    codes: Iterable[str] | None,
+    tree: TreeAtYearEnd,
+    deltas: dict[tuple[str, int, bool, int, str, bool], int],
+) -> None:
     wanted_codes = set(codes) if codes is not None else set()
     if codes is None:
         wanted_codes = {code for c in certs for code in c.codes} | {k[0] for k in existing}
-    tree = TreeAtYearEnd()
-    deltas: dict[tuple[str, int, bool, int, str, bool], int] = defaultdict(int)
-    last_year = current_year()
+    last_year = current_year()  # a later certificate's years: desired_holdings
     for code in wanted_codes:
         desired = desired_holdings(certs, code, tree, last_year=last_year)
         old_keys = {(y, i) for (c, y, i) in existing if c == code}
@@ -330,8 +364,6 @@ def refresh_person(user_id: int, codes: Iterable[str] | None = None) -> None:
                 row.target_group = new.target_group or None
                 row.certificate_id = new.certificate_id
                 row.chain = new.chain
-    db.session.flush()
-    _upsert_rollups(deltas)
 
 
 def _counts_in_issue_year(certificate: Any) -> bool:
@@ -388,6 +420,28 @@ def on_certificate_issued(certificate: Any, **_: Any) -> None:
     refresh_person(certificate.user_id, certificate.indicators or ())
     if _counts_in_issue_year(certificate):
         _upsert_cert_counts(_cert_count_rows(certificate, +1))
+
+
+def on_certificates_issued(sender: Any = None, **kwargs: Any) -> None:
+    """Receiver of ``certificates_issued``: :func:`on_certificate_issued` for a batch, with
+    the people refreshed together and the certificate counters moved by one upsert."""
+    certificates = list(kwargs.get("certificates") or ())
+    codes: dict[int, set[str]] = defaultdict(set)
+    for certificate in certificates:
+        codes[certificate.user_id].update(certificate.indicators or ())
+    refresh_people(dict(codes))
+    rows: dict[tuple[int, int, str, str], int] = defaultdict(int)
+    tree = TreeAtYearEnd()
+    for certificate in certificates:
+        if _counts_in_issue_year(certificate):
+            for row in _cert_count_rows(certificate, +1, tree):
+                rows[(row["unit_id"], row["year"], row["dim"], row["key"])] += 1
+    _upsert_cert_counts(
+        [
+            {"unit_id": u, "year": y, "dim": d, "key": k, "count": n}
+            for (u, y, d, k), n in sorted(rows.items())
+        ]
+    )
 
 
 def on_certificate_revoked(certificate: Any, **_: Any) -> None:

@@ -13,7 +13,7 @@ from lms.org.services.headcounts import (
     rollup_headcounts,
 )
 from lms.org.services.imports import import_units
-from lms.org.services.people import assign_user_unit, unit_of_user_on
+from lms.org.services.people import assign_user_unit, start_memberships, unit_of_user_on
 from lms.org.services.tree import (
     ancestors,
     can_change,
@@ -57,6 +57,7 @@ __all__ = [
     "reference_day",
     "rollup_headcounts",
     "scope_clause",
+    "start_memberships",
     "subtree_ids",
     "unit_of_user_on",
     "unit_query",

@@ -63,6 +63,20 @@ def assign_user_unit(user: User, unit: Unit | None, *, on: date | None = None) -
     logger.info("User %s assigned to unit %s from %s", user.id, new_id, on)
 
 
+def start_memberships(users: list[User], *, on: date | None = None) -> None:
+    """The first membership of people just created in their unit (what
+    :func:`assign_user_unit` writes for a new user), for many at once."""
+    on = on or today()
+    rows = [
+        UnitMembership(user_id=user.id, unit_id=user.unit_id, valid_from=on)
+        for user in users
+        if user.unit_id is not None
+    ]
+    if rows:
+        db.session.add_all(rows)
+        db.session.flush()
+
+
 def unit_of_user_on(user: User, on: date) -> int | None:
     """The id of the unit ``user`` belonged to on ``on`` (their current unit without history)."""
     found = db.session.scalar(
