@@ -18,6 +18,7 @@ import base64
 import io
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from lms.auth.models import Role
 from lms.classes.models import EnrollmentSource
 from lms.extensions import db
+from tests.conftest import serving, throwaway_app
 from tests.e2e.test_getting_in import _log_in
 from tests.messages.servers import sms_gateway
 from tests.oidc.server import oidc_provider, provider_setting
@@ -162,6 +164,20 @@ PEOPLE = (
     ("khoa.jn@example.vn", Role.learner, "JN-X", "dx_specialist", "Vũ Đăng Khoa"),
     *((email, Role.learner, "JN-P", "leader", name) for email, name in LEADERS.items()),
 )
+
+
+@pytest.fixture(scope="module")
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The journeys' own app and database: the world they build (real courses, a city, an
+    SSO subject) must not meet what the other browser tests search for, nor theirs it."""
+    with throwaway_app(tmp_path_factory.mktemp("journeys"), WTF_CSRF_ENABLED=True) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def live_server(live_app: Any) -> Iterator[str]:
+    with serving(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
