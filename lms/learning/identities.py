@@ -329,15 +329,7 @@ def provision(actor: dict[str, Any], ifi: Ifi, platform: SourcePlatform, *, unit
     )
     if ifi.kind != IdentityKind.mbox:
         # find_user just missed this identifier and the user is new: no checks to repeat.
-        db.session.add(
-            LearnerIdentity(
-                user_id=user.id,
-                kind=ifi.kind,
-                value=ifi.value,
-                source=IdentitySource.provisioned,
-                platform_id=platform.id,
-            )
-        )
+        db.session.add(_provisioned(user, ifi, platform))
         db.session.flush()
     logger.info("Provisioned user %s from platform %s (unit %s)", user.id, platform.id, unit.code)
     return user
@@ -361,14 +353,18 @@ def provision_many(
     out: list[User | DomainError] = list(create_learners(people))
     for (_actor, ifi, platform, _unit), user in zip(plans, out, strict=True):
         if isinstance(user, User) and ifi.kind != IdentityKind.mbox:
-            db.session.add(
-                LearnerIdentity(
-                    user_id=user.id,
-                    kind=ifi.kind,
-                    value=ifi.value,
-                    source=IdentitySource.provisioned,
-                    platform_id=platform.id,
-                )
-            )
+            db.session.add(_provisioned(user, ifi, platform))
     db.session.flush()
     return out
+
+
+def _provisioned(user: User, ifi: Ifi, platform: SourcePlatform) -> LearnerIdentity:
+    """The identifier a platform knows a learner it made us create by (not an email: that
+    is the account's own)."""
+    return LearnerIdentity(
+        user_id=user.id,
+        kind=ifi.kind,
+        value=ifi.value,
+        source=IdentitySource.provisioned,
+        platform_id=platform.id,
+    )

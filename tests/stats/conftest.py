@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from lms import periods
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
 from lms.certificates.models import Certificate, CertificateStatus
@@ -56,18 +57,22 @@ class World:
 def issue(
     user: User,
     course: Course,
-    day: date,
+    day: date | datetime,
     *,
     unit: Unit | None,
     target_group: str | None,
     issuing: Unit,
+    year: int | None = None,
 ) -> Certificate:
+    """A certificate issued on ``day`` (at 09:00 UTC), or at the instant ``day`` names, filed
+    under ``year`` (default: its year in Vietnam)."""
+    issued_at = day if isinstance(day, datetime) else datetime(*day.timetuple()[:3], 9, tzinfo=UTC)
     cert = Certificate(
-        serial=f"T-{day.year}-{next(_serial):06d}",
+        serial=f"T-{issued_at.year}-{next(_serial):06d}",
         user_id=user.id,
         course_id=course.id,
-        issued_at=datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
-        year=day.year,
+        issued_at=issued_at,
+        year=year if year is not None else periods.local_year(issued_at),
         hours=course.hours,
         issuing_unit_id=issuing.id,
         holder_name=user.full_name,
@@ -84,9 +89,12 @@ def issue(
     return cert
 
 
-def revoke(cert: Certificate, day: date) -> None:
+def revoke(cert: Certificate, day: date | datetime) -> None:
+    """Revoked on ``day`` (at 08:00 UTC), or at the instant ``day`` names."""
     cert.status = CertificateStatus.revoked
-    cert.revoked_at = datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
+    cert.revoked_at = (
+        day if isinstance(day, datetime) else datetime(*day.timetuple()[:3], 8, tzinfo=UTC)
+    )
     cert.revoked_reason = "test"
     db.session.flush()
     certificate_revoked.send(cert)

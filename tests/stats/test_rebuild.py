@@ -11,7 +11,6 @@ through the incremental path on top of the rebuilt rows, and a second rebuild mu
 
 from __future__ import annotations
 
-import itertools
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,8 +21,7 @@ from sqlalchemy import select
 from lms import periods
 from lms.auth.models import User
 from lms.catalog.models import Course
-from lms.certificates.models import Certificate, CertificateStatus
-from lms.events import certificate_issued, certificate_revoked
+from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.locks import hold_write_lock
 from lms.org import services as org
@@ -32,11 +30,11 @@ from lms.stats.models import StatCertCount, StatHolding, StatRollup
 from lms.stats.rebuild import rebuild
 from tests.factories import make_course, make_unit, make_user
 from tests.races import PARALLEL, LiveApi, fire, fresh
+from tests.stats.conftest import issue, revoke
 
 THIS_YEAR = periods.current_year()
 YEARS = list(range(THIS_YEAR - 4, THIS_YEAR + 1))
 GROUPS = ["official", "citizen", "teacher", "dx_specialist", None]
-_serial = itertools.count(1)
 
 
 def _state() -> dict[str, set[tuple[Any, ...]]]:
@@ -87,46 +85,6 @@ def _moment(rng: random.Random, year: int) -> datetime:
     return start + timedelta(minutes=rng.randrange(365 * 24 * 60))
 
 
-def _issue(
-    user: User,
-    course: Course,
-    issued_at: datetime,
-    *,
-    unit: Unit | None,
-    group: str | None,
-    issuing: Unit,
-    year: int | None = None,
-) -> Certificate:
-    cert = Certificate(
-        serial=f"R-{next(_serial):06d}",
-        user_id=user.id,
-        course_id=course.id,
-        issued_at=issued_at,
-        year=year if year is not None else periods.local_year(issued_at),
-        hours=course.hours,
-        issuing_unit_id=issuing.id,
-        holder_name=user.full_name,
-        holder_unit_id=unit.id if unit else None,
-        holder_target_group=group,
-        indicators=list(course.indicators),
-        status=CertificateStatus.valid,
-        kid="test",
-        signature="test",
-    )
-    db.session.add(cert)
-    db.session.flush()
-    certificate_issued.send(cert)
-    return cert
-
-
-def _revoke(cert: Certificate, at: datetime) -> None:
-    cert.status = CertificateStatus.revoked
-    cert.revoked_at = at
-    cert.revoked_reason = "test"
-    db.session.flush()
-    certificate_revoked.send(cert)
-
-
 class History:
     """A tree with a merger and a move, people, courses, and a seeded stream of events."""
 
@@ -174,7 +132,9 @@ class History:
         # Now and then the certificate's year is the UTC one (as imports made it).
         cert_year = at.year if rng.random() < 0.1 else None
         self.certs.append(
-            _issue(person, course, at, unit=unit, group=group, issuing=issuing, year=cert_year)
+            issue(
+                person, course, at, unit=unit, target_group=group, issuing=issuing, year=cert_year
+            )
         )
         if rng.random() < 0.2:
             # a second one the same local day, issued earlier but numbered after
@@ -182,7 +142,9 @@ class History:
             if periods.local_day(earlier) == periods.local_day(at):
                 other = rng.choice(self.places)
                 self.certs.append(
-                    _issue(person, course, earlier, unit=other, group="official", issuing=other)
+                    issue(
+                        person, course, earlier, unit=other, target_group="official", issuing=other
+                    )
                 )
 
     def revocation(self) -> None:
@@ -193,7 +155,7 @@ class History:
         local_year = periods.local_year(cert.issued_at)
         year = self.rng.choice([y for y in (*YEARS, THIS_YEAR) if y >= local_year])
         at = max(_moment(self.rng, year), cert.issued_at + timedelta(minutes=1))
-        _revoke(cert, at)
+        revoke(cert, at)
 
     def events(self, year: int, count: int) -> None:
         for _ in range(count):
@@ -215,12 +177,12 @@ def test_the_incremental_counters_equal_a_rebuild(db: Any, seed: int) -> None:
         history.events(year, 12)
     # one certificate of next year (its person counts up to then)
     nxt = _vn(THIS_YEAR + 1, 1, 1, 0, 30)
-    _issue(
+    issue(
         history.people[0],
         history.courses[0],
         nxt,
         unit=history.A,
-        group="official",
+        target_group="official",
         issuing=history.A,
     )
     db.session.flush()
@@ -272,12 +234,12 @@ def test_certificates_issued_during_a_rebuild_are_not_lost(live_api: LiveApi) ->
             person = db.session.get(User, people[index])
             assert person is not None
             at = _vn(THIS_YEAR, 1, 1, 0, 30) + timedelta(minutes=index)
-            _issue(
+            issue(
                 person,
                 db.session.get_one(Course, course_id),
                 at,
                 unit=db.session.get(Unit, unit_id),
-                group="official",
+                target_group="official",
                 issuing=db.session.get_one(Unit, unit_id),
             )
             return "issued"
