@@ -15,6 +15,35 @@
     options.credentials = "same-origin";
     return fetch(url, options);
   };
+  // A translated text's %(name)s placeholders filled in.
+  window.lmsFill = function (text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key] === undefined ? "" : values[key]; });
+  };
+  // Follow a background job (GET /api/v1/jobs/<id>) on a page's progress box: its bar, its
+  // percentage and a status line with the texts ``t.running``, ``t.failed`` and, once done,
+  // ``doneText(result)``; ``onDone`` runs after that.
+  window.lmsFollowJob = function (job, parts, t, doneText, onDone) {
+    parts.box.hidden = false;
+    parts.bar.setAttribute("aria-valuenow", job.percent);
+    parts.bar.querySelector("rect").setAttribute("width", job.percent);
+    parts.percent.textContent = job.percent + "%";
+    var status = parts.status;
+    if (job.status === "done") {
+      status.textContent = doneText(job.result || {});
+      status.className = "flash flash-success";
+      if (onDone) { onDone(job); }
+    } else if (job.status === "failed") {
+      status.textContent = window.lmsFill(t.failed, { error: job.error || "" });
+      status.className = "flash flash-error";
+    } else {
+      status.textContent = window.lmsFill(t.running, { done: job.done, total: job.total });
+      window.setTimeout(function () {
+        window.lmsFetch("/api/v1/jobs/" + job.id).then(function (r) { return r.json(); }).then(function (next) {
+          window.lmsFollowJob(next, parts, t, doneText, onDone);
+        });
+      }, 1000);
+    }
+  };
   // Behaviour is wired here, never in inline on…= attributes: the Content-Security-Policy
   // runs no inline script. A <select data-autosubmit> submits its form when changed (pages
   // keep a <noscript> button for browsers without JavaScript)...

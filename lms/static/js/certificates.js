@@ -25,31 +25,19 @@
   if (!form || !node || !window.lmsFetch) { return; }
   var t = JSON.parse(node.textContent);
   var box = document.getElementById("issue-job");
-  var bar = document.getElementById("issue-job-bar");
-  var percent = document.getElementById("issue-job-percent");
   var status = document.getElementById("issue-job-status");
-  var fill = function (text, values) {
-    return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key] === undefined ? "" : values[key]; });
+  var parts = {
+    box: box,
+    bar: document.getElementById("issue-job-bar"),
+    percent: document.getElementById("issue-job-percent"),
+    status: status
   };
   var show = function (job) {
-    box.hidden = false;
-    bar.setAttribute("aria-valuenow", job.percent);
-    bar.querySelector("rect").setAttribute("width", job.percent);
-    percent.textContent = job.percent + "%";
-    if (job.status === "done") {
-      var r = job.result || {};
-      status.textContent = fill(t.done, { issued: (r.issued || []).length, skipped: (r.skipped || []).length });
-      status.className = "flash flash-success";
+    window.lmsFollowJob(job, parts, t, function (r) {
+      return window.lmsFill(t.done, { issued: (r.issued || []).length, skipped: (r.skipped || []).length });
+    }, function () {
       window.setTimeout(function () { window.location.reload(); }, 1500);
-    } else if (job.status === "failed") {
-      status.textContent = fill(t.failed, { error: job.error || "" });
-      status.className = "flash flash-error";
-    } else {
-      status.textContent = fill(t.running, { done: job.done, total: job.total });
-      window.setTimeout(function () {
-        window.lmsFetch("/api/v1/jobs/" + job.id).then(function (r) { return r.json(); }).then(show);
-      }, 1000);
-    }
+    });
   };
   form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -6,9 +6,7 @@
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : {};
   }
-  function fill(text, values) {
-    return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key] === undefined ? "" : values[key]; });
-  }
+  var fill = window.lmsFill;
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -144,27 +142,17 @@
   if (assignForm) {
     var a = i18n("assign-i18n");
     var box = document.getElementById("job");
-    var bar = document.getElementById("job-bar");
-    var percent = document.getElementById("job-percent");
     var status = document.getElementById("job-status");
+    var parts = {
+      box: box,
+      bar: document.getElementById("job-bar"),
+      percent: document.getElementById("job-percent"),
+      status: status
+    };
     var show = function (job) {
-      box.hidden = false;
-      bar.setAttribute("aria-valuenow", job.percent);
-      bar.querySelector("rect").setAttribute("width", job.percent);
-      percent.textContent = job.percent + "%";
-      if (job.status === "done") {
-        var r = job.result || {};
-        status.textContent = fill(a.done, { enrolled: r.enrolled, already: r.already_enrolled, people: r.people });
-        status.className = "flash flash-success";
-      } else if (job.status === "failed") {
-        status.textContent = fill(a.failed, { error: job.error || "" });
-        status.className = "flash flash-error";
-      } else {
-        status.textContent = fill(a.running, { done: job.done, total: job.total });
-        window.setTimeout(function () {
-          window.lmsFetch("/api/v1/jobs/" + job.id).then(function (r) { return r.json(); }).then(show);
-        }, 1000);
-      }
+      window.lmsFollowJob(job, parts, a, function (r) {
+        return fill(a.done, { enrolled: r.enrolled, already: r.already_enrolled, people: r.people });
+      });
     };
     assignForm.addEventListener("submit", function (event) {
       event.preventDefault();
