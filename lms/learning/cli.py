@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.jobs import services as jobs
+from lms.learning import partitions
 from lms.learning.bridge import process_pending, prune_runs, status
 from lms.learning.cmi5 import package
 from lms.learning.cmi5.runtime import sweep
@@ -62,6 +63,13 @@ def run(limit: int | None, follow: bool, interval: float, partition: int | None)
     Each pass also abandons cmi5 sessions whose time is up, and sends again background jobs
     whose message was lost (queued past LMS_JOB_STALE_SECONDS).
     """
+    if partition is not None and partition >= partitions.configured():
+        # A follower of a partition that does not exist would wait forever for nothing.
+        raise click.BadParameter(
+            f"there are {partitions.configured()} partitions (LMS_BRIDGE_PARTITIONS): "
+            f"0 to {partitions.configured() - 1}",
+            param_hint="--partition",
+        )
     while True:
         try:
             processed = process_pending(limit, partition=partition)

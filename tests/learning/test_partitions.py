@@ -236,3 +236,13 @@ def test_with_celery_each_partition_gets_one_job_and_a_worker_runs_it(
     assert enrollment is not None
     assert enrollment.status == EnrollmentStatus.completed
     assert partition_count() == 2
+
+
+def test_a_follower_of_a_partition_that_does_not_exist_is_refused(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "BRIDGE_PARTITIONS", 2)
+    result = app.test_cli_runner().invoke(args=["bridge", "run", "--partition", "2"])
+    assert result.exit_code == 2
+    assert "0 to 1" in result.output
+    assert app.test_cli_runner().invoke(args=["bridge", "run", "--partition", "-1"]).exit_code == 2
