@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.runtime.migration import MigrationContext
@@ -109,10 +110,33 @@ def throwaway_app(folder: Path, *, schema: bool = True, **overrides: object) -> 
             _drop_postgres_database(admin_url, name)
 
 
+def _closed_when_sent(app: Flask) -> Any:
+    """The app, its responses closed as soon as they are sent.
+
+    Werkzeug's development server closes a response only after draining what the client may
+    still send; when the browser has already dropped the connection (a page closed while its
+    favicon was on the way) that drain raises first, the response is never closed, and its
+    static file is left for the garbage collector, which warns (ResourceWarning) in whatever
+    test runs then. A generator's ``finally`` runs when the last chunk is taken, or when the
+    abandoned generator is collected, so the file is always closed.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask, port: int = 0) -> Iterator[str]:
     """``app`` served by a threaded server on 127.0.0.1 (``port``, or any free one); its URL."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, _closed_when_sent(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
