@@ -383,3 +383,106 @@ def test_cli_reruns_a_job_left_running_only_with_force(app: Flask, db: Any) -> N
     assert "running 0/0" in runner.invoke(args=["jobs", "run", job.id]).output
     forced = runner.invoke(args=["jobs", "run", "--force", job.id])
     assert "done 1/1" in forced.output, forced.output
+
+
+# --- a worker that died: its job left running -------------------------------------------------
+
+
+def _slow(payload: dict[str, Any], progress: services.Progress) -> dict[str, Any]:
+    time.sleep(payload["seconds"])
+    return {"slept": payload["seconds"]}
+
+
+def test_a_job_left_running_by_a_dead_worker_is_run_again(tmp_path: Path) -> None:
+    """A worker killed in the middle of a job leaves its row ``running``: on PostgreSQL (where
+    the workers may be on other machines and running jobs beat) the sweep sends it again once
+    it has not beaten for LMS_JOB_STALE_SECONDS; on SQLite it is left for ``jobs run --force``
+    (no beat there, so a long job could not be told from a dead one)."""
+    with throwaway_app(tmp_path, JOB_STALE_SECONDS=60) as app, app.app_context():
+        job = Job(kind="test.count", payload={"n": 2}, status=JobStatus.running)
+        db.session.add(job)
+        db.session.commit()
+        job.heartbeat_at = utcnow() - timedelta(seconds=61)
+        db.session.commit()
+        fresh = Job(kind="test.count", payload={"n": 1}, status=JobStatus.running)
+        fresh.heartbeat_at = utcnow() - timedelta(seconds=30)
+        db.session.add(fresh)
+        db.session.commit()
+        sent = services.requeue_stale()
+        db.session.refresh(job)
+        db.session.refresh(fresh)
+        assert fresh.status == JobStatus.running  # beat within the timeout: alive
+        if services.beats():
+            assert sent == 1
+            assert (job.status, job.result, job.requeues) == (JobStatus.done, {"counted": 2}, 1)
+        else:
+            assert sent == 0
+            assert job.status == JobStatus.running
+
+
+def test_a_running_job_beats_and_is_not_taken_for_dead(tmp_path: Path) -> None:
+    """A job that runs longer than LMS_JOB_STALE_SECONDS without reporting progress is alive:
+    a sweep in the middle of it sends nothing, and it is run once."""
+    services.register_handler("test.slow", _slow)
+    try:
+        with throwaway_app(tmp_path, JOB_STALE_SECONDS=2) as app:
+            with app.app_context():
+                job = Job(kind="test.slow", payload={"seconds": 4})
+                db.session.add(job)
+                db.session.commit()
+                job_id = job.id
+            swept: list[int] = []
+
+            def sweep_in_the_middle() -> None:
+                time.sleep(3.2)
+                with app.app_context():
+                    swept.append(services.requeue_stale())
+
+            sweeper = threading.Thread(target=sweep_in_the_middle)
+            sweeper.start()
+            with app.app_context():
+                finished = services.run(job_id)
+                sweeper.join()
+                assert swept == [0]
+                assert (finished.status, finished.requeues) == (JobStatus.done, 0)
+    finally:
+        del services.HANDLERS["test.slow"]
+
+
+def test_a_job_sent_again_too_often_is_failed_not_sent_for_ever(db: Any) -> None:
+    job = Job(kind="test.count", payload={"n": 1}, requeues=services.MAX_REQUEUES)
+    db.session.add(job)
+    db.session.commit()
+    _age(job, 3600)
+    assert services.requeue_stale() == 0
+    db.session.refresh(job)
+    assert job.status == JobStatus.failed
+    assert job.result is None  # not run
+    assert job.finished_at is not None
+    assert str(services.MAX_REQUEUES + 1) in (job.error or "")
+
+
+def test_twenty_sweepers_at_once_run_a_dead_workers_job_once(tmp_path: Path) -> None:
+    with throwaway_app(tmp_path, JOB_STALE_SECONDS=60) as app:
+        with app.app_context():
+            job = Job(kind="test.count", payload={"n": 1}, status=JobStatus.running)
+            db.session.add(job)
+            db.session.commit()
+            job.heartbeat_at = utcnow() - timedelta(seconds=61)
+            db.session.commit()
+            job_id = job.id
+
+        def sweep(index: int) -> int:
+            with app.app_context():
+                return services.requeue_stale()
+
+        results = fire(PARALLEL, sweep)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        with app.app_context():
+            job = services.get(job_id)
+            if services.beats():
+                assert sum(results) == 1
+                assert (job.status, job.requeues, job.done) == (JobStatus.done, 1, 1)
+            else:
+                assert sum(results) == 0
+                assert job.status == JobStatus.running

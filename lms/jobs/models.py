@@ -40,6 +40,9 @@ class Job(Model):
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: How many times it was sent again; after ``MAX_REQUEUES`` it is marked failed.
     requeues: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Last sign of life of a running job (its claim, each progress, the runner's beat): one
+    #: running with none for ``LMS_JOB_STALE_SECONDS`` lost its worker and is sent again.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def percent(self) -> int:
