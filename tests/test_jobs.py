@@ -340,6 +340,18 @@ def test_a_job_finishes_while_another_writer_holds_the_database(tmp_path: Path) 
         del services.HANDLERS["test.busy"]
 
 
+def _sweep_at_once(app: Flask) -> list[int]:
+    """``requeue_stale`` from PARALLEL threads at once; what each sent."""
+
+    def sweep(index: int) -> int:
+        with app.app_context():
+            return services.requeue_stale()
+
+    results = fire(PARALLEL, sweep)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    return results
+
+
 def test_twenty_sweepers_at_once_send_a_stale_job_once(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
@@ -352,12 +364,7 @@ def test_twenty_sweepers_at_once_send_a_stale_job_once(
             _age(job, 61)
             job_id = job.id
 
-        def sweep(index: int) -> int:
-            with app.app_context():
-                return services.requeue_stale()
-
-        results = fire(PARALLEL, sweep)
-        assert not [r for r in results if isinstance(r, Exception)], results
+        results = _sweep_at_once(app)
         assert sum(results) == 1
         assert _waiting(redis_server) == 1
         with app.app_context():
@@ -472,12 +479,7 @@ def test_twenty_sweepers_at_once_run_a_dead_workers_job_once(tmp_path: Path) -> 
             db.session.commit()
             job_id = job.id
 
-        def sweep(index: int) -> int:
-            with app.app_context():
-                return services.requeue_stale()
-
-        results = fire(PARALLEL, sweep)
-        assert not [r for r in results if isinstance(r, Exception)], results
+        results = _sweep_at_once(app)
         with app.app_context():
             job = services.get(job_id)
             if services.beats():
