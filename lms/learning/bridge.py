@@ -20,7 +20,10 @@ order, and exactly once per statement:
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -582,12 +585,38 @@ def _hand_over(desired: int, *, wait: bool) -> bool:
     return True
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a batch runs, and let it run after.
+
+    A batch allocates a few hundred thousand short-lived objects (rows, statements, ORM
+    states); each time their count passes the collector's threshold it walks the young
+    objects, and every so often the whole heap (the application, its mappers and templates).
+    Profiled on a follower, those passes took about a third of a batch. Reference counting
+    still frees what a batch drops at once; the few cycles it leaves are collected at the
+    first allocation after the batch, in one pass.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def run_batch(size: int | None = None, *, wait: bool = True, partition: int = 0) -> int | None:
     """Process up to ``size`` statements of ``partition`` in one transaction and commit.
 
     Returns how many statements were read, or None when another process holds the cursor
     (``wait=False``) or the partition does not exist (fewer partitions now).
     """
+    with collector_paused():
+        return _run_batch(size, wait=wait, partition=partition)
+
+
+def _run_batch(size: int | None, *, wait: bool, partition: int) -> int | None:
     size = size or batch_size()
     desired = partitions.configured()
     current = partition_count()

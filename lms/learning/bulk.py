@@ -34,7 +34,7 @@ from lms.catalog.models import Course
 from lms.classes import enrollments
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.extensions import db
-from lms.learning import effects, identities
+from lms.learning import bulk_ids, effects, identities
 from lms.learning.identities import Ifi
 from lms.xapi.services import StoredStatement
 
@@ -65,7 +65,7 @@ def apply(
     done = 0
     if fast:
         try:
-            with db.session.begin_nested():
+            with db.session.begin_nested(), bulk_ids.taken_ahead():
                 done = _apply_fast(fast, batch, when)
         except OperationalError:
             raise  # a deadlock or lock timeout: the batch is tried again whole
