@@ -8,7 +8,7 @@ looked up and provisioned together, the enrollments read and created together, t
 and completions written together, and the certificates, their statistics and the LMS's
 statements follow as batches (``lms.events.enrollments_completed``).
 
-The rules are the one-at-a-time path's (:func:`lms.learning.bridge.handle`), and a learner
+The rules are the one-at-a-time path's (:func:`lms.learning.bridge_apply.handle`), and a learner
 goes through it whole (every statement of theirs in the run, in stored order) whenever
 anything about them is not the plain case: a result or score, a course with a quiz or
 attendance rule, a statement to hold for review, an account to check. The run is applied
@@ -39,7 +39,8 @@ from lms.learning.identities import Ifi
 from lms.xapi.services import StoredStatement
 
 if TYPE_CHECKING:
-    from lms.learning.bridge import Batch, Route
+    from lms.learning.bridge_apply import Route
+    from lms.learning.bridge_batch import Batch
 
 logger = logging.getLogger(__name__)
 
