@@ -145,7 +145,8 @@ def collector_paused() -> Iterator[None]:
     objects, and every so often the whole heap (the application, its mappers and templates).
     Profiled on a follower, those passes took about a third of a batch. Reference counting
     still frees what a batch drops at once; the few cycles it leaves are collected at the
-    first allocation after the batch, in one pass.
+    first allocation after the batch, in one pass. The switch is the process's: a batch that
+    finds it off (another thread's batch, a caller's choice) leaves it as it is.
     """
     if not gc.isenabled():
         yield
