@@ -16,7 +16,8 @@ gives an enrollment, a completion and a signed certificate, counted in the stati
 rest lesson ``experienced`` / question ``answered`` / course ``launched`` statements the
 bridge reads and ignores.
 
-Settings (environment): LMS_BENCH_PG (admin URL), LMS_BENCH_STATEMENTS (default 20000),
+Settings (environment): LMS_BENCH_PG (admin URL), LMS_BENCH_DB (the database it creates,
+default bench_bridge), LMS_BENCH_STATEMENTS (default 20000),
 LMS_BENCH_WORKERS (gunicorn workers, default 4), LMS_BENCH_PARTITIONS (default "1,2,4"),
 LMS_BENCH_STEADY (statements of the steady stream, default 5000), LMS_BENCH_STEADY_RATE
 (default 500 per second), LMS_BENCH_FOLLOWER_LOG (a file for the followers' output).
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PG_ADMIN = os.environ.get("LMS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DB_NAME = "bench_bridge"
+DB_NAME = os.environ.get("LMS_BENCH_DB", "bench_bridge")
 TOTAL = int(os.environ.get("LMS_BENCH_STATEMENTS", "20000"))
 PARTITIONS = [int(n) for n in os.environ.get("LMS_BENCH_PARTITIONS", "1,2,4").split(",") if n]
 WORKERS = int(os.environ.get("LMS_BENCH_WORKERS", "4"))

@@ -127,7 +127,7 @@ def load_config(
         "PDF_SIGNING_DEMO_CA": _bool(env.get("LMS_PDF_SIGNING_DEMO_CA"), True),
         "XAPI_AUTH_CACHE_SECONDS": int(env.get("LMS_XAPI_AUTH_CACHE_SECONDS", "60")),
         "BRIDGE_ENABLED": _bool(env.get("LMS_BRIDGE_ENABLED"), True),
-        "BRIDGE_BATCH_SIZE": int(env.get("LMS_BRIDGE_BATCH_SIZE", "1000")),
+        "BRIDGE_BATCH_SIZE": int(env.get("LMS_BRIDGE_BATCH_SIZE", "2000")),
         "BRIDGE_PARTITIONS": int(env.get("LMS_BRIDGE_PARTITIONS", "1")),
         "BRIDGE_EAGER_LIMIT": int(env.get("LMS_BRIDGE_EAGER_LIMIT", "1000")),
         "CMI5_SESSION_HOURS": int(env.get("LMS_CMI5_SESSION_HOURS", "8")),

@@ -8,7 +8,7 @@ looked up and provisioned together, the enrollments read and created together, t
 and completions written together, and the certificates, their statistics and the LMS's
 statements follow as batches (``lms.events.enrollments_completed``).
 
-The rules are the one-at-a-time path's (:func:`lms.learning.bridge.handle`), and a learner
+The rules are the one-at-a-time path's (:func:`lms.learning.bridge_apply.handle`), and a learner
 goes through it whole (every statement of theirs in the run, in stored order) whenever
 anything about them is not the plain case: a result or score, a course with a quiz or
 attendance rule, a statement to hold for review, an account to check. The run is applied
@@ -34,12 +34,13 @@ from lms.catalog.models import Course
 from lms.classes import enrollments
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.extensions import db
-from lms.learning import effects, identities
+from lms.learning import bulk_ids, effects, identities
 from lms.learning.identities import Ifi
 from lms.xapi.services import StoredStatement
 
 if TYPE_CHECKING:
-    from lms.learning.bridge import Batch, Route
+    from lms.learning.bridge_apply import Route
+    from lms.learning.bridge_batch import Batch
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def apply(
     done = 0
     if fast:
         try:
-            with db.session.begin_nested():
+            with db.session.begin_nested(), bulk_ids.taken_ahead():
                 done = _apply_fast(fast, batch, when)
         except OperationalError:
             raise  # a deadlock or lock timeout: the batch is tried again whole
