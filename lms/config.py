@@ -53,12 +53,16 @@ def _engine_options(env: Mapping[str, str]) -> dict[str, Any]:
     """Connection-pool options; ``LMS_DATABASE_PGBOUNCER`` turns off server-side prepared
     statements.
 
+    PostgreSQL connections are checked before use by ``lms.db._alive`` (a local check of the
+    socket, a ping after an idle while) rather than ``pool_pre_ping``'s round trip each time;
+    an SQLite file has nothing to check.
+
     psycopg prepares a query on the server after it ran five times on a connection. Behind
     pgbouncer in transaction mode the next transaction may get another server connection,
     where that prepared statement does not exist (or another of the same name does): the
     query fails. ``prepare_threshold=None`` keeps every query unprepared.
     """
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {"pool_pre_ping": False}
     if _bool(env.get("LMS_DATABASE_PGBOUNCER"), False):
         options["connect_args"] = {"prepare_threshold": None}
     return options

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import select
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -12,7 +14,9 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, Integer, MetaData, String, Table, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.pool import Pool
 
 from lms.replicas import RoutingSession
 
@@ -108,6 +112,58 @@ if TYPE_CHECKING:
         __abstract__ = True
 else:
     Model = db.Model
+
+
+#: A PostgreSQL connection idle longer than this is pinged (a round trip) before it is used;
+#: one used more recently is only checked locally (see :func:`_alive`).
+PING_AFTER_IDLE_SECONDS = 10.0
+_CHECKED_IN = "lms_checked_in"
+
+
+@event.listens_for(Pool, "checkin")
+def _checked_in(dbapi_connection: Any, connection_record: Any) -> None:
+    if connection_record is not None:
+        connection_record.info[_CHECKED_IN] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _alive(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Refuse a dead PostgreSQL connection before a request gets it; the pool opens another.
+
+    ``pool_pre_ping`` asks the server on every checkout: a round trip per request, about 5 %
+    of an LRS worker's time under load. A server that ends a connection (restart, failover,
+    ``pg_terminate_backend``) sends a last message and closes the socket, so a connection in
+    the pool that the server has ended has something to read: one ``select`` with no wait
+    sees it, as go-sql-driver/mysql's ``connCheck`` does. A connection idle for a while is
+    pinged as before, for what the socket cannot show (a firewall that dropped it silently).
+    """
+    if type(dbapi_connection).__module__.split(".")[0] != "psycopg":
+        return
+    if dbapi_connection.closed:
+        raise DisconnectionError("connection closed")
+    idle = time.monotonic() - connection_record.info.get(_CHECKED_IN, 0.0)
+    try:
+        if idle > PING_AFTER_IDLE_SECONDS:
+            _ping(dbapi_connection)
+        else:
+            readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+            if readable:
+                raise DisconnectionError("the server ended the connection")
+    except DisconnectionError:
+        raise
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
+
+
+def _ping(dbapi_connection: Any) -> None:
+    """``SELECT 1`` outside any transaction (as SQLAlchemy's own pre-ping does)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("SELECT 1")
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = autocommit
 
 
 @event.listens_for(Engine, "connect")

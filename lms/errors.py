@@ -193,7 +193,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_database_unavailable(exc: Exception) -> Any:
         """The database went away mid-request (restarted, connection killed, failed over) or
         every pooled connection is busy. The transaction died with the connection, so nothing
-        of it was written; the pool replaces the connection (``pool_pre_ping``) and the client
+        of it was written; the pool replaces the connection (``lms.db._alive``) and the client
         may retry."""
         logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
         rollback_quietly()

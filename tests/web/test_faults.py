@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
+import lms.db as lms_db
 from lms.auth.models import User
 from lms.extensions import db
 from lms.jobs.models import Job
@@ -146,11 +147,12 @@ def _admin_engine(database: str | None = None) -> Engine:
 
 
 def _terminate_backends(admin: Connection, database: str) -> int:
-    """Kill every connection the app holds to ``database``, as a failover or restart would."""
+    """Kill every connection the app holds to ``database``, as a failover or restart would;
+    returns once they are gone (up to 5 s each)."""
     return len(
         admin.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                 "WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
             {"name": database},
@@ -169,9 +171,13 @@ def _admin_token(app: Flask) -> tuple[str, int]:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("ping_after", [lms_db.PING_AFTER_IDLE_SECONDS, 0.0])
 def test_idle_connections_killed_between_requests_are_replaced(
-    pg_app: tuple[Flask, str],
+    pg_app: tuple[Flask, str], ping_after: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Found by the socket check (just used) or by the ping (idle longer than
+    PING_AFTER_IDLE_SECONDS, here 0)."""
+    monkeypatch.setattr(lms_db, "PING_AFTER_IDLE_SECONDS", ping_after)
     app, name = pg_app
     token, _ = _admin_token(app)
     client = app.test_client()
@@ -181,7 +187,7 @@ def test_idle_connections_killed_between_requests_are_replaced(
     with admin.connect() as conn:
         assert _terminate_backends(conn, name) >= 1
     admin.dispose()
-    # pool_pre_ping notices the dead connection and opens a new one: no error at all.
+    # The pool sees the dead connection (lms.db._alive) and opens a new one: no error at all.
     assert client.get("/api/v1/me", headers=headers).status_code == 200
 
 
