@@ -17,7 +17,9 @@ completed / passed, with results (scores, durations), registrations, parent/grou
 category context activities and a unit-code extension.
 
 Settings (environment): LMS_BENCH_PG (admin URL, default postgres@127.0.0.1:5432),
-LMS_BENCH_BATCHES (default 300), LMS_BENCH_WORKERS (gunicorn workers, default 4).
+LMS_BENCH_BATCHES (default 300), LMS_BENCH_WORKERS (gunicorn workers, default 2: one a core
+of this 2-core machine, where PostgreSQL runs too; validating and storing statements keeps a
+sync worker on the CPU, and 4 workers took 20-40% more CPU a statement, see the README).
 """
 
 from __future__ import annotations
@@ -479,7 +481,7 @@ def raw_copy_rate(url: str) -> dict[str, float]:
 
 def main() -> None:
     batches = int(os.environ.get("LMS_BENCH_BATCHES", "300"))
-    workers = int(os.environ.get("LMS_BENCH_WORKERS", "4"))
+    workers = int(os.environ.get("LMS_BENCH_WORKERS", "2"))
     url = recreate_database(PG_ADMIN, DB_NAME)
     key, secret = create_schema_and_client(url, ["statements/write", "statements/read"])
     mooc = Mooc()

@@ -49,6 +49,15 @@ def dump_json(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def dump_json_bytes(value: Any) -> bytes:
+    """:func:`dump_json` as UTF-8, for :func:`pack`: orjson's output is already that, and
+    decoding it only to encode it again cost as much as writing it."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def load_json(text: str) -> Any:
     try:
         return orjson.loads(text)
@@ -56,9 +65,9 @@ def load_json(text: str) -> Any:
         return json.loads(text)  # integers beyond 64 bits
 
 
-def pack(text: str) -> bytes:
-    """The stored form of a statement's JSON text."""
-    return _compressor().compress(text.encode("utf-8"))
+def pack(text: str | bytes) -> bytes:
+    """The stored form of a statement's JSON text (``str``, or ``bytes`` already UTF-8)."""
+    return _compressor().compress(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def unpack(data: bytes) -> str:

@@ -24,10 +24,11 @@ from lms.xapi import canonical
 from lms.xapi.attachments import media_type
 from lms.xapi.constants import XAPI_VERSION
 from lms.xapi.models import Statement
+from lms.xapi.packing import dump_json
 from lms.xapi.protocol import has_nul
 from lms.xapi.queries import consistent_through, voided_clause
 from lms.xapi.signatures import verify_signatures
-from lms.xapi.statements import Blob, Writer, attachments_of, complete, dump_json, store
+from lms.xapi.statements import Blob, Writer, attachments_of, complete, store
 from lms.xapi.validation import XapiValidationError, validate_agent_param, validate_statements
 
 logger = logging.getLogger(__name__)

@@ -26,11 +26,12 @@ from sqlalchemy.engine import Connection
 
 from lms.errors import Conflict
 from lms.extensions import db
+from lms.xapi import pgarrays
 from lms.xapi.comparison import same_statement
 from lms.xapi.constants import KeyKind
 from lms.xapi.keys import key_ids, key_value, stored_now, verb_activity_value, xapi_time
 from lms.xapi.models import AttachmentBlob, Statement, StatementKey
-from lms.xapi.packing import dump_json, pack
+from lms.xapi.packing import dump_json_bytes, pack
 from lms.xapi.references import propagate_to_referrers, ref_targets
 from lms.xapi.sql import dialect_insert
 from lms.xapi.validation import (
@@ -259,28 +260,26 @@ def _insert_statements_pg(
     """One INSERT ... SELECT FROM unnest(arrays): one round trip, one small plan.
 
     The arrays go in binary (``%b``): text arrays would have every value escaped and
-    quoted on the way, which costs more than the insert itself.
+    quoted on the way, which costs more than the insert itself; and they are put together
+    by :mod:`lms.xapi.pgarrays`, not element by element by the driver.
     """
-    columns: list[list[Any]] = [[] for _ in range(9)]
-    for p in prepared:
-        ix = p.index
-        for column, value in zip(
-            columns,
-            (
-                ix.statement_id,
-                ix.verb_id,
-                ix.actor_ifi,
-                ix.object_type,
-                ix.object_activity_id,
-                ix.object_statement_ref,
-                ix.registration,
-                ix.voided_statement_id is not None,
-                pack(dump_json(p.stmt)),
-            ),
-            strict=True,
-        ):
-            column.append(value)
-    params = (stored, writer.authority_ifi, writer.client_id, *columns)
+    indexes = [p.index for p in prepared]
+    driver = conn.connection.driver_connection
+    pgarrays.register(driver)  # type: ignore[arg-type]
+    params = (
+        stored,
+        writer.authority_ifi,
+        writer.client_id,
+        pgarrays.uuid_array([ix.statement_id for ix in indexes]),
+        pgarrays.text_array([ix.verb_id for ix in indexes]),
+        pgarrays.text_array([ix.actor_ifi for ix in indexes]),
+        pgarrays.text_array([ix.object_type for ix in indexes]),
+        pgarrays.text_array([ix.object_activity_id for ix in indexes]),
+        pgarrays.uuid_array([ix.object_statement_ref for ix in indexes]),
+        pgarrays.uuid_array([ix.registration for ix in indexes]),
+        pgarrays.bool_array([ix.voided_statement_id is not None for ix in indexes]),
+        pgarrays.bytea_array([pack(dump_json_bytes(p.stmt)) for p in prepared]),
+    )
     inserted: dict[str, int] = {}
     referred = False
     for statement_id, seq, pointed_at in conn.exec_driver_sql(_PG_INSERT_STATEMENTS, params):
@@ -306,7 +305,7 @@ def _insert_statements(
             "voiding": p.index.voided_statement_id is not None,
             "authority_ifi": writer.authority_ifi,
             "client_id": writer.client_id,
-            "statement": pack(dump_json(p.stmt)),
+            "statement": pack(dump_json_bytes(p.stmt)),
         }
         for p in prepared
     ]

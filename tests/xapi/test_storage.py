@@ -198,3 +198,49 @@ def test_migration_packs_statements_and_keeps_every_filter(old_layout_app: Flask
         ):
             page = queries.find(f)
             assert [orjson.loads(r.raw)["id"] for r in page.rows] == [stmt["id"]], f
+
+
+def test_a_batch_stores_every_index_column_as_computed(lrs: Lrs) -> None:
+    """The batch's columns go to PostgreSQL as arrays put together by hand
+    (lms.xapi.pgarrays): NULLs, text beyond ASCII, UUIDs in capitals and the voiding flag
+    come out as the index says."""
+    target = new_id()
+    registration = new_id().upper()
+    batch = [
+        statement(id=target, context={"registration": registration}),
+        statement(
+            id=new_id(),
+            actor={"objectType": "Agent", "account": {"homePage": "https://x.vn", "name": "Hòa"}},
+            object={"objectType": "StatementRef", "id": target.upper()},
+        ),
+        statement(
+            id=new_id(),
+            verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+            object={"objectType": "StatementRef", "id": target},
+        ),
+        statement(
+            id=new_id().upper(),
+            actor={"objectType": "Group", "member": [{"mbox": "mailto:a@x.vn"}]},
+        ),
+    ]
+    response = lrs.post(batch)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    ids = [i.lower() for i in response.get_json()]
+    rows = {
+        row.statement_id: row
+        for row in db.session.scalars(select(Statement).where(Statement.statement_id.in_(ids)))
+    }
+    assert len(rows) == 4
+    for sent in batch:
+        index = statement_index(sent)
+        row = rows[str(sent["id"]).lower()]
+        assert row.verb_id == index.verb_id
+        assert row.actor_ifi == index.actor_ifi
+        assert row.object_type == index.object_type
+        assert row.object_activity_id == index.object_activity_id
+        assert row.object_statement_ref == index.object_statement_ref
+        assert row.registration == index.registration
+        assert row.voiding is (index.voided_statement_id is not None)
+    assert rows[ids[1]].actor_ifi == agent_ifi(batch[1]["actor"])
+    assert rows[target].registration == registration.lower()
+    assert rows[ids[3]].actor_ifi is None

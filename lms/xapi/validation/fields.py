@@ -316,6 +316,17 @@ def utc_timestamp(value: str) -> str:
     """
     if _UTC_FORM.match(value) is not None:
         return value
+    offset_form = _OFFSET_FORM.match(value)
+    if offset_form is not None:
+        # The usual form with an offset ("...T13:45:07.123+07:00"): the C parser, and the
+        # fraction as written (an offset is whole minutes). A leap second is left to below.
+        try:
+            moment = datetime.fromisoformat(value).astimezone(UTC)
+        except ValueError:
+            pass
+        else:
+            head = moment.replace(tzinfo=None).isoformat(timespec="seconds")
+            return head + (offset_form.group(1) or "") + "Z"
     year, month, day, hour, minute, second, micro, offset = _timestamp_fields(value, "", None)
     if offset:
         moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=_zone(offset))
@@ -332,6 +343,8 @@ def utc_timestamp(value: str) -> str:
 #: Already UTC RFC 3339 with "T", "Z" and at most microseconds: nothing to rewrite.
 _UTC_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z\Z")
 _FRACTION = re.compile(r"\d[.,](\d+)")
+#: Extended form with "T", seconds, at most microseconds and a ±hh:mm offset.
+_OFFSET_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}:\d{2}\Z")
 
 
 def _timestamp_fields(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from lms.xapi.validation import XapiValidationError, validate_timestamp
+from lms.xapi.validation.fields import utc_timestamp
 from tests.xapi.validation.support import STATEMENT, assert_verdict, patched
 
 ICT = timezone(timedelta(hours=7))
@@ -113,3 +114,21 @@ def test_space_separator_follows_the_version() -> None:
     )
     with pytest.raises(XapiValidationError):
         validate_timestamp(value, path="since")
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        ("2025-10-12T13:45:07.123+07:00", "2025-10-12T06:45:07.123Z"),
+        ("2025-10-01T03:00:00+07:00", "2025-09-30T20:00:00Z"),  # the day and month before
+        ("2024-12-31T22:30:00.5-05:30", "2025-01-01T04:00:00.5Z"),  # the year after
+        ("2024-02-29T23:59:59.123456-01:00", "2024-03-01T00:59:59.123456Z"),
+        ("2025-06-30T23:59:60.25+00:00", "2025-06-30T23:59:59.99Z"),  # leap second: end of minute
+        ("2025-10-12T13:45:07.1234567+07:00", "2025-10-12T06:45:07.123456Z"),
+        ("2025-10-12T13:45:07+00:00", "2025-10-12T13:45:07Z"),
+        ("2025-10-12t13:45:07+0700", "2025-10-12T06:45:07Z"),
+    ],
+)
+def test_timestamps_are_stored_in_utc_with_their_fraction(value: str, stored: str) -> None:
+    """Data 4.5.s1.b6: returned in UTC; the digits of the fraction as sent (up to 6)."""
+    assert utc_timestamp(value) == stored
