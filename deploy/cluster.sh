@@ -217,6 +217,10 @@ http {
     server 127.0.0.1:$APP1 max_fails=1 fail_timeout=5s;
     server 127.0.0.1:$APP2 max_fails=1 fail_timeout=5s;
     keepalive 16;
+    # Shorter than the app servers' own keep-alive (gunicorn --keep-alive 75): nginx must drop
+    # an idle connection before gunicorn does, or it may send a request on one gunicorn is
+    # closing, get a reset, and take a healthy app server for a dead one for fail_timeout.
+    keepalive_timeout 60s;
   }
   server {
     listen 127.0.0.1:$NGINX;
@@ -261,7 +265,8 @@ start_one() {
     app1|app2)
       port=$APP1; [ "$NAME" = app2 ] && port=$APP2
       spawn "$VENV/gunicorn" --workers "$APP_WORKERS" --threads "$APP_THREADS" \
-        --bind "127.0.0.1:$port" --graceful-timeout 20 --timeout 120 --log-level warning wsgi:app
+        --bind "127.0.0.1:$port" --graceful-timeout 20 --timeout 120 --keep-alive 75 \
+        --log-level warning wsgi:app
       wait_port "$port" "$NAME" 90 ;;
     worker1|worker2)
       spawn "$VENV/celery" -A lms.jobs.worker worker -n "$NAME@%h" \
