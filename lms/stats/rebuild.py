@@ -204,6 +204,24 @@ def _without_index_scans(dialect: str) -> Iterator[None]:
     db.session.execute(text("SELECT set_config('enable_indexscan', :was, true)"), {"was": was})
 
 
+def _load(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows computed in Python into a working table: on PostgreSQL by ``COPY`` (the
+    driver's executemany sends a statement a row: 0.9 s for the 38,000 rows of places and
+    chains at 1,000,000 certificates)."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(insert(table), rows)
+        return
+    columns = [c.name for c in table.c]
+    driver = connection.connection.driver_connection
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row([row[name] for name in columns])
+
+
 def _bytewise(column: Any) -> Any:
     """``column`` compared byte by byte in sorts and groupings on PostgreSQL (a few times
     faster than by the database's collation; only equality matters here)."""
@@ -282,11 +300,8 @@ def _fill_places(first: int, last: int, where: Any = None) -> None:
                     "ends_at": ends_at,
                 }
             )
-    if places:
-        db.session.execute(insert(_places), places)
-    rows = [{"chain_id": i, "unit_id": u} for i, units in chains.values() for u in units]
-    if rows:
-        db.session.execute(insert(_chains), rows)
+    _load(_places, places)
+    _load(_chains, [{"chain_id": i, "unit_id": u} for i, units in chains.values() for u in units])
 
 
 def _codes(dialect: str) -> Any:
