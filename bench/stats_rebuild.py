@@ -7,13 +7,14 @@ commits, and prints one JSON line: the seconds, what was written, and the load a
 before and after (the figure means little on a busy machine without it).
 
     .venv/bin/python bench/stats_rebuild.py [--admin-url postgresql+psycopg://...]
-        [--runs 1] [--database NAME]
+        [--runs 1] [--database NAME] [--steps]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -37,7 +38,15 @@ def main() -> None:
     parser.add_argument(
         "--database", default="bench_stats", help="kept between runs (built on the first)"
     )
+    parser.add_argument(
+        "--steps", action="store_true", help="the seconds of each step of a rebuild, on stderr"
+    )
     args = parser.parse_args()
+    if args.steps:
+        steps = logging.getLogger("lms.stats.rebuild")
+        steps.setLevel(logging.DEBUG)
+        steps.addHandler(logging.StreamHandler(sys.stderr))
+        steps.propagate = False
     admin = make_url(args.admin_url)
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
