@@ -1,18 +1,20 @@
 """Rebuilding the statistics of 1,000,000 certificates, on PostgreSQL.
 
 Uses the province of ``bench/stats.py`` (5,000 units, 500,000 learners, 1,000,000
-certificates over three years; built on the first run, kept in the database ``bench_stats``
-afterwards), rebuilds every aggregate as ``flask reports rebuild`` does, commits, and prints
-one JSON line: the seconds, what was written, and the load average before and after (the
-figure means little on a busy machine without it).
+certificates over three years; built on the first run, kept in the database ``bench_stats``,
+or ``--database``, afterwards), rebuilds every aggregate as ``flask reports rebuild`` does,
+commits, and prints one JSON line: the seconds, what was written, and the load average
+before and after (the figure means little on a busy machine without it).
 
-    .venv/bin/python bench/stats_rebuild.py [--admin-url postgresql+psycopg://...] [--runs 1]
+    .venv/bin/python bench/stats_rebuild.py [--admin-url postgresql+psycopg://...]
+        [--runs 1] [--database NAME] [--steps]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
@@ -33,15 +35,28 @@ def main() -> None:
         "--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--database", default="bench_stats", help="kept between runs (built on the first)"
+    )
+    parser.add_argument(
+        "--steps", action="store_true", help="the seconds of each step of a rebuild, on stderr"
+    )
     args = parser.parse_args()
+    if args.steps:
+        steps = logging.getLogger("lms.stats.rebuild")
+        steps.setLevel(logging.DEBUG)
+        steps.addHandler(logging.StreamHandler(sys.stderr))
+        steps.propagate = False
     admin = make_url(args.admin_url)
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'bench_stats'"))
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": args.database}
+        )
         if not exists:
-            conn.execute(text('CREATE DATABASE "bench_stats"'))
+            conn.execute(text(f'CREATE DATABASE "{args.database}"'))
     engine.dispose()
-    url = admin.set(database="bench_stats").render_as_string(hide_password=False)
+    url = admin.set(database=args.database).render_as_string(hide_password=False)
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
     )

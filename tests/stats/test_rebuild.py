@@ -207,6 +207,41 @@ def test_the_incremental_counters_equal_a_rebuild(db: Any, seed: int) -> None:
         assert again[name] == moved[name], name
 
 
+def test_a_rebuild_picks_each_periods_holding_from_one_ranking(db: Any) -> None:
+    """The holdings of both periods come from one ranked pass: the cumulative holding of a
+    year is the person's earliest certificate counting at its end, the holding of the year
+    the earliest of that year's own, which may be another certificate or the same one (then
+    two holdings name it); a certificate revoked within its year is neither."""
+    history = History(11)
+    person, course, unit = history.people[0], history.courses[0], history.A
+    last, this = THIS_YEAR - 1, THIS_YEAR
+    old = issue(
+        person, course, _vn(last, 3, 1, 9), unit=unit, target_group="official", issuing=unit
+    )
+    new = issue(
+        person, course, _vn(this, 2, 1, 9), unit=unit, target_group="official", issuing=unit
+    )
+    # issued earlier this year but revoked before its end: it counts for no period
+    gone = issue(
+        person, course, _vn(this, 1, 5, 9), unit=unit, target_group="official", issuing=unit
+    )
+    revoke(gone, _vn(this, 1, 20, 9))
+    db.session.flush()
+    incremental = _state()
+    rebuild()
+    assert _state() == incremental
+    chosen = {
+        (h.year, h.in_year): h.certificate_id
+        for h in db.session.scalars(select(StatHolding).where(StatHolding.user_id == person.id))
+    }
+    assert chosen == {
+        (last, False): old.id,
+        (last, True): old.id,
+        (this, False): old.id,
+        (this, True): new.id,
+    }
+
+
 def test_a_rebuild_without_certificates_empties_the_aggregates(db: Any) -> None:
     history = History(7)
     history.events(THIS_YEAR, 5)
