@@ -1,7 +1,7 @@
 """jobs: heartbeat of a running job, so one whose worker died is run again
 
 Revision ID: a3c9e5f1d2b7
-Revises: b7d41e0c9a25
+Revises: d91c3e7a5f20
 Create Date: 2026-12-06 14:30:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import lms.db
 
 revision = "a3c9e5f1d2b7"
-down_revision = "b7d41e0c9a25"
+down_revision = "d91c3e7a5f20"
 branch_labels = None
 depends_on = None
 
