@@ -134,7 +134,9 @@ def _alive(dbapi_connection: Any, connection_record: Any, connection_proxy: Any)
     of an LRS worker's time under load. A server that ends a connection (restart, failover,
     ``pg_terminate_backend``) sends a last message and closes the socket, so a connection in
     the pool that the server has ended has something to read: one ``select`` with no wait
-    sees it, as go-sql-driver/mysql's ``connCheck`` does. A connection idle for a while is
+    sees it, as go-sql-driver/mysql's ``connCheck`` does. Anything else waiting there (the
+    server's notice of a setting changed by a configuration reload) also retires the
+    connection: a new one costs a few milliseconds, once. A connection idle for a while is
     pinged as before, for what the socket cannot show (a firewall that dropped it silently).
     """
     if type(dbapi_connection).__module__.split(".")[0] != "psycopg":
