@@ -298,16 +298,16 @@ def create_user(
     chosen = _roles(roles)
     permissions.ensure_may_place(by, unit, chosen)
     _ensure_unique(email, phone)
-    user = User(
+    user = _new_user(
         email=email,
         phone=phone,
         full_name=full_name,
-        target_group=TargetGroup(target_group) if target_group else None,
+        target_group=target_group,
+        roles=chosen,
         locale=locale,
         active=active,
         birth_date=birth_date,
     )
-    user.role_rows = [UserRole(role=role) for role in sorted(chosen)]
     if password is not None:
         user.password_hash = hash_password(password)
     # Taken between the check and the insert (a double submit, a parallel import): answer
@@ -318,6 +318,32 @@ def create_user(
         _assign_unit(user, unit)
     record_roles_given(user, by=by)
     logger.info("Created user %s (%s) by %s", user.id, ",".join(sorted(chosen)), by and by.id)
+    return user
+
+
+def _new_user(
+    *,
+    email: str | None,
+    phone: str | None,
+    full_name: str,
+    target_group: TargetGroup | str | None,
+    roles: Iterable[Role],
+    locale: str | None = None,
+    active: bool = True,
+    birth_date: date | None = None,
+) -> User:
+    """A new user with its roles, checked already: what one created alone and one of many
+    the bridge provisions are made of."""
+    user = User(
+        email=email,
+        phone=phone,
+        full_name=full_name,
+        target_group=TargetGroup(target_group) if target_group else None,
+        locale=locale,
+        active=active,
+        birth_date=birth_date,
+    )
+    user.role_rows = [UserRole(role=role) for role in sorted(roles)]
     return user
 
 
@@ -347,14 +373,9 @@ def create_learners(
             continue
         permissions.ensure_may_place(None, unit, {Role.learner})
         taken.add(email)
-        user = User(
-            email=email,
-            phone=None,
-            full_name=name,
-            target_group=TargetGroup(target_group) if target_group else None,
-            active=True,
+        user = _new_user(
+            email=email, phone=None, full_name=name, target_group=target_group, roles={Role.learner}
         )
-        user.role_rows = [UserRole(role=Role.learner)]
         user.unit_id = unit.id  # the unit itself is in the session: no load when read
         fresh.append(user)
         out.append(user)
