@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from lms.auth.models import Role
 from lms.extensions import db
 from lms.org.models import Unit
-from lms.replicas import PRIMARY_COOKIE, replica_reads, replica_set
+from lms.replicas import PRIMARY_COOKIE, Replica, replica_reads, replica_set
 from tests.conftest import create_schema, make_test_app
 from tests.factories import enrol, make_class, make_course, make_token, make_unit, make_user
 from tests.replica import ReplicatedPair
@@ -225,15 +225,18 @@ def _stored(app: Flask, statement_id: str) -> datetime:
         ).one()
 
 
+def _first_read(app: Flask, seed: Seed) -> tuple[FlaskClient, Replica]:
+    """A client whose first read (the statistics) went well, and the app's replica."""
+    client = app.test_client()
+    assert client.get(STATS, query_string={"unit": "SEED"}, headers=seed.bearer).status_code == 200
+    return client, replica_set(app).replicas[0]  # type: ignore[union-attr]
+
+
 def test_a_replica_further_behind_than_the_bound_is_skipped(
     replicated_pair: ReplicatedPair, seed: Seed
 ) -> None:
     with replica_app(replicated_pair, REPLICA_MAX_LAG_SECONDS=0) as app:
-        client = app.test_client()
-        assert (
-            client.get(STATS, query_string={"unit": "SEED"}, headers=seed.bearer).status_code == 200
-        )
-        replica = replica_set(app).replicas[0]  # type: ignore[union-attr]
+        client, replica = _first_read(app, seed)
         assert replica.lag == 0  # caught up: used even with a bound of 0
         with paused(replicated_pair):
             add_unit(app, "LAG1")
@@ -301,11 +304,7 @@ def test_a_stopped_replica_is_skipped_without_errors_or_a_wait_per_request(
     # Checked once only: the replica stops after its last check said it was healthy, so the
     # next request fails on it mid-way; later requests must not try it again.
     with replica_app(replicated_pair, REPLICA_CHECK_SECONDS=3600) as app:
-        client = app.test_client()
-        assert (
-            client.get(STATS, query_string={"unit": "SEED"}, headers=seed.bearer).status_code == 200
-        )
-        replica = replica_set(app).replicas[0]  # type: ignore[union-attr]
+        client, replica = _first_read(app, seed)
         attempts: list[int] = []
         event.listen(replica.engine, "do_connect", lambda *args: attempts.append(1))
         replicated_pair.stop_replica()
