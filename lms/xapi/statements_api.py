@@ -151,7 +151,7 @@ def _post_statements(xreq: XRequest, client: ClientInfo) -> Response:
     if not client.has(Scope.statements_write):
         raise forbid("writing statements")
     payload, parts = _statement_payload(xreq)
-    statements = validate_statements(payload, version=xreq.version)
+    statements = validate_statements(payload, version=xreq.version, parsed=True)
     blobs = _blobs(statements, parts)
     batch = isinstance(payload, list)
     v2 = is_v2(xreq.version)
