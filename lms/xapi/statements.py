@@ -343,10 +343,14 @@ def _insert_keys(conn: Connection, rows: list[tuple[KeySet, int]], stored: datet
     at = struct.pack(
         ">iq", 8, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     )
+    # A statement's rows are its keys joined by what comes between two of them (the tail of
+    # one row, the head of the next): one join a statement rather than two concatenations a
+    # key row.
     chunks = [_COPY_HEADER]
     for keys, seq in rows:
-        tail = at + struct.pack(">iq", 8, seq)
-        chunks.extend(_KEY_ROW + key + tail for key in keys)
+        if keys:  # always (every statement has a verb key)
+            tail = at + struct.pack(">iq", 8, seq)
+            chunks.append(_KEY_ROW + (tail + _KEY_ROW).join(keys) + tail)
     chunks.append(_COPY_TRAILER)
     driver = conn.connection.driver_connection
     copy_sql = "COPY xapi_statement_keys (key, stored, seq) FROM STDIN (FORMAT BINARY)"
