@@ -28,7 +28,7 @@ from lms.errors import Conflict
 from lms.extensions import db
 from lms.xapi import pgarrays
 from lms.xapi.comparison import same_statement
-from lms.xapi.constants import KeyKind
+from lms.xapi.constants import MAX_KEY_BYTES, KeyKind
 from lms.xapi.keys import key_ids, key_value, stored_now, verb_activity_value, xapi_time
 from lms.xapi.models import AttachmentBlob, Statement, StatementKey
 from lms.xapi.packing import dump_json_bytes, pack
@@ -118,6 +118,8 @@ def own_keys(index: StatementIndex) -> KeySet:
     return key_ids(key_values(index))
 
 
+#: A value at most this long is its own key form (see :func:`lms.xapi.keys.key_value`).
+_SHORT = MAX_KEY_BYTES // 4
 _VERB, _REGISTRATION, _AGENT, _RELATED_AGENT, _ACTIVITY, _RELATED_ACTIVITY, _VERB_ACTIVITY = (
     int(kind)
     for kind in (
@@ -137,34 +139,37 @@ def key_values(index: StatementIndex) -> set[tuple[int, str]]:
 
     A value is written once per family: as ``agent``/``activity`` when it is the actor or
     object, otherwise as ``related_*``; the broad filters read both kinds. (Kinds as plain
-    ints: this runs for every statement, and an enum member hashes in Python code.)
+    ints: this runs for every statement, and an enum member hashes in Python code. A value
+    short enough to be its own key form is not passed to :func:`key_value`: nearly all are.)
     """
-    facts = {(_VERB, key_value(index.verb_id))}
+    short = _SHORT
+    value = index.verb_id
+    facts = {(_VERB, value if len(value) <= short else key_value(value))}
     if index.registration:
         facts.add((_REGISTRATION, index.registration))
-    direct = {
-        key_value(ifi)
-        for ifi in (
-            index.actor_ifi,
-            index.object_agent_ifi,
-            *index.actor_member_ifis,
-            *index.object_member_ifis,
-        )
-        if ifi
-    }
+    direct = set()
+    for ifi in (index.actor_ifi, index.object_agent_ifi):
+        if ifi:
+            direct.add(ifi if len(ifi) <= short else key_value(ifi))
+    for members in (index.actor_member_ifis, index.object_member_ifis):
+        for ifi in members:
+            if ifi:
+                direct.add(ifi if len(ifi) <= short else key_value(ifi))
     for value in direct:
         facts.add((_AGENT, value))
     for ifi in index.related_agent_ifis:
-        value = key_value(ifi)
+        value = ifi if len(ifi) <= short else key_value(ifi)
         if value not in direct:
             facts.add((_RELATED_AGENT, value))
     target = None
     if index.object_activity_id:
-        target = key_value(index.object_activity_id)
+        target = index.object_activity_id
+        if len(target) > short:
+            target = key_value(target)
         facts.add((_ACTIVITY, target))
         facts.add((_VERB_ACTIVITY, verb_activity_value(index.verb_id, index.object_activity_id)))
     for activity_id in index.related_activity_ids:
-        value = key_value(activity_id)
+        value = activity_id if len(activity_id) <= short else key_value(activity_id)
         if value != target:
             facts.add((_RELATED_ACTIVITY, value))
     return facts
@@ -343,10 +348,14 @@ def _insert_keys(conn: Connection, rows: list[tuple[KeySet, int]], stored: datet
     at = struct.pack(
         ">iq", 8, (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
     )
+    # A statement's rows are its keys joined by what comes between two of them (the tail of
+    # one row, the head of the next): one join a statement rather than two concatenations a
+    # key row.
     chunks = [_COPY_HEADER]
     for keys, seq in rows:
-        tail = at + struct.pack(">iq", 8, seq)
-        chunks.extend(_KEY_ROW + key + tail for key in keys)
+        if keys:  # always (every statement has a verb key)
+            tail = at + struct.pack(">iq", 8, seq)
+            chunks.append(_KEY_ROW + (tail + _KEY_ROW).join(keys) + tail)
     chunks.append(_COPY_TRAILER)
     driver = conn.connection.driver_connection
     copy_sql = "COPY xapi_statement_keys (key, stored, seq) FROM STDIN (FORMAT BINARY)"

@@ -8,6 +8,7 @@ from lms.xapi.validation.activities import check_activity
 from lms.xapi.validation.agents import check_actor, check_agent, check_group
 from lms.xapi.validation.errors import XapiValidationError
 from lms.xapi.validation.fields import (
+    ValidCache,
     check_extensions,
     check_iri,
     check_keys,
@@ -15,6 +16,7 @@ from lms.xapi.validation.fields import (
     check_string,
     check_uuid,
     fail_type,
+    part_key,
     require,
 )
 from lms.xapi.validation.languages import check_language_tag
@@ -39,7 +41,14 @@ CONTEXT_AGENT_KEYS = frozenset(("objectType", "agent", "relevantTypes"))
 CONTEXT_GROUP_KEYS = frozenset(("objectType", "group", "relevantTypes"))
 
 
-def check_context(value: Any, path: str, *, object_is_activity: bool, v2: bool) -> None:
+#: contextActivities of statements parsed from JSON already found valid, by their JSON text
+#: (a course's parent, grouping and category come with each of its statements).
+_CONTEXT_ACTIVITIES: ValidCache[bytes] = ValidCache()
+
+
+def check_context(
+    value: Any, path: str, *, object_is_activity: bool, v2: bool, parsed: bool = False
+) -> None:
     context = check_object(value, path, "a Context object")
     if v2:
         check_keys(context, V2_CONTEXT_KEYS, path, "a Context")
@@ -58,7 +67,12 @@ def check_context(value: Any, path: str, *, object_is_activity: bool, v2: bool) 
     if "team" in context:
         check_group(context["team"], f"{path}.team")
     if "contextActivities" in context:
-        check_context_activities(context["contextActivities"], f"{path}.contextActivities")
+        activities = context["contextActivities"]
+        known = part_key(activities) if parsed else None
+        if known is None or known not in _CONTEXT_ACTIVITIES.items:
+            check_context_activities(activities, f"{path}.contextActivities")
+            if known is not None:
+                _CONTEXT_ACTIVITIES.add(known)
     for key in ("revision", "platform"):
         if key in context:
             check_string(context[key], f"{path}.{key}")

@@ -46,7 +46,9 @@ def statement_index(stmt: dict[str, Any]) -> StatementIndex:
 
     activities: dict[str, None] = {}  # insertion-ordered set
     agents: dict[str, None] = {}
-    _collect(stmt, activities, agents)
+    # The actor's identifier is the first of the related agents: computed once for both.
+    actor_ifi = _add_actor(actor, agents)
+    _collect_rest(obj, object_type, context, activities, agents)
     authority = stmt.get("authority")
     if authority is not None:
         _add_actor(authority, agents)
@@ -59,8 +61,8 @@ def statement_index(stmt: dict[str, Any]) -> StatementIndex:
     registration = context.get("registration") if context else None
     return StatementIndex(
         statement_id=stmt["id"].lower(),
-        actor_ifi=agent_ifi(actor) if has_ifi(actor) else None,
-        actor_member_ifis=_member_ifis(actor),
+        actor_ifi=actor_ifi,
+        actor_member_ifis=_member_ifis(actor) if "member" in actor else [],
         verb_id=verb_id,
         object_type=object_type,
         object_activity_id=object_activity_id,
@@ -80,12 +82,21 @@ def _collect(stmt: dict[str, Any], activities: dict[str, None], agents: dict[str
     """Activities and agents of a statement or SubStatement, without descending further."""
     _add_actor(stmt["actor"], agents)
     obj = stmt["object"]
-    object_type = obj.get("objectType", "Activity")
+    _collect_rest(obj, obj.get("objectType", "Activity"), stmt.get("context"), activities, agents)
+
+
+def _collect_rest(
+    obj: dict[str, Any],
+    object_type: str,
+    context: dict[str, Any] | None,
+    activities: dict[str, None],
+    agents: dict[str, None],
+) -> None:
+    """What :func:`_collect` finds after the actor: the object, then the context."""
     if object_type == "Activity":
         activities[obj["id"]] = None
     elif object_type in ("Agent", "Group"):
         _add_actor(obj, agents)
-    context = stmt.get("context")
     if not context:
         return
     context_activities = context.get("contextActivities")
@@ -96,20 +107,28 @@ def _collect(stmt: dict[str, Any], activities: dict[str, None], agents: dict[str
             else:
                 for activity in entry:
                     activities[activity["id"]] = None
-    for key in ("instructor", "team"):
-        if key in context:
-            _add_actor(context[key], agents)
-    for entry in context.get("contextAgents", ()):
-        _add_actor(entry["agent"], agents)
-    for entry in context.get("contextGroups", ()):
-        _add_actor(entry["group"], agents)
+    if "instructor" in context:
+        _add_actor(context["instructor"], agents)
+    if "team" in context:
+        _add_actor(context["team"], agents)
+    if "contextAgents" in context:
+        for entry in context["contextAgents"]:
+            _add_actor(entry["agent"], agents)
+    if "contextGroups" in context:
+        for entry in context["contextGroups"]:
+            _add_actor(entry["group"], agents)
 
 
-def _add_actor(actor: dict[str, Any], agents: dict[str, None]) -> None:
-    if has_ifi(actor):
-        agents[agent_ifi(actor)] = None
-    for member in actor.get("member", ()):
-        agents[agent_ifi(member)] = None
+def _add_actor(actor: dict[str, Any], agents: dict[str, None]) -> str | None:
+    """Add the actor's identifier (returned; None for an anonymous Group) and its members'."""
+    ifi = None
+    if "account" in actor or "mbox" in actor or "mbox_sha1sum" in actor or "openid" in actor:
+        ifi = agent_ifi(actor)
+        agents[ifi] = None
+    if "member" in actor:
+        for member in actor["member"]:
+            agents[agent_ifi(member)] = None
+    return ifi
 
 
 def _member_ifis(actor: dict[str, Any]) -> list[str]:

@@ -48,7 +48,7 @@ _GRANDFATHERED = frozenset(
         "sgn-ch-de",
     ]
 )
-_TAG_CACHE = ValidCache()
+_TAG_CACHE: ValidCache[str] = ValidCache()
 
 
 def is_language_tag(tag: str) -> bool:

@@ -11,12 +11,14 @@ from lms.xapi.validation.attachments import check_attachments
 from lms.xapi.validation.context import check_context, check_statement_ref
 from lms.xapi.validation.errors import XapiValidationError
 from lms.xapi.validation.fields import (
+    ValidCache,
     check_iri,
     check_keys,
     check_object,
     check_timestamp,
     check_uuid,
     fail_type,
+    part_key,
     require,
 )
 from lms.xapi.validation.languages import check_language_map
@@ -65,15 +67,20 @@ def validate_statement(stmt: Any, *, version: str = "1.0.3", path: str = "") -> 
     check_statement(stmt, path, v2=is_v2(version))
 
 
-def validate_statements(payload: Any, *, version: str = "1.0.3") -> list[dict[str, Any]]:
+def validate_statements(
+    payload: Any, *, version: str = "1.0.3", parsed: bool = False
+) -> list[dict[str, Any]]:
     """Validate a POST body: one statement or a non-empty array of them; return the list.
 
     Errors inside an array are prefixed with the index (``[3].verb.id``). Two statements of one
-    batch with the same id reject the batch (Communication 2.1.2.s2.b6).
+    batch with the same id reject the batch (Communication 2.1.2.s2.b6). ``parsed``: the
+    payload is what a JSON body parsed to (plain dicts, lists, strings, numbers), so parts
+    already found valid in earlier statements are known by their JSON text and not checked
+    again (see :func:`lms.xapi.validation.fields.part_key`).
     """
     v2 = is_v2(version)
     if type(payload) is dict:
-        check_statement(payload, "", v2=v2)
+        check_statement(payload, "", v2=v2, parsed=parsed)
         return [payload]
     if type(payload) is not list:
         fail_type("statements", "a statement object or an array of statements", payload)
@@ -82,7 +89,7 @@ def validate_statements(payload: Any, *, version: str = "1.0.3") -> list[dict[st
     seen: dict[str, int] = {}
     for index, stmt in enumerate(payload):
         path = f"[{index}]"
-        check_statement(stmt, path, v2=v2)
+        check_statement(stmt, path, v2=v2, parsed=parsed)
         statement_id = stmt.get("id")
         if statement_id is not None:
             key = statement_id.lower()
@@ -94,25 +101,50 @@ def validate_statements(payload: Any, *, version: str = "1.0.3") -> list[dict[st
     return payload
 
 
-def check_statement(stmt: Any, path: str, *, v2: bool) -> None:
+#: Parts of statements parsed from JSON already found valid, by their JSON text.
+_ACTORS: ValidCache[bytes] = ValidCache()
+_VERBS: ValidCache[bytes] = ValidCache()
+_ACTIVITIES: ValidCache[bytes] = ValidCache()
+
+
+def check_statement(stmt: Any, path: str, *, v2: bool, parsed: bool = False) -> None:
     if type(stmt) is not dict:
         fail_type(path or "statement", "a statement object", stmt)
     check_keys(stmt, STATEMENT_KEYS, path, "a Statement")
     if "id" in stmt:
         check_uuid(stmt["id"], f"{path}.id")
-    check_actor(require(stmt, "actor", path), f"{path}.actor")
-    verb_id = check_verb(require(stmt, "verb", path), f"{path}.verb")
+    actor = require(stmt, "actor", path)
+    key = part_key(actor) if parsed else None
+    if key is None or key not in _ACTORS.items:
+        check_actor(actor, f"{path}.actor")
+        if key is not None:
+            _ACTORS.add(key)
+    verb = require(stmt, "verb", path)
+    key = part_key(verb) if parsed else None
+    if key is not None and key in _VERBS.items:
+        verb_id = verb["id"]
+    else:
+        verb_id = check_verb(verb, f"{path}.verb")
+        if key is not None:
+            _VERBS.add(key)
     object_path = f"{path}.object"
-    object_type = check_statement_object(
-        require(stmt, "object", path), object_path, v2=v2, in_substatement=False
-    )
+    obj = require(stmt, "object", path)
+    # Only an Activity: the other objects are rare, or (a StatementRef) never the same twice.
+    activity = parsed and type(obj) is dict and obj.get("objectType", "Activity") == "Activity"
+    key = part_key(obj) if activity else None
+    if key is not None and key in _ACTIVITIES.items:
+        object_type = "Activity"
+    else:
+        object_type = check_statement_object(obj, object_path, v2=v2, in_substatement=False)
+        if key is not None:
+            _ACTIVITIES.add(key)
     if verb_id == VOIDED and object_type != "StatementRef":
         # Data 2.3.2.s2.b1, XAPI-00017.
         raise XapiValidationError(
             f"{object_path}.objectType",
             f'must be "StatementRef" in a voiding statement (verb {VOIDED})',
         )
-    _check_common(stmt, path, object_type, v2)
+    _check_common(stmt, path, object_type, v2, parsed)
     if "stored" in stmt:
         check_timestamp(stmt["stored"], f"{path}.stored", v2=v2)
     if "authority" in stmt:
@@ -121,7 +153,9 @@ def check_statement(stmt: Any, path: str, *, v2: bool) -> None:
         _check_version(stmt["version"], f"{path}.version", v2)
 
 
-def _check_common(stmt: dict[str, Any], path: str, object_type: str, v2: bool) -> None:
+def _check_common(
+    stmt: dict[str, Any], path: str, object_type: str, v2: bool, parsed: bool = False
+) -> None:
     """Properties shared by Statements and SubStatements."""
     if "result" in stmt:
         check_result(stmt["result"], f"{path}.result")
@@ -131,6 +165,7 @@ def _check_common(stmt: dict[str, Any], path: str, object_type: str, v2: bool) -
             f"{path}.context",
             object_is_activity=object_type == "Activity",
             v2=v2,
+            parsed=parsed,
         )
     if "timestamp" in stmt:
         check_timestamp(stmt["timestamp"], f"{path}.timestamp", v2=v2)
