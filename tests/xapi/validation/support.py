@@ -121,9 +121,8 @@ def _copy(value: Any) -> Any:
 
 def assert_verdict(stmt: Any, error: str | None, *, version: str = "1.0.3") -> None:
     """Validate and compare: ``error`` is the expected error path, or None for valid."""
-    text = json.dumps(
-        stmt
-    )  # a case must be JSON data: a stray sentinel would fail for the wrong reason
+    # A case must be JSON data: a stray sentinel would fail for the wrong reason.
+    text = json.dumps(stmt)
     if error is None:
         validate_statement(stmt, version=version)
     else:
