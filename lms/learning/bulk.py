@@ -36,6 +36,7 @@ from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.extensions import db
 from lms.learning import bulk_ids, effects, identities
 from lms.learning.identities import Ifi
+from lms.xapi import services as lrs
 from lms.xapi.services import StoredStatement
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def apply(
     done = 0
     if fast:
         try:
-            with db.session.begin_nested(), bulk_ids.taken_ahead():
+            with db.session.begin_nested(), bulk_ids.taken_ahead(), lrs.recorded_together():
                 done = _apply_fast(fast, batch, when)
         except OperationalError:
             raise  # a deadlock or lock timeout: the batch is tried again whole

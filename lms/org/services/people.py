@@ -68,13 +68,14 @@ def start_memberships(users: list[User], *, on: date | None = None) -> None:
     :func:`assign_user_unit` writes for a new user), for many at once."""
     on = on or today()
     rows = [
-        UnitMembership(user_id=user.id, unit_id=user.unit_id, valid_from=on)
+        {"user_id": user.id, "unit_id": user.unit_id, "valid_from": on, "valid_to": None}
         for user in users
         if user.unit_id is not None
     ]
     if rows:
-        db.session.add_all(rows)
-        db.session.flush()
+        # One plain INSERT: nothing reads them back as objects (the ORM's flush of them was
+        # a visible share of the bridge's provisioning).
+        db.session.execute(insert(UnitMembership.__table__), rows)
 
 
 def unit_of_user_on(user: User, on: date) -> int | None:
