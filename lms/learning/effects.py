@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
+from lms.bulk_insert import insert_rows
 from lms.classes import completion as completions
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.db import utcnow
@@ -215,7 +216,7 @@ def apply_completions(rows: list[tuple[Enrollment, str, int, datetime]]) -> int:
             }
         )
     if evidence:
-        db.session.connection().execute(insert(BridgeEvidence.__table__), evidence)
+        insert_rows(BridgeEvidence.__table__, evidence)
     return len(completions.complete_many(completing))
 
 

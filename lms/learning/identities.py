@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.auth.services import create_learners, create_user
+from lms.bulk_insert import insert_rows
 from lms.db import utcnow
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.extensions import db
@@ -367,8 +368,7 @@ def provision_many(
         for (_actor, ifi, platform, _unit), user in zip(plans, out, strict=True)
         if isinstance(user, User) and ifi.kind != IdentityKind.mbox
     ]
-    if rows:
-        db.session.execute(insert(LearnerIdentity.__table__), rows)
+    insert_rows(LearnerIdentity.__table__, rows)
     return out
 
 

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms import periods
+from lms.bulk_insert import insert_rows
 from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.locks import lock_name
@@ -310,7 +311,7 @@ def refresh_people(codes_by_user: dict[int, Iterable[str] | None]) -> None:
         # One plain INSERT (after the flush: a key deleted above is free again). Nothing
         # reads the new holdings back as objects, and the ORM's flush of them took about
         # half of this function in a profile of the bridge's batch.
-        db.session.connection().execute(insert(StatHolding.__table__), new_rows)
+        insert_rows(StatHolding.__table__, new_rows)
     _upsert_rollups(deltas)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
 
 from lms.auth.models import User
+from lms.bulk_insert import insert_rows
 from lms.extensions import db
 from lms.locks import lock
 from lms.org.models import Unit, UnitMembership
@@ -75,7 +76,7 @@ def start_memberships(users: list[User], *, on: date | None = None) -> None:
     if rows:
         # One plain INSERT: nothing reads them back as objects (the ORM's flush of them was
         # a visible share of the bridge's provisioning).
-        db.session.execute(insert(UnitMembership.__table__), rows)
+        insert_rows(UnitMembership.__table__, rows)
 
 
 def unit_of_user_on(user: User, on: date) -> int | None:
