@@ -21,9 +21,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table
+from psycopg.types.json import Jsonb
+from sqlalchemy import Table, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql import sqltypes
 
 from lms.extensions import db
 
@@ -47,10 +50,21 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         elif default.is_scalar:
             defaults[column.name] = functools.partial(lambda value: value, default.arg)  # type: ignore[attr-defined]
     names = given + list(defaults)
-    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    processors = [_processor(table.c[name].type, conn.dialect) for name in names]
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(name) for name in names)
     sql = f"COPY {conn.dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
     _copy(conn, sql, rows, given, defaults, processors)
+
+
+def _processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The column type's conversion of a value, as the driver should receive it for COPY.
+
+    JSON is given to psycopg as ``Jsonb`` (the ORM's INSERT has the dialect do it; a list
+    left as it is would be written as an array). None stays SQL NULL.
+    """
+    if isinstance(type_.dialect_impl(dialect), sqltypes.JSON):
+        return lambda value: None if value is None else Jsonb(value)
+    return type_.bind_processor(dialect)
 
 
 def _copy(
@@ -76,3 +90,75 @@ def _copy(
     except psycopg.Error as exc:
         # As SQLAlchemy would raise it (a deadlock is an OperationalError the bridge retries).
         raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
+
+
+def insert_objects(objects: Sequence[Any]) -> None:
+    """Insert new ORM objects of one class and make them persistent, as a flush would.
+
+    On PostgreSQL their ids are taken from the table's sequence in one query, their columns
+    go by :func:`insert_rows`, and each object joins the session as a row already stored
+    (``make_transient_to_detached``, then ``add``): the same identity, committed values and
+    later changes as after a flush, without the unit of work's per-row cost. A class with
+    ``before_insert`` / ``after_insert`` listeners or a column the database fills itself (a
+    server default without a Python one) goes through the usual flush, as does everything
+    on SQLite.
+    """
+    if not objects:
+        return
+    session = db.session()
+    mapper = inspect(objects[0]).mapper
+    table = mapper.local_table
+    id_column = getattr(table, "autoincrement_column", None)
+    columns = [
+        (prop.key, prop.columns[0])
+        for prop in mapper.column_attrs
+        if prop.columns[0].table is table
+    ]
+    server_filled = [c for _k, c in columns if c.server_default is not None and c.default is None]
+    if (
+        session.get_bind().dialect.name != "postgresql"
+        or id_column is None
+        or not isinstance(table, Table)
+        or mapper.dispatch.before_insert  # listeners a flush would call (User's search text)
+        or mapper.dispatch.after_insert
+        or any(getattr(o, k) is None for o in objects for k, c in columns if c in server_filled)
+    ):
+        session.add_all(objects)
+        session.flush()
+        return
+    id_key = mapper.get_property_by_column(id_column).key
+    waiting = [o for o in objects if getattr(o, id_key) is None]
+    if waiting:
+        sequence = session.execute(
+            text("SELECT pg_get_serial_sequence(:table, :column)"),
+            {"table": table.name, "column": id_column.name},
+        ).scalar_one()
+        ids = sorted(
+            session.execute(_NEXT, {"sequence": sequence, "count": len(waiting)}).scalars()
+        )
+        for obj, new_id in zip(waiting, ids, strict=True):
+            setattr(obj, id_key, int(new_id))
+    rows = []
+    for obj in objects:
+        values = inspect(obj).dict
+        for key, column in columns:
+            if key not in values:
+                setattr(obj, key, _default(column))
+        rows.append({column.name: values[key] for key, column in columns})
+    insert_rows(table, rows)
+    for obj in objects:
+        make_transient_to_detached(obj)
+    session.add_all(objects)
+
+
+_NEXT = text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :count)")
+
+
+def _default(column: Any) -> Any:
+    """What SQLAlchemy would put in a column an INSERT leaves out (None without a default)."""
+    default = column.default
+    if default is None:
+        return None
+    if default.is_callable:
+        return default.arg(None)
+    return default.arg if default.is_scalar else None
