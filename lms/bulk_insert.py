@@ -98,10 +98,11 @@ def insert_objects(objects: Sequence[Any]) -> None:
     On PostgreSQL their ids are taken from the table's sequence in one query, their columns
     go by :func:`insert_rows`, and each object joins the session as a row already stored
     (``make_transient_to_detached``, then ``add``): the same identity, committed values and
-    later changes as after a flush, without the unit of work's per-row cost. A class with
-    ``before_insert`` / ``after_insert`` listeners or a column the database fills itself (a
-    server default without a Python one) goes through the usual flush, as does everything
-    on SQLite.
+    later changes as after a flush, without the unit of work's per-row cost; the mapper's
+    ``before_insert`` and ``after_insert`` listeners are called as a flush calls them. A class
+    with a column the database fills itself (a server default without a Python one) goes
+    through the usual flush, as does everything on SQLite. Relationships are not followed:
+    give the objects' foreign keys as ids, and insert related new objects separately.
     """
     if not objects:
         return
@@ -119,8 +120,6 @@ def insert_objects(objects: Sequence[Any]) -> None:
         session.get_bind().dialect.name != "postgresql"
         or id_column is None
         or not isinstance(table, Table)
-        or mapper.dispatch.before_insert  # listeners a flush would call (User's search text)
-        or mapper.dispatch.after_insert
         or any(getattr(o, k) is None for o in objects for k, c in columns if c in server_filled)
     ):
         session.add_all(objects)
@@ -138,6 +137,9 @@ def insert_objects(objects: Sequence[Any]) -> None:
         )
         for obj, new_id in zip(waiting, ids, strict=True):
             setattr(obj, id_key, int(new_id))
+    conn = session.connection()
+    for obj in objects:  # as a flush calls them (User's search text)
+        mapper.dispatch.before_insert(mapper, conn, inspect(obj))
     rows = []
     for obj in objects:
         values = inspect(obj).dict
@@ -147,6 +149,7 @@ def insert_objects(objects: Sequence[Any]) -> None:
         rows.append({column.name: values[key] for key, column in columns})
     insert_rows(table, rows)
     for obj in objects:
+        mapper.dispatch.after_insert(mapper, conn, inspect(obj))
         make_transient_to_detached(obj)
     session.add_all(objects)
 
