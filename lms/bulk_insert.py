@@ -40,15 +40,11 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
         conn.execute(table.insert(), list(rows))
         return
     given = list(rows[0])
-    defaults: dict[str, Callable[[], Any]] = {}
-    for column in table.columns:
-        default = column.default
-        if column.name in given or default is None:
-            continue
-        if default.is_callable:
-            defaults[column.name] = functools.partial(default.arg, None)  # type: ignore[attr-defined]
-        elif default.is_scalar:
-            defaults[column.name] = functools.partial(lambda value: value, default.arg)  # type: ignore[attr-defined]
+    defaults: dict[str, Callable[[], Any]] = {
+        column.name: functools.partial(_default, column)
+        for column in table.columns
+        if column.name not in given and column.default is not None
+    }
     names = given + list(defaults)
     processors = [_processor(table.c[name].type, conn.dialect) for name in names]
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(name) for name in names)
