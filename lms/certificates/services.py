@@ -327,6 +327,9 @@ def issue_many(enrollments: list[Enrollment]) -> list[Certificate]:
     wanted = [e for e in enrollments if e.course.gives_certificate and _is_completed(e)]
     if not wanted:
         return []
+    # The serial counters taken below are held to the commit: the LMS's statements a bulk
+    # caller has kept so far (lrs.recorded_together) are stored first, not under them.
+    lrs.record_kept()
     lock_rows(Enrollment, [e.id for e in wanted])
     issued = set(
         db.session.scalars(

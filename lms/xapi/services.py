@@ -46,6 +46,7 @@ __all__ = [
     "lms_authority",
     "read_after",
     "record",
+    "record_kept",
     "record_many",
     "recorded_together",
     "voided_ids",
@@ -134,6 +135,23 @@ def recorded_together() -> Iterator[None]:
     finally:
         _together.reset(token)
     record_many(pending)
+
+
+def record_kept() -> None:
+    """Inside :func:`recorded_together`: record the statements kept so far now (in order,
+    one :func:`record_many`), and go on keeping. Called before taking a lock that is held
+    to the commit (the certificates' serial counters), so that their validation and storing
+    is not done while other writers wait."""
+    pending = _together.get()
+    if not pending:
+        return
+    kept = list(pending)
+    pending.clear()
+    token = _together.set(None)
+    try:
+        record_many(kept)
+    finally:
+        _together.reset(token)
 
 
 def _authority(authority: dict[str, Any] | None) -> dict[str, Any]:
