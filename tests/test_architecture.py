@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lms.errors",
         "lms.edge",
         "lms.locks",
+        "lms.bulk_insert",
         "lms.http",
         "lms.openapi",
         "lms.constants",

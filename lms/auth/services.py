@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms import ratelimit
 from lms.audit import services as audit
@@ -30,6 +31,7 @@ from lms.auth.text import (
     normalise_email,
     normalise_phone,
 )
+from lms.bulk_insert import insert_objects
 from lms.collation import sorted_vi, vi_sort_key
 from lms.constants import TargetGroup
 from lms.db import utcnow
@@ -373,15 +375,22 @@ def create_learners(
             continue
         permissions.ensure_may_place(None, unit, {Role.learner})
         taken.add(email)
+        # The role row is written after the users (below), not through the relationship.
         user = _new_user(
-            email=email, phone=None, full_name=name, target_group=target_group, roles={Role.learner}
+            email=email, phone=None, full_name=name, target_group=target_group, roles=set()
         )
         user.unit_id = unit.id  # the unit itself is in the session: no load when read
         fresh.append(user)
         out.append(user)
     if fresh:
-        db.session.add_all(fresh)
-        db.session.flush()
+        # Written together (one COPY each on PostgreSQL), then each user's roles are set as
+        # loaded, as after a flush of users created with their role rows.
+        insert_objects(fresh)
+        roles = [UserRole(user_id=user.id, role=Role.learner) for user in fresh]
+        insert_objects(roles)
+        for user, role in zip(fresh, roles, strict=True):
+            set_committed_value(user, "role_rows", [role])
+            set_committed_value(role, "user", user)
         start_memberships(fresh)
         logger.info("Created %s learners", len(fresh))
     return out

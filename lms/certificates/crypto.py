@@ -9,6 +9,7 @@ ensure_ascii=False)``, whole numbers as integers), kept so its signatures still 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -142,7 +143,10 @@ def rsa_private_key(der: bytes) -> rsa.RSAPrivateKey:
     return key
 
 
+@functools.lru_cache(maxsize=8)
 def private_key(private_raw: bytes) -> Ed25519PrivateKey:
+    """The key object, made once per key (a bulk issue signs hundreds with one key, and
+    loading it each time cost about as much as the signature)."""
     return Ed25519PrivateKey.from_private_bytes(private_raw)
 
 
@@ -162,7 +166,10 @@ def verify(public_raw: bytes, message: bytes, signature: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8)
 def _derive(secret_key: str, info: bytes) -> bytes:
+    """HKDF of SECRET_KEY, computed once per (key, purpose): every certificate's subject id
+    derives the same key."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info)
     return hkdf.derive(secret_key.encode("utf-8"))
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
 
 from lms.auth.models import User
+from lms.bulk_insert import insert_objects
 from lms.catalog.models import Course, Lesson
 from lms.classes import statements
 from lms.classes.completion import refresh_progress, unit_at
@@ -272,8 +273,9 @@ def enroll_new(
     """Enrol people in courses they do not follow, without a class (the bridge's batch).
 
     The caller knows none of ``pairs`` has a live enrollment and holds the people (new
-    learners, or :func:`lock_people`). One multi-row INSERT returning the rows, one batch of
-    ``registered`` statements: the rows come back as objects for the work that follows.
+    learners, or :func:`lock_people`). The rows are written together
+    (:func:`lms.bulk_insert.insert_objects`) and stay in the session as objects for the work
+    that follows; one batch of ``registered`` statements.
     """
     rows = [
         Enrollment(
@@ -293,8 +295,7 @@ def enroll_new(
     ]
     if not rows:
         return rows
-    db.session.add_all(rows)
-    db.session.flush()
+    insert_objects(rows)  # one COPY on PostgreSQL rather than the unit of work's INSERTs
     lrs.record_many(
         [
             statements.registered_for(user, course, registration=e.registration, at=at)

@@ -36,6 +36,8 @@ from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.extensions import db
 from lms.learning import bulk_ids, effects, identities
 from lms.learning.identities import Ifi
+from lms.org import services as org
+from lms.xapi import services as lrs
 from lms.xapi.services import StoredStatement
 
 if TYPE_CHECKING:
@@ -66,7 +68,12 @@ def apply(
     done = 0
     if fast:
         try:
-            with db.session.begin_nested(), bulk_ids.taken_ahead():
+            with (
+                db.session.begin_nested(),
+                bulk_ids.taken_ahead(),
+                lrs.recorded_together(),
+                org.memberships_kept(),
+            ):
                 done = _apply_fast(fast, batch, when)
         except OperationalError:
             raise  # a deadlock or lock timeout: the batch is tried again whole
@@ -142,6 +149,7 @@ def _apply_fast(learners: dict[Any, Learner], batch: Batch, when: When) -> int:
         else:
             learner.fast = False
     chosen = [learner for learner in learners.values() if learner.fast and learner.user]
+    org.keep_memberships(learner.user for learner in chosen if learner.user is not None)
     existing = [learner.user for learner in chosen if learner.user and learner.user.id]
     enrollments.lock_people([u for u in existing if u is not None])
     live = _live_enrollments(chosen)

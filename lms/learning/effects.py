@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from lms.bulk_insert import insert_rows
 from lms.classes import completion as completions
 from lms.classes.models import Enrollment, EnrollmentSource, EnrollmentStatus
 from lms.db import utcnow
@@ -181,10 +182,17 @@ def apply_completions(rows: list[tuple[Enrollment, str, int, datetime]]) -> int:
     """:func:`apply` for many ``completed`` statements without a result on courses whose rule
     is :func:`lessons_only` (the bridge's batch), in the order given: ``(enrollment,
     statement id, seq, at)``. The first live one completes its enrollment; the evidence is kept
-    for each. One flush, then :func:`lms.classes.completion.complete_many`. Returns how many
-    enrollments completed."""
+    for each. Returns how many enrollments completed.
+
+    The evidence goes as one plain ``INSERT`` of all the rows (nothing reads them back as
+    objects; an ORM flush of them cost a tenth of the bridge's batch). The enrollments are
+    not flushed here: :func:`lms.classes.completion.complete_many` flushes them once, started
+    and completed, so each is updated once instead of twice.
+    """
     completing: list[tuple[Enrollment, datetime]] = []
     completed: set[int] = set()
+    evidence: list[dict[str, Any]] = []
+    now = utcnow()
     for enrollment, statement_id, seq, at in rows:
         was_completed = (
             enrollment.status == EnrollmentStatus.completed or enrollment.id in completed
@@ -193,19 +201,22 @@ def apply_completions(rows: list[tuple[Enrollment, str, int, datetime]]) -> int:
             _mark_started(enrollment, at)
             completed.add(enrollment.id)
             completing.append((enrollment, at))
-        db.session.add(
-            BridgeEvidence(
-                statement_id=statement_id.lower(),
-                seq=seq,
-                enrollment_id=enrollment.id,
-                completion=True,
-                success=None,
-                scaled=None,
-                at=at,
-                caused_completion=not was_completed,
-            )
+        evidence.append(
+            {
+                "statement_id": statement_id.lower(),
+                "seq": seq,
+                "enrollment_id": enrollment.id,
+                "completion": True,
+                "success": None,
+                "scaled": None,
+                "at": at,
+                "voided_at": None,
+                "caused_completion": not was_completed,
+                "created_at": now,
+            }
         )
-    db.session.flush()
+    if evidence:
+        insert_rows(BridgeEvidence.__table__, evidence)
     return len(completions.complete_many(completing))
 
 

@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, User
 from lms.auth.services import create_learners, create_user
+from lms.bulk_insert import insert_rows
+from lms.db import utcnow
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.constants import EXT_UNIT_CODE
@@ -351,10 +353,22 @@ def provision_many(
         for actor, ifi, platform, unit in plans
     ]
     out: list[User | DomainError] = list(create_learners(people))
-    for (_actor, ifi, platform, _unit), user in zip(plans, out, strict=True):
-        if isinstance(user, User) and ifi.kind != IdentityKind.mbox:
-            db.session.add(_provisioned(user, ifi, platform))
-    db.session.flush()
+    # One plain INSERT of the identities (create_learners flushed: the users have their ids);
+    # nothing reads them back as objects in the batch.
+    rows = [
+        {
+            "user_id": user.id,
+            "kind": ifi.kind,
+            "value": ifi.value,
+            "source": IdentitySource.provisioned,
+            "platform_id": platform.id,
+            "created_at": utcnow(),
+            "created_by_id": None,
+        }
+        for (_actor, ifi, platform, _unit), user in zip(plans, out, strict=True)
+        if isinstance(user, User) and ifi.kind != IdentityKind.mbox
+    ]
+    insert_rows(LearnerIdentity.__table__, rows)
     return out
 
 

@@ -9,17 +9,21 @@ by statement path in the same batch; each must end as if applied alone, in store
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from lms import periods
 from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment, EnrollmentStatus
 from lms.extensions import db
 from lms.learning import bridge, identities
 from lms.learning.models import BridgeEvidence, BridgeRun, BridgeUnmatched, IdentityKind
+from lms.org.models import UnitMembership
 from lms.stats.models import StatHolding
 from lms.xapi import services as lrs
+from tests.factories import make_unit
 from tests.learning.conftest import (
     DVC_EXTERNAL,
     MOOC_HOME,
@@ -109,3 +113,42 @@ def test_one_batch_of_many_learners_ends_as_each_statement_alone_would(db: objec
     assert all(c.signature for c in certificates)
     counted = db.session.scalars(select(StatHolding.user_id).distinct()).all()
     assert sorted(counted) == sorted({a.id, d.id, hoa.id})
+
+
+def test_a_completion_reported_late_counts_where_the_learner_was_then(db: object) -> None:
+    """The bulk path keeps each learner's memberships for the run (``memberships_kept``):
+    the enrolment, the completion and the certificate of a statement dated before a move
+    still name the unit of that day."""
+    world = build_world()
+    lechan = world.units["HP-LECHAN"]
+    ngoquyen = make_unit("HP-NGOQUYEN", parent=world.units["HP"])
+    hoa = world.citizen
+    moved = periods.today() - timedelta(days=10)
+    db.session.execute(delete(UnitMembership).where(UnitMembership.user_id == hoa.id))
+    db.session.add_all(
+        [
+            UnitMembership(
+                user_id=hoa.id,
+                unit_id=lechan.id,
+                valid_from=date(2020, 1, 1),
+                valid_to=moved - timedelta(days=1),
+            ),
+            UnitMembership(user_id=hoa.id, unit_id=ngoquyen.id, valid_from=moved),
+        ]
+    )
+    hoa.unit_id = ngoquyen.id
+    then = datetime.combine(moved - timedelta(days=5), time(3), tzinfo=UTC)
+    late = statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL)
+    lrs.record_many([{**late, "timestamp": then.isoformat()}], authority=world.client.authority)
+    db.session.commit()
+
+    bridge.process_pending()
+
+    enrollment = db.session.scalars(
+        select(Enrollment).where(Enrollment.user_id == hoa.id, Enrollment.course_id == world.dvc.id)
+    ).one()
+    assert enrollment.status == EnrollmentStatus.completed
+    assert enrollment.enrolled_unit_id == lechan.id
+    assert enrollment.completed_unit_id == lechan.id
+    certificate = db.session.scalars(select(Certificate).where(Certificate.user_id == hoa.id)).one()
+    assert certificate.holder_unit_id == lechan.id

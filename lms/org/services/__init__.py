@@ -13,7 +13,13 @@ from lms.org.services.headcounts import (
     rollup_headcounts,
 )
 from lms.org.services.imports import import_units
-from lms.org.services.people import assign_user_unit, start_memberships, unit_of_user_on
+from lms.org.services.people import (
+    assign_user_unit,
+    keep_memberships,
+    memberships_kept,
+    start_memberships,
+    unit_of_user_on,
+)
 from lms.org.services.tree import (
     ancestors,
     can_change,
@@ -50,6 +56,8 @@ __all__ = [
     "import_units",
     "in_tree_order",
     "is_descendant",
+    "keep_memberships",
+    "memberships_kept",
     "merge_unit",
     "move_unit",
     "path_on",

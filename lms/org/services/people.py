@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, exists, func, insert, literal, select, update
 
 from lms.auth.models import User
+from lms.bulk_insert import insert_rows
 from lms.extensions import db
 from lms.locks import lock
 from lms.org.models import Unit, UnitMembership
@@ -68,17 +72,75 @@ def start_memberships(users: list[User], *, on: date | None = None) -> None:
     :func:`assign_user_unit` writes for a new user), for many at once."""
     on = on or today()
     rows = [
-        UnitMembership(user_id=user.id, unit_id=user.unit_id, valid_from=on)
+        {"user_id": user.id, "unit_id": user.unit_id, "valid_from": on, "valid_to": None}
         for user in users
         if user.unit_id is not None
     ]
     if rows:
-        db.session.add_all(rows)
-        db.session.flush()
+        # One plain INSERT: nothing reads them back as objects (the ORM's flush of them was
+        # a visible share of the bridge's provisioning).
+        insert_rows(UnitMembership.__table__, rows)
+
+
+#: Inside :func:`memberships_kept`: user id -> their memberships (from, to, unit id).
+_kept: ContextVar[dict[int, list[tuple[date, date | None, int]]] | None] = ContextVar(
+    "lms_org_memberships_kept", default=None
+)
+
+
+@contextmanager
+def memberships_kept() -> Iterator[None]:
+    """Keep the memberships :func:`unit_of_user_on` reads, for a bulk operation that moves
+    nobody (the bridge's bulk run; it only starts the memberships of the learners it creates,
+    before it asks about them).
+
+    A completion reported late (dated before today) is counted where the person was that
+    day: three questions for each learner of a batch (enrolment, completion, certificate),
+    two queries each. With :func:`keep_memberships` they are read for the whole run at once.
+    """
+    if _kept.get() is not None:
+        yield
+        return
+    token = _kept.set({})
+    try:
+        yield
+    finally:
+        _kept.reset(token)
+
+
+def keep_memberships(users: Iterable[User]) -> None:
+    """Inside :func:`memberships_kept`: read these people's memberships now, in one query."""
+    kept = _kept.get()
+    if kept is None:
+        return
+    ids = sorted({u.id for u in users if u.id is not None and u.id not in kept})
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        for user_id in chunk:
+            kept[user_id] = []
+        rows = db.session.execute(
+            select(
+                UnitMembership.user_id,
+                UnitMembership.valid_from,
+                UnitMembership.valid_to,
+                UnitMembership.unit_id,
+            ).where(UnitMembership.user_id.in_(chunk))
+        )
+        for user_id, valid_from, valid_to, unit_id in rows:
+            kept[user_id].append((valid_from, valid_to, unit_id))
 
 
 def unit_of_user_on(user: User, on: date) -> int | None:
     """The id of the unit ``user`` belonged to on ``on`` (their current unit without history)."""
+    kept = _kept.get()
+    if kept is not None and user.id is not None:
+        if user.id not in kept:
+            keep_memberships([user])
+        rows = kept[user.id]
+        valid = [r for r in rows if r[0] <= on and (r[1] is None or r[1] >= on)]
+        if valid:
+            return max(valid, key=lambda r: r[0])[2]
+        return None if rows else user.unit_id
     found = db.session.scalar(
         select(UnitMembership.unit_id)
         .where(UnitMembership.user_id == user.id, valid_on_clause(UnitMembership, on))
