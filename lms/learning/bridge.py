@@ -190,8 +190,9 @@ def _run_batch(size: int | None, *, wait: bool, partition: int) -> int | None:
     share = Share(partition, count, partitions.handovers())
     done = recheck_gaps(until, batch, share)
     first = cursor.last_seq
-    items = ready(lrs.read_after(first, limit=size * count), until)
-    mine = share.mine(items)
+    items = ready(lrs.read_after(first, limit=size * count, step_over=batch.step_over()), until)
+    stepped = sum(item.stepped_over for item in items)
+    mine = share.mine([item for item in items if not item.stepped_over])
     batch.prefetch(mine)
     apply_items(mine, batch)
     if items:
@@ -203,7 +204,7 @@ def _run_batch(size: int | None, *, wait: bool, partition: int) -> int | None:
         db.session.flush()
         partitions.prune_handovers(min(cursors()))
     count_ignored(batch)
-    if mine or done:
+    if mine or done or stepped:
         db.session.add(
             BridgeRun(
                 partition=partition,
@@ -211,7 +212,7 @@ def _run_batch(size: int | None, *, wait: bool, partition: int) -> int | None:
                 finished_at=utcnow(),
                 from_seq=first + 1,
                 to_seq=cursor.last_seq,
-                statements=len(mine) + done,
+                statements=len(mine) + done + stepped,
                 applied=batch.applied,
                 unmatched=batch.unmatched,
                 ignored_by_rule=batch.ignored_by_rule,

@@ -212,6 +212,8 @@ class BridgeRun(Model):
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     from_seq: Mapped[int] = mapped_column(Seq)
     to_seq: Mapped[int] = mapped_column(Seq)
+    #: Read by the batch: its partition's share, and the LMS's own statements it stepped over
+    #: (every partition steps over them, their bodies unread).
     statements: Mapped[int] = mapped_column(Integer, default=0)
     applied: Mapped[int] = mapped_column(Integer, default=0)
     unmatched: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, false, null, select, type_coerce
 
 from lms.errors import Invalid
 from lms.extensions import db
@@ -27,7 +27,7 @@ from lms.xapi import canonical
 from lms.xapi.attachments import media_type
 from lms.xapi.constants import XAPI_VERSION
 from lms.xapi.models import Statement
-from lms.xapi.packing import dump_json
+from lms.xapi.packing import PackedJSON, dump_json
 from lms.xapi.protocol import has_nul
 from lms.xapi.queries import consistent_through, voided_clause
 from lms.xapi.signatures import verify_signatures
@@ -196,22 +196,36 @@ class StoredStatement:
     stored: datetime
     statement: dict[str, Any]
     voided: bool
+    #: One the reader asked to step over (``read_after(step_over=)``): only its place in the
+    #: stored order was read, ``statement`` is empty.
+    stepped_over: bool = False
 
 
 def read_after(
-    seq: int, *, limit: int = 500, until: datetime | None = None
+    seq: int, *, limit: int = 500, until: datetime | None = None, step_over: Any = None
 ) -> list[StoredStatement]:
     """Statements after position ``seq`` in stored order, for consumers such as the bridge.
 
     Pass ``until=consistent_through()`` to read only what can no longer be overtaken by a
     transaction still open (a later ``seq`` may commit before an earlier one).
+
+    ``step_over`` (a condition on :class:`Statement`'s columns): the statements it holds for
+    keep their place in the list (``stepped_over``, with the time they were stored), so gaps
+    and cursors are seen as before, but their bodies are neither sent nor unpacked (the
+    bridge's statements that cannot move anything: a backlog's lesson views, the LMS's own).
     """
+    body: Any = Statement.statement
+    skip: Any = false()
+    if step_over is not None:
+        skip = step_over
+        body = type_coerce(case((skip, null()), else_=Statement.statement), PackedJSON)
     query = (
         select(
             Statement.seq,
             Statement.stored,
-            Statement.statement,
+            body.label("statement"),
             voided_clause().label("voided"),
+            skip.label("stepped_over"),
         )
         .where(Statement.seq > seq)
         .order_by(Statement.seq)
@@ -220,8 +234,10 @@ def read_after(
     if until is not None:
         query = query.where(Statement.stored < until)
     return [
-        StoredStatement(seq=s, stored=st, statement=stmt, voided=bool(v))
-        for s, st, stmt, v in db.session.execute(query)
+        StoredStatement(seq=s, stored=st, statement={}, voided=bool(v), stepped_over=True)
+        if o
+        else StoredStatement(seq=s, stored=st, statement=stmt, voided=bool(v))
+        for s, st, stmt, v, o in db.session.execute(query)
     ]
 
 

@@ -17,6 +17,7 @@ from lms.learning.cursor import read_cursor
 from lms.learning.models import (
     BridgeEvidence,
     BridgeGap,
+    BridgeRun,
     BridgeUnmatched,
     IdentityKind,
     IdentitySource,
@@ -25,6 +26,7 @@ from lms.learning.models import (
 from lms.org.models import UnitKind
 from lms.statements import actor_for
 from lms.xapi import services as lrs
+from lms.xapi.models import Statement
 from tests.factories import make_unit, make_user
 from tests.learning.conftest import (
     DVC_EXTERNAL,
@@ -233,6 +235,36 @@ def test_the_lms_own_statements_are_not_applied_again(world: World) -> None:
         authority=lrs.lms_authority(),
     )
     assert _enrollment(world.citizen.id, world.dvc.id) is None
+
+
+def test_a_voiding_by_the_lms_is_read_and_applied(world: World) -> None:
+    """The LMS's own statements are stepped over unread, but not its voidings."""
+    [completed_id] = send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    void = statement(actor_for(world.citizen), "voided", DVC_EXTERNAL)
+    void["object"] = {"objectType": "StatementRef", "id": completed_id}
+    send(world, void, authority=lrs.lms_authority())
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.in_progress
+    [cert] = _certificates(world.citizen.id)
+    assert cert.status == "revoked"
+
+
+def test_statements_that_change_nothing_are_stepped_over_in_stored_order(world: World) -> None:
+    """A lesson elsewhere and the LMS's own statements are passed, not read: the cursor
+    reaches the last, the completion after them is applied and the batch counts them."""
+    lesson = "https://elsewhere.example.vn/lesson-1"
+    ids = send(world, statement(mbox("hoa@example.vn"), "experienced", lesson))
+    own = statement(actor_for(world.citizen), "completed", world.dvc.activity_iri)
+    ids += send(world, own, authority=lrs.lms_authority())
+    send(world, statement(mbox("hoa@example.vn"), "completed", DVC_EXTERNAL))
+    enrollment = _enrollment(world.citizen.id, world.dvc.id)
+    assert enrollment is not None
+    assert enrollment.status == EnrollmentStatus.completed
+    last = db.session.scalar(select(func.max(Statement.seq)))
+    assert read_cursor().last_seq == last
+    runs = db.session.scalars(select(BridgeRun).order_by(BridgeRun.id)).all()
+    assert sum(run.statements for run in runs) >= len(ids) + 1
 
 
 def test_lms_account_and_mbox_sha1sum_identify_users(world: World) -> None:

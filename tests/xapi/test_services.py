@@ -9,6 +9,7 @@ from flask import Flask
 
 from lms.errors import Conflict, Invalid
 from lms.xapi import services
+from lms.xapi.models import Statement
 from lms.xapi.services import Blob
 from tests.xapi.conftest import new_id, statement
 
@@ -88,6 +89,20 @@ def test_read_after_walks_in_stored_order_and_flags_voided(db: object) -> None:
     assert services.voided_ids([first, second]) == {first}
     through = services.consistent_through()
     assert len(services.read_after(0, until=through)) <= len(rows)
+
+
+def test_read_after_steps_over_without_the_bodies(db: object) -> None:
+    """``step_over``: those statements keep their place and time; their bodies are not read."""
+    first, second, third = services.record_many([statement(), statement(), statement()])
+    rows = services.read_after(0)
+    skip = Statement.statement_id.in_([first, third])
+    stepped = services.read_after(0, step_over=skip)
+    assert [(r.seq, r.stored, r.voided) for r in stepped] == [
+        (r.seq, r.stored, r.voided) for r in rows
+    ]
+    assert [r.stepped_over for r in stepped] == [True, False, True]
+    assert [r.statement for r in stepped] == [{}, rows[1].statement, {}]
+    assert stepped[1].statement["id"] == second
 
 
 def test_record_many_of_nothing_is_nothing(db: object) -> None:
