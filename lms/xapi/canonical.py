@@ -172,7 +172,9 @@ def _insert_new(table: Table, rows: list[dict[str, Any]]) -> None:
     ``executemany``), the agents and activities of the bridge's batch (a few hundred new
     learners and certificates at a time) were about half the bookkeeping's time, and a
     multi-row ``VALUES`` was slower still (compiled afresh for every number of rows). SQLite,
-    in the same process, gains nothing from it.
+    in the same process, gains nothing from it. Not :func:`lms.bulk_insert.insert_rows`:
+    ``COPY`` has no ``ON CONFLICT``, and another writer may add the same agent or activity
+    between the read of what exists and this insert.
     """
     if not rows:
         return
