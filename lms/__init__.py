@@ -201,8 +201,10 @@ def init_extensions(app: Flask) -> None:
             return
         if request.path.startswith("/xapi") or request.path.startswith("/cmi5"):
             return
-        if request.headers.get("Authorization", "").lower().startswith("bearer "):
-            return
+        if request.path.startswith("/api/") and request.headers.get(
+            "Authorization", ""
+        ).lower().startswith("bearer "):
+            return  # the token alone authenticates it (lms.auth.login), never the cookie
         if request.path.startswith("/api/") and not current_user.is_authenticated:
             return
         view = app.view_functions.get(request.endpoint or "")

@@ -142,6 +142,37 @@ def test_api_write_with_a_session_cookie_still_needs_the_csrf_token(
     assert api.get_json()["code"] == 400
 
 
+def test_a_bearer_header_does_not_lift_csrf_from_a_cookie_session(
+    app: Flask, client: FlaskClient, people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only an API call, which its token alone authenticates, skips the CSRF token: a page
+    authenticated by the session cookie (ambient authority) needs it, whatever the headers."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    data = {"login": "admin@example.vn", "password": PASSWORD, "csrf_token": token[1]}
+    assert client.post("/login", data=data).status_code == 302
+    bearer = {"Authorization": "Bearer not-a-token"}
+    assert client.post("/logout", headers=bearer).status_code == 400
+    # on the API the token is the caller, not the cookie sent along: a wrong one is a 401
+    assert client.post("/api/v1/users", json={}, headers=bearer).status_code == 401
+    assert client.get("/api/v1/me").status_code == 200  # still logged in
+
+
+def test_a_bearer_token_alone_needs_no_csrf_token(
+    app: Flask, client: FlaskClient, people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    issued = client.post(
+        "/api/v1/auth/tokens", json={"email": "admin@example.vn", "password": PASSWORD}
+    )
+    assert issued.status_code in (200, 201)
+    bearer = {"Authorization": f"Bearer {issued.get_json()['token']}"}
+    response = client.post("/api/v1/users", json={}, headers=bearer)
+    assert response.status_code == 422  # the body's fault, not the CSRF check's
+
+
 def test_form_post_with_csrf_token_passes(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     page = client.get("/login", base_url="https://localhost")
