@@ -200,14 +200,23 @@ def can_receive(user: User, channel: CodeChannel) -> bool:
     return True
 
 
+def has_a_way_in(user: User) -> bool:
+    """The person has a password or a linked single sign-on account (:func:`has_way_in` for
+    one person): activated, so no activation code is issued for them."""
+    if user.password_hash is not None:
+        return True
+    linked = db.session.scalar(select(SsoIdentity.id).where(SsoIdentity.user_id == user.id))
+    return linked is not None
+
+
 def issue_invitation(user: User, channel: CodeChannel | str, *, by: User | None) -> Issued:
-    """A new activation code for ``user`` (who must have no password yet), sent or returned.
+    """A new activation code for ``user`` (who must have no way in yet), sent or returned.
 
     The caller has checked that ``by`` may manage ``user``; the caller commits, then calls
     :func:`lms.messages.services.dispatch`.
     """
     channel = CodeChannel(channel)
-    if user.password_hash is not None:
+    if has_a_way_in(user):
         raise Conflict(_("%(name)s has already activated the account.", name=user.full_name))
     if not user.active:
         raise Conflict(_("This account is disabled."))
@@ -237,7 +246,7 @@ def issue_invitations(
     issued: list[Issued] = []
     skipped: list[User] = []
     for user in users:
-        if user.password_hash is not None or not user.active or not can_receive(user, channel):
+        if has_a_way_in(user) or not user.active or not can_receive(user, channel):
             skipped.append(user)
             continue
         issued.append(issue_invitation(user, channel, by=by))
