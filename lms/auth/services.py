@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms import ratelimit
+from lms import events, ratelimit
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth import permissions
@@ -154,7 +154,8 @@ def end_sessions(user: User, *, reason: SessionEnd) -> None:
     """End every browser session and revoke every API token of ``user``.
 
     A new password or a deactivation must lock out whoever holds an old cookie or token,
-    including a thief; reactivating an account does not bring them back.
+    including a thief; reactivating an account does not bring them back. Credentials other
+    domains handed out for the person (a cmi5 launch's) end with them: ``sessions_ended``.
     """
     now = utcnow()
     sessions = db.session.execute(
@@ -174,6 +175,7 @@ def end_sessions(user: User, *, reason: SessionEnd) -> None:
         user.id,
         reason,
     )
+    events.sessions_ended.send(user, reason=reason)
 
 
 # --- finding and authenticating people -----------------------------------------------------
