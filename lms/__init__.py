@@ -104,6 +104,9 @@ RECEIVERS = (
     (events.certificates_issued, "lms.stats.rollups:on_certificates_issued"),
     (events.certificate_revoked, "lms.stats.rollups:on_certificate_revoked"),
     (events.unit_moved, "lms.stats.rollups:on_unit_moved"),
+    # Someone's sessions and tokens were ended (new password, deactivation, deletion): the
+    # LRS credentials of their open cmi5 launches end too.
+    (events.sessions_ended, "lms.learning.cmi5.runtime:on_sessions_ended"),
 )
 
 #: Every kind of background job and the function that runs it (``lms.jobs.services.submit``).

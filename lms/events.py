@@ -41,3 +41,7 @@ certificate_revoked = _signals.signal("certificate-revoked")
 people_imported = _signals.signal("people-imported")
 #: sender: Unit, moved in the tree (a move or a merger); kwargs: on (date).
 unit_moved = _signals.signal("unit-moved")
+#: sender: User whose browser sessions and API tokens were all just ended (a new password, a
+#: deactivation, a deletion); kwargs: reason (``lms.auth.models.SessionEnd``). Sent by
+#: ``lms.auth.services.end_sessions``, in its transaction.
+sessions_ended = _signals.signal("sessions-ended")

@@ -23,6 +23,7 @@ from lms.redisclient import RedisLink, link
 class CounterStore(Protocol):
     def hit(self, key: str, window: int) -> int: ...
     def get(self, key: str) -> int: ...
+    def unhit(self, key: str) -> None: ...
 
 
 class MemoryStore:
@@ -44,6 +45,24 @@ class MemoryStore:
     def get(self, key: str) -> int:
         count, expires = self._data.get(key, (0, 0.0))
         return count if expires > time.monotonic() else 0
+
+    def unhit(self, key: str) -> None:
+        """Take back one :meth:`hit` of this window (never below zero, never a new window)."""
+        with self._lock:
+            count, expires = self._data.get(key, (0, 0.0))
+            if count > 0 and expires > time.monotonic():
+                self._data[key] = (count - 1, expires)
+
+
+#: DECR only a counter that exists and is above zero: a window that ended in between stays
+#: ended (a bare DECR would make a counter of -1 that never expires).
+_UNHIT = """
+local value = redis.call('GET', KEYS[1])
+if value and tonumber(value) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
 
 
 class RedisStore:
@@ -77,6 +96,16 @@ class RedisStore:
             self._link.breaker.trip(exc, "counting for rate limits; counting in memory")
             return self._fallback.get(key)
         return int(value) if value else 0
+
+    def unhit(self, key: str) -> None:
+        if self._link.breaker.is_open():
+            self._fallback.unhit(key)
+            return
+        try:
+            self._link.client.eval(_UNHIT, 1, self._prefix + key)
+        except redis.RedisError as exc:
+            self._link.breaker.trip(exc, "counting for rate limits; counting in memory")
+            self._fallback.unhit(key)
 
 
 def init_app(app: Flask) -> None:

@@ -800,3 +800,33 @@ def test_attempt_lists_show_only_learners_one_reaches(world: World) -> None:
     assert people["QT"] in learners("trainer_qt")
     assert people["HP"] not in learners("trainer_qt")
     assert learners("off_hp") == set()
+
+
+# --- roles taken away ---------------------------------------------------------------------------
+
+
+def test_a_former_trainer_reads_nothing_of_the_classes_they_taught(world: World) -> None:
+    """A trainer made a plain learner stays on the trainer list of their classes (the class's
+    history), but the list gives nothing without the role: not the class, its roster, nor the
+    certificates of its members (their PDF prints the date of birth)."""
+    hp = world.objects["HP"]
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    trainer = {"Authorization": f"Bearer {world.tokens['trainer']}"}
+    with world.cell():
+        api = world.client("admin", page=False)
+        me = api.get("/api/v1/me", headers=trainer).get_json()
+        demoted = api.patch(f"/api/v1/users/{me['id']}", json={"roles": ["learner"]}, headers=admin)
+        assert demoted.status_code == 200, demoted.get_json()
+        for url in (
+            f"/api/v1/classes/{hp['class']}",
+            f"/api/v1/classes/{hp['class']}/roster",
+            f"/api/v1/certificates/{hp['cert']}",
+            f"/api/v1/certificates/{hp['cert']}.pdf",
+            f"/api/v1/certificates/{hp['cert']}/credential",
+        ):
+            response = api.get(url, headers=trainer)
+            assert response.status_code in {403, 404}, (url, response.status_code)
+        listed = api.get("/api/v1/certificates?per_page=100", headers=trainer).get_json()
+        assert hp["cert"] not in {item["serial"] for item in listed["items"]}
+        page = world.client("trainer", page=True)
+        assert page.get(f"/certificates/classes/{hp['class']}").status_code in {403, 404}

@@ -200,14 +200,23 @@ def can_receive(user: User, channel: CodeChannel) -> bool:
     return True
 
 
+def has_a_way_in(user: User) -> bool:
+    """The person has a password or a linked single sign-on account (:func:`has_way_in` for
+    one person): activated, so no activation code is issued for them."""
+    if user.password_hash is not None:
+        return True
+    linked = db.session.scalar(select(SsoIdentity.id).where(SsoIdentity.user_id == user.id))
+    return linked is not None
+
+
 def issue_invitation(user: User, channel: CodeChannel | str, *, by: User | None) -> Issued:
-    """A new activation code for ``user`` (who must have no password yet), sent or returned.
+    """A new activation code for ``user`` (who must have no way in yet), sent or returned.
 
     The caller has checked that ``by`` may manage ``user``; the caller commits, then calls
     :func:`lms.messages.services.dispatch`.
     """
     channel = CodeChannel(channel)
-    if user.password_hash is not None:
+    if has_a_way_in(user):
         raise Conflict(_("%(name)s has already activated the account.", name=user.full_name))
     if not user.active:
         raise Conflict(_("This account is disabled."))
@@ -237,7 +246,7 @@ def issue_invitations(
     issued: list[Issued] = []
     skipped: list[User] = []
     for user in users:
-        if user.password_hash is not None or not user.active or not can_receive(user, channel):
+        if has_a_way_in(user) or not user.active or not can_receive(user, channel):
             skipped.append(user)
             continue
         issued.append(issue_invitation(user, channel, by=by))
@@ -300,10 +309,13 @@ def redeem(
             raise _wrong_code()
     elif len(canonical(code)) <= RESET_CODE_DIGITS:
         raise _wrong_code()  # six digits are guessable across accounts: only with their login
+    if owner is not None and not _take_a_try(owner, purpose):
+        raise _wrong_code()
     row = find_code(code, purpose, user=owner)
     if row is None:
         if owner is not None:
-            _count_wrong(owner, purpose)
+            logger.info("Wrong %s code for user %s", purpose, owner.id)
+            _burn_spent(owner, purpose)
         raise _wrong_code()
     user = row.user
     now = utcnow()
@@ -323,14 +335,31 @@ def redeem(
     return user
 
 
-def _count_wrong(user: User, purpose: CodePurpose) -> None:
-    now = utcnow()
-    db.session.execute(
+def _take_a_try(user: User, purpose: CodePurpose) -> bool:
+    """Spend one of the tries of ``user``'s open code before a guess is compared; False when
+    none is left (or no code is open).
+
+    One conditional UPDATE: guesses sent at once wait on the code's row and find the tries
+    spent, so no more guesses are compared than :data:`MAX_CODE_TRIES` (counted after the
+    comparison, a burst was compared in full while the code was still open). A right code
+    spends its try too; it is used up anyway.
+    """
+    taken = db.session.execute(
         update(AccessCode)
-        .where(AccessCode.user_id == user.id, *_open(purpose, now))
+        .where(
+            AccessCode.user_id == user.id,
+            AccessCode.failed_tries < MAX_CODE_TRIES,
+            *_open(purpose, utcnow()),
+        )
         .values(failed_tries=AccessCode.failed_tries + 1)
         .execution_options(synchronize_session=False)
     )
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def _burn_spent(user: User, purpose: CodePurpose) -> None:
+    """After a wrong guess: a code whose tries are all spent dies."""
+    now = utcnow()
     db.session.execute(
         update(AccessCode)
         .where(

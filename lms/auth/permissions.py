@@ -280,12 +280,19 @@ def ensure_may_place(actor: User | None, unit: Unit | None, roles: Iterable[Role
 # --- classes ------------------------------------------------------------------------------------
 
 
+def teaches_class(user: User, klass: Any) -> bool:
+    """Whether ``user`` is a trainer of ``klass`` now: on its trainer list *and* holding the
+    trainer role. The list keeps people whose role was taken away (the class's history);
+    the list alone gives them nothing."""
+    return Role.trainer in user.roles and any(t.id == user.id for t in klass.trainers)
+
+
 def can_manage_class(user: User, klass: Any) -> bool:
     """Whether ``user`` runs ``klass`` (a ``lms.classes`` Class): its trainers, its unit's
     officials, admins. Duck-typed so that auth does not import the classes domain."""
     if user.is_admin:
         return True
-    if Role.trainer in user.roles and any(t.id == user.id for t in klass.trainers):
+    if teaches_class(user, klass):
         return True
     unit = getattr(klass, "unit", None)
     return unit is not None and Role.official in user.roles and unit_in_scope(user, unit)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms import ratelimit
+from lms import events, ratelimit
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth import permissions
@@ -154,7 +154,8 @@ def end_sessions(user: User, *, reason: SessionEnd) -> None:
     """End every browser session and revoke every API token of ``user``.
 
     A new password or a deactivation must lock out whoever holds an old cookie or token,
-    including a thief; reactivating an account does not bring them back.
+    including a thief; reactivating an account does not bring them back. Credentials other
+    domains handed out for the person (a cmi5 launch's) end with them: ``sessions_ended``.
     """
     now = utcnow()
     sessions = db.session.execute(
@@ -174,6 +175,7 @@ def end_sessions(user: User, *, reason: SessionEnd) -> None:
         user.id,
         reason,
     )
+    events.sessions_ended.send(user, reason=reason)
 
 
 # --- finding and authenticating people -----------------------------------------------------
@@ -215,22 +217,29 @@ def authenticate(login: str, password: str, *, address: str | None) -> User:
 
     More than ``LOGIN_FAILURE_LIMIT`` failures in a minute for one account or one address
     locks both out for the rest of that minute (429), even with the right password: otherwise
-    a guesser would learn the password from the one answer that differs.
+    a guesser would learn the password from the one answer that differs. Attempts still
+    being checked count as failures, so no more passwords are checked at once than the limit
+    lets through.
     """
     limit = int(current_app.config.get("LOGIN_FAILURE_LIMIT", 10))
     user = find_user_by_login(login)
     keys = _failure_keys(login, user, address)
     counters = ratelimit.store()
-    if any(counters.get(key) >= limit for key in keys):
+    # Each attempt is counted as a failure *before* its password is checked (one atomic
+    # increment) and given back if it is refused or succeeds: counted only after the slow
+    # check, a burst of guesses sent at once all passed the limit's test first.
+    counts = [counters.hit(key, 60) for key in keys]
+    if max(counts) > limit:
+        for key in keys:
+            counters.unhit(key)
         raise TooManyRequests(_("Too many failed logins. Wait a minute and try again."))
     if user is None:
         _burn_a_hash(password)
     if user is None or not user.active or not check_password(user, password):
-        counts = [counters.hit(key, 60) for key in keys]
         logger.info("Failed login for %r from %s", login[:254], address)
-        if max(counts) > limit:
-            raise TooManyRequests(_("Too many failed logins. Wait a minute and try again."))
         raise Unauthorized(_("Wrong email, phone number or password."))
+    for key in keys:
+        counters.unhit(key)
     user.last_login_at = utcnow()
     logger.info("User %s logged in from %s", user.id, address)
     return user

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
 from lms.auth.models import Role, User
-from lms.auth.permissions import can_manage_class, unit_in_scope
+from lms.auth.permissions import can_manage_class, teaches_class, unit_in_scope
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import completion_status, counting_clause
 from lms.classes.models import Enrollment, EnrollmentStatus, class_trainers
@@ -45,7 +45,8 @@ def _trained_by(user: User) -> Any:
 
 
 def can_view(user: User, cert: Certificate) -> bool:
-    """The holder, the class's trainers, officials of the issuing or holder's unit, admins."""
+    """The holder, the class's trainers (while they hold the role), officials of the issuing
+    or holder's unit, admins."""
     if user.is_admin or cert.user_id == user.id:
         return True
     if Role.official in user.roles:
@@ -54,7 +55,7 @@ def can_view(user: User, cert: Certificate) -> bool:
                 return True
     enrollment = cert.enrollment
     if enrollment is not None and enrollment.klass is not None:
-        return any(t.id == user.id for t in enrollment.klass.trainers)
+        return teaches_class(user, enrollment.klass)
     return False
 
 

@@ -24,6 +24,8 @@ SHA2_HEX_LENGTHS = {56: "sha224", 64: "sha256", 96: "sha384", 128: "sha512"}
 
 #: Statements per page: the default (``limit=0`` or absent) and the most one page holds.
 MAX_PAGE_SIZE = 100
+#: The values of a statement query's ``format`` (Communication 2.1.3).
+STATEMENT_FORMATS = ("ids", "exact", "canonical")
 
 #: Index values longer than this (in UTF-8 bytes) are stored as a SHA-256 digest, because
 #: B-tree entries are capped (about 2.7 kB on PostgreSQL) and IRIs have no length limit.

@@ -37,7 +37,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 from lms.db import UTCDateTime
 from lms.extensions import db
 from lms.replicas import replica_visible_through, settled_before
-from lms.xapi.constants import MAX_PAGE_SIZE, KeyKind
+from lms.xapi.constants import MAX_PAGE_SIZE, STATEMENT_FORMATS, KeyKind
 from lms.xapi.keys import key_id, key_value, verb_activity_value
 from lms.xapi.models import KeyType, Statement, UuidStr
 from lms.xapi.packing import PackedText
@@ -317,21 +317,81 @@ def encode_more(f: StatementFilter, options: dict[str, Any], cursor: tuple[datet
     return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode("ascii")
 
 
+#: What each field of a continuation token may hold: the token is plain base64 JSON that any
+#: client can write, so a decoded one is held to the types the validated parameters have.
+_MORE_FIELDS: dict[str, tuple[type, ...]] = {
+    "agent": (str,),
+    "verb": (str,),
+    "activity": (str,),
+    "registration": (str,),
+    "related_activities": (bool,),
+    "related_agents": (bool,),
+    "since": (int,),
+    "until": (int,),
+    "limit": (int,),
+    "ascending": (bool,),
+}
+_MORE_OPTIONS: dict[str, tuple[type, ...]] = {"format": (str,), "attachments": (bool,)}
+#: Bounds of the integers in a token: ``stored`` in microseconds within the years 1-9999
+#: (what ``datetime`` holds), ``seq`` and ``limit`` within a signed 64-bit column.
+_MICROS = (-62_135_596_800_000_000, 253_402_300_799_999_999)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _checked(values: Any, allowed: dict[str, tuple[type, ...]]) -> dict[str, Any]:
+    """``values`` (a decoded JSON object) when every key is allowed with a value of its type
+    (or null); ValueError otherwise. ``bool`` is not taken for ``int`` nor the reverse."""
+    if not isinstance(values, dict):
+        raise ValueError("not an object")
+    for key, value in values.items():
+        kinds = allowed.get(key)
+        if kinds is None:
+            raise ValueError(f"unknown field {key}")
+        if value is not None and (type(value) not in kinds):
+            raise ValueError(f"{key} has the wrong type")
+    return dict(values)
+
+
+def _bounded(value: Any, bounds: tuple[int, int]) -> int:
+    if type(value) is not int or not bounds[0] <= value <= bounds[1]:
+        raise ValueError("out of range")
+    return value
+
+
 def decode_more(token: str) -> tuple[StatementFilter, dict[str, Any], tuple[datetime, int]]:
-    """Inverse of :func:`encode_more`; ValueError when the token was not made here."""
+    """Inverse of :func:`encode_more`; ValueError when the token was not made here.
+
+    Anyone holding read credentials can write a token by hand, so every value is checked as
+    the query parameters are: a forged one is the client's ``400``, never the LRS's ``500``.
+    """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         payload = orjson.loads(raw)
-        state = dict(payload["f"])
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+        state = _checked(payload["f"], _MORE_FIELDS)
         for key in ("since", "until"):
             if state.get(key) is not None:
-                state[key] = _from_micros(int(state[key]))
-        state.pop("mine", None)
-        f = StatementFilter(**state)
-        stored_us, seq = payload["c"]
-        options = dict(payload["o"])
-        return f, options, (_from_micros(int(stored_us)), int(seq))
-    except (ValueError, TypeError, KeyError, binascii.Error, orjson.JSONDecodeError):
+                state[key] = _from_micros(_bounded(state[key], _MICROS))
+        if state.get("limit") is not None:
+            _bounded(state["limit"], _INT64)
+        f = StatementFilter(**{k: v for k, v in state.items() if v is not None})
+        options = _checked(payload["o"], _MORE_OPTIONS)
+        if options.get("format", "exact") not in STATEMENT_FORMATS:
+            raise ValueError("unknown format")
+        cursor = payload["c"]
+        if not isinstance(cursor, list) or len(cursor) != 2:
+            raise ValueError("not a cursor")
+        stored_us, seq = (_bounded(cursor[0], _MICROS), _bounded(cursor[1], _INT64))
+        return f, options, (_from_micros(stored_us), seq)
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        OverflowError,
+        binascii.Error,
+        orjson.JSONDecodeError,
+    ):
         raise ValueError("not a continuation token of this LRS") from None
 
 

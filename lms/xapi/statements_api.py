@@ -31,7 +31,7 @@ from lms.xapi.attachments import (
     statement_part,
 )
 from lms.xapi.clients import ClientInfo
-from lms.xapi.constants import Scope
+from lms.xapi.constants import STATEMENT_FORMATS, Scope
 from lms.xapi.keys import http_date
 from lms.xapi.protocol import (
     XapiError,
@@ -71,7 +71,7 @@ QUERY_PARAMS = (
     "attachments",
     "ascending",
 )
-FORMATS = ("ids", "exact", "canonical")
+FORMATS = STATEMENT_FORMATS
 
 
 @bp.route("/statements", methods=METHODS)

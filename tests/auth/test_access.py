@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from lms.auth import access
-from lms.auth.models import AccessCode, CodePurpose, User
+from lms.auth.models import AccessCode, CodePurpose, SsoIdentity, User
 from lms.db import utcnow
 from lms.extensions import db
 from lms.messages.models import Message, MessageStatus
@@ -151,6 +151,26 @@ def test_who_cannot_be_invited_is_told_why(
     sheet = client.post(url, json={"channel": "sheet"}, headers=headers)
     assert sheet.status_code == 201
     assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", sheet.get_json()["code"])
+
+
+def test_a_single_sign_on_account_is_given_no_activation_code(
+    client: FlaskClient, invitee: User, people: dict[str, User], auth_headers: Headers
+) -> None:
+    """Someone linked to an identity provider signs in only through it, and the invitations
+    page counts them as activated: no code is issued for them, one by one or ticked on the
+    page, or whoever holds the slip would give the account its first password."""
+    db.session.add(SsoIdentity(provider="tinh", subject="bay-146", user_id=invitee.id))
+    db.session.commit()
+    headers = auth_headers(people["official_hb"])
+    reply = client.post(
+        f"/api/v1/users/{invitee.id}/invitation", json={"channel": "sheet"}, headers=headers
+    )
+    assert reply.status_code == 409
+    issued, skipped = access.issue_invitations([invitee], "sheet", by=people["official_hb"])
+    assert (issued, skipped) == ([], [invitee])
+    assert (
+        db.session.scalars(select(AccessCode).where(AccessCode.user_id == invitee.id)).all() == []
+    )
 
 
 def test_the_invitations_page_shows_who_has_activated_and_prints_the_sheet(

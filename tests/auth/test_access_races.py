@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
 
 from lms.auth import access
@@ -68,3 +70,40 @@ def test_one_reset_link_sets_one_password(live_api: LiveApi) -> None:
     fields = [{"code": code, "password": "mat khau moi!", "password2": "mat khau moi!"}] * PARALLEL
     statuses = _race(live_api, "/reset", fields)
     assert statuses == Counter({302: 1, 422: PARALLEL - 1}), statuses
+
+
+def test_a_burst_of_wrong_reset_codes_checks_no_more_than_the_tries_left(
+    live_api: LiveApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Six digits are guessable, so an account's reset code dies after ``MAX_CODE_TRIES``
+    wrong ones. A burst of guesses sent at once gets no more: each guess takes a try before
+    its code is compared, and with one try left only one guess of twenty is compared (looked
+    up first and counted after, all twenty were compared while the code was still open)."""
+    with live_api.data() as db:
+        email = f"{fresh('doan')}@example.vn"
+        user = make_user(email)
+        code, row = access._new_code(
+            user, CodePurpose.reset, CodeChannel.sms, ttl=timedelta(minutes=30), by=None
+        )
+        row.failed_tries = access.MAX_CODE_TRIES - 1
+        db.session.flush()
+        row_id, user_id = row.id, user.id
+    wrong = [f"{(int(code) + 1 + i) % 1_000_000:06d}" for i in range(PARALLEL)]
+    fields = [
+        {"login": email, "code": guess, "password": "mat khau moi!", "password2": "mat khau moi!"}
+        for guess in wrong
+    ]
+    caplog.set_level(logging.INFO, logger="lms.auth.access")
+    statuses = _race(live_api, "/reset", fields)
+    assert statuses == Counter({422: PARALLEL}), statuses
+    compared = [
+        r.getMessage()
+        for r in caplog.records
+        if r.getMessage() == f"Wrong {CodePurpose.reset} code for user {user_id}"
+    ]
+    assert len(compared) == 1, compared
+    with live_api.data() as db:
+        row = db.session.get(AccessCode, row_id)
+        assert row is not None
+        assert row.revoked_at is not None
+        assert row.failed_tries == access.MAX_CODE_TRIES

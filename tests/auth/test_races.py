@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.auth.models import Role, User
 from lms.org.models import Unit, UnitKind, UnitMembership
 from lms.org.services import assign_user_unit
+from lms.ratelimit import MemoryStore
 from tests.factories import make_unit, make_user
-from tests.races import PARALLEL, LiveApi, fresh, one_winner, outcome
+from tests.races import PARALLEL, LiveApi, fire, fresh, one_winner, outcome
 
 
 def setup(live: LiveApi) -> tuple[str, str]:
@@ -85,3 +89,40 @@ def test_parallel_moves_of_a_person_leave_one_open_membership(live_api: LiveApi)
         assert (
             db.session.scalar(select(func.count()).where(UnitMembership.user_id == person_id)) == 2
         )
+
+
+def test_parallel_guesses_check_no_more_passwords_than_the_limit(
+    live_api: LiveApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A burst of password guesses sent at once is limited like guesses sent one by one: of
+    twenty wrong passwords for one account, only ``LOGIN_FAILURE_LIMIT`` are checked; the
+    others are refused (429) before their password is looked at. Counting a failure only
+    after the (slow) check let every request of the burst pass the limit's test first."""
+    limit = 3
+    email = f"{fresh('doan')}@example.vn"
+    # The production hash (the tests' fast one leaves the window too short to hit at will):
+    # checking a password takes a while, which is what a burst slips through.
+    live_api.app.config["PASSWORD_HASH_FAST"] = False
+    try:
+        with live_api.data():
+            make_user(email, password="mat khau dung 146")
+    finally:
+        live_api.app.config["PASSWORD_HASH_FAST"] = True
+    saved_limit = live_api.app.config.get("LOGIN_FAILURE_LIMIT")
+    saved_store = live_api.app.extensions["lms_ratelimit"]
+    live_api.app.config["LOGIN_FAILURE_LIMIT"] = limit
+    live_api.app.extensions["lms_ratelimit"] = MemoryStore()
+    caplog.set_level(logging.INFO, logger="lms.auth.services")
+    try:
+        replies = fire(
+            PARALLEL,
+            lambda i: live_api.request(
+                "POST", "/api/v1/auth/tokens", json={"login": email, "password": f"doan {i:02d}"}
+            ),
+        )
+    finally:
+        live_api.app.config["LOGIN_FAILURE_LIMIT"] = saved_limit
+        live_api.app.extensions["lms_ratelimit"] = saved_store
+    assert outcome(replies) == Counter({401: limit, 429: PARALLEL - limit}), replies
+    checked = [r for r in caplog.records if r.getMessage().startswith("Failed login for")]
+    assert len(checked) == limit, [r.getMessage() for r in checked]

@@ -247,6 +247,32 @@ def test_relaunch_abandons_the_open_session(
     assert second.send("initialized") == 200
 
 
+@pytest.mark.parametrize("change", ["deactivated", "new password"])
+def test_ending_a_persons_sessions_ends_their_cmi5_credentials(
+    client: FlaskClient, course: Course, learner: User, change: str
+) -> None:
+    """Deactivating someone, or giving them a new password, ends every browser session and
+    API token (README, *Sessions: what ends them*); the LRS credentials a cmi5 launch handed
+    to their browser are one more of those, and end with them (the session is abandoned)."""
+    from lms.auth import services as auth
+
+    login(client, learner)
+    launched = _launch(client, _au(course))
+    launched.token()
+    launched.read_launch_data()
+    assert launched.send("initialized") == 200
+    if change == "deactivated":
+        auth.update_user(learner, {"active": False}, by=None)
+    else:
+        auth.set_password(learner, "mat khau moi 146")
+    db.session.commit()
+    assert launched.send("completed", {"completion": True}, moveon=True) == 401
+    session = db.session.scalar(select(Cmi5Session))
+    assert session is not None
+    assert session.abandoned_at is not None
+    assert _verbs(launched.registration).count("abandoned") == 1
+
+
 def test_statements_outside_their_session_are_held(
     client: FlaskClient, course: Course, learner: User
 ) -> None:

@@ -180,6 +180,45 @@ def test_more_token_is_checked(lrs: Lrs) -> None:
     assert lrs.get(params={"more": "eyJ4IjoxfQ"}).status_code == 400
 
 
+def test_forged_more_token_is_400(lrs: Lrs) -> None:
+    """The token is plain base64 JSON that any client can write: a well-formed one holding
+    values of the wrong type or out of range (which the query parameters would have refused)
+    is a 400 too, never a 500."""
+    import base64
+    import json
+
+    lrs.post(statement())
+
+    def token(f: object, o: object = None, c: object = (0, 0)) -> str:
+        payload = {"f": f, "o": {} if o is None else o, "c": list(c)}  # type: ignore[call-overload]
+        return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+
+    forged = [
+        token({"limit": "x"}),
+        token({"agent": 5}),
+        token({"agent": ["mbox:mailto:a@b.vn"]}),
+        token({"verb": {"id": "http://x"}}),
+        token({"registration": 7}),
+        token({"ascending": "yes"}),
+        token({"since": 10**20}),
+        token({}, {"format": "bogus"}),
+        token({}, {"attachments": "x"}),
+        token({}, [], (0, 0)),
+        token([], {}, (0, 0)),
+        token({}, {}, (10**20, 0)),
+        token({}, {}, (0, 10**20)),
+        token({}, {}, (-(10**20), 0)),
+    ]
+    for more in forged:
+        response = lrs.get(params={"more": more})
+        assert response.status_code == 400, (base64.urlsafe_b64decode(more + "=="), response)
+    # A token the LRS gave still works.
+    for _ in range(2):
+        lrs.post(statement())
+    first = lrs.query(limit="1")
+    assert lrs.client.get(first["more"], headers=lrs.h()).status_code == 200
+
+
 def test_invalid_filter_values_are_400(lrs: Lrs) -> None:
     """Data 2.2.s4.b4: parameters are validated like the same values in statements."""
     for params in (

@@ -162,6 +162,21 @@ def abandon(session: Cmi5Session) -> str:
     return statement_id
 
 
+def on_sessions_ended(sender: User, **kwargs: Any) -> None:
+    """The person's sessions and tokens were ended (``events.sessions_ended``): abandon their
+    open cmi5 sessions, whose LRS credentials sit in a browser like a session cookie."""
+    for session in db.session.scalars(
+        select(Cmi5Session)
+        .where(
+            Cmi5Session.user_id == sender.id,
+            Cmi5Session.terminated_at.is_(None),
+            Cmi5Session.abandoned_at.is_(None),
+        )
+        .order_by(Cmi5Session.id)
+    ).all():
+        abandon(session)
+
+
 def sweep(now: datetime | None = None) -> int:
     """Abandon sessions whose time is up; returns how many."""
     now = now or utcnow()
