@@ -16,7 +16,10 @@ So every request passes here first:
   column range matches no route (404);
 - :func:`check_ranges` bounds every ``Integer`` field of a marshmallow schema to the 32-bit
   column range (``metadata={"format": "int64"}`` for a ``BIGINT`` one), called by
-  :func:`lms.http.load` and :func:`lms.http.query_args`.
+  :func:`lms.http.load` and :func:`lms.http.query_args`;
+- :class:`FullMatch` is the pattern validator of every schema: marshmallow's ``Regexp`` uses
+  ``re.match``, and ``$`` also matches before a final newline (a class code
+  ``"LD-2026-01\\n"`` was stored).
 
 The LRS under ``/xapi`` keeps its own rules (the xAPI specification dictates its statuses and
 it parses its own bodies); only the body limit applies there, answered in its own format.
@@ -33,7 +36,7 @@ import orjson
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
@@ -210,6 +213,20 @@ def _walk(data: Any) -> Iterator[tuple[str, Any, int]]:
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 stack.append((f"{path}.{index}" if path else str(index), item, depth + 1))
+
+
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` over the whole text, whatever the pattern's anchors say.
+
+    The pattern stays as written (``^...$``) for the OpenAPI document, where a pattern is an
+    ECMAScript one and ``$`` is the end of the text; Python's ``$`` is not, so the match is
+    ``fullmatch``. Spell digits ``[0-9]``: Python's ``\\d`` takes every script's digits.
+    """
+
+    def __call__(self, value: str | bytes) -> str | bytes:
+        if self.regex.fullmatch(value) is None:  # type: ignore[arg-type]
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 def check_ranges(schema: Schema, data: Any) -> None:

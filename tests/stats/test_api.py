@@ -243,6 +243,13 @@ def test_indicators_crud_and_validation(client, world: World, auth_headers) -> N
     )
     assert bad.status_code == 422
     assert set(bad.json["errors"]) == {"code", "title", "extra"}
+    newline = client.post(
+        "/api/v1/indicators",
+        json={"plan_unit": "P", "code": "trained\n", "title": "x", "kind": "count_people"},
+        headers=headers,
+    )
+    assert newline.status_code == 422
+    assert set(newline.json["errors"]) == {"code"}
     no_group = client.post(
         "/api/v1/indicators",
         json={"plan_unit": "P", "code": "xy", "title": "T", "kind": "share_of_headcount"},

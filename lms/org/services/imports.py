@@ -99,7 +99,7 @@ def parse_row(number: int, raw: Mapping[str, Any], errors: dict[str, list[str]])
     code, name, kind = _text(raw, "code"), _text(raw, "name"), _text(raw, "kind")
     if not code:
         errors[f"{where}.code"] = [_("Missing data for required field.")]
-    elif not CODE_RE.match(code):
+    elif not CODE_RE.fullmatch(code):
         errors[f"{where}.code"] = [
             _("Use 1-50 letters, digits, '-', '_' or '.', starting with a letter or digit.")
         ]
@@ -123,7 +123,7 @@ def parse_row(number: int, raw: Mapping[str, Any], errors: dict[str, list[str]])
     if successor is not None and successor == code:
         errors[f"{where}.successor_code"] = [_("A unit cannot succeed itself.")]
     prefix = _text(raw, "serial_prefix") or None
-    if prefix is not None and not PREFIX_RE.match(prefix):
+    if prefix is not None and not PREFIX_RE.fullmatch(prefix):
         errors[f"{where}.serial_prefix"] = [_("Use 1-10 capital letters or digits.")]
     day_text = _text(raw, "report_day")
     report_day = int(day_text) if day_text.isdigit() else None
