@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import orjson
 from flask import Flask, request
@@ -222,6 +222,12 @@ class FullMatch(validate.Regexp):
     ECMAScript one and ``$`` is the end of the text; Python's ``$`` is not, so the match is
     ``fullmatch``. Spell digits ``[0-9]``: Python's ``\\d`` takes every script's digits.
     """
+
+    @overload
+    def __call__(self, value: str) -> str: ...
+
+    @overload
+    def __call__(self, value: bytes) -> bytes: ...
 
     def __call__(self, value: str | bytes) -> str | bytes:
         if self.regex.fullmatch(value) is None:  # type: ignore[arg-type]
