@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -178,6 +180,34 @@ def test_more_token_is_checked(lrs: Lrs) -> None:
     """A forged or damaged continuation is a 400, never a 500."""
     assert lrs.get(params={"more": "not-a-token"}).status_code == 400
     assert lrs.get(params={"more": "eyJ4IjoxfQ"}).status_code == 400
+
+
+def _forged(payload: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+
+
+def test_a_more_token_this_lrs_did_not_make_is_400(lrs: Lrs) -> None:
+    """A continuation decoded to a filter and a cursor that no validation saw: a verb that is
+    a number, an agent that is a list, a date or a sequence past any range answered 500, and
+    any other forged filter (``ascending: "yes"``) was obeyed. Only links the LRS signed are
+    followed."""
+    verb = f"https://example.com/verbs/{new_id()}"
+    lrs.post([statement(verb={"id": verb}) for _ in range(3)])
+    link = lrs.query(verb=verb, limit="1")["more"]
+    assert lrs.client.get(link, headers=lrs.h()).status_code == 200
+    cursor = [1_800_000_000_000_000, 1]
+    for payload in (
+        {"f": {"verb": 5}, "o": {}, "c": cursor},
+        {"f": {"agent": ["x"]}, "o": {}, "c": cursor},
+        {"f": {"limit": "abc"}, "o": {}, "c": cursor},
+        {"f": {"since": 10**30}, "o": {}, "c": cursor},
+        {"f": {}, "o": {}, "c": [10**30, 1]},
+        {"f": {}, "o": {}, "c": [cursor[0], 10**30]},
+        {"f": {"ascending": "yes"}, "o": {}, "c": cursor},
+    ):
+        response = lrs.get(params={"more": _forged(payload)})
+        assert response.status_code == 400, (payload, response.status_code)
+        assert response.json["message"] == "The more parameter is not a link this LRS gave."
 
 
 def test_invalid_filter_values_are_400(lrs: Lrs) -> None:
