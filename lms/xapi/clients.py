@@ -291,8 +291,8 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     key, colon, secret = decoded.partition(":")
-    if not colon:
-        return None
+    if not colon or "\x00" in decoded:
+        return None  # no key has a NUL, and PostgreSQL refuses one in the lookup (a 500)
     return key, secret
 
 
