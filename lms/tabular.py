@@ -195,11 +195,13 @@ def read_xlsx(data: bytes) -> list[list[str]]:
                 rows.append(_checked([_text(v) for v in values], len(rows) + 1))
         finally:
             book.close()
-    # A broken sheet surfaces while reading: the XML parsers' errors derive from SyntaxError.
+    # A broken sheet surfaces while reading: the XML parsers' errors derive from SyntaxError,
+    # a cell naming a shared string past the list is an IndexError inside openpyxl.
     except (
         zipfile.BadZipFile,
         InvalidFileException,
         KeyError,
+        IndexError,
         ValueError,
         OSError,
         SyntaxError,

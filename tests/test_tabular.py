@@ -243,3 +243,9 @@ def test_a_csv_row_of_millions_of_cells_is_refused_before_it_is_parsed() -> None
 def test_a_csv_at_the_row_limit_is_read() -> None:
     rows = read_csv(b"a\n" + b"1\n" * (tabular.MAX_ROWS - 1))
     assert len(rows) == tabular.MAX_ROWS
+
+
+def test_a_cell_naming_a_shared_string_that_is_not_there_is_400() -> None:
+    """openpyxl raised IndexError (a 500) for ``t="s"`` past the shared strings."""
+    with pytest.raises(Unreadable, match=r"not a valid \.xlsx"):
+        read_xlsx(_raw_xlsx('<row r="1"><c r="A1" t="s"><v>99</v></c></row>'))
