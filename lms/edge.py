@@ -235,6 +235,21 @@ class FullMatch(validate.Regexp):
         return value
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only. ``str.isdigit`` also takes "²" and "①", which
+    ``int()`` refuses (a ``ValueError``, a 500 wherever it was trusted)."""
+    return text.isascii() and text.isdigit()
+
+
+def row_id(text: str) -> int | None:
+    """``text`` as the id of a row (ASCII digits within the ``INTEGER`` range), else None:
+    past the range PostgreSQL fails the query that looks it up."""
+    if not ascii_digits(text):
+        return None
+    value = int(text)
+    return value if value <= INT32[1] else None
+
+
 def check_ranges(schema: Schema, data: Any) -> None:
     """Refuse (422) a value for an ``Integer`` field past its column's range, at any depth.
 

@@ -293,3 +293,20 @@ def test_input_patterns_match_the_whole_text() -> None:
             if name == "Regexp" or (name == "FullMatch" and literal and "\\d" in pattern.value):  # type: ignore[union-attr]
                 found.append(f"{path.relative_to(Path(lms.__file__).parent)}:{node.lineno}")
     assert found == []
+
+
+def test_digits_are_checked_as_ascii_before_int() -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: ``?limit=²`` was a 500 of the LRS.
+    Text becomes a number through :func:`lms.edge.ascii_digits` or :func:`lms.edge.row_id`
+    (which also keeps an id in the ``INTEGER`` range); ``collation`` checks ``isascii`` on
+    the same letter."""
+    allowed = {"edge.py", "collation.py"}
+    root = Path(lms.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name not in allowed
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr == "isdigit"
+    ]
+    assert found == []

@@ -219,6 +219,7 @@ def test_invalid_filter_values_are_400(lrs: Lrs) -> None:
         {"registration": "123"},
         {"since": "yesterday"},
         {"limit": "-1"},
+        {"limit": "²"},
         {"format": "full"},
         {"ascending": "yes"},
     ):

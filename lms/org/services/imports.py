@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from lms.edge import ascii_digits
 from lms.errors import DomainError, Forbidden, Invalid
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement, search_text
@@ -126,7 +127,7 @@ def parse_row(number: int, raw: Mapping[str, Any], errors: dict[str, list[str]])
     if prefix is not None and not PREFIX_RE.fullmatch(prefix):
         errors[f"{where}.serial_prefix"] = [_("Use 1-10 capital letters or digits.")]
     day_text = _text(raw, "report_day")
-    report_day = int(day_text) if day_text.isdigit() else None
+    report_day = int(day_text) if ascii_digits(day_text) else None
     if day_text and (report_day is None or not 1 <= report_day <= 31):
         errors[f"{where}.report_day"] = [_("Must be a day of the month, 1-31.")]
     if len(errors) > before:
