@@ -16,7 +16,10 @@ So every request passes here first:
   column range matches no route (404);
 - :func:`check_ranges` bounds every ``Integer`` field of a marshmallow schema to the 32-bit
   column range (``metadata={"format": "int64"}`` for a ``BIGINT`` one), called by
-  :func:`lms.http.load` and :func:`lms.http.query_args`.
+  :func:`lms.http.load` and :func:`lms.http.query_args`;
+- :class:`FullMatch` is the pattern validator of every schema: marshmallow's ``Regexp`` uses
+  ``re.match``, and ``$`` also matches before a final newline (a class code
+  ``"LD-2026-01\\n"`` was stored).
 
 The LRS under ``/xapi`` keeps its own rules (the xAPI specification dictates its statuses and
 it parses its own bodies); only the body limit applies there, answered in its own format.
@@ -27,13 +30,13 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import orjson
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
@@ -210,6 +213,41 @@ def _walk(data: Any) -> Iterator[tuple[str, Any, int]]:
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 stack.append((f"{path}.{index}" if path else str(index), item, depth + 1))
+
+
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` over the whole text, whatever the pattern's anchors say.
+
+    The pattern stays as written (``^...$``) for the OpenAPI document, where a pattern is an
+    ECMAScript one and ``$`` is the end of the text; Python's ``$`` is not, so the match is
+    ``fullmatch``. Spell digits ``[0-9]``: Python's ``\\d`` takes every script's digits.
+    """
+
+    @overload
+    def __call__(self, value: str) -> str: ...
+
+    @overload
+    def __call__(self, value: bytes) -> bytes: ...
+
+    def __call__(self, value: str | bytes) -> str | bytes:
+        if self.regex.fullmatch(value) is None:  # type: ignore[arg-type]
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def ascii_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only. ``str.isdigit`` also takes "²" and "①", which
+    ``int()`` refuses (a ``ValueError``, a 500 wherever it was trusted)."""
+    return text.isascii() and text.isdigit()
+
+
+def row_id(text: str) -> int | None:
+    """``text`` as the id of a row (ASCII digits within the ``INTEGER`` range), else None:
+    past the range PostgreSQL fails the query that looks it up."""
+    if not ascii_digits(text):
+        return None
+    value = int(text)
+    return value if value <= INT32[1] else None
 
 
 def check_ranges(schema: Schema, data: Any) -> None:

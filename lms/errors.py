@@ -14,6 +14,8 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
@@ -124,7 +126,13 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def _html_error(code: int, message: str) -> tuple[str, int]:
+def _html_error(code: int, message: str) -> ResponseReturnValue:
+    if request_ctx.url_adapter is None:
+        # The Host header could not be bound (Werkzeug's BadHost: a label over 63 characters,
+        # not IDNA), so no link of the page can be built: rendering it was a second error, a
+        # bare 500. The answer is the status and its message as plain text.
+        text = f"{code} {HTTPStatus(code).phrase}\n{message}\n"
+        return text, code, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("error.html", code=code, message=message), code
 
 

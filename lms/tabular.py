@@ -26,10 +26,18 @@ from lms.errors import BadRequest
 
 #: The longest text a cell may hold: Excel's own limit, so no file a spreadsheet saved is refused.
 MAX_CELL = 32_767
+#: Rows read from one file, blank ones included: twice the largest import (users, 100,000).
+MAX_ROWS = 200_000
+#: Cells read from one file (each row as wide as its last cell): 100,000 rows of 40 columns.
+MAX_CELLS = 4_000_000
+#: What the parts of an .xlsx may unpack to. A 20 MB upload can inflate a thousandfold, and
+#: openpyxl holds the shared strings in memory; 100,000 rows of ten cells take about 40 MB.
+MAX_UNPACKED = 64 * 1024 * 1024
 #: The 400 every import documents in the OpenAPI description.
 UNREADABLE = (
     "The file cannot be read as a table: neither CSV in UTF-8 or UTF-16 (with its byte-order "
-    "mark) nor .xlsx, a NUL character, or a cell over 32,767 characters; nothing written"
+    "mark) nor .xlsx, a NUL character, a cell over 32,767 characters, more than 200,000 rows "
+    "or 4,000,000 cells, or an .xlsx unpacking to more than 64 MB; nothing written"
 )
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the binary .xls of Excel 97-2003 (an OLE container)
@@ -125,7 +133,16 @@ def parse_csv(text: str) -> list[list[str]]:
             ),
             line=line,
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
+    # Bounded before parsing: every row ends at a line break and every cell at a delimiter,
+    # so these counts (done in C) bound what the csv module would build. 19 MB of newlines
+    # were 1.4 GB of rows.
+    lines = max(text.count("\n"), text.count("\r"))
+    if lines > MAX_ROWS:
+        raise _too_big_rows()
+    sep = delimiter(text)
+    if lines + text.count(sep) >= MAX_CELLS:
+        raise _too_big_cells()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows: list[list[str]] = []
     try:
         for record in reader:
@@ -141,23 +158,50 @@ def parse_csv(text: str) -> list[list[str]]:
 
 
 def read_xlsx(data: bytes) -> list[list[str]]:
-    """Rows of text cells of the first sheet (read-only, cached values rather than formulas)."""
+    """Rows of text cells of the first sheet (read-only, cached values rather than formulas).
+
+    A workbook is a zip of XML that says its own size: the parts' unpacked sizes are checked
+    before anything is parsed (zipfile stops a part at the size it declares), the sheet's
+    declared dimension is ignored when it is past the limits (openpyxl pads every row to it,
+    and a 1.5 KB file declaring ``A1:XFD1048576`` is 17 billion cells), and rows and cells are
+    counted as they are read.
+    """
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     rows: list[list[str]] = []
+    cells = 0
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
+                raise Unreadable(
+                    _(
+                        "The spreadsheet unpacks to more than %(n)s MB.",
+                        n=format_decimal(MAX_UNPACKED // (1024 * 1024)),
+                    )
+                )
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            for values in book.worksheets[0].iter_rows(values_only=True):
+            sheet = book.worksheets[0]
+            width, height = sheet.max_column or 0, sheet.max_row or 0
+            if height > MAX_ROWS or width * height > MAX_CELLS:
+                sheet.reset_dimensions()  # each row as wide as its own last cell
+            for values in sheet.iter_rows(values_only=True):
+                cells += len(values)
+                if len(rows) >= MAX_ROWS:
+                    raise _too_big_rows()
+                if cells > MAX_CELLS:
+                    raise _too_big_cells()
                 rows.append(_checked([_text(v) for v in values], len(rows) + 1))
         finally:
             book.close()
-    # A broken sheet surfaces while reading: the XML parsers' errors derive from SyntaxError.
+    # A broken sheet surfaces while reading: the XML parsers' errors derive from SyntaxError,
+    # a cell naming a shared string past the list is an IndexError inside openpyxl.
     except (
         zipfile.BadZipFile,
         InvalidFileException,
         KeyError,
+        IndexError,
         ValueError,
         OSError,
         SyntaxError,
@@ -193,6 +237,14 @@ def _checked(cells: list[str], row: int) -> list[str]:
         if len(cell) > MAX_CELL:
             raise _too_long(row, index)
     return cells
+
+
+def _too_big_rows() -> Unreadable:
+    return Unreadable(_("The file has more than %(n)s rows.", n=format_decimal(MAX_ROWS)))
+
+
+def _too_big_cells() -> Unreadable:
+    return Unreadable(_("The file has more than %(n)s cells.", n=format_decimal(MAX_CELLS)))
 
 
 def _too_long(row: int, column: int | None) -> Unreadable:

@@ -273,3 +273,40 @@ def test_nothing_is_registered_outside_the_app_factory(registration: str) -> Non
         for call in calls_in(path, {registration})
     ]
     assert found == []
+
+
+def test_input_patterns_match_the_whole_text() -> None:
+    """``$`` also matches before a final newline, and marshmallow's ``Regexp`` uses
+    ``re.match``: ``^[A-Za-z0-9._-]+$`` let the class code ``"LD-2026-01\\n"`` in. Schemas
+    validate patterns with :class:`lms.edge.FullMatch`, spelling digits ``[0-9]`` (``\\d``
+    takes every script's digits)."""
+    found = []
+    for path in sorted(Path(lms.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            name = (
+                getattr(node.func, "attr", getattr(node.func, "id", None))
+                if isinstance(node, ast.Call)
+                else None
+            )
+            pattern = node.args[0] if isinstance(node, ast.Call) and node.args else None
+            literal = isinstance(pattern, ast.Constant) and isinstance(pattern.value, str)
+            if name == "Regexp" or (name == "FullMatch" and literal and "\\d" in pattern.value):  # type: ignore[union-attr]
+                found.append(f"{path.relative_to(Path(lms.__file__).parent)}:{node.lineno}")
+    assert found == []
+
+
+def test_digits_are_checked_as_ascii_before_int() -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: ``?limit=²`` was a 500 of the LRS.
+    Text becomes a number through :func:`lms.edge.ascii_digits` or :func:`lms.edge.row_id`
+    (which also keeps an id in the ``INTEGER`` range); ``collation`` checks ``isascii`` on
+    the same letter."""
+    allowed = {"edge.py", "collation.py"}
+    root = Path(lms.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name not in allowed
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr == "isdigit"
+    ]
+    assert found == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -145,3 +146,106 @@ def test_a_broken_xlsx_is_400() -> None:
 def test_a_workbook_sent_where_csv_is_expected_says_so() -> None:
     with pytest.raises(Unreadable, match="Excel workbook"):
         read_csv(_xlsx(ROWS))
+
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="xl/workbook.xml" Type="http://schemas.openxmlformats'
+        '.org/officeDocument/2006/relationships/officeDocument"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f"<workbook {_NS} "
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="worksheets/sheet1.xml" Type="http://schemas'
+        '.openxmlformats.org/officeDocument/2006/relationships/worksheet"/></Relationships>'
+    ),
+}
+
+
+def _raw_xlsx(sheet_data: str, *, dimension: str | None = None, padding: int = 0) -> bytes:
+    """An .xlsx written by hand, as an attacker would: its sheet XML is exactly this."""
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = f"<worksheet {_NS}>{dim}<sheetData>{sheet_data}</sheetData>{' ' * padding}</worksheet>"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, text in {**_PARTS, "xl/worksheets/sheet1.xml": sheet}.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def _cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def test_a_declared_dimension_past_the_limits_does_not_pad_the_rows() -> None:
+    """A sheet may declare any size; past the limits the rows are read as far as their cells
+    go (a CSV's rows are ragged the same way)."""
+    data = _raw_xlsx(
+        f'<row r="1">{_cell("A1", "a")}{_cell("B1", "b")}</row><row r="2">{_cell("A2", "1")}</row>',
+        dimension="A1:XFD1048576",
+    )
+    assert read_xlsx(data) == [["a", "b"], ["1"]]
+
+
+def test_a_tiny_xlsx_claiming_a_million_rows_is_refused() -> None:
+    """1.5 KB that declared A1:XFD1048576 and a last cell made the reader build 17 billion
+    cells (the worker ran out of memory)."""
+    data = _raw_xlsx(
+        f'<row r="1">{_cell("A1", "a")}</row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',
+        dimension="A1:XFD1048576",
+    )
+    assert len(data) < 2_000
+    with pytest.raises(Unreadable, match="more than 200,000 rows"):
+        read_xlsx(data)
+
+
+def test_an_xlsx_with_too_many_cells_is_refused() -> None:
+    """Each row as wide as its last cell: 300 rows ending in column XFD are 4.9 million."""
+    rows = "".join(f'<row r="{n}"><c r="XFD{n}"><v>1</v></c></row>' for n in range(1, 300))
+    with pytest.raises(Unreadable, match="more than 4,000,000 cells"):
+        read_xlsx(_raw_xlsx(rows))
+
+
+def test_an_xlsx_that_unpacks_past_the_limit_is_refused_before_it_is_parsed() -> None:
+    data = _raw_xlsx(f'<row r="1">{_cell("A1", "a")}</row>', padding=tabular.MAX_UNPACKED)
+    assert len(data) < tabular.MAX_UNPACKED // 100
+    with pytest.raises(Unreadable, match="unpacks to more than 64 MB"):
+        read_xlsx(data)
+
+
+def test_a_csv_of_millions_of_blank_lines_is_refused_before_it_is_parsed() -> None:
+    """19 MB of newlines (under the upload limit) took 1.4 GB to hold as rows."""
+    with pytest.raises(Unreadable, match="more than 200,000 rows"):
+        read_csv(b"a\n" + b"\n" * tabular.MAX_ROWS)
+
+
+def test_a_csv_row_of_millions_of_cells_is_refused_before_it_is_parsed() -> None:
+    with pytest.raises(Unreadable, match="more than 4,000,000 cells"):
+        read_csv(b"a;b\n" + b";" * tabular.MAX_CELLS)
+
+
+def test_a_csv_at_the_row_limit_is_read() -> None:
+    rows = read_csv(b"a\n" + b"1\n" * (tabular.MAX_ROWS - 1))
+    assert len(rows) == tabular.MAX_ROWS
+
+
+def test_a_cell_naming_a_shared_string_that_is_not_there_is_400() -> None:
+    """openpyxl raised IndexError (a 500) for ``t="s"`` past the shared strings."""
+    with pytest.raises(Unreadable, match=r"not a valid \.xlsx"):
+        read_xlsx(_raw_xlsx('<row r="1"><c r="A1" t="s"><v>99</v></c></row>'))

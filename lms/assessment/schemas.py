@@ -9,8 +9,9 @@ from marshmallow import RAISE, Schema, fields, validate
 from lms.assessment.items import TYPES
 from lms.assessment.models import QuizKind, ReviewPolicy
 from lms.constants import SkillArea
+from lms.edge import FullMatch
 
-_CODE = validate.Regexp(
+_CODE = FullMatch(
     r"^[a-z0-9][a-z0-9-]{1,98}$",
     error="Use 2-99 characters: lowercase letters, digits and '-'.",
 )

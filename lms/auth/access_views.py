@@ -23,6 +23,7 @@ from lms.auth import access, handout, services
 from lms.auth.models import CodeChannel, CodePurpose, Role, User
 from lms.auth.permissions import can_manage_user, current
 from lms.auth.views import _landing, _start_session
+from lms.edge import row_id
 from lms.errors import DomainError, Forbidden, Invalid, TooManyRequests
 from lms.extensions import db
 from lms.http import page_args
@@ -214,7 +215,7 @@ def invite() -> ResponseReturnValue:
     if channel not in CodeChannel.__members__:
         flash(_("Choose how the people get their code."), "error")
         return redirect(url_for(".people_access"))
-    ids = [int(v) for v in request.form.getlist("user") if v.isdigit()][:2000]
+    ids = [i for v in request.form.getlist("user") if (i := row_id(v)) is not None][:2000]
     people = list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.full_name)))
     # Someone outside the official's reach is skipped as if not chosen: no hint they exist.
     people = [p for p in people if can_manage_user(actor, p)]

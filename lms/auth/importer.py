@@ -29,6 +29,7 @@ from lms.auth.text import (
     parse_birth_date,
 )
 from lms.constants import TargetGroup
+from lms.edge import ascii_digits
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.events import people_imported
 from lms.extensions import db
@@ -335,6 +336,6 @@ def errors_by_line(exc: DomainError) -> list[dict[str, Any]]:
     lines: dict[int, dict[str, list[str]]] = {}
     for key, messages in exc.errors.items():
         parts = key.split(".")
-        if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit():
+        if len(parts) == 3 and parts[0] == "rows" and ascii_digits(parts[1]):
             lines.setdefault(int(parts[1]), {})[parts[2]] = messages
     return [{"line": line, "columns": cols} for line, cols in sorted(lines.items())]

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from lms.auth.models import User
 from lms.auth.services import find_session, find_token
+from lms.edge import ascii_digits
 from lms.errors import Unauthorized
 from lms.extensions import login_manager
 
@@ -31,7 +32,7 @@ def bearer_token(request: Request) -> str | None:
 
 def load_user(user_id: str) -> User | None:
     """The user of a cookie session, only while the session it names is open on the server."""
-    if not user_id.isdigit():
+    if not ascii_digits(user_id):
         return None
     row = find_session(session.get(SESSION_KEY))
     if row is None or row.user_id != int(user_id) or not row.user.active:

@@ -42,15 +42,51 @@ class LinedYaml:
         return self.lines.get((), 1)
 
 
+#: Deeper than any package or question of ours (a question is 4 levels).
+MAX_DEPTH = 64
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Loader(yaml.SafeLoader):
+    """``SafeLoader`` without aliases and with a depth limit.
+
+    An alias (``*a``) re-uses a node, so nine levels of ten make 10^9 values for
+    :func:`_build` to walk (the "billion laughs": a worker's memory ran out on a trainer's
+    question form); no package needs one. The composer and :func:`_build` recurse once per
+    level, so 5,000 nested lists were a ``RecursionError``.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            line = self.peek_event().start_mark.line + 1
+            raise _Refused(line, "YAML error: aliases (*name) are not allowed")
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1
+                raise _Refused(line, f"YAML error: nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def load(text: str, *, line_offset: int = 0) -> LinedYaml:
     """Parse one YAML document; ``line_offset`` shifts lines (front matter inside a file)."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         result = LinedYaml(data=None)
         if node is not None:
             result.data = _build(loader, node, (), result, line_offset)
         return result
+    except _Refused as exc:
+        raise YamlLoadError(exc.line + line_offset, exc.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + line_offset if mark is not None else None

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from lms.certificates import content
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import local_date
+from lms.edge import FullMatch
 
 _STATUSES = [s.value for s in CertificateStatus]
 
@@ -51,7 +52,7 @@ class BulkIssueSchema(Schema):
         unknown = RAISE
 
     override_reasons = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^\d+$", error="Must be an enrollment id.")),
+        keys=fields.String(validate=FullMatch(r"^[0-9]+$", error="Must be an enrollment id.")),
         values=fields.String(validate=validate.Length(min=1, max=2000)),
         load_default=dict,
         metadata={

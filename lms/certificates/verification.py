@@ -27,6 +27,8 @@ _PDF_SERIAL = re.compile(re.escape(SERIAL_MARKER).encode() + rb"([A-Z0-9-]{3,40}
 _PDF_JWT = re.compile(re.escape(CREDENTIAL_MARKER).encode() + rb"(" + _JWT.pattern + rb")")
 
 #: HTTP status of each verdict.
+#: The key id and thumbprint columns of the signing keys.
+MAX_KEY_ID = 64
 HTTP_STATUS = {"valid": 200, "revoked": 200, "unknown": 404, "invalid": 422}
 
 
@@ -129,11 +131,12 @@ def verify_credential(token: str) -> Verdict:
     claims: dict[str, Any] | None = None
     try:
         if header.get("alg") == "RS256" and isinstance(kid, str) and "#" in kid:
-            row = keys.find_issuer_key(kid.rsplit("#", 1)[1])
+            thumbprint = kid.rsplit("#", 1)[1]
+            row = keys.find_issuer_key(thumbprint) if _plausible_key_id(thumbprint) else None
             if row is not None:
                 signer = row.issuer
                 claims = content.rsa_decode(token, row.public_jwk)
-        elif header.get("alg") == "EdDSA" and isinstance(kid, str):
+        elif header.get("alg") == "EdDSA" and isinstance(kid, str) and _plausible_key_id(kid):
             # Credentials signed with the record key before RS256 (old PDFs carry them).
             public = keys.find_public_key(kid)
             if public is not None:
@@ -174,6 +177,17 @@ def verify_credential(token: str) -> Verdict:
             problems,
         )
     return _record_verdict(cert, checks)
+
+
+def _plausible_key_id(kid: str) -> bool:
+    """Whether ``kid`` could name one of our keys: printable ASCII that fits the key columns
+    (``String(64)``), as every key id and thumbprint we publish.
+
+    It is read from the credential, after the request passed the edge, and goes into a key
+    lookup: a NUL (PostgreSQL refuses it) or an unpaired surrogate (not encodable) failed
+    that query with a 500 for anyone who posted it.
+    """
+    return len(kid) <= MAX_KEY_ID and kid.isascii() and kid.isprintable()
 
 
 def verify_pdf(pdf: bytes) -> Verdict:

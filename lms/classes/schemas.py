@@ -9,8 +9,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from lms.classes.cohorts import DATE_PAIRS
 from lms.classes.models import ClassMode
 from lms.constants import TargetGroup
+from lms.edge import FullMatch
 
-CODE = validate.Regexp(
+CODE = FullMatch(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$",
     error="2-50 letters, digits, '.', '_' or '-'.",
 )

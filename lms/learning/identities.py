@@ -22,6 +22,7 @@ from lms.auth.models import Role, User
 from lms.auth.services import create_learners, create_user
 from lms.bulk_insert import insert_rows
 from lms.db import utcnow
+from lms.edge import row_id
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.extensions import db
 from lms.learning.constants import EXT_UNIT_CODE
@@ -92,8 +93,9 @@ def find_user(ifi: Ifi) -> User | None:
         return db.session.scalar(select(User).where(User.email == ifi.value[7:]))
     if ifi.kind == IdentityKind.account:
         home, _sep, name = ifi.value.rpartition("|")
-        if home.rstrip("/") == base_url() and name.isdigit():
-            return db.session.get(User, int(name))
+        user_id = row_id(name)
+        if home.rstrip("/") == base_url() and user_id is not None:
+            return db.session.get(User, user_id)
         return None
     if ifi.kind == IdentityKind.mbox_sha1sum and sync_email_identities() > 0:
         return _by_identity(ifi)
@@ -131,8 +133,9 @@ def find_users(ifis: Iterable[Ifi]) -> dict[Ifi, User]:
     for i in rest:
         if i.kind == IdentityKind.account:
             page, _sep, name = i.value.rpartition("|")
-            if page.rstrip("/") == home and name.isdigit():
-                accounts[int(name)] = i
+            user_id = row_id(name)
+            if page.rstrip("/") == home and user_id is not None:
+                accounts[user_id] = i
     if accounts:
         for user in db.session.scalars(select(User).where(User.id.in_(list(accounts)))):
             found[accounts[user.id]] = user

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from lms.edge import row_id
 from lms.extensions import db
 from lms.learning.models import (
     Cmi5Session,
@@ -149,7 +150,7 @@ class Sources:
             return Source.platform
         name = lms_account(ifi)
         if name is not None:
-            return Source.person if name.isdigit() else Source.other
+            return Source.person if row_id(name) is not None else Source.other
         if self._is_cmi5(ifi):
             return Source.cmi5
         return Source.other

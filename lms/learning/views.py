@@ -39,7 +39,7 @@ from lms.catalog.models import Course
 from lms.catalog.services import get_course
 from lms.classes.enrollments import enrollment_for
 from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
-from lms.edge import INT32
+from lms.edge import INT32, row_id
 from lms.errors import DomainError, Invalid
 from lms.events import statements_stored
 from lms.extensions import db
@@ -335,9 +335,7 @@ def register_platform() -> ResponseReturnValue:
     data = _platform_form()
     try:
         db.session.commit()  # the service takes SQLite's write lock before reading
-        platform = platforms.register_platform(
-            int(client_id) if client_id.isdigit() else 0, **data, by=user
-        )
+        platform = platforms.register_platform(row_id(client_id) or 0, **data, by=user)
         details = {"client_id": platform.client_id, **data}
         audit.record(AuditAction.source_platform_created, platform, actor=user, details=details)
         db.session.commit()

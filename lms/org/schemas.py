@@ -8,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from lms.constants import TargetGroup
+from lms.edge import FullMatch
 from lms.org.models import UnitKind
 from lms.org.services.imports import CODE_RE, PREFIX_RE
 
 _KINDS = [kind.value for kind in UnitKind]
 _GROUPS = [group.value for group in TargetGroup]
 
-_code_rule = validate.Regexp(
+_code_rule = FullMatch(
     CODE_RE, error=_l("Use 1-50 letters, digits, '-', '_' or '.', starting with a letter or digit.")
 )
 
@@ -77,7 +78,7 @@ class _UnitFields(_Input):
     valid_to = fields.Date(allow_none=True)
     serial_prefix = fields.String(
         allow_none=True,
-        validate=validate.Regexp(PREFIX_RE, error=_l("Use 1-10 capital letters or digits.")),
+        validate=FullMatch(PREFIX_RE, error=_l("Use 1-10 capital letters or digits.")),
     )
     report_day = fields.Integer(
         allow_none=True,

@@ -11,7 +11,7 @@ from lms import periods
 from lms.auth.models import Role, User
 from lms.auth.permissions import auth_required, current, ensure_unit_in_scope
 from lms.errors import BadRequest, NotFound
-from lms.exports import csv_bytes, download, xlsx_bytes
+from lms.exports import TABLE_DOWNLOADS, csv_bytes, download, xlsx_bytes
 from lms.extensions import db
 from lms.formatting import local_today
 from lms.http import created, json_body, load, no_content, query_args
@@ -68,6 +68,7 @@ def _year(value: int | None) -> int:
     tags=["stats"],
     query=StatsQuerySchema,
     response=IndicatorFiguresSchema,
+    produces=TABLE_DOWNLOADS,
     responses={404: "No such unit"},
 )
 @reads_from_replica
@@ -102,6 +103,7 @@ def indicator_figures() -> ResponseReturnValue:
     tags=["stats"],
     query=CompletionsQuerySchema,
     response=BreakdownSchema,
+    produces=TABLE_DOWNLOADS,
     responses={404: "No such unit"},
 )
 @reads_from_replica

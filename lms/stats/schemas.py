@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from lms.constants import IndicatorCode, TargetGroup
+from lms.edge import FullMatch
 from lms.stats.models import IndicatorKind, IndicatorPeriod
 
 FORMATS = ("json", "csv", "xlsx")
@@ -84,7 +85,7 @@ class TargetsField(fields.Dict):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            keys=fields.String(validate=validate.Regexp(r"^(19|20|21)\d\d$", error="Not a year.")),
+            keys=fields.String(validate=FullMatch(r"^(19|20|21)[0-9]{2}$", error="Not a year.")),
             values=fields.Float(validate=validate.Range(min=0)),
             **kwargs,
         )
@@ -112,7 +113,7 @@ class IndicatorCreateSchema(Schema):
     plan_unit = fields.String(required=True, metadata={"description": "Province code"})
     code = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,49}$", error="Use a-z, 0-9 and _."),
+        validate=FullMatch(r"^[a-z][a-z0-9_]{1,49}$", error="Use a-z, 0-9 and _."),
     )
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     title_en = fields.String(load_default=None, validate=validate.Length(max=300))
@@ -199,7 +200,7 @@ class ReportSettingsSchema(Schema):
     symbol = fields.String(
         validate=[
             validate.Length(max=30),
-            validate.Regexp(r"^[0-9A-Za-zĐđ&.-]*$", error="Letters, digits, &, . and - only."),
+            FullMatch(r"^[0-9A-Za-zĐđ&.-]*$", error="Letters, digits, &, . and - only."),
         ]
     )
     place = fields.String(validate=validate.Length(max=100))

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, text
 
 from lms.db import utcnow
+from lms.edge import ascii_digits
 from lms.errors import Conflict, Invalid, NotFound
 from lms.extensions import db
 from lms.xapi.binding import Binding
@@ -219,7 +220,7 @@ def get_client(client_id: int) -> LrsClient:
 def find_client(key_or_id: str) -> LrsClient:
     """By key, or by numeric id (what the CLI accepts)."""
     client = db.session.scalar(select(LrsClient).where(LrsClient.key == key_or_id))
-    if client is None and key_or_id.isdigit():
+    if client is None and ascii_digits(key_or_id):
         client = db.session.get(LrsClient, int(key_or_id))
     if client is None:
         raise NotFound(_("LRS client not found."))
@@ -291,8 +292,8 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     key, colon, secret = decoded.partition(":")
-    if not colon:
-        return None
+    if not colon or "\x00" in decoded:
+        return None  # no key has a NUL, and PostgreSQL refuses one in the lookup (a 500)
     return key, secret
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from flask import current_app
 from sqlalchemy import (
     Integer,
     Text,
@@ -304,7 +307,9 @@ def encode_more(f: StatementFilter, options: dict[str, Any], cursor: tuple[datet
     """An opaque token holding the query and where the next page starts (Data 2.5.s3.b2).
 
     Stateless, so it stays valid as long as the statements do (well past 24 hours); only
-    non-default settings are kept, so the link stays short.
+    non-default settings are kept, so the link stays short. Signed: its filter and cursor go
+    to the query without the validation the parameters had, so only a token made here is
+    followed (a forged one answered 500 with a number for a verb or a date past any range).
     """
     stored, seq = cursor
     defaults = StatementFilter()
@@ -314,7 +319,14 @@ def encode_more(f: StatementFilter, options: dict[str, Any], cursor: tuple[datet
         if v != getattr(defaults, k) and k != "mine"
     }
     payload = {"f": state, "o": options, "c": [_micros(stored), seq]}
-    return base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode("ascii")
+    body = base64.urlsafe_b64encode(orjson.dumps(payload)).rstrip(b"=").decode("ascii")
+    return f"{body}.{_more_signature(body)}"
+
+
+def _more_signature(body: str) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, b"xapi-more:" + body.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 #: What each field of a continuation token may hold: the token is plain base64 JSON that any
@@ -361,11 +373,15 @@ def _bounded(value: Any, bounds: tuple[int, int]) -> int:
 def decode_more(token: str) -> tuple[StatementFilter, dict[str, Any], tuple[datetime, int]]:
     """Inverse of :func:`encode_more`; ValueError when the token was not made here.
 
-    Anyone holding read credentials can write a token by hand, so every value is checked as
-    the query parameters are: a forged one is the client's ``400``, never the LRS's ``500``.
+    The token is signed, so a client cannot widen its query by editing one; every value is
+    still checked as the query parameters are (a token of an older release, or one signed
+    with a key that leaked): a bad one is the client's ``400``, never the LRS's ``500``.
     """
+    body, _dot, signature = token.partition(".")
+    if not hmac.compare_digest(signature.encode(), _more_signature(body).encode()):
+        raise ValueError("not a continuation token of this LRS")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         payload = orjson.loads(raw)
         if not isinstance(payload, dict):
             raise ValueError("not an object")

@@ -9,6 +9,7 @@ import orjson
 from flask import Response, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from lms.edge import ascii_digits
 from lms.events import statements_stored
 from lms.extensions import db
 from lms.replicas import reads_from_replica
@@ -282,7 +283,7 @@ def _statement_filter(xreq: XRequest) -> queries.StatementFilter:
             setattr(f, name, validate_timestamp(params[name], path=name, version=xreq.version))
     if "limit" in params:
         raw = params["limit"]
-        if not raw.isdigit():
+        if not ascii_digits(raw):
             raise XapiError(400, "limit must be a whole number, 0 or more.", path="limit")
         f.limit = int(raw)
     f.related_activities = parse_bool(params, "related_activities")

@@ -65,6 +65,26 @@ def test_trainer_adds_a_question_as_yaml_and_sees_errors_with_lines(client, trai
     assert db.session.scalar(db.select(Question).where(Question.bank_id == bank.id)) is None
 
 
+def test_a_question_yaml_built_to_exhaust_the_server_is_refused_with_its_line(
+    client, trainer
+) -> None:
+    """A trainer's form goes through the YAML loader: nine levels of ten aliases are 10^9
+    values to build (memory ran out), and 5,000 nested lists were a RecursionError (500)."""
+    login(client, trainer)
+    client.post("/question-banks", data={"code": "std-x", "title": "X", "skill_area": "safety"})
+    bank = db.session.scalar(db.select(QuestionBank).where(QuestionBank.code == "std-x"))
+    laughs = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)
+    ]
+    for source, message in (
+        ("\n".join(laughs), "Dòng 2: YAML error: aliases (*name) are not allowed"),
+        ("id: s1\ntext: " + "[" * 5000 + "]" * 5000, "Dòng 2: YAML error: nested deeper than 64"),
+    ):
+        page = client.post(f"/question-banks/{bank.id}", data={"yaml": source})
+        assert page.status_code == 200
+        assert message in page.get_data(as_text=True)
+
+
 def test_learners_do_not_see_trainer_pages(client, learner) -> None:
     login(client, learner)
     assert client.get("/question-banks").status_code == 403

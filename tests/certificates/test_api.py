@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Callable
 
@@ -276,3 +277,37 @@ def test_pdf_cache_is_reused(world: World, cert: Certificate) -> None:
     first = pdfs.certificate_pdf(cert)
     assert pdfs.certificate_pdf(cert) is not first
     assert pdfs.certificate_pdf(cert) == first
+
+
+def _unsigned(header: str) -> str:
+    """A JWT-shaped credential whose header is this JSON text (the signature is junk)."""
+    encode = lambda text: base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()  # noqa: E731
+    return f"{encode(header)}.{encode('{}')}.c2ln"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        '{"alg": "RS256", "kid": "did:web:x#\\u0000"}',
+        '{"alg": "EdDSA", "kid": "\\u0000"}',
+        '{"alg": "RS256", "kid": "did:web:x#\\ud800"}',
+        '{"alg": "EdDSA", "kid": "\\ud800"}',
+        '{"alg": "EdDSA", "kid": "' + "k" * 5000 + '"}',
+    ],
+    ids=["rs256-nul", "eddsa-nul", "rs256-surrogate", "eddsa-surrogate", "eddsa-long"],
+)
+def test_a_key_id_no_key_can_have_is_an_invalid_credential_not_a_500(
+    client: FlaskClient, header: str
+) -> None:
+    """The key id comes from the credential's header, decoded from base64 after the edge saw
+    the request: a NUL (PostgreSQL refuses it) or an unpaired surrogate (not encodable) went
+    into the key lookup and answered anyone 500."""
+    token = _unsigned(header)
+    for response in (
+        client.post("/api/v1/certificates/verify", json={"credential": token}),
+        client.post("/verify", data={"credential": token}),
+    ):
+        assert response.status_code == 422, response.status_code
+    answer = client.post("/api/v1/certificates/verify", json={"credential": token}).json
+    assert answer["status"] == "invalid"
+    assert answer["problems"] == ["signature"]

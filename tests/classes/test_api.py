@@ -73,6 +73,7 @@ def test_trainer_who_creates_a_class_teaches_it(
     ("change", "field"),
     [
         ({"code": "x"}, "code"),
+        ({"code": "LD-2026-01\n"}, "code"),
         ({"mode": "telepathy"}, "mode"),
         ({"capacity": 0}, "capacity"),
         ({"ends_on": "2026-01-01"}, "ends_on"),

@@ -276,6 +276,21 @@ def test_lms_account_and_mbox_sha1sum_identify_users(world: World) -> None:
     assert _enrollment(other.id, world.dvc.id) is not None
 
 
+@pytest.mark.parametrize("name", ["²", "99999999999"])
+def test_an_lms_account_name_no_user_can_have_is_an_unknown_learner(
+    world: World, name: str
+) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` fails; 99999999999 is past the ids'
+    INTEGER column, which PostgreSQL refuses to compare with: both stopped the bridge on the
+    statement of any LRS client that sent one."""
+    actor = actor_for(world.citizen)
+    actor["account"] = {**actor["account"], "name": name}
+    send(world, statement(actor, "completed", DVC_EXTERNAL))
+    reasons = set(db.session.scalars(select(BridgeUnmatched.reason)))
+    assert reasons == {UnmatchedReason.unknown_learner}
+    assert read_cursor().last_seq == db.session.scalar(select(func.max(Statement.seq)))
+
+
 def test_groups_and_disabled_accounts_are_held_with_the_reason(world: World) -> None:
     group = {"objectType": "Group", "mbox": "mailto:to@example.vn", "member": []}
     send(world, statement(group, "completed", DVC_EXTERNAL))

@@ -446,6 +446,13 @@ def test_import_a_zip_with_its_content(
         (_zip({"../evil.html": b"x", "cmi5.xml": _xml("https://v.example/a")}), "p.zip", "(zip)"),
         (_zip({"other.xml": b"<x/>"}), "p.zip", "cmi5.xml"),
         (b"PK\x03\x04broken", "p.zip", "(zip)"),
+        (_xml("https://v.example/a").replace(b"Vendor course", b"x" * 301), "c.xml", "cmi5.xml:4"),
+        (_xml("https://v.example/a").replace("Bài 1".encode(), b"x" * 301), "c.xml", "cmi5.xml:8"),
+        (
+            _zip({"cmi5.xml": _xml("a" * 497 + ".html"), "a" * 497 + ".html": b"<p>AU</p>"}),
+            "p.zip",
+            "(zip)",
+        ),
     ],
     ids=[
         "relative-url-without-zip",
@@ -456,6 +463,9 @@ def test_import_a_zip_with_its_content(
         "zip-slip",
         "no-cmi5",
         "bad-zip",
+        "course-title-over-300",
+        "au-title-over-300",
+        "path-over-500",
     ],
 )
 def test_malformed_packages_are_refused_whole(
@@ -473,3 +483,41 @@ def test_import_is_for_administrators(
 ) -> None:
     response = _import(client, auth_headers(learner), _xml("https://v.example/a"), "cmi5.xml")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("form", "key"),
+    [
+        ({"slug": "s" * 101}, "slug"),
+        ({"slug": "../a b/?#"}, "slug"),
+        ({"slug": "Khoá-Học"}, "slug"),
+        ({"slug": "khoa\n"}, "slug"),
+        ({"hours": "nan"}, "hours"),
+        ({"hours": "1e309"}, "hours"),
+        ({"hours": "-5"}, "hours"),
+        ({"hours": "0"}, "hours"),
+        ({"hours": "1001"}, "hours"),
+    ],
+    ids=[
+        "long-slug",
+        "path-slug",
+        "uppercase-slug",
+        "newline-slug",
+        "nan",
+        "infinite",
+        "negative",
+        "zero",
+        "1001",
+    ],
+)
+def test_import_options_out_of_their_rules_are_422_and_nothing_is_written(
+    client: FlaskClient, db: object, auth_headers: Headers, form: dict[str, str], key: str
+) -> None:
+    """The slug becomes an address and an activity IRI, hours a figure: the same rules as a
+    course package's ``course.yaml``. A NaN was a 500 on SQLite (stored as NULL), a long slug
+    one on PostgreSQL (``varchar(100)``)."""
+    headers = auth_headers(make_user(roles=(Role.admin,)))
+    response = _import(client, headers, _xml("https://v.example/a"), "cmi5.xml", **form)
+    assert response.status_code == 422, response.json
+    assert key in response.json["errors"], response.json["errors"]
+    assert db.session.scalar(select(Course)) is None  # type: ignore[attr-defined]

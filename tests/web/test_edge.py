@@ -507,3 +507,15 @@ def test_chunked_bodies_through_a_real_server(tmp_path: Path) -> None:
             assert status == 201, body
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(User)) == 2
+
+
+@pytest.mark.parametrize("host", ["x" * 64, "a." + "b" * 70 + ".vn"])
+@pytest.mark.parametrize("path", ["/", "/healthz", "/courses", "/api/v1/courses", "/xapi/about"])
+def test_a_host_header_no_url_can_be_built_for_is_400(
+    client: FlaskClient, host: str, path: str
+) -> None:
+    """Werkzeug refuses to bind a Host with a label over 63 characters (BadHost, 400); the
+    error page then built its links with no URL adapter, and that second error was a bare 500
+    for anyone who sent such a header."""
+    response = client.get(path, headers={"Host": host})
+    assert response.status_code == 400

@@ -3,6 +3,7 @@ sent, and hostile JSON, answered as the LRS answers (its own error body), never 
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -122,3 +123,20 @@ def test_nul_in_statement_query_parameters_is_an_xapi_400(lrs: Lrs) -> None:
     for params in ({"verb": "http://x.vn/\x00"}, {"activity": "\x00"}, {"statementId": "\x00"}):
         response = lrs.get(params=params)
         assert response.status_code == 400, (params, response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [b"key\x00:secret", b"\x00:secret", b"key:sec\x00ret"],
+    ids=["nul-in-key", "nul-key", "nul-in-secret"],
+)
+def test_nul_in_basic_credentials_is_a_401(lrs: Lrs, credentials: bytes) -> None:
+    """The key is base64 inside the Authorization header: no edge sees it, and PostgreSQL
+    refused the client lookup with a NUL in it (500 to anyone, before authentication)."""
+    header = "Basic " + base64.b64encode(credentials).decode()
+    for path in ("/xapi/statements", "/xapi/activities/state"):
+        response = lrs.client.get(
+            path, query_string=STATE, headers={**lrs.h(), "Authorization": header}
+        )
+        assert response.status_code == 401, (path, response.get_data(as_text=True))
+        assert response.headers["X-Experience-API-Version"]

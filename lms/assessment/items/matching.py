@@ -21,6 +21,7 @@ from lms.assessment.items.base import (
     pick,
     shuffled,
 )
+from lms.edge import ascii_digits
 
 _PAIR_FIELDS = {"left", "right", "left_en", "right_en"}
 
@@ -156,4 +157,4 @@ class Matching(ItemType):
 
 
 def _numeric_key(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (1 << 30, value)
+    return (int(value), "") if ascii_digits(value) else (1 << 30, value)

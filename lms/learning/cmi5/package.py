@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import mimetypes
 import stat
 import zipfile
@@ -29,6 +30,7 @@ from lms import events
 from lms.catalog.importer import COURSES_LOCK, facets, import_package, search_text
 from lms.catalog.models import Course, CourseLevel
 from lms.catalog.packages import PackageError, PackageInvalid
+from lms.catalog.validation import SLUG
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_FILES = 2000
+#: The ``cmi5_files.path`` column (``String(500)``): PostgreSQL refuses a longer path.
+MAX_PATH = 500
+#: The ``courses.slug`` column; the slug also makes the course's address and activity IRI.
+MAX_SLUG = 100
+#: As a course package's ``course.yaml`` allows (``lms.catalog.validation``).
+MAX_HOURS = 1000
 #: Files of a course package folder that belong to other parts, not to the AU content.
 NOT_CONTENT = ("course.yaml", "questions.yaml", "cmi5.xml")
 NOT_CONTENT_DIRS = ("lessons", "assets")
@@ -124,6 +132,8 @@ def _read_folder(folder: Path) -> dict[str, tuple[str, bytes]]:
             continue
         if parts[0] in NOT_CONTENT_DIRS:
             continue
+        if len(rel.as_posix()) > MAX_PATH:
+            raise _invalid([PackageError("(package)", None, f"path over {MAX_PATH}: {rel}")])
         data = path.read_bytes()
         total += len(data)
         if total > max_bytes() or len(files) >= MAX_FILES:
@@ -159,6 +169,8 @@ def _read_zip(data: bytes) -> tuple[bytes, dict[str, tuple[str, bytes]]]:
                 raise _invalid([PackageError("(zip)", None, f"links not allowed: {name}")])
             if info.is_dir() or any(p.startswith(".") or p == "__MACOSX" for p in parts):
                 continue
+            if len("/".join(parts)) > MAX_PATH:
+                raise _invalid([PackageError("(zip)", None, f"path over {MAX_PATH}: {name}")])
             try:
                 with archive.open(info) as src:
                     blob = src.read(max_bytes() - total + 1)
@@ -369,6 +381,20 @@ def _check_groups(groups: list[str]) -> list[str]:
     return groups
 
 
+def _check_options(slug: str | None, hours: float) -> None:
+    """The rules a course package's ``course.yaml`` follows for the same two values: the slug
+    is an address and an activity IRI, the hours a figure (NaN cannot be stored)."""
+    errors: dict[str, list[str]] = {}
+    if slug is not None and (len(slug) > MAX_SLUG or not SLUG.fullmatch(slug)):
+        errors["slug"] = [
+            _("Only a-z, 0-9 and '-', at most %(n)s characters.", n=MAX_SLUG),
+        ]
+    if not (math.isfinite(hours) and 0 < hours <= MAX_HOURS):
+        errors["hours"] = [_("Must be more than 0 and at most %(n)s.", n=MAX_HOURS)]
+    if errors:
+        raise Invalid(_("Invalid input."), errors=errors)
+
+
 def _write_course(
     package: Cmi5Package,
     *,
@@ -379,6 +405,7 @@ def _write_course(
     hours: float = 1.0,
     by: User | None,
 ) -> dict[str, Any]:
+    _check_options(slug, hours)
     lock_name(COURSES_LOCK)
     structure = package.structure
     groups = _check_groups(list(target_groups or [TargetGroup.citizen]))

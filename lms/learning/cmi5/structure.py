@@ -19,6 +19,8 @@ MOVE_ON = ("NotApplicable", "Passed", "Completed", "CompletedAndPassed", "Comple
 LAUNCH_METHODS = ("AnyWindow", "OwnWindow")
 IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:\S+$")
 MAX_BYTES = 5 * 1024 * 1024
+#: The title columns of courses and AUs (``String(300)``): PostgreSQL refuses a longer value.
+MAX_TITLE = 300
 
 
 @dataclass
@@ -136,8 +138,11 @@ class _Reader:
             self.ids[value] = node.line
         return value
 
-    def text(self, parent: Node, name: str, what: str) -> tuple[str, str | None]:
-        """(Vietnamese or first language, English) of a ``title``/``description``."""
+    def text(
+        self, parent: Node, name: str, what: str, *, limit: int | None = None
+    ) -> tuple[str, str | None]:
+        """(Vietnamese or first language, English) of a ``title``/``description``; each at
+        most ``limit`` characters, the length of the column it is stored in."""
         node = parent.kid(name)
         if node is None:
             self.error(parent.line, f"{what}: <{name}> is required")
@@ -151,11 +156,14 @@ class _Reader:
             return "", None
         vi = next((t for lang, t in strings if lang.startswith("vi")), None)
         en = next((t for lang, t in strings if lang.startswith("en")), None)
-        return (vi or en or strings[0][1]), (en if vi else None)
+        chosen, english = (vi or en or strings[0][1]), (en if vi else None)
+        if limit is not None and max(len(chosen), len(english or "")) > limit:
+            self.error(node.line, f"{what}: <{name}> is longer than {limit} characters")
+        return chosen, english
 
     def au(self, node: Node, blocks: list[str]) -> AuData:
         publisher_id = self.iri(node, "au")
-        title, title_en = self.text(node, "title", f"au {publisher_id}")
+        title, title_en = self.text(node, "title", f"au {publisher_id}", limit=MAX_TITLE)
         description, _en = self.text(node, "description", f"au {publisher_id}")
         url_node = node.kid("url")
         url = url_node.text.strip() if url_node is not None else ""
@@ -207,7 +215,7 @@ class _Reader:
                 aus.append(self.au(child, blocks))
                 continue
             block_id = self.iri(child, "block")
-            title, title_en = self.text(child, "title", f"block {block_id}")
+            title, title_en = self.text(child, "title", f"block {block_id}", limit=MAX_TITLE)
             self.text(child, "description", f"block {block_id}")
             inner: list[AuData] = []
             block = BlockData(publisher_id=block_id, title=title, title_en=title_en)
@@ -239,7 +247,7 @@ def parse(
         reader.error(root.line, "<course> is required")
         return None, reader.errors
     course_id = reader.iri(course, "course")
-    title, title_en = reader.text(course, "title", "course")
+    title, title_en = reader.text(course, "title", "course", limit=MAX_TITLE)
     description, description_en = reader.text(course, "description", "course")
     aus: list[AuData] = []
     blocks = reader.members(root, [], aus)

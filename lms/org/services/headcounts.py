@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from lms.constants import TargetGroup
+from lms.edge import ascii_digits
 from lms.errors import Forbidden, Invalid
 from lms.extensions import db
 from lms.locks import lock_name
@@ -40,7 +41,7 @@ def _whole_number(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and ascii_digits(value.strip().lstrip("-")):
         return int(value.strip())
     return None
 

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, cast, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
+from lms.edge import ascii_digits
 from lms.errors import DomainError, Forbidden, Invalid
 from lms.extensions import db
 from lms.org.models import Unit, UnitKind, UnitPlacement, search_text
@@ -99,7 +100,7 @@ def parse_row(number: int, raw: Mapping[str, Any], errors: dict[str, list[str]])
     code, name, kind = _text(raw, "code"), _text(raw, "name"), _text(raw, "kind")
     if not code:
         errors[f"{where}.code"] = [_("Missing data for required field.")]
-    elif not CODE_RE.match(code):
+    elif not CODE_RE.fullmatch(code):
         errors[f"{where}.code"] = [
             _("Use 1-50 letters, digits, '-', '_' or '.', starting with a letter or digit.")
         ]
@@ -123,10 +124,10 @@ def parse_row(number: int, raw: Mapping[str, Any], errors: dict[str, list[str]])
     if successor is not None and successor == code:
         errors[f"{where}.successor_code"] = [_("A unit cannot succeed itself.")]
     prefix = _text(raw, "serial_prefix") or None
-    if prefix is not None and not PREFIX_RE.match(prefix):
+    if prefix is not None and not PREFIX_RE.fullmatch(prefix):
         errors[f"{where}.serial_prefix"] = [_("Use 1-10 capital letters or digits.")]
     day_text = _text(raw, "report_day")
-    report_day = int(day_text) if day_text.isdigit() else None
+    report_day = int(day_text) if ascii_digits(day_text) else None
     if day_text and (report_day is None or not 1 <= report_day <= 31):
         errors[f"{where}.report_day"] = [_("Must be a day of the month, 1-31.")]
     if len(errors) > before:

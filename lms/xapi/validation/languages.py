@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lms.edge import ascii_digits
 from lms.xapi.validation.errors import XapiValidationError
 from lms.xapi.validation.fields import ValidCache, fail_type, map_key, show
 
@@ -77,7 +78,7 @@ def _no_repeated_subtags(tag: str) -> bool:
                 return False
             seen.add(part)
             in_extension = True
-        elif not in_extension and (len(part) >= 5 or (len(part) == 4 and part[0].isdigit())):
+        elif not in_extension and (len(part) >= 5 or (len(part) == 4 and ascii_digits(part[0]))):
             if part in seen:
                 return False
             seen.add(part)
