@@ -7,12 +7,11 @@ committed, and a sheet comes back as the file to print.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from lms import periods
 from lms.auth import access
 from lms.auth.models import CodeChannel, User
 from lms.auth.sheet import sheet_pdf, sheet_xlsx
@@ -37,7 +36,7 @@ def send_invitations(
         issued.sort(
             key=lambda item: (item.user.unit.name if item.user.unit else "", item.user.full_name)
         )
-        stamp = date.today().isoformat()
+        stamp = periods.today().isoformat()
         if fmt == "xlsx":
             return download(sheet_xlsx(issued), f"ma-kich-hoat-{stamp}.xlsx", "xlsx")
         return download(sheet_pdf(issued, title=title), f"ma-kich-hoat-{stamp}.pdf", "pdf")

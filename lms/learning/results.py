@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms import tabular
+from lms import periods, tabular
 from lms.auth.models import Role, User
 from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
@@ -198,7 +198,7 @@ def check_rows(
     """Check every row (filling what it refers to); returns the errors by cell."""
     errors: dict[str, list[str]] = {}
     seen: dict[tuple[str, str], int] = {}
-    today = date.today()
+    today = periods.today()  # a completion this morning in Viet Nam is possible
     mappings.refresh_changed()
     for row in rows:
         _identity(row, platform, errors)
