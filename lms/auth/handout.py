@@ -15,6 +15,7 @@ from lms import periods
 from lms.auth import access
 from lms.auth.models import CodeChannel, User
 from lms.auth.sheet import sheet_pdf, sheet_xlsx
+from lms.collation import vi_name_key, vi_sort_key
 from lms.exports import download
 from lms.extensions import db
 from lms.messages import services as messages
@@ -33,8 +34,13 @@ def send_invitations(
         return redirect(back)
     db.session.commit()
     if channel == CodeChannel.sheet:
+        # Ward by ward, each in the order the ward reads its lists (lms.collation), never by
+        # code points ("Đồ Sơn" after "Hải An", "Đỗ Thị Ánh" after "Vũ Thị Dung").
         issued.sort(
-            key=lambda item: (item.user.unit.name if item.user.unit else "", item.user.full_name)
+            key=lambda item: (
+                vi_sort_key(item.user.unit.name if item.user.unit else ""),
+                vi_name_key(item.user.full_name),
+            )
         )
         stamp = periods.today().isoformat()
         if fmt == "xlsx":
