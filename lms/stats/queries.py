@@ -230,9 +230,18 @@ class YearFacts:
             num = self.people(indicator)
             group = str(indicator.target_group) if indicator.target_group else None
             den = self.headcounts.get(group, 0) if group else sum(self.headcounts.values())
-        # A share never passes 100%: more holders than the headcount means the headcount is
-        # out of date, which the numerator and denominator still show.
-        return num, den, (min(100.0, round(100.0 * num / den, 1)) if den else None)
+        return num, den, share(num, den)
+
+
+def share(numerator: int, denominator: int | None) -> float | None:
+    """A share in percent with one decimal: the one rule of every table that shows one.
+
+    It never passes 100%: more holders than the headcount means the headcount is out of
+    date, which the numerator and denominator still show. None without a denominator.
+    """
+    if not denominator:
+        return None
+    return min(100.0, round(100.0 * numerator / denominator, 1))
 
 
 def report_deadline(unit: Unit, year: int) -> date:
@@ -547,7 +556,8 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
 
     Three queries whatever the number of children: the children's own rollup counters, the
     headcounts of the whole subtree per unit (summed up to the child they lie under), and
-    the children themselves.
+    the children themselves; and, in a year of mergers, the own table's facts of each child
+    closed during it. Each value is the one the child's own table shows (:func:`share`).
     """
     indicators = [
         i for i in plan_indicators(unit, year) if i.kind == IndicatorKind.share_of_headcount
@@ -566,7 +576,7 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ]
     children = [
         u
-        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)))
         if u.valid_to is None or u.valid_to >= date(year, 1, 1)
     ]
     if not children:
@@ -612,18 +622,24 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     for child in children:
         values: dict[str, float | None] = {}
         behind = []
+        # A unit closed during the year is counted over its tree of its last day (its
+        # units then, with their headcounts), which the year-end paths above no longer
+        # show: its own table's facts, the same numbers its dashboard reads.
+        closed = YearFacts(child, year) if days[child.id] < year_end(year) else None
         for indicator in indicators:
             group = str(indicator.target_group)
-            num = counts[
-                (
-                    child.id,
-                    indicator.qualifying_code,
-                    indicator.period == IndicatorPeriod.year,
-                    group,
-                )
-            ]
-            den = heads[(child.id, group)]
-            value = min(100.0, round(100.0 * num / den, 1)) if den else None
+            if closed is not None:
+                value = closed.value(indicator)[2]
+            else:
+                num = counts[
+                    (
+                        child.id,
+                        indicator.qualifying_code,
+                        indicator.period == IndicatorPeriod.year,
+                        group,
+                    )
+                ]
+                value = share(num, heads[(child.id, group)])
             values[indicator.code] = value
             target = indicator.target_for(year)
             if value is not None and target is not None and value < target:
