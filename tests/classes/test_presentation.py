@@ -84,3 +84,16 @@ def test_unit_choices_and_children_in_vietnamese_order(
     form = client.get("/classes/new").text
     shown = [n for n in re.findall(r">\s*([^<>]+?)\s*<", form) if n in wanted]
     assert shown == wanted
+
+
+def test_course_pickers_in_vietnamese_order(client: FlaskClient, people: dict[str, Any]) -> None:
+    """By code points "Đồ họa cơ bản" came after "Tin học văn phòng"."""
+    for slug, title in (
+        ("y-th", "Tin học văn phòng"),
+        ("y-dh", "Đồ họa cơ bản"),
+        ("y-an", "An toàn thông tin"),
+    ):
+        make_course(slug, title=title)
+    login(client, people["trainer"])
+    page = client.get("/classes/new").text
+    assert re.findall(r'<option value="(y-[a-z]+)"', page) == ["y-an", "y-dh", "y-th"]
