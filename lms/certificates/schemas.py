@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from lms.certificates import content
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import local_date
+from lms.errors import N_
 
 _STATUSES = [s.value for s in CertificateStatus]
 
@@ -28,7 +29,7 @@ class CertificateQuerySchema(Schema):
     )
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
     status = fields.String(
-        validate=validate.OneOf(_STATUSES, error="Must be one of: valid, revoked.")
+        validate=validate.OneOf(_STATUSES, error=N_("Must be one of: valid, revoked."))
     )
     page = fields.Integer()
     per_page = fields.Integer()
@@ -41,7 +42,7 @@ class IssueSchema(Schema):
     override_reason = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=2000, error="At most 2000 characters."),
+        validate=validate.Length(max=2000, error=N_("At most 2000 characters.")),
         metadata={"description": "Required when the completion rule is not met; kept."},
     )
 
@@ -51,7 +52,9 @@ class BulkIssueSchema(Schema):
         unknown = RAISE
 
     override_reasons = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^\d+$", error="Must be an enrollment id.")),
+        keys=fields.String(
+            validate=validate.Regexp(r"^\d+$", error=N_("Must be an enrollment id."))
+        ),
         values=fields.String(validate=validate.Length(min=1, max=2000)),
         load_default=dict,
         metadata={
@@ -67,7 +70,7 @@ class RevokeSchema(Schema):
 
     reason = fields.String(
         required=True,
-        validate=validate.Length(min=3, max=2000, error="Give a reason (3–2000 characters)."),
+        validate=validate.Length(min=3, max=2000, error=N_("Give a reason (3–2000 characters).")),
     )
 
 
