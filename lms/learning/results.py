@@ -31,6 +31,7 @@ from lms.catalog.models import Course
 from lms.constants import TargetGroup
 from lms.errors import Invalid, NotFound
 from lms.extensions import db
+from lms.formatting import number
 from lms.learning import identities, mappings
 from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.identities import Ifi
@@ -139,7 +140,8 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
         raise Invalid(_("The file has no results in it."), errors={"file": [_("No rows.")]})
     if len(rows) > MAX_ROWS:
         raise Invalid(
-            _("At most %(n)s rows per file.", n=MAX_ROWS), errors={"file": [_("Too many rows.")]}
+            _("At most %(n)s rows per file.", n=number(MAX_ROWS)),
+            errors={"file": [_("Too many rows.")]},
         )
     return rows
 
