@@ -23,7 +23,7 @@ from lms.certificates.models import Certificate
 from lms.certificates.services import counting_clause
 from lms.classes.models import Class, Enrollment
 from lms.collation import vi_sort_key
-from lms.constants import TARGET_GROUP_LABELS, label
+from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
@@ -385,7 +385,13 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     if group_by == "target_group":
         certs = _certificate_counts(unit, year, "group")
         done = _completion_counts(unit, year, "target_group")
-        keys = sorted({str(k) if k else "" for k in [*certs, *done]})
+        # In the plans' order of the groups (leaders first), the unassigned last: never by
+        # the English codes, which read as no order at all in Vietnamese.
+        order = {str(g): i for i, g in enumerate(TargetGroup)}
+        keys = sorted(
+            {str(k) if k else "" for k in [*certs, *done]},
+            key=lambda k: (order.get(k, len(order)) if k else len(order) + 1, k),
+        )
         return [
             BreakdownRow(
                 key=k or "unassigned",
@@ -398,9 +404,11 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     if group_by == "course":
         certs = {int(k): v for k, v in _certificate_counts(unit, year, "course").items()}
         done = _completion_counts(unit, year, "course")
-        ids = sorted(set(certs) | set(done))
-        titles = dict(db.session.execute(select(Course.id, Course.slug)).all() if ids else [])
+        found = set(certs) | set(done)
+        titles = dict(db.session.execute(select(Course.id, Course.slug)).all() if found else [])
         names = dict(db.session.execute(select(Course.id, Course.title)).all())
+        # By title in Vietnamese order (lms.collation), as a reader looks a course up.
+        ids = sorted(found, key=lambda i: (vi_sort_key(names.get(i)), i))
         return [
             BreakdownRow(
                 key=titles.get(i, str(i)),
