@@ -9,7 +9,9 @@ handlers, because the xAPI specification dictates its statuses.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from lms import formatting
 from lms.extensions import db, login_manager
 
 logger = logging.getLogger(__name__)
@@ -80,8 +83,90 @@ class ServiceUnavailable(DomainError):
     retry_after = 30
 
 
+def N_(message: str) -> str:  # noqa: N802 - the marker name pybabel extracts by default
+    """Mark ``message`` for the catalogs without translating it where it is written.
+
+    For the messages of schema validators (``error=N_("At most 300 characters.")``), built
+    once at import, outside any request: :func:`readable` translates them when they are
+    shown, in the reader's language.
+    """
+    return message
+
+
+#: marshmallow's own messages that carry a value, as the catalogs translate them; the values
+#: are put back into the translation (numbers written as the reader writes them).
+MARSHMALLOW_TEMPLATES = (
+    N_("Longer than maximum length {max}."),
+    N_("Shorter than minimum length {min}."),
+    N_("Length must be between {min} and {max}."),
+    N_("Length must be {equal}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be less than or equal to {max}."),
+    N_("Must be greater than {min}."),
+    N_("Must be less than {max}."),
+    N_("Must be one of: {choices}."),
+)
+#: Those without a value, marked for the catalogs (marshmallow writes them in English).
+MARSHMALLOW_MESSAGES = (
+    N_("Missing data for required field."),
+    N_("Field may not be null."),
+    N_("Unknown field."),
+    N_("Invalid input type."),
+    N_("Invalid value."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid time."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid email address."),
+    N_("Not a valid URL."),
+    N_("Number too large."),
+    N_("String does not match expected pattern."),
+    N_("Invalid input."),
+)
+
+
+@cache
+def _template_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    out = []
+    for template in MARSHMALLOW_TEMPLATES:
+        parts = re.split(r"\{(\w+)\}", template)
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        out.append((re.compile(f"^{pattern}$"), template))
+    return tuple(out)
+
+
+def readable(message: str) -> str:
+    """A validation message in the reader's language.
+
+    The schemas' own messages and marshmallow's are written in English (the msgids): the
+    one translated here, once, wherever they are shown (the API's 422, a form's errors).
+    A message already translated where it was raised finds no msgid and stays as it is.
+    """
+    translated = _(message)
+    if translated != message:
+        return translated
+    for pattern, template in _template_patterns():
+        match = pattern.match(message)
+        if match:
+            values = {
+                k: formatting.number(int(v)) if v.isdigit() else v
+                for k, v in match.groupdict().items()
+            }
+            return _(template).format(**values)
+    return message
+
+
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Flatten marshmallow's nested messages into ``{"a.b.0.c": [...]}``.
+    """Flatten marshmallow's nested messages into ``{"a.b.0.c": [...]}``, each in the
+    reader's language (:func:`readable`).
 
     Clients read one level; a field path tells them where, however deep the error is.
     """
@@ -93,12 +178,12 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         return out
     if isinstance(messages, list | tuple):
         if all(isinstance(m, str) for m in messages):
-            return {prefix or "_schema": [str(m) for m in messages]}
+            return {prefix or "_schema": [readable(str(m)) for m in messages]}
         out = {}
         for item in messages:
             out.update(flatten_messages(item, prefix))
         return out
-    return {prefix or "_schema": [str(messages)]}
+    return {prefix or "_schema": [readable(str(messages))]}
 
 
 def error_body(code: int, message: str, errors: Mapping[str, list[str]] | None = None) -> dict:

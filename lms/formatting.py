@@ -69,6 +69,17 @@ def number(value: Number | str | None, digits: int = 0, *, lang: str | None = No
     return format_decimal(value, format=pattern, locale=locale(lang), decimal_quantization=True)
 
 
+def decimal(value: Number | str | None, most: int = 2, *, lang: str | None = None) -> str:
+    """A quantity kept with its decimals, up to ``most`` and none when whole: points of a
+    quiz read ``6,5``, ``0,25`` and ``7`` (``6.5`` in English), never ``6.5`` in Vietnamese."""
+    if value is None:
+        return DASH
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    pattern = "#,##0" + ("." + "#" * most if most else "")
+    return format_decimal(value, format=pattern, locale=locale(lang))
+
+
 def percent(value: Number | str | None, digits: int = 1, *, lang: str | None = None) -> str:
     """A share already in percent (``14.4``) -> ``14,4%`` (``14.4%`` in English)."""
     if value is None:
@@ -132,6 +143,7 @@ def _parse(text: str) -> date | datetime:
 
 FILTERS: dict[str, Any] = {
     "number": number,
+    "decimal": decimal,
     "percent": percent,
     "people": people,
     "vdate": vdate,

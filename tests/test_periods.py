@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -72,3 +73,50 @@ def test_the_local_day_in_sql_is_the_local_day(
         got = _db.session.scalar(select(periods.local_day_of_years(value, 2024, 2025, dialect)))
         day = got if isinstance(got, date) else date.fromisoformat(got)
         assert day == periods.local_day(moment), (zone, moment)
+
+
+def _zone_across_the_date_line() -> str:
+    """A zone whose day is not the server's today: one of two zones 26 hours apart always is."""
+    server_today = date.today()
+    for name in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        if datetime.now(UTC).astimezone(ZoneInfo(name)).date() != server_today:
+            return name
+    raise AssertionError("unreachable: the two zones are never on the same day")
+
+
+def test_today_is_the_provinces_day_everywhere(
+    db: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A unit created, a merger, a move or a class window "today" is the province's today.
+
+    The server's clock (UTC in the containers) is still yesterday from 00:00 to 07:00 in
+    Viet Nam: a commune opened on 1 July read as not yet open, a move or a merger made at
+    00:30 on 1 July was dated 30 June, a class closing on 30 June still took enrolments.
+    """
+    from lms.auth.services import current_communes
+    from lms.classes.enrollments import check_class_open
+    from lms.errors import Conflict
+    from lms.org import services as org
+    from lms.org.services.tree import today as tree_today
+    from tests.factories import make_class, make_course, make_unit
+
+    monkeypatch.setitem(app.config, "TIMEZONE", _zone_across_the_date_line())
+    today = periods.today()
+    assert today != date.today()
+    assert tree_today() == today
+    province = make_unit(kind="province", name="Tỉnh Mới", valid_from=date(2020, 1, 1))
+    opened = make_unit(parent=province, name="Xã Mở Hôm Nay", valid_from=today)
+    closed = make_unit(parent=province, name="Xã Đóng Hôm Qua", valid_from=date(2020, 1, 1))
+    closed.valid_to = today - timedelta(days=1)
+    _db.session.flush()
+    assert opened.is_current()
+    assert not closed.is_current()
+    listed = set(_db.session.scalars(org.units_valid_on()))
+    assert opened in listed
+    assert closed not in listed
+    communes = {u for _, units in current_communes() for u in units}
+    assert opened in communes
+    assert closed not in communes
+    klass = make_class(make_course(), opened, enrol_closes_on=today - timedelta(days=1))
+    with pytest.raises(Conflict):
+        check_class_open(klass)

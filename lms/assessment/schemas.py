@@ -10,12 +10,13 @@ from lms.assessment.items import TYPES
 from lms.assessment.models import QuizKind, ReviewPolicy
 from lms.constants import SkillArea
 from lms.edge import FullMatch
+from lms.errors import N_
 
 _CODE = FullMatch(
     r"^[a-z0-9][a-z0-9-]{1,98}$",
-    error="Use 2-99 characters: lowercase letters, digits and '-'.",
+    error=N_("Use 2-99 characters: lowercase letters, digits and '-'."),
 )
-_AREAS = validate.OneOf([a.value for a in SkillArea], error="Unknown skill area.")
+_AREAS = validate.OneOf([a.value for a in SkillArea], error=N_("Unknown skill area."))
 
 
 class BankCreateSchema(Schema):
@@ -25,7 +26,7 @@ class BankCreateSchema(Schema):
     code = fields.String(required=True, validate=_CODE)
     title = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=300, error="Title must be 1–300 characters."),
+        validate=validate.Length(min=1, max=300, error=N_("Title must be 1–300 characters.")),
     )
     title_en = fields.String(allow_none=True, validate=validate.Length(max=300))
     skill_area = fields.String(allow_none=True, validate=_AREAS)
@@ -81,7 +82,7 @@ class QuestionInputSchema(Schema):
 
     id = fields.String(required=True)
     type = fields.String(
-        required=True, validate=validate.OneOf(list(TYPES), error="Unknown question type.")
+        required=True, validate=validate.OneOf(list(TYPES), error=N_("Unknown question type."))
     )
     skill_area = fields.String(required=True, validate=_AREAS)
     difficulty = fields.String(validate=validate.OneOf(["easy", "medium", "hard"]))

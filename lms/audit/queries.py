@@ -19,6 +19,7 @@ from sqlalchemy import Select, false, func, select
 from lms.audit.models import AuditEntry
 from lms.auth import permissions
 from lms.auth.models import Role, User
+from lms.collation import sorted_people
 from lms.errors import Forbidden
 from lms.extensions import db
 from lms.org.models import Unit
@@ -74,4 +75,5 @@ def actors_in_view(actor: User) -> list[tuple[int, str]]:
         .where(visible.c.actor_id.is_not(None))
         .group_by(visible.c.actor_id)
     )
-    return sorted(((int(i), str(name or i)) for i, name in rows), key=lambda row: row[1])
+    # The order of a Vietnamese list of people (lms.collation), not code points.
+    return sorted_people(((int(i), str(name or i)) for i, name in rows), key=lambda row: row[1])

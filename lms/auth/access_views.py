@@ -216,7 +216,9 @@ def invite() -> ResponseReturnValue:
         flash(_("Choose how the people get their code."), "error")
         return redirect(url_for(".people_access"))
     ids = [i for v in request.form.getlist("user") if (i := row_id(v)) is not None][:2000]
-    people = list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.full_name)))
+    people = list(
+        db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.sort_name, User.id))
+    )
     # Someone outside the official's reach is skipped as if not chosen: no hint they exist.
     people = [p for p in people if can_manage_user(actor, p)]
     return handout.send_invitations(

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.models import Role, User, UserRole
 from lms.auth.services import hash_password
 from lms.constants import TargetGroup
@@ -177,7 +178,7 @@ def _people(units: list[Unit]) -> list[Person]:
         people += [names.person("HP-HONGBANG", TargetGroup.leader) for _ in range(4)]
         people += [names.person("HP-HONGBANG", TargetGroup.community_tech) for _ in range(12)]
         people += [names.person("HP-HONGBANG", TargetGroup.citizen) for _ in range(10)]
-    today = date.today()
+    today = periods.today()  # the province's day: classes open and close on it
     others = [
         u
         for u in units

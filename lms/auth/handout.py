@@ -7,15 +7,15 @@ committed, and a sheet comes back as the file to print.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from lms import periods
 from lms.auth import access
 from lms.auth.models import CodeChannel, User
 from lms.auth.sheet import sheet_pdf, sheet_xlsx
+from lms.collation import vi_name_key, vi_sort_key
 from lms.exports import download
 from lms.extensions import db
 from lms.messages import services as messages
@@ -34,10 +34,15 @@ def send_invitations(
         return redirect(back)
     db.session.commit()
     if channel == CodeChannel.sheet:
+        # Ward by ward, each in the order the ward reads its lists (lms.collation), never by
+        # code points ("Đồ Sơn" after "Hải An", "Đỗ Thị Ánh" after "Vũ Thị Dung").
         issued.sort(
-            key=lambda item: (item.user.unit.name if item.user.unit else "", item.user.full_name)
+            key=lambda item: (
+                vi_sort_key(item.user.unit.name if item.user.unit else ""),
+                vi_name_key(item.user.full_name),
+            )
         )
-        stamp = date.today().isoformat()
+        stamp = periods.today().isoformat()
         if fmt == "xlsx":
             return download(sheet_xlsx(issued), f"ma-kich-hoat-{stamp}.xlsx", "xlsx")
         return download(sheet_pdf(issued, title=title), f"ma-kich-hoat-{stamp}.pdf", "pdf")

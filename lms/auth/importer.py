@@ -33,6 +33,7 @@ from lms.edge import ascii_digits
 from lms.errors import Conflict, DomainError, Invalid, NotFound
 from lms.events import people_imported
 from lms.extensions import db
+from lms.formatting import number
 from lms.jobs import services as jobs
 from lms.jobs.models import Job
 from lms.locks import insert_unique, lock_name
@@ -217,7 +218,7 @@ def validate_csv(data: bytes, *, by: User | None) -> list[ImportRow]:
             checker.error(line, "_row", _("This row has more values than the header has columns."))
         rows.append(checker.row(line, dict(zip(header, record, strict=False))))
         if len(rows) > MAX_ROWS:
-            raise Invalid(_("At most %(n)s rows per file.", n=MAX_ROWS))
+            raise Invalid(_("At most %(n)s rows per file.", n=number(MAX_ROWS)))
     if not rows:
         raise Invalid(_("The file has no rows under its header."), errors={"file": [_("No rows.")]})
     checker.taken(rows)

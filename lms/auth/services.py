@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms import events, ratelimit
+from lms import events, periods, ratelimit
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth import permissions
@@ -577,7 +577,7 @@ def register_citizen(
 
 def current_communes(on: date | None = None) -> list[tuple[str, list[Unit]]]:
     """Today's wards and communes grouped by province, for the sign-up form's list."""
-    on = on or date.today()
+    on = on or periods.today()
     current = (Unit.valid_from <= on) & or_(Unit.valid_to.is_(None), Unit.valid_to >= on)
     communes = sorted_vi(
         db.session.scalars(select(Unit).where(Unit.kind == UnitKind.commune, current)),

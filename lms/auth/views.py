@@ -33,6 +33,7 @@ from lms.constants import (
 )
 from lms.errors import DomainError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 from lms.extensions import db
+from lms.formatting import number
 from lms.http import page_args
 from lms.jobs.models import Job
 from lms.messages import services as messages
@@ -280,7 +281,7 @@ def users_import() -> ResponseReturnValue:
                 "success",
             )
         else:
-            flash(_("%(n)s people were imported.", n=result), "success")
+            flash(_("%(n)s people were imported.", n=number(result)), "success")
         if not request.form.get("invite"):
             flash(_("They have no password yet: give them a way in here."), "success")
             return redirect(url_for("access_views.people_access"))

@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from lms.catalog.models import CourseLevel
 from lms.constants import SkillArea, TargetGroup
+from lms.errors import N_
 
 
 class CourseQuerySchema(Schema):
@@ -14,18 +15,18 @@ class CourseQuerySchema(Schema):
 
     q = fields.String(
         load_default=None,
-        validate=validate.Length(max=200, error="At most 200 characters."),
+        validate=validate.Length(max=200, error=N_("At most 200 characters.")),
         metadata={"description": "Words to find; case and Vietnamese diacritics are ignored."},
     )
     target_group = fields.String(
         load_default=None,
-        validate=validate.OneOf(list(TargetGroup), error="Unknown target group."),
+        validate=validate.OneOf(list(TargetGroup), error=N_("Unknown target group.")),
     )
     skill_area = fields.String(
-        load_default=None, validate=validate.OneOf(list(SkillArea), error="Unknown skill area.")
+        load_default=None, validate=validate.OneOf(list(SkillArea), error=N_("Unknown skill area."))
     )
     level = fields.String(
-        load_default=None, validate=validate.OneOf(list(CourseLevel), error="Unknown level.")
+        load_default=None, validate=validate.OneOf(list(CourseLevel), error=N_("Unknown level."))
     )
     open = fields.Boolean(load_default=None, metadata={"description": "Only self-enrol courses."})
     page = fields.Integer(load_default=1)

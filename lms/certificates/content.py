@@ -19,7 +19,7 @@ import jwt
 
 from lms.certificates import crypto, statuslist
 from lms.certificates.constants import OB_CONTEXTS, SCORE_PLACES
-from lms.certificates.render import format_hours
+from lms.certificates.render import format_hours, format_percent
 
 if TYPE_CHECKING:
     from lms.certificates.keys import ActiveKey, IssuerSigningKey
@@ -186,7 +186,7 @@ def credential(cert: Certificate, base_url: str) -> dict[str, Any]:
     hours = format_hours(cert.hours)
     description = f"Hoàn thành khóa học «{cert.course_title}» ({hours} giờ)."
     if cert.score is not None:
-        description += f" Kết quả: {round(cert.score * 100)}%."
+        description += f" Kết quả: {format_percent(cert.score)}."  # as the PDF states it
     body: dict[str, Any] = {
         "@context": list(OB_CONTEXTS),
         "id": verify_url(base_url, cert.serial),

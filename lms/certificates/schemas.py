@@ -11,6 +11,7 @@ from lms.certificates import content
 from lms.certificates.models import Certificate, CertificateStatus
 from lms.certificates.services import local_date
 from lms.edge import FullMatch
+from lms.errors import N_
 
 _STATUSES = [s.value for s in CertificateStatus]
 
@@ -29,7 +30,7 @@ class CertificateQuerySchema(Schema):
     )
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
     status = fields.String(
-        validate=validate.OneOf(_STATUSES, error="Must be one of: valid, revoked.")
+        validate=validate.OneOf(_STATUSES, error=N_("Must be one of: valid, revoked."))
     )
     page = fields.Integer()
     per_page = fields.Integer()
@@ -42,7 +43,7 @@ class IssueSchema(Schema):
     override_reason = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=2000, error="At most 2000 characters."),
+        validate=validate.Length(max=2000, error=N_("At most 2000 characters.")),
         metadata={"description": "Required when the completion rule is not met; kept."},
     )
 
@@ -52,7 +53,7 @@ class BulkIssueSchema(Schema):
         unknown = RAISE
 
     override_reasons = fields.Dict(
-        keys=fields.String(validate=FullMatch(r"^[0-9]+$", error="Must be an enrollment id.")),
+        keys=fields.String(validate=FullMatch(r"^[0-9]+$", error=N_("Must be an enrollment id."))),
         values=fields.String(validate=validate.Length(min=1, max=2000)),
         load_default=dict,
         metadata={
@@ -68,7 +69,7 @@ class RevokeSchema(Schema):
 
     reason = fields.String(
         required=True,
-        validate=validate.Length(min=3, max=2000, error="Give a reason (3–2000 characters)."),
+        validate=validate.Length(min=3, max=2000, error=N_("Give a reason (3–2000 characters).")),
     )
 
 

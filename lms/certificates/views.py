@@ -32,6 +32,7 @@ from lms.certificates.qr import qr_svg
 from lms.certificates.render import render_png
 from lms.classes.cohorts import get_class_for
 from lms.classes.enrollments import get_enrollment
+from lms.collation import sorted_vi
 from lms.edge import INT32
 from lms.errors import DomainError, Forbidden, Invalid, NotFound, ServiceUnavailable
 from lms.extensions import db
@@ -39,7 +40,7 @@ from lms.http import whole_number
 from lms.jobs import services as jobs
 from lms.jobs.models import JobStatus
 from lms.org.models import Unit
-from lms.org.services import find_unit
+from lms.org.services import find_unit, in_tree_order
 
 bp = Blueprint("certificates_views", __name__)
 
@@ -282,9 +283,8 @@ def _template_manager() -> User:
 
 
 def _managed_units(user: User) -> list[Unit]:
-    return list(
-        db.session.scalars(select(Unit).where(scope_filter(user, Unit.path)).order_by(Unit.path))
-    )
+    """The units of the form's picker: each after its parent, siblings in Vietnamese order."""
+    return in_tree_order(db.session.scalars(select(Unit).where(scope_filter(user, Unit.path))))
 
 
 def _form_target(user: User) -> tuple[Unit | None, Course | None]:
@@ -374,10 +374,9 @@ def templates_page() -> ResponseReturnValue:
         rows=templates.visible_templates(user),
         row=current_row,
         units=_managed_units(user),
-        courses=list(
-            db.session.scalars(
-                select(Course).where(Course.gives_certificate.is_(True)).order_by(Course.title)
-            )
+        courses=sorted_vi(
+            db.session.scalars(select(Course).where(Course.gives_certificate.is_(True))),
+            key=lambda c: c.title,
         ),
         fields=templates.FIELDS,
         preview_url=url_for("certificates_views.template_preview", **params),

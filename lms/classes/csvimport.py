@@ -37,6 +37,7 @@ from lms.classes.models import Class, EnrollmentSource
 from lms.constants import TargetGroup
 from lms.errors import Conflict, Invalid
 from lms.extensions import db
+from lms.formatting import number
 from lms.org.models import Unit, UnitMembership
 from lms.tabular import read_table
 from lms.text import fold
@@ -188,7 +189,8 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
         raise Invalid(_("The file has no people in it."), errors={"file": [_("No rows.")]})
     if len(rows) > MAX_ROWS:
         raise Invalid(
-            _("At most %(n)s rows per file.", n=MAX_ROWS), errors={"file": [_("Too many rows.")]}
+            _("At most %(n)s rows per file.", n=number(MAX_ROWS)),
+            errors={"file": [_("Too many rows.")]},
         )
     return rows
 

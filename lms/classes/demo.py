@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.models import Role, User
 from lms.catalog.models import Course
 from lms.classes import cohorts, completion, enrollments
@@ -286,7 +287,7 @@ def seed() -> list[str]:
     if trainer is None or not trainer.has_role(Role.trainer):
         return ["classes: no demo trainer (run the auth demo first); no classes added"]
     rng = random.Random(SEED)
-    today = date.today()
+    today = periods.today()  # the province's day: classes open and close on it
     admin = _user("admin")
     ward_official = _user("official.hongbang")
     leaders = _leaders_class(trainer, admin, rng, today)

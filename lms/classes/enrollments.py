@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
 
+from lms import periods
 from lms.auth.models import User
 from lms.bulk_insert import insert_objects
 from lms.catalog.models import Course, Lesson
@@ -89,7 +90,7 @@ def my_enrollments(user: User, *, include_withdrawn: bool = False) -> Any:
 
 def check_class_open(klass: Class, *, adding: int = 1, on: date | None = None) -> None:
     """Refuse when the enrollment window is closed (409) or the class has no room (409)."""
-    on = on or date.today()
+    on = on or periods.today()  # the window closes at the province's midnight
     if not klass.enrol_window_open(on):
         raise Conflict(
             _("Enrollment in class %(code)s is closed.", code=klass.code),

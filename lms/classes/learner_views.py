@@ -9,7 +9,6 @@ that works without JavaScript.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -26,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from lms import periods
 from lms.auth.models import Role
 from lms.auth.permissions import current
 from lms.catalog import services
@@ -96,7 +96,7 @@ def catalog() -> ResponseReturnValue:
 
 def _open_classes(course: Course) -> list[Class]:
     stmt = select(Class).where(Class.course_id == course.id).order_by(Class.starts_on)
-    today = date.today()
+    today = periods.today()
     return [k for k in db.session.scalars(stmt) if k.enrol_window_open(today)][:10]
 
 

@@ -10,10 +10,11 @@ from lms.classes.cohorts import DATE_PAIRS
 from lms.classes.models import ClassMode
 from lms.constants import TargetGroup
 from lms.edge import FullMatch
+from lms.errors import N_
 
 CODE = FullMatch(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$",
-    error="2-50 letters, digits, '.', '_' or '-'.",
+    error=N_("2-50 letters, digits, '.', '_' or '-'."),
 )
 
 
@@ -27,12 +28,12 @@ class SessionCreateSchema(_Strict):
     starts_at = fields.Time(load_default=None, allow_none=True)
     ends_at = fields.Time(load_default=None, allow_none=True)
     topic = fields.String(
-        load_default="", validate=validate.Length(max=300, error="At most 300 characters.")
+        load_default="", validate=validate.Length(max=300, error=N_("At most 300 characters."))
     )
     place = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=300, error="At most 300 characters."),
+        validate=validate.Length(max=300, error=N_("At most 300 characters.")),
     )
 
 
@@ -41,17 +42,17 @@ class SessionUpdateSchema(SessionCreateSchema):
 
 
 class _ClassFields(_Strict):
-    title = fields.String(validate=validate.Length(min=1, max=300, error="1-300 characters."))
+    title = fields.String(validate=validate.Length(min=1, max=300, error=N_("1-300 characters.")))
     mode = fields.String(
-        validate=validate.OneOf(list(ClassMode), error="online, in_person or blended.")
+        validate=validate.OneOf(list(ClassMode), error=N_("online, in_person or blended."))
     )
     starts_on = fields.Date(allow_none=True)
     ends_on = fields.Date(allow_none=True)
     place = fields.String(
-        allow_none=True, validate=validate.Length(max=300, error="At most 300 characters.")
+        allow_none=True, validate=validate.Length(max=300, error=N_("At most 300 characters."))
     )
     capacity = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1, max=100_000, error="From 1 to 100000.")
+        allow_none=True, validate=validate.Range(min=1, max=100_000, error=N_("From 1 to 100000."))
     )
     enrol_opens_on = fields.Date(allow_none=True)
     enrol_closes_on = fields.Date(allow_none=True)
@@ -84,7 +85,7 @@ class ClassQuerySchema(_Strict):
     course = fields.String(load_default=None)
     unit = fields.String(load_default=None)
     trainer = fields.String(
-        load_default=None, validate=validate.OneOf(["me"], error="Only 'me' is supported.")
+        load_default=None, validate=validate.OneOf(["me"], error=N_("Only 'me' is supported."))
     )
     page = fields.Integer(load_default=1)
     per_page = fields.Integer(load_default=50)
@@ -96,7 +97,7 @@ class AttendanceEntrySchema(_Strict):
     note = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=500, error="At most 500 characters."),
+        validate=validate.Length(max=500, error=N_("At most 500 characters.")),
     )
 
 
@@ -118,13 +119,13 @@ class ClassEnrollSchema(_Strict):
     @validates_schema
     def _one(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data.get("user_id") and not data.get("login"):
-            raise ValidationError({"user_id": ["Give user_id or login."]})
+            raise ValidationError({"user_id": [N_("Give user_id or login.")]})
 
 
 class AssignSchema(_Strict):
     unit = fields.String(required=True, metadata={"description": "Unit code (your area)."})
     target_group = fields.String(
-        required=True, validate=validate.OneOf(list(TargetGroup), error="Unknown target group.")
+        required=True, validate=validate.OneOf(list(TargetGroup), error=N_("Unknown target group."))
     )
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from lms import tabular
+from lms import periods, tabular
 from lms.auth.models import Role, User
 from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
@@ -31,6 +31,7 @@ from lms.catalog.models import Course
 from lms.constants import TargetGroup
 from lms.errors import Invalid, NotFound
 from lms.extensions import db
+from lms.formatting import number
 from lms.learning import identities, mappings
 from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.identities import Ifi
@@ -139,7 +140,8 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
         raise Invalid(_("The file has no results in it."), errors={"file": [_("No rows.")]})
     if len(rows) > MAX_ROWS:
         raise Invalid(
-            _("At most %(n)s rows per file.", n=MAX_ROWS), errors={"file": [_("Too many rows.")]}
+            _("At most %(n)s rows per file.", n=number(MAX_ROWS)),
+            errors={"file": [_("Too many rows.")]},
         )
     return rows
 
@@ -198,7 +200,7 @@ def check_rows(
     """Check every row (filling what it refers to); returns the errors by cell."""
     errors: dict[str, list[str]] = {}
     seen: dict[tuple[str, str], int] = {}
-    today = date.today()
+    today = periods.today()  # a completion this morning in Viet Nam is possible
     mappings.refresh_changed()
     for row in rows:
         _identity(row, platform, errors)

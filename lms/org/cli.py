@@ -12,6 +12,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms import periods
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.org import services
@@ -119,7 +120,7 @@ def tree_lines(root: Unit | None, *, on: date | None = None, open_only: bool = F
         )
         parent_of = dict(db.session.execute(placed).all())
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(ids)))}
-    day = on or date.today()
+    day = on or periods.today()
     if open_only:
         units = {i: u for i, u in units.items() if u.is_current(day)}
     children: dict[int | None, list[Unit]] = defaultdict(list)

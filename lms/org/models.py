@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms import periods
 from lms.constants import TargetGroup
 from lms.db import CreatedAt, IntPK, Model, Str200, db
 from lms.text import fold
@@ -81,7 +82,7 @@ class Unit(Model):
         return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
 
     def is_current(self, on: date | None = None) -> bool:
-        on = on or date.today()
+        on = on or periods.today()  # the province's day, not the server's
         return self.valid_from <= on and (self.valid_to is None or on <= self.valid_to)
 
     def __repr__(self) -> str:

@@ -6,7 +6,6 @@ Admins start from the roots, officials from their own unit; units outside one's 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -47,14 +46,14 @@ def tree() -> ResponseReturnValue:
     closed = request.args.get("closed") == "1"
     roots = select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code)
     if not closed:
-        roots = roots.where(services.valid_on_clause(Unit, date.today()))
+        roots = roots.where(services.valid_on_clause(Unit, periods.today()))
     return render_template(
         "org/tree.html",
         unit=None,
         children=sorted_vi(db.session.scalars(roots), key=lambda u: u.name),
         closed=closed,
         kinds=KIND_LABELS,
-        today=date.today(),
+        today=periods.today(),
     )
 
 
@@ -85,9 +84,9 @@ def unit(code: str) -> ResponseReturnValue:
         children=children,
         closed=closed,
         kinds=KIND_LABELS,
-        today=date.today(),
+        today=periods.today(),
         year=year,
-        years=list(range(date.today().year + 1, 2021, -1)),
+        years=list(range(periods.today().year + 1, 2021, -1)),
         headcounts=_headcounts(shown, year),
         history=_history(shown),
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.models import Role
 from lms.auth.permissions import current, require_role
 from lms.exports import download
@@ -39,7 +38,7 @@ def my_data_zip() -> ResponseReturnValue:
     user = current()
     data = services.export_zip(user)
     db.session.commit()  # certificate PDFs rendered now are cached
-    return download(data, f"du-lieu-cua-toi-{date.today().isoformat()}.zip", "zip")
+    return download(data, f"du-lieu-cua-toi-{periods.today().isoformat()}.zip", "zip")
 
 
 @bp.post("/me/deletion")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lms import periods
 from lms.auth.models import User
 from lms.auth.services import create_user
 from lms.catalog.models import Course
@@ -138,7 +139,7 @@ def seed_history() -> int:
         .order_by(User.id)
     ).all()
     people = list({p.id: p for p in [*people, *_people_of_merged_units()]}.values())
-    today = date.today()
+    today = periods.today()  # the province's day: classes open and close on it
     issued = 0
     for person in people:
         rng = random.Random(person.id * 146)  # the same draws for a person on every run

@@ -23,7 +23,7 @@ from lms.certificates.models import Certificate
 from lms.certificates.services import counting_clause
 from lms.classes.models import Class, Enrollment
 from lms.collation import vi_sort_key
-from lms.constants import TARGET_GROUP_LABELS, label
+from lms.constants import TARGET_GROUP_LABELS, TargetGroup, label
 from lms.extensions import db
 from lms.org import services as org
 from lms.org.models import Headcount, Unit, UnitKind
@@ -230,9 +230,18 @@ class YearFacts:
             num = self.people(indicator)
             group = str(indicator.target_group) if indicator.target_group else None
             den = self.headcounts.get(group, 0) if group else sum(self.headcounts.values())
-        # A share never passes 100%: more holders than the headcount means the headcount is
-        # out of date, which the numerator and denominator still show.
-        return num, den, (min(100.0, round(100.0 * num / den, 1)) if den else None)
+        return num, den, share(num, den)
+
+
+def share(numerator: int, denominator: int | None) -> float | None:
+    """A share in percent with one decimal: the one rule of every table that shows one.
+
+    It never passes 100%: more holders than the headcount means the headcount is out of
+    date, which the numerator and denominator still show. None without a denominator.
+    """
+    if not denominator:
+        return None
+    return min(100.0, round(100.0 * numerator / denominator, 1))
 
 
 def report_deadline(unit: Unit, year: int) -> date:
@@ -376,7 +385,13 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     if group_by == "target_group":
         certs = _certificate_counts(unit, year, "group")
         done = _completion_counts(unit, year, "target_group")
-        keys = sorted({str(k) if k else "" for k in [*certs, *done]})
+        # In the plans' order of the groups (leaders first), the unassigned last: never by
+        # the English codes, which read as no order at all in Vietnamese.
+        order = {str(g): i for i, g in enumerate(TargetGroup)}
+        keys = sorted(
+            {str(k) if k else "" for k in [*certs, *done]},
+            key=lambda k: (order.get(k, len(order)) if k else len(order) + 1, k),
+        )
         return [
             BreakdownRow(
                 key=k or "unassigned",
@@ -389,9 +404,11 @@ def breakdown(unit: Unit, year: int, group_by: str) -> list[BreakdownRow]:
     if group_by == "course":
         certs = {int(k): v for k, v in _certificate_counts(unit, year, "course").items()}
         done = _completion_counts(unit, year, "course")
-        ids = sorted(set(certs) | set(done))
-        titles = dict(db.session.execute(select(Course.id, Course.slug)).all() if ids else [])
+        found = set(certs) | set(done)
+        titles = dict(db.session.execute(select(Course.id, Course.slug)).all() if found else [])
         names = dict(db.session.execute(select(Course.id, Course.title)).all())
+        # By title in Vietnamese order (lms.collation), as a reader looks a course up.
+        ids = sorted(found, key=lambda i: (vi_sort_key(names.get(i)), i))
         return [
             BreakdownRow(
                 key=titles.get(i, str(i)),
@@ -547,7 +564,8 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
 
     Three queries whatever the number of children: the children's own rollup counters, the
     headcounts of the whole subtree per unit (summed up to the child they lie under), and
-    the children themselves.
+    the children themselves; and, in a year of mergers, the own table's facts of each child
+    closed during it. Each value is the one the child's own table shows (:func:`share`).
     """
     indicators = [
         i for i in plan_indicators(unit, year) if i.kind == IndicatorKind.share_of_headcount
@@ -566,7 +584,7 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     ]
     children = [
         u
-        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)).order_by(Unit.name))
+        for u in db.session.scalars(select(Unit).where(Unit.id.in_(child_ids)))
         if u.valid_to is None or u.valid_to >= date(year, 1, 1)
     ]
     if not children:
@@ -612,18 +630,24 @@ def children_figures(unit: Unit, year: int) -> tuple[list[Indicator], list[Child
     for child in children:
         values: dict[str, float | None] = {}
         behind = []
+        # A unit closed during the year is counted over its tree of its last day (its
+        # units then, with their headcounts), which the year-end paths above no longer
+        # show: its own table's facts, the same numbers its dashboard reads.
+        closed = YearFacts(child, year) if days[child.id] < year_end(year) else None
         for indicator in indicators:
             group = str(indicator.target_group)
-            num = counts[
-                (
-                    child.id,
-                    indicator.qualifying_code,
-                    indicator.period == IndicatorPeriod.year,
-                    group,
-                )
-            ]
-            den = heads[(child.id, group)]
-            value = min(100.0, round(100.0 * num / den, 1)) if den else None
+            if closed is not None:
+                value = closed.value(indicator)[2]
+            else:
+                num = counts[
+                    (
+                        child.id,
+                        indicator.qualifying_code,
+                        indicator.period == IndicatorPeriod.year,
+                        group,
+                    )
+                ]
+                value = share(num, heads[(child.id, group)])
             values[indicator.code] = value
             target = indicator.target_for(year)
             if value is not None and target is not None and value < target:

@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from lms.constants import IndicatorCode, TargetGroup
 from lms.edge import FullMatch
+from lms.errors import N_
 from lms.stats.models import IndicatorKind, IndicatorPeriod
 
 FORMATS = ("json", "csv", "xlsx")
@@ -85,7 +86,9 @@ class TargetsField(fields.Dict):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            keys=fields.String(validate=FullMatch(r"^(19|20|21)[0-9]{2}$", error="Not a year.")),
+            keys=fields.String(
+                validate=FullMatch(r"^(19|20|21)[0-9]{2}$", error=N_("Not a year."))
+            ),
             values=fields.Float(validate=validate.Range(min=0)),
             **kwargs,
         )
@@ -113,7 +116,7 @@ class IndicatorCreateSchema(Schema):
     plan_unit = fields.String(required=True, metadata={"description": "Province code"})
     code = fields.String(
         required=True,
-        validate=FullMatch(r"^[a-z][a-z0-9_]{1,49}$", error="Use a-z, 0-9 and _."),
+        validate=FullMatch(r"^[a-z][a-z0-9_]{1,49}$", error=N_("Use a-z, 0-9 and _.")),
     )
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     title_en = fields.String(load_default=None, validate=validate.Length(max=300))
@@ -135,9 +138,9 @@ class IndicatorCreateSchema(Schema):
     @validates_schema
     def _kind_needs(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("kind") == IndicatorKind.share_of_headcount and not data.get("target_group"):
-            raise ValidationError("A share of headcount needs a target group.", "target_group")
+            raise ValidationError(N_("A share of headcount needs a target group."), "target_group")
         if data.get("kind") == IndicatorKind.share_of_units and not data.get("unit_kind"):
-            raise ValidationError("A share of units needs a unit kind.", "unit_kind")
+            raise ValidationError(N_("A share of units needs a unit kind."), "unit_kind")
 
 
 class IndicatorUpdateSchema(Schema):
@@ -200,7 +203,7 @@ class ReportSettingsSchema(Schema):
     symbol = fields.String(
         validate=[
             validate.Length(max=30),
-            FullMatch(r"^[0-9A-Za-zĐđ&.-]*$", error="Letters, digits, &, . and - only."),
+            FullMatch(r"^[0-9A-Za-zĐđ&.-]*$", error=N_("Letters, digits, &, . and - only.")),
         ]
     )
     place = fields.String(validate=validate.Length(max=100))

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from lms import periods
 from lms.auth.models import Role, User
 from lms.auth.permissions import current, require_role
-from lms.errors import DomainError, Forbidden, NotFound
+from lms.errors import DomainError, Forbidden, NotFound, readable
 from lms.extensions import db
 from lms.http import whole_number
 from lms.org import services as org
@@ -247,7 +247,9 @@ def save_report_settings() -> ResponseReturnValue:
         for field, messages in exc.normalized_messages().items():
             if isinstance(messages, dict):  # a recipient line: {index: [messages]}
                 messages = [m for line in messages.values() for m in line]
-            text = " ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+            if not isinstance(messages, list):
+                messages = [messages]
+            text = " ".join(readable(str(m)) for m in messages)  # the reader's language
             flash(f"{labels.get(field, field)}: {text}", "error")
         return redirect(url_for("stats_views.report_settings", unit=unit.code, year=year))
     reporting.save_settings(unit, data, by=user)

@@ -103,3 +103,21 @@ def test_result_page_shows_review_and_skill_areas(client, quiz, learner, enrollm
     assert "dichvucong.com.vn" in html  # the learner's wrong answer, in words
     assert "Dịch vụ công trực tuyến" in html  # a skill area, in Vietnamese
     assert client.get(f"/courses/{quiz.course.slug}/quiz").status_code == 302
+
+
+def test_result_page_writes_points_with_a_decimal_comma(client, quiz, learner, enrollment) -> None:
+    """Half a point (a partly right multiple choice) reads 0,5 in Vietnamese, not 0.5."""
+    import re
+
+    attempt, _ = svc.start_attempt(quiz, learner)
+    answers = correct_answers(attempt)
+    answers["q-multi"] = answers["q-multi"][:1]  # one of the two right options: half a point
+    svc.save_responses(attempt, learner, answers)
+    svc.submit_attempt(attempt, learner)
+    login(client, learner)
+    html = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "(6,5 / 7 điểm;" in text
+    assert "· 0,5/1" in text
+    assert "6.5" not in text
+    assert "0.5/" not in text

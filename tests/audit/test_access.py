@@ -225,3 +225,25 @@ def test_the_api_is_documented(app: Flask, client: FlaskClient, db: object) -> N
         "items"
         in operation["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
     )
+
+
+def test_the_who_filter_lists_people_in_vietnamese_order(
+    client: FlaskClient, people: People
+) -> None:
+    """By given name, as every list of people: by code points "Đỗ Thị Ánh" came last."""
+    from lms.auth.models import Role
+    from lms.extensions import db
+    from tests.factories import make_user
+
+    names = ["Lê Văn An", "Đỗ Thị Ánh", "Trần Văn Bình", "Vũ Thị Dung", "Phạm Văn Đức"]
+    for n, name in enumerate(reversed(names)):
+        actor = make_user(f"actor{n}@example.vn", roles=(Role.admin,), full_name=name)
+        audit.record(AuditAction.user_deactivated, people.learner, actor=actor)
+    db.session.flush()
+    login(client, people.world.admin)
+    page = client.get("/audit").get_data(as_text=True)
+    picker = page[
+        page.index('<select id="actor"') : page.index("</select>", page.index('<select id="actor"'))
+    ]
+    shown = [n for n in re.findall(r">([^<]+)</option>", picker) if n in names]
+    assert shown == names

@@ -80,3 +80,60 @@ def test_ward_picker_in_vietnamese_order(client: FlaskClient, units: dict[str, U
         "Phường Kiến An",
         "Phường Kinh Môn",
     ]
+
+
+def test_activation_sheet_in_vietnamese_order(
+    client: FlaskClient, units: dict[str, Unit], people: dict[str, User]
+) -> None:
+    """The printed slips and the XLSX go by ward, then by person, as the ward reads its lists:
+    by code points "Phường Đồ Sơn" came after "Phường Hải An" and "Đỗ Thị Ánh" after "Vũ"."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.auth.conftest import login
+
+    wards = {}
+    for code, name in (
+        ("HP-Y-KM", "Phường Kinh Môn"),
+        ("HP-Y-HA", "Phường Hải An"),
+        ("HP-Y-DS", "Phường Đồ Sơn"),
+        ("HP-Y-KA", "Phường Kiến An"),
+    ):
+        wards[name] = org.create_unit(
+            code=code, name=name, kind="commune", parent=units["HP"], by=None
+        )
+    chosen = []
+    for n, (ward, name) in enumerate(
+        (
+            ("Phường Kinh Môn", "Vũ Thị Dung"),
+            ("Phường Đồ Sơn", "Phạm Văn Đức"),
+            ("Phường Hải An", "Ngô Văn Kính"),
+            ("Phường Đồ Sơn", "Đỗ Thị Ánh"),
+            ("Phường Kiến An", "Đặng Thị Kiều"),
+            ("Phường Hải An", "Bùi Văn Hải"),
+            ("Phường Kinh Môn", "Lê Văn An"),
+        )
+    ):
+        chosen.append(
+            make_user(f"sheet{n}@example.vn", password=None, full_name=name, unit=wards[ward])
+        )
+    db.session.flush()
+    login(client, people["official_hp"])
+    xlsx = client.post(
+        "/users/access",
+        data={"channel": "sheet", "format": "xlsx", "user": [u.id for u in chosen]},
+    )
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet is not None
+    got = [(row[1].value, row[0].value) for row in sheet.iter_rows(min_row=2)]
+    assert got == [
+        ("Phường Đồ Sơn", "Đỗ Thị Ánh"),
+        ("Phường Đồ Sơn", "Phạm Văn Đức"),
+        ("Phường Hải An", "Bùi Văn Hải"),
+        ("Phường Hải An", "Ngô Văn Kính"),
+        ("Phường Kiến An", "Đặng Thị Kiều"),
+        ("Phường Kinh Môn", "Lê Văn An"),
+        ("Phường Kinh Môn", "Vũ Thị Dung"),
+    ]

@@ -420,3 +420,20 @@ def test_class_overview_lists_rules_and_certificates(world: World) -> None:
     ]
     with pytest.raises(Forbidden):
         queries.class_overview(other, by=world.trainer)
+
+
+def test_the_credential_states_the_score_as_the_pdf_does(world: World) -> None:
+    """46,7%: the signed credential's description said 47% where the PDF says 46,7%."""
+    from lms.certificates import content
+    from lms.certificates.render import format_percent
+
+    enrollment = make_enrollment(
+        make_user(unit=world.units["HP-HONGBANG"]), world.course, klass=world.klass,
+        quiz_score=0.4667,
+    )  # fmt: skip
+    cert, _created = services.issue_certificate(
+        enrollment, by=world.trainer, override_reason="Điểm gần đạt, đã học bù."
+    )
+    assert format_percent(cert.score) == "46,7%"
+    description = content.credential(cert, "https://lms.example.vn")["description"]
+    assert "Kết quả: 46,7%." in description

@@ -140,3 +140,35 @@ def test_with_workers_what_waited_is_issued_by_a_job_the_page_names(
     assert done.result["issued"] == 3  # the world's Hải Phòng completions still wait
     assert done.done == done.total == 3 + done.result["waiting"]
     assert all(services.certificate_for_enrollment(e.id) is not None for e in waiting)
+
+
+def test_the_form_lists_units_and_courses_in_vietnamese_order(
+    client: FlaskClient, world: World
+) -> None:
+    """The unit and course pickers read in the Vietnamese alphabet, each unit after its parent:
+    by id or by code points, "Đông Hà" came after "Hướng Hóa" and "Đồ họa" after "Tin học"."""
+    import re
+
+    from lms.org import services as org
+    from tests.factories import make_course
+
+    province = world.units["QT"]
+    for code, name in (
+        ("QT-Y-HH", "Hướng Hóa"),
+        ("QT-Y-DH", "Đông Hà"),
+        ("QT-Y-CL", "Cam Lộ"),
+    ):
+        org.create_unit(code=code, name=name, kind="commune", parent=province, by=None)
+    for slug, title in (
+        ("y-th", "Tin học văn phòng"),
+        ("y-dh", "Đồ họa cơ bản"),
+        ("y-an", "An toàn thông tin"),
+    ):
+        make_course(slug, title=title)
+    db.session.commit()
+    login(client, world.official_qt)
+    page = client.get("/certificates/templates").get_data(as_text=True)
+    units = re.findall(r'<option value="(QT-Y-[A-Z]+)"', page)
+    assert units == ["QT-Y-CL", "QT-Y-DH", "QT-Y-HH"]
+    courses = re.findall(r'<option value="(y-[a-z]+)"', page)
+    assert courses == ["y-an", "y-dh", "y-th"]

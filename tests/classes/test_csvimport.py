@@ -290,3 +290,14 @@ def test_a_large_file_creates_accounts_in_bulk_like_create_user(
     assert (membership.unit_id, membership.valid_to) == (setup["commune"].id, None)
     assert enrollments.enrollment_for(person, setup["course"]).class_id == klass.id
     assert enrollment_count(klass) == 60
+
+
+def test_the_row_limit_is_written_as_a_number_people_read(setup: dict[str, Any]) -> None:
+    """10,000 (10.000 in Vietnamese), not 10000: the limit of a file is a count of rows."""
+    from lms.classes.csvimport import MAX_ROWS, parse_rows
+    from lms.errors import Invalid
+
+    table = [["email"], *([f"a{i}@example.vn"] for i in range(MAX_ROWS + 1))]
+    with pytest.raises(Invalid) as refused:
+        parse_rows(table)
+    assert refused.value.message == "At most 10,000 rows per file."

@@ -84,3 +84,35 @@ def test_unit_choices_and_children_in_vietnamese_order(
     form = client.get("/classes/new").text
     shown = [n for n in re.findall(r">\s*([^<>]+?)\s*<", form) if n in wanted]
     assert shown == wanted
+
+
+def test_course_pickers_in_vietnamese_order(client: FlaskClient, people: dict[str, Any]) -> None:
+    """By code points "Đồ họa cơ bản" came after "Tin học văn phòng"."""
+    for slug, title in (
+        ("y-th", "Tin học văn phòng"),
+        ("y-dh", "Đồ họa cơ bản"),
+        ("y-an", "An toàn thông tin"),
+    ):
+        make_course(slug, title=title)
+    login(client, people["trainer"])
+    page = client.get("/classes/new").text
+    assert re.findall(r'<option value="(y-[a-z]+)"', page) == ["y-an", "y-dh", "y-th"]
+
+
+def test_form_refusals_are_in_vietnamese(client: FlaskClient, people: dict[str, Any]) -> None:
+    """A refused field says why in the reader's language: the schema's own rules
+    ("1-300 characters.") and marshmallow's alike."""
+    make_course("y-th", title="Tin học văn phòng")
+    with client.session_transaction() as session:
+        session["lang"] = "vi"
+    login(client, people["trainer"])
+    page = client.post(
+        "/classes/new",
+        data={"course": "y-th", "code": "x y", "title": "a" * 301, "capacity": "0"},
+    ).text
+    errors = re.findall(r'class="field-error"[^>]*>([^<]*)<', page)
+    assert errors == [
+        "Từ 2 đến 50 ký tự: chữ, số, &#39;.&#39;, &#39;_&#39; hoặc &#39;-&#39;.",
+        "Từ 1 đến 300 ký tự.",
+        "Từ 1 đến 100.000.",
+    ]

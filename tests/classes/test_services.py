@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from lms import events
+from lms import events, periods
 from lms.classes import cohorts, completion, enrollments, statements
 from lms.classes.models import EnrollmentSource, EnrollmentStatus
 from lms.errors import Conflict, Forbidden, Invalid
@@ -62,13 +62,13 @@ def test_enroll_when_class_full_raises_conflict(db: object) -> None:
 
 def test_enroll_outside_the_window_raises_conflict(db: object) -> None:
     course = make_course()
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = periods.today() - timedelta(days=1)  # the province's day, not the server's
     klass = make_class(
         course, enrol_opens_on=yesterday - timedelta(days=10), enrol_closes_on=yesterday
     )
     with pytest.raises(Conflict, match="closed"):
         enrol(make_user(), course, klass=klass)
-    later = make_class(course, enrol_opens_on=date.today() + timedelta(days=1))
+    later = make_class(course, enrol_opens_on=periods.today() + timedelta(days=1))
     with pytest.raises(Conflict, match="closed"):
         enrol(make_user(), course, klass=later)
 

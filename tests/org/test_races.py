@@ -43,7 +43,7 @@ def test_parallel_mergers_merge_once(live_api: LiveApi) -> None:
     won = one_winner(replies, won=200, lost=409)
     assert (won.json["valid_to"], won.json["successor"]) == ("2025-06-30", new_code)
     assert {r.json["message"] for r in replies if r.status == 409} == {
-        f"Unit {old_code} is already closed (2025-06-30)."
+        f"Unit {old_code} is already closed (30/06/2025)."
     }
     # One change of place each: the first placement and the one after the merger.
     assert count(live_api, UnitPlacement, UnitPlacement.unit_id == old_id) == 2

@@ -251,6 +251,34 @@ def test_merge_into_a_closed_unit_or_twice_is_a_conflict(tree: dict) -> None:
         services.merge_unit(tree["HD-TP"], tree["HP"], on=date(2025, 8, 1), by=None)
 
 
+def test_refusals_write_their_dates_as_people_read_them(tree: dict) -> None:
+    """dd/mm/yyyy in the messages a person reads (the API's and the pages'), never 2025-06-30."""
+    services.merge_unit(tree["HD-TP"], tree["HD-KM"], on=MERGER, by=None)
+    with pytest.raises(Conflict) as closed:
+        services.merge_unit(tree["HD-TP"], tree["HP"], on=date(2025, 8, 1), by=None)
+    with pytest.raises(Conflict) as missing:
+        services.merge_unit(tree["HD-KM-1"], tree["HD-TP"], on=MERGER, by=None)
+    with pytest.raises(Conflict) as parent_closed:
+        services.create_unit(
+            code="HD-TP-9",
+            name="Xã Chín",
+            kind="commune",
+            parent=tree["HD-TP"],
+            valid_from=date(2025, 9, 1),
+            by=None,
+        )
+    services.move_unit(tree["HP-LC-1"], tree["HP-NQ"], on=date(2025, 5, 1), by=None)
+    with pytest.raises(Conflict) as order:
+        services.move_unit(tree["HP-NQ"], tree["HP-LC"], on=date(2025, 1, 1), by=None)
+    assert "(30/06/2025)" in closed.value.message
+    assert "01/07/2025" in missing.value.message
+    assert "30/06/2025" in parent_closed.value.message
+    assert "01/05/2025" in order.value.message
+    assert order.value.errors["on"] == ["Must not be before 01/05/2025."]
+    for error in (closed, missing, parent_closed, order):
+        assert "2025-" not in error.value.message
+
+
 # --- create / update ----------------------------------------------------------------------------
 
 

@@ -299,3 +299,128 @@ def test_indicators_crud_and_validation(client, world: World, auth_headers) -> N
     assert (
         client.delete(f"/api/v1/indicators/{made.json['id']}", headers=headers).status_code == 204
     )
+
+
+def test_refused_fields_are_named_in_the_readers_language(
+    client, world: World, auth_headers
+) -> None:
+    """The 422's field messages are for a person (the pages show them too): Vietnamese by
+    default, the schema's own ones and marshmallow's alike."""
+    body = {"plan_unit": "P", "code": "new_share", "title": "Tỷ lệ", "kind": "share_of_headcount"}
+    url, headers = "/api/v1/indicators", auth_headers(world.admin)
+    vi = client.post(url, json=body, headers=headers)
+    assert vi.status_code == 422
+    assert vi.get_json()["errors"] == {
+        "target_group": ["Chỉ tiêu tỷ lệ theo số người cần có đối tượng."]
+    }
+    unknown = client.post(url, json={**body, "x": 1, "title": "a" * 301}, headers=headers)
+    assert unknown.get_json()["errors"] == {
+        "x": ["Trường không xác định."],
+        "title": ["Độ dài phải từ 1 đến 300."],
+    }
+
+
+def test_refused_fields_are_named_in_english_for_who_asks(
+    client, world: World, auth_headers
+) -> None:
+    body = {"plan_unit": "P", "code": "new_share", "title": "a" * 301, "x": 1}
+    headers = auth_headers(world.admin) | {"Accept-Language": "en"}
+    errors = client.post("/api/v1/indicators", json=body, headers=headers).get_json()["errors"]
+    assert errors["x"] == ["Unknown field."]
+    assert errors["title"] == ["Length must be between 1 and 300."]
+
+
+def test_every_surface_reads_the_same_figures(
+    app, client, world: World, auth_headers, tmp_path
+) -> None:
+    """One figure, every surface: the API's JSON, its CSV and XLSX, the annual report's JSON,
+    XLSX and PDF, the dashboard and the command line give each indicator of P in Y1 (a merger
+    that year, a revocation the next) the same numerator, denominator and share."""
+    import json
+    import re
+
+    from lms import formatting
+    from lms.extensions import db
+    from tests.catalog.helpers import login
+
+    headers = auth_headers(world.admin)
+    base = f"/api/v1/stats/indicators?unit=P&year={Y1}"
+    items = {i["code"]: i for i in client.get(base, headers=headers).json["items"]}
+    shares = {c: i for c, i in items.items() if i["kind"] != "count_people"}
+    assert items["officials_trained"]["numerator"] == 3  # the hand count of test_figures
+    expected = {c: (i["numerator"], i["denominator"], i["value"]) for c, i in items.items()}
+
+    rows = list(csv.DictReader(io.StringIO(client.get(base + "&format=csv", headers=headers).text)))
+    by_code = {r["Mã chỉ tiêu"]: r for r in rows}
+    for code, (num, den, value) in expected.items():
+        row = by_code[code]
+        assert row["Số đạt"] == formatting.number(num, lang="vi")
+        assert row["Tổng số"] == (formatting.number(den, lang="vi") if den is not None else "")
+        if code in shares:
+            assert row["Kết quả"] == (
+                formatting.percent(value, lang="vi") if value is not None else ""
+            )
+
+    sheet = load_workbook(
+        io.BytesIO(client.get(base + "&format=xlsx", headers=headers).data)
+    ).active
+    table = [[c.value for c in r] for r in sheet.iter_rows()]
+    xlsx = {r[-1]: dict(zip(table[0], r, strict=True)) for r in table[1:]}
+    for code, (num, den, value) in expected.items():
+        assert (xlsx[code]["Số đạt"], xlsx[code]["Tổng số"]) == (num, den)
+        if code in shares and value is not None:
+            assert xlsx[code]["Kết quả"] == pytest.approx(value / 100)
+
+    report = f"/api/v1/stats/annual-report?unit=P&year={Y1}"
+    data = client.get(report + "&format=json", headers=headers).json
+    assert {
+        i["code"]: (i["numerator"], i["denominator"], i["value"]) for i in data["indicators"]
+    } == expected
+    book = load_workbook(io.BytesIO(client.get(report + "&format=xlsx", headers=headers).data))
+    sheet_rows = list(book["Chỉ tiêu"].iter_rows(values_only=True))[1:]
+    titles = {i["title"]: c for c, i in items.items()}
+    assert {titles[r[0]]: (r[3], r[4], r[5]) for r in sheet_rows} == expected
+    pdf = "".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(client.get(report, headers=headers).data)).pages
+    )
+    for code, (_num, _den, value) in expected.items():
+        if code in shares and value is not None:
+            assert formatting.percent(value, lang="vi") in pdf
+
+    runner = app.test_cli_runner()
+    output = tmp_path / "p.json"
+    done = runner.invoke(
+        args=[
+            "reports",
+            "annual",
+            "--unit",
+            "P",
+            "--year",
+            str(Y1),
+            "--format",
+            "json",
+            "-o",
+            str(output),
+        ]
+    )
+    assert done.exit_code == 0, done.output
+    written = json.loads(output.read_text(encoding="utf-8"))
+    assert {
+        i["code"]: (i["numerator"], i["denominator"], i["value"]) for i in written["indicators"]
+    } == expected
+
+    official = make_user(roles=(Role.official,), unit=world.P)
+    db.session.flush()
+    login(client, official)
+    page = client.get(f"/dashboard?unit=P&year={Y1}").text
+    for code, (num, den, value) in expected.items():
+        start = page.index(f'data-code="{code}"')
+        card = re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", " ", page[start : page.index("</article>", start)])
+        )
+        if code in shares:
+            assert formatting.percent(value, lang="vi") in card
+            assert (
+                f"{formatting.number(num, lang='vi')} / {formatting.number(den, lang='vi')}" in card
+            )

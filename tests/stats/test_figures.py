@@ -128,3 +128,21 @@ def test_children_against_targets_put_the_units_furthest_behind_first(world: Wor
     # A: u1 of 10; B: nobody of 10 (u3 revoked); C (moved under P by the merger): u2 of 5
     assert by_code == {"P-A": 10.0, "P-B": 0.0, "Q-C": 20.0, "P-S": None}
     assert all("officials_trained" in r.behind for r in rows if r.code != "P-S")
+
+
+def test_each_unit_against_the_targets_reads_as_its_own_table(world: World) -> None:
+    """The "who is behind" table of the dashboard and the report shows, for each unit below,
+    the very share that unit's own table shows: Q, merged into P on 1 July of Y1, is counted
+    over its tree of 30 June (with C and C's headcount), not as an empty unit."""
+    from lms.org.models import Headcount
+
+    db.session.add(Headcount(unit_id=world.C.id, target_group="official", year=Y1, count=5))
+    db.session.flush()
+    for year in (Y0, Y1, Y2):
+        indicators, rows = queries.children_figures(world.P, year)
+        for row in rows:
+            unit = {u.code: u for u in (world.A, world.B, world.C, world.Q, world.S)}[row.code]
+            own = {f.code: f.value for f in queries.indicator_figures(unit, year)}
+            assert row.values == {i.code: own.get(i.code) for i in indicators}, (row.code, year)
+    _indicators, rows = queries.children_figures(world.P, Y1)
+    assert {r.code: r.values["officials_trained"] for r in rows}["Q"] is not None

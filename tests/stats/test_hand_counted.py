@@ -495,3 +495,24 @@ def test_past_years_have_results_and_this_year_a_forecast(province: Province) ->
     }
     after = queries.indicator_figures(province.P, 2026, today=date(2026, 12, 16))
     assert [f.forecast for f in after] == [None, None, None, None]
+
+
+def test_breakdown_rows_come_in_the_order_people_read_them(province: Province) -> None:
+    """Target groups in the plans' order (leaders first, the unassigned last), not by their
+    English codes; courses by title in Vietnamese order, not by when they were created."""
+    groups = [r.key for r in queries.breakdown(province.P, 2026, "target_group")]
+    assert groups == ["leader", "official", "dx_specialist", "community_tech", "citizen"]
+    groups = [r.key for r in queries.breakdown(province.P, 2025, "target_group")]
+    assert groups == ["official", "dx_specialist", "community_tech", "unassigned"]
+    from sqlalchemy import select
+
+    from lms.extensions import db
+
+    titles = {"cb": "Tin học văn phòng", "cb2": "Đồ họa", "cn": "An toàn thông tin"}
+    for course in db.session.scalars(select(Course).where(Course.slug.in_(titles))):
+        course.title = titles[course.slug]
+    db.session.flush()
+    rows = queries.breakdown(province.P, 2026, "course")
+    keys = [r.key for r in rows]
+    # An toàn, Đồ họa, then the "Khoá học …" ones, Tin học last
+    assert (keys[:2], keys[-1]) == (["cn", "cb2"], "cb")

@@ -461,6 +461,10 @@ def test_the_settings_form_names_a_refused_field_as_the_form_does(client, world:
     ).get_data(as_text=True)
     assert "Chữ viết tắt trong số văn bản (Số: …/BC-chữ viết tắt):" in page
     assert "Nơi nhận, mỗi dòng một nơi:" in page
+    # and says why in Vietnamese: the schema's rule and marshmallow's length alike
+    assert "Chỉ gồm chữ, số, &amp;, . và -." in page
+    assert "Nơi nhận, mỗi dòng một nơi: Độ dài phải từ 1 đến 200." in page
+    assert "Length must be" not in page
     assert reporting.settings_for(world.A) is None
     saved = client.post(
         "/reports/settings",

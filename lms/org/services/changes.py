@@ -14,6 +14,7 @@ from lms.audit.constants import AuditAction
 from lms.errors import Conflict, Forbidden, Invalid, NotFound
 from lms.events import unit_moved
 from lms.extensions import db
+from lms.formatting import vdate  # dates in messages read dd/mm/yyyy
 from lms.org.models import Unit, UnitKind, UnitPlacement
 from lms.org.services.people import move_people
 from lms.org.services.tree import (
@@ -69,7 +70,7 @@ def create_unit(
     _check_period(start, valid_to)
     if parent is not None and parent.valid_to is not None and parent.valid_to < start:
         raise Conflict(
-            _("Unit %(code)s was closed on %(day)s.", code=parent.code, day=parent.valid_to),
+            _("Unit %(code)s was closed on %(day)s.", code=parent.code, day=vdate(parent.valid_to)),
             errors={"parent": [_("Closed.")]},
         )
     unit = Unit(
@@ -147,7 +148,11 @@ def change_period(unit: Unit, valid_from: date, valid_to: date | None) -> None:
         )
         if open_children:
             raise Conflict(
-                _("Unit %(code)s still has units open after %(day)s.", code=unit.code, day=valid_to)
+                _(
+                    "Unit %(code)s still has units open after %(day)s.",
+                    code=unit.code,
+                    day=vdate(valid_to),
+                )
             )
     if valid_from != unit.valid_from:
         first = db.session.scalar(
@@ -161,7 +166,7 @@ def change_period(unit: Unit, valid_from: date, valid_to: date | None) -> None:
                 raise Conflict(
                     _(
                         "The unit changed place on %(day)s; it must start before that.",
-                        day=first.valid_to + ONE_DAY,
+                        day=vdate(first.valid_to + ONE_DAY),
                     )
                 )
             first.valid_from = valid_from
@@ -187,9 +192,9 @@ def _check_move_date(unit: Unit, new_parent: Unit | None, on: date) -> None:
         raise Conflict(
             _(
                 "The tree here already changed on %(day)s; record changes in date order.",
-                day=latest,
+                day=vdate(latest),
             ),
-            errors={"on": [_("Must not be before %(day)s.", day=latest)]},
+            errors={"on": [_("Must not be before %(day)s.", day=vdate(latest))]},
         )
 
 
@@ -267,7 +272,7 @@ def move_unit(
             )
         if not new_parent.is_current(on):
             raise Conflict(
-                _("Unit %(code)s does not exist on %(day)s.", code=new_parent.code, day=on),
+                _("Unit %(code)s does not exist on %(day)s.", code=new_parent.code, day=vdate(on)),
                 errors={"parent": [_("Not open on that date.")]},
             )
     _check_move_date(unit, new_parent, on)
@@ -314,16 +319,20 @@ def merge_unit(unit: Unit, into: Unit, *, on: date, by: User | None) -> Unit:
         )
     if unit.valid_to is not None:
         raise Conflict(
-            _("Unit %(code)s is already closed (%(day)s).", code=unit.code, day=unit.valid_to)
+            _(
+                "Unit %(code)s is already closed (%(day)s).",
+                code=unit.code,
+                day=vdate(unit.valid_to),
+            )
         )
     if on <= unit.valid_from:
         raise Invalid(
-            _("The merger must come after the unit started (%(day)s).", day=unit.valid_from),
-            errors={"on": [_("Must be after %(day)s.", day=unit.valid_from)]},
+            _("The merger must come after the unit started (%(day)s).", day=vdate(unit.valid_from)),
+            errors={"on": [_("Must be after %(day)s.", day=vdate(unit.valid_from))]},
         )
     if not into.is_current(on):
         raise Conflict(
-            _("Unit %(code)s does not exist on %(day)s.", code=into.code, day=on),
+            _("Unit %(code)s does not exist on %(day)s.", code=into.code, day=vdate(on)),
             errors={"into": [_("Closed or not yet open on that date.")]},
         )
     _check_move_date(unit, into, on)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     true,
 )
 
+from lms import periods
 from lms.collation import vi_sort_key
 from lms.errors import Forbidden, NotFound
 from lms.extensions import db
@@ -50,7 +51,9 @@ TREE_LOCK = "org.unit-tree"
 
 
 def today() -> date:
-    return date.today()
+    """Today in the province (:func:`lms.periods.today`): a merger, a move or a new unit
+    "today" at 00:30 on 1 July in Viet Nam is dated 1 July, not the server's 30 June."""
+    return periods.today()
 
 
 def lock_tree(*units: Unit | None) -> None:
