@@ -154,6 +154,17 @@ def _match_or_create(provider: Provider, claims: dict[str, Any]) -> User:
         raise Conflict(
             _("Your e-mail and your phone number belong to two accounts here. Ask an official.")
         )
+    if by_email is not None and not by_email.email_verified and by_phone is None:
+        # Whoever typed the address here never showed it is theirs: linking would hand the
+        # provider's person an account someone else may hold the password of (pre-account
+        # hijacking). Say so without naming the account.
+        raise Conflict(
+            _(
+                "An account here uses your e-mail address but has not confirmed it, so it "
+                "cannot be linked to this sign-in. If it is yours, log in with its password "
+                "and confirm the address; otherwise ask your unit's official."
+            )
+        )
     found = by_email or by_phone
     if found is not None:
         return found

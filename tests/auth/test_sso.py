@@ -32,6 +32,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
         "unit_code": "SSO-XA",
     },
     "gia": {"email": "hoa@example.vn", "email_verified": False, "name": "Kẻ Giả"},
+    "vy": {"email": "vy@so.gov.vn", "email_verified": True, "name": "Đỗ Thị Vy"},
 }
 
 
@@ -129,6 +130,39 @@ def test_an_unverified_email_takes_over_no_account(lms: tuple[Flask, str, str]) 
     assert reply.status_code == 403
     assert "không có email hoặc số điện thoại đã xác minh" in reply.text
     assert browser.get(f"{url}/api/v1/me", timeout=10).status_code == 401
+
+
+def test_an_account_pre_registered_with_someone_elses_email_is_not_linked(
+    lms: tuple[Flask, str, str],
+) -> None:
+    """Pre-account hijacking: someone signs up with Vy's address and a password of theirs,
+    before Vy first signs in through the province. Her provider's verified e-mail must not
+    hand her sign-in to that account (whose password the other person knows)."""
+    app, url, _issuer = lms
+    squatter = requests.Session()
+    page = squatter.get(f"{url}/register", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    form = {
+        "login": "vy@so.gov.vn",
+        "full_name": "Kẻ Chiếm Chỗ",
+        "password": "correct horse battery",
+        "password2": "correct horse battery",
+        "consent": "1",
+    }
+    if token:
+        form["csrf_token"] = token.group(1)
+    assert squatter.post(f"{url}/register", data=form, timeout=10).status_code == 200
+    with app.app_context():
+        taken = db.session.scalar(select(User).where(User.email == "vy@so.gov.vn"))
+        assert taken is not None
+        assert taken.email_verified_at is None
+    browser, reply = sign_in(url, "vy")
+    assert reply.status_code == 409
+    assert "chưa xác nhận địa chỉ này" in reply.text
+    assert "Kẻ Chiếm Chỗ" not in reply.text  # the account is not shown
+    assert browser.get(f"{url}/api/v1/me", timeout=10).status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(SsoIdentity).where(SsoIdentity.subject == "vy")) is None
 
 
 def test_a_replayed_or_forged_callback_signs_nobody_in(lms: tuple[Flask, str, str]) -> None:
