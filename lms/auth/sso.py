@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lms import events
 from lms.auth.models import Role, SsoIdentity, User
 from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
@@ -141,9 +142,21 @@ def sign_in(provider: Provider, claims: dict[str, Any]) -> User:
         raise Unauthorized(_("This account is disabled."))
     if identity is None:
         identity = _link(provider, subject, user)
+    _vouch_for_email(provider, claims, user)
     identity.last_login_at = user.last_login_at = utcnow()
     logger.info("User %s signed in through %s", user.id, provider.name)
     return user
+
+
+def _vouch_for_email(provider: Provider, claims: dict[str, Any], user: User) -> None:
+    """The provider verified that its person, who is ``user``, owns the address: when it is the
+    account's own unconfirmed e-mail, it is confirmed now."""
+    email, _phone = contacts(provider, claims)
+    if email and email == user.email and user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.flush()
+        events.email_identity_changed.send(user)
+        logger.info("User %s: e-mail verified by %s", user.id, provider.name)
 
 
 def _match_or_create(provider: Provider, claims: dict[str, Any]) -> User:
