@@ -33,11 +33,13 @@ def _search_text_default(context: DefaultExecutionContext) -> str:
     return search_text(params.get("full_name"), params.get("email"), params.get("phone"))
 
 
-def _email_verified_default(context: DefaultExecutionContext) -> datetime | None:
+def _email_verified_default(context: DefaultExecutionContext | None) -> datetime | None:
     """A new account's e-mail counts as verified unless said otherwise: most are entered by
     the staff who manage the person (who vouch for it, as for a phone number), a platform's
     statements or a single sign-on provider. The person's own sign-up clears it
     (:func:`lms.auth.services.register_citizen`)."""
+    if context is None:  # asked for a value without a statement (lms.bulk_insert)
+        return None
     return utcnow() if context.get_current_parameters().get("email") else None
 
 

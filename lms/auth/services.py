@@ -356,6 +356,8 @@ def _new_user(
     the bridge provisions are made of."""
     user = User(
         email=email,
+        # Entered by staff, the system or a platform: vouched for (a sign-up clears it).
+        email_verified_at=utcnow() if email else None,
         phone=phone,
         full_name=full_name,
         target_group=TargetGroup(target_group) if target_group else None,

@@ -22,10 +22,20 @@ from lms.certificates.models import Certificate
 from lms.classes.models import Enrollment
 from lms.extensions import db
 from lms.learning import identities
+from lms.learning.constants import EXT_UNIT_CODE
 from lms.learning.models import IdentityKind, IdentitySource, LearnerIdentity
 from lms.ratelimit import MemoryStore
 from tests.factories import make_user
-from tests.learning.conftest import DVC_EXTERNAL, QUIZ_EXTERNAL, World, login, mbox, send, statement
+from tests.learning.conftest import (
+    DVC_EXTERNAL,
+    QUIZ_EXTERNAL,
+    World,
+    build_world,
+    login,
+    mbox,
+    send,
+    statement,
+)
 
 Headers = Callable[[User], dict[str, str]]
 VICTIM = "nam.mooc@example.vn"
@@ -146,3 +156,26 @@ def test_leaving_a_verified_address_takes_its_identity_along(
     )
     assert _enrolled(hoa, world) == []
     assert identities.sync_email_identities(full=True) == 0
+
+
+def test_a_platform_provisions_learners_by_a_verified_address(db: object) -> None:
+    """The platform's statements vouch for the address it names a new learner by (as staff
+    do): later statements about it find the learner, whether created alone or in a batch."""
+    world = build_world(provision=True)
+    unit = {EXT_UNIT_CODE: "HP-LECHAN"}
+    people = [f"moi{n}@example.vn" for n in range(3)]
+    send(world, *[statement(mbox(p), "completed", DVC_EXTERNAL, extensions=unit) for p in people])
+    send(world, statement(mbox("mot.minh@example.vn"), "completed", DVC_EXTERNAL, extensions=unit))
+    people.append("mot.minh@example.vn")
+    for address in people:
+        assert _by_email(address).email_verified_at is not None
+    send(world, *[statement(mbox(p), "completed", QUIZ_EXTERNAL) for p in people])
+    for address in people:
+        courses = {e.course_id for e in _enrolled(_by_email(address), world)}
+        assert courses == {world.dvc.id, world.quizzed.id}
+
+
+def _by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email))
+    assert user is not None, email
+    return user
