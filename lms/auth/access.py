@@ -37,7 +37,7 @@ from lms.auth.services import (
 )
 from lms.auth.text import fold, looks_like_email, phone_e164
 from lms.db import utcnow
-from lms.errors import Conflict, Invalid, TooManyRequests
+from lms.errors import Conflict, Invalid, ServiceUnavailable, TooManyRequests
 from lms.extensions import db
 from lms.locks import lock
 from lms.messages import services as messages
@@ -432,6 +432,21 @@ def send_email_confirmation(user: User) -> bool:
     code, row = _new_code(user, CodePurpose.email, CodeChannel.email, ttl=ttl, by=None)
     row.message_id = _send(user, CodeChannel.email, CodePurpose.email, code, row).id
     logger.info("E-mail confirmation %s sent to user %s", row.id, user.id)
+    return True
+
+
+def dispatch_confirmation() -> bool:
+    """Hand the committed confirmation to the workers; False when they cannot be reached.
+
+    The change it confirms is committed already (a sign-up, a new address), so a 503 would
+    tell the person that nothing happened when it did: the message stays queued, and the
+    person can ask for the link again from My data.
+    """
+    try:
+        messages.dispatch()
+    except ServiceUnavailable:
+        logger.warning("E-mail confirmation queued but not dispatched: workers unreachable")
+        return False
     return True
 
 

@@ -195,7 +195,9 @@ def resend_confirmation() -> ResponseReturnValue:
         flash(_("Your e-mail address is confirmed already."), "success")
     elif access.send_email_confirmation(user):
         db.session.commit()
-        messages.dispatch()
+        if not access.dispatch_confirmation():
+            flash(_("The link could not be sent right now. Try again shortly."), "error")
+            return redirect(url_for("privacy_views.my_data"))
         flash(
             _(
                 "We have sent a link to %(email)s: open it to confirm that the address is yours.",

@@ -175,7 +175,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
     if user.id == actor.id and "email" in changes:
         access.send_email_confirmation(user)  # a new address of one's own waits for it
     db.session.commit()
-    messages.dispatch()
+    access.dispatch_confirmation()
     return jsonify(dump_user(user))
 
 

@@ -124,7 +124,7 @@ def register() -> ResponseReturnValue:
             sent = access.send_email_confirmation(user)
             _start_session(user)
             db.session.commit()
-            messages.dispatch()
+            sent = access.dispatch_confirmation() and sent
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             if sent:
                 flash(_confirmation_sent(user), "success")
