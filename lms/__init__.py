@@ -107,6 +107,9 @@ RECEIVERS = (
     # Someone's sessions and tokens were ended (new password, deactivation, deletion): the
     # LRS credentials of their open cmi5 launches end too.
     (events.sessions_ended, "lms.learning.cmi5.runtime:on_sessions_ended"),
+    # Someone's e-mail changed, was confirmed or lost its confirmation: the bridge's identity
+    # derived from it (its mbox_sha1sum) follows, so only a verified address names a learner.
+    (events.email_identity_changed, "lms.learning.identities:on_email_identity_changed"),
 )
 
 #: Every kind of background job and the function that runs it (``lms.jobs.services.submit``).

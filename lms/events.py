@@ -45,3 +45,7 @@ unit_moved = _signals.signal("unit-moved")
 #: deactivation, a deletion); kwargs: reason (``lms.auth.models.SessionEnd``). Sent by
 #: ``lms.auth.services.end_sessions``, in its transaction.
 sessions_ended = _signals.signal("sessions-ended")
+#: sender: User whose e-mail changed or was verified (or lost its verification); kwargs: none.
+#: Sent by ``lms.auth.services`` and ``lms.auth.access`` in their transaction, so the learning
+#: identities derived from the address (its ``mbox_sha1sum``) follow it.
+email_identity_changed = _signals.signal("email-identity-changed")

@@ -497,6 +497,11 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("GET", "/reset", "-", "ok ok ok ok ok ok ok ok"),
     ("POST", "/reset", "-", "422 422 422 422 422 422 422 422"),
     ("GET", "/users/access", "-", "login 403 403 ok ok ok 403 ok"),
+    # confirming one's e-mail: the link's page is public (a wrong code is refused alike for
+    # all); asking for a new link is for the signed-in person (theirs are confirmed: a note)
+    ("GET", "/confirm-email", "-", "ok ok ok ok ok ok ok ok"),
+    ("POST", "/confirm-email", "-", "422 422 422 422 422 422 422 422"),
+    ("POST", "/me/email/confirmation", "-", "login go go go go go go go"),
     ("GET", "/privacy", "-", "ok ok ok ok ok ok ok ok"),
     ("GET", "/consent", "-", "login ok ok ok ok ok ok ok"),
     ("POST", "/consent", "-", "login go go go go go go go"),
@@ -640,6 +645,11 @@ PAGE_BODIES: dict[tuple[str, str], Body] = {
         "data": {"code": "AAAAA-AAAAA", "password": PASSWORD, "password2": PASSWORD}
     },
     ("POST", "/forgot"): lambda o: {"data": {"login": ""}},
+    # (from an address of its own: /activate and /reset spend the per-address tries of codes)
+    ("POST", "/confirm-email"): lambda o: {
+        "data": {"code": "x" * 43},
+        "environ_base": {"REMOTE_ADDR": "192.0.2.146"},
+    },
     ("POST", "/consent"): lambda o: {"data": {"consent": "1"}},
     ("POST", "/admin/deletions/{deletion}"): lambda o: {"data": {"decision": "refuse"}},
     ("POST", "/reset"): lambda o: {

@@ -27,7 +27,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, exists, select, update
 
-from lms import ratelimit
+from lms import events, ratelimit
 from lms.auth.models import AccessCode, CodeChannel, CodePurpose, SessionEnd, SsoIdentity, User
 from lms.auth.services import (
     end_sessions,
@@ -37,8 +37,9 @@ from lms.auth.services import (
 )
 from lms.auth.text import fold, looks_like_email, phone_e164
 from lms.db import utcnow
-from lms.errors import Conflict, Invalid, TooManyRequests
+from lms.errors import Conflict, Invalid, ServiceUnavailable, TooManyRequests
 from lms.extensions import db
+from lms.locks import lock
 from lms.messages import services as messages
 from lms.messages.models import Channel, Message
 
@@ -158,7 +159,11 @@ def _send(
 ) -> Message:
     """Queue the e-mail or SMS carrying ``code``, in the person's language."""
     base = current_app.config["BASE_URL"]
-    page = "activate" if purpose == CodePurpose.activation else "reset"
+    page = {
+        CodePurpose.activation: "activate",
+        CodePurpose.reset: "reset",
+        CodePurpose.email: "confirm-email",
+    }[purpose]
     context = {
         "user": user,
         "code": code,
@@ -170,11 +175,11 @@ def _send(
     name = f"messages/{purpose.value}_{'email' if channel == CodeChannel.email else 'sms'}.txt"
     with force_locale(_locale(user)):
         body = render_template(name, **context).strip() + "\n"
-        subject = (
-            _("Your account on LMS 146: set your password")
-            if purpose == CodePurpose.activation
-            else _("LMS 146: reset your password")
-        )
+        subject = {
+            CodePurpose.activation: _("Your account on LMS 146: set your password"),
+            CodePurpose.reset: _("LMS 146: reset your password"),
+            CodePurpose.email: _("LMS 146: confirm your e-mail address"),
+        }[purpose]
     if channel == CodeChannel.email:
         return messages.queue(
             Channel.email,
@@ -404,6 +409,74 @@ def request_reset(login: str, *, address: str | None) -> CodeChannel | None:
     row.message_id = _send(user, channel, CodePurpose.reset, code, row).id
     logger.info("Reset code %s (%s) for user %s from %s", row.id, channel, user.id, address)
     return channel
+
+
+# --- confirming an e-mail address -----------------------------------------------------------
+
+
+def send_email_confirmation(user: User) -> bool:
+    """Send ``user`` a link to confirm their e-mail address; False when there is nothing to
+    confirm, or when the limit of sends per hour is reached.
+
+    Limited like reset requests (``RESET_LIMIT_PER_HOUR`` per account, whoever asked: a change
+    of address sends one too), so nobody uses the LMS to flood an address. Issuing revokes the
+    link sent before. The caller commits, then :func:`lms.messages.services.dispatch`.
+    """
+    if not user.email or user.email_verified or not user.active:
+        return False
+    limit = int(current_app.config["RESET_LIMIT_PER_HOUR"])
+    if ratelimit.store().hit(f"confirm:acct:{user.id}", 3600) > limit:
+        logger.info("E-mail confirmation for user %s not sent: limit reached", user.id)
+        return False
+    ttl = timedelta(hours=int(current_app.config["INVITATION_TTL_HOURS"]))
+    code, row = _new_code(user, CodePurpose.email, CodeChannel.email, ttl=ttl, by=None)
+    row.message_id = _send(user, CodeChannel.email, CodePurpose.email, code, row).id
+    logger.info("E-mail confirmation %s sent to user %s", row.id, user.id)
+    return True
+
+
+def dispatch_confirmation() -> bool:
+    """Hand the committed confirmation to the workers; False when they cannot be reached.
+
+    The change it confirms is committed already (a sign-up, a new address), so a 503 would
+    tell the person that nothing happened when it did: the message stays queued, and the
+    person can ask for the link again from My data.
+    """
+    try:
+        messages.dispatch()
+    except ServiceUnavailable:
+        logger.warning("E-mail confirmation queued but not dispatched: workers unreachable")
+        return False
+    return True
+
+
+def confirm_email(code: str, *, address: str | None) -> User:
+    """Use a confirmation link: the address it was sent to becomes the account's verified
+    e-mail. Works once (one conditional UPDATE); a change of address revoked it already."""
+    _count_try(address)
+    row = find_code(code, CodePurpose.email)
+    if row is None or len(canonical(code)) <= 2 * SHEET_CODE_LENGTH:
+        raise _wrong_code()
+    # The person first, then the code: the order a change of address takes them in
+    # (lms.auth.services.set_email), so the two never deadlock; whichever comes second sees
+    # the other's outcome (a revoked code, or an address to confirm again).
+    user = lock(row.user)
+    if user is None:
+        raise _wrong_code()
+    now = utcnow()
+    taken = db.session.execute(
+        update(AccessCode)
+        .where(AccessCode.id == row.id, *_open(CodePurpose.email, now))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1 or not user.active or not user.email:  # type: ignore[attr-defined]
+        raise _wrong_code()
+    user.email_verified_at = now
+    db.session.flush()
+    events.email_identity_changed.send(user)
+    logger.info("User %s confirmed their e-mail with code %s", user.id, row.id)
+    return user
 
 
 # --- who has a way in ------------------------------------------------------------------------

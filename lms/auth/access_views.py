@@ -161,6 +161,57 @@ def reset() -> ResponseReturnValue:
     return _render("auth/reset.html", status, code=code, login=login, link=link, errors=errors)
 
 
+# --- confirming an e-mail address ------------------------------------------------------------
+
+
+@bp.route("/confirm-email", methods=["GET", "POST"])
+def confirm_email() -> ResponseReturnValue:
+    """The link of a confirmation message: a button (a mail scanner that fetches the link
+    confirms nothing), then the address counts as the person's."""
+    code = (request.values.get("code") or "").strip()
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            access.confirm_email(code, address=request.remote_addr)
+        except DomainError as exc:
+            db.session.rollback()
+            errors, status = exc.errors or {"code": [exc.message]}, exc.status_code
+        else:
+            db.session.commit()
+            flash(_("Thank you: your e-mail address is confirmed."), "success")
+            if current_user.is_authenticated:
+                return redirect(url_for("privacy_views.my_data"))
+            return redirect(url_for("auth_views.login"))
+    return _render("auth/confirm_email.html", status, code=code, errors=errors)
+
+
+@bp.post("/me/email/confirmation")
+def resend_confirmation() -> ResponseReturnValue:
+    """Send the signed-in person a new link to confirm their e-mail address."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    user = current()
+    if user.email_verified or not user.email:
+        flash(_("Your e-mail address is confirmed already."), "success")
+    elif access.send_email_confirmation(user):
+        db.session.commit()
+        if not access.dispatch_confirmation():
+            flash(_("The link could not be sent right now. Try again shortly."), "error")
+            return redirect(url_for("privacy_views.my_data"))
+        flash(
+            _(
+                "We have sent a link to %(email)s: open it to confirm that the address is yours.",
+                email=user.email,
+            ),
+            "success",
+        )
+    else:
+        db.session.rollback()
+        flash(_("Too many requests. Try again in an hour."), "error")
+    return redirect(url_for("privacy_views.my_data"))
+
+
 # --- the invitations page --------------------------------------------------------------------
 
 STATES = ("pending", "activated", "all")

@@ -172,7 +172,10 @@ def update_user(user_id: int) -> ResponseReturnValue:
     if "unit_code" in changes:
         changes["unit"] = _unit(changes.pop("unit_code"))
     services.update_user(user, changes, by=actor)
+    if user.id == actor.id and "email" in changes:
+        access.send_email_confirmation(user)  # a new address of one's own waits for it
     db.session.commit()
+    access.dispatch_confirmation()
     return jsonify(dump_user(user))
 
 

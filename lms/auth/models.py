@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validate
 from lms.auth.text import normalise_email, normalise_phone, search_text
 from lms.collation import SORT_STRING_LENGTH, vi_name_sort_string
 from lms.constants import TargetGroup
-from lms.db import CreatedAt, IntPK, Model, Str200, UTCDateTime, db
+from lms.db import CreatedAt, IntPK, Model, Str200, UTCDateTime, db, utcnow
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -33,6 +33,16 @@ def _search_text_default(context: DefaultExecutionContext) -> str:
     return search_text(params.get("full_name"), params.get("email"), params.get("phone"))
 
 
+def _email_verified_default(context: DefaultExecutionContext | None) -> datetime | None:
+    """A new account's e-mail counts as verified unless said otherwise: most are entered by
+    the staff who manage the person (who vouch for it, as for a phone number), a platform's
+    statements or a single sign-on provider. The person's own sign-up clears it
+    (:func:`lms.auth.services.register_citizen`)."""
+    if context is None:  # asked for a value without a statement (lms.bulk_insert)
+        return None
+    return utcnow() if context.get_current_parameters().get("email") else None
+
+
 def _sort_name_default(context: DefaultExecutionContext) -> str:
     """Fill ``sort_name`` on Core bulk inserts that do not set it (ORM inserts set it)."""
     return vi_name_sort_string(context.get_current_parameters().get("full_name"))
@@ -47,6 +57,13 @@ class User(UserMixin, Model):
     id: Mapped[IntPK]
     #: Stored lower-cased; unique whatever the case it was typed in.
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    #: When the e-mail was shown to be the person's: entered by staff who manage them, given
+    #: verified by a single sign-on provider, or confirmed with a code sent to it. Only then
+    #: is it an identity (xAPI mbox, the data export, linking a single sign-on account).
+    #: None for an address the person typed and has not confirmed yet.
+    email_verified_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=_email_verified_default
+    )
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     full_name: Mapped[Str200]
     #: argon2id hash; None for people provisioned by an import or a MOOC platform.
@@ -98,6 +115,10 @@ class User(UserMixin, Model):
     def has_role(self, *roles: Role | str) -> bool:
         mine = self.roles
         return any(Role(r) in mine for r in roles)
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:
@@ -183,10 +204,12 @@ class UserSession(Model):
 
 
 class CodePurpose(enum.StrEnum):
-    """What a one-time code lets its holder do: set a first password, or a new one."""
+    """What a one-time code lets its holder do: set a first password, or a new one, or show
+    that the account's e-mail address is theirs."""
 
     activation = "activation"
     reset = "reset"
+    email = "email"
 
 
 class CodeChannel(enum.StrEnum):

@@ -91,6 +91,15 @@ class ApiTokenSchema(Schema):
 class UserSchema(Schema):
     id = fields.Integer(dump_only=True)
     email = fields.String(dump_only=True, allow_none=True)
+    email_verified_at = fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "When the e-mail was shown to be the person's (entered by staff, "
+            "given verified by single sign-on, or confirmed by a link sent to it); null while "
+            "unconfirmed. Only a verified e-mail names the person's learning records."
+        },
+    )
     phone = fields.String(dump_only=True, allow_none=True)
     full_name = fields.String(dump_only=True)
     active = fields.Boolean(dump_only=True)

@@ -22,7 +22,16 @@ from lms import events, periods, ratelimit
 from lms.audit import services as audit
 from lms.audit.constants import AuditAction
 from lms.auth import permissions
-from lms.auth.models import ApiToken, Role, SessionEnd, User, UserRole, UserSession
+from lms.auth.models import (
+    AccessCode,
+    ApiToken,
+    CodePurpose,
+    Role,
+    SessionEnd,
+    User,
+    UserRole,
+    UserSession,
+)
 from lms.auth.text import (
     fold,
     is_valid_email,
@@ -347,6 +356,8 @@ def _new_user(
     the bridge provisions are made of."""
     user = User(
         email=email,
+        # Entered by staff, the system or a platform: vouched for (a sign-up clears it).
+        email_verified_at=utcnow() if email else None,
         phone=phone,
         full_name=full_name,
         target_group=TargetGroup(target_group) if target_group else None,
@@ -445,7 +456,11 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
     if by is not None and ("unit" in changes or "roles" in changes):
         permissions.ensure_may_place(by, unit, roles)
     _ensure_unique(email, phone, exclude=user.id)
-    user.email, user.phone = email, phone
+    if email != user.email:
+        # Staff who manage the person vouch for the address they enter (as for a phone
+        # number); one the person types themselves waits for its confirmation.
+        set_email(user, email, verified=by is None or by.id != user.id)
+    user.phone = phone
     if "full_name" in changes:
         user.full_name = changes["full_name"].strip()
     if "target_group" in changes:
@@ -472,6 +487,29 @@ def update_user(user: User, changes: Mapping[str, Any], *, by: User | None) -> U
     db.session.flush()
     logger.info("Updated user %s (%s) by %s", user.id, ",".join(sorted(changes)), by and by.id)
     return user
+
+
+def set_email(user: User, email: str | None, *, verified: bool) -> None:
+    """Give ``user`` the address ``email``, verified or waiting for its confirmation.
+
+    A new address ends the codes that would confirm the old one, and the learning identities
+    derived from the address follow (``email_identity_changed``).
+    """
+    user.email = email
+    user.email_verified_at = utcnow() if verified and email else None
+    if user.id is not None:
+        db.session.execute(
+            update(AccessCode)
+            .where(
+                AccessCode.user_id == user.id,
+                AccessCode.purpose == CodePurpose.email,
+                AccessCode.used_at.is_(None),
+                AccessCode.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
+        db.session.flush()
+        events.email_identity_changed.send(user)
 
 
 def get_user(user_id: int, *, actor: User) -> User:
@@ -571,6 +609,11 @@ def register_citizen(
                 ("login" if k in {"email", "phone"} else k): v for k, v in exc.errors.items()
             }
         raise
+    if email:
+        # The person typed the address: it is no identity of theirs until they confirm it
+        # (the caller sends the code, :func:`lms.auth.access.send_email_confirmation`).
+        user.email_verified_at = None
+        db.session.flush()
     record_consent(user)
     return user
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lms import events
 from lms.auth.models import Role, SsoIdentity, User
 from lms.auth.services import create_user
 from lms.auth.text import is_valid_email, is_valid_phone, normalise_email, normalise_phone
@@ -141,9 +142,21 @@ def sign_in(provider: Provider, claims: dict[str, Any]) -> User:
         raise Unauthorized(_("This account is disabled."))
     if identity is None:
         identity = _link(provider, subject, user)
+    _vouch_for_email(provider, claims, user)
     identity.last_login_at = user.last_login_at = utcnow()
     logger.info("User %s signed in through %s", user.id, provider.name)
     return user
+
+
+def _vouch_for_email(provider: Provider, claims: dict[str, Any], user: User) -> None:
+    """The provider verified that its person, who is ``user``, owns the address: when it is the
+    account's own unconfirmed e-mail, it is confirmed now."""
+    email, _phone = contacts(provider, claims)
+    if email and email == user.email and user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        db.session.flush()
+        events.email_identity_changed.send(user)
+        logger.info("User %s: e-mail verified by %s", user.id, provider.name)
 
 
 def _match_or_create(provider: Provider, claims: dict[str, Any]) -> User:
@@ -153,6 +166,17 @@ def _match_or_create(provider: Provider, claims: dict[str, Any]) -> User:
     if by_email is not None and by_phone is not None and by_email.id != by_phone.id:
         raise Conflict(
             _("Your e-mail and your phone number belong to two accounts here. Ask an official.")
+        )
+    if by_email is not None and not by_email.email_verified and by_phone is None:
+        # Whoever typed the address here never showed it is theirs: linking would hand the
+        # provider's person an account someone else may hold the password of (pre-account
+        # hijacking). Say so without naming the account.
+        raise Conflict(
+            _(
+                "An account here uses your e-mail address but has not confirmed it, so it "
+                "cannot be linked to this sign-in. If it is yours, log in with its password "
+                "and confirm the address; otherwise ask your unit's official."
+            )
         )
     found = by_email or by_phone
     if found is not None:

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms import ratelimit
-from lms.auth import importer, services, sso
+from lms.auth import access, importer, services, sso
 from lms.auth.login import SESSION_KEY
 from lms.auth.models import Role, User
 from lms.auth.permissions import current
@@ -122,9 +122,13 @@ def register() -> ResponseReturnValue:
             errors = exc.errors or {"_form": [exc.message]}
             status = exc.status_code
         else:
+            sent = access.send_email_confirmation(user)
             _start_session(user)
             db.session.commit()
+            sent = access.dispatch_confirmation() and sent
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
+            if sent:
+                flash(_confirmation_sent(user), "success")
             return redirect(next_url or _landing())
     return render_template(
         "auth/register.html",
@@ -133,6 +137,13 @@ def register() -> ResponseReturnValue:
         next=next_url,
         communes=services.current_communes(),
     ), status
+
+
+def _confirmation_sent(user: User) -> str:
+    return _(
+        "We have sent a link to %(email)s: open it to confirm that the address is yours.",
+        email=user.email,
+    )
 
 
 def _register(form: Any) -> User:

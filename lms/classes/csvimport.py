@@ -241,6 +241,16 @@ def plan_import(klass: Class, rows: list[Row], *, by: User) -> Plan:
         if len(found) > 1:
             err(row, "phone", _("This phone number belongs to another person than the email."))
         row.user = next(iter(found)) if len(found) == 1 else None
+        if (
+            row.user is not None
+            and row.user is by_email.get(row.email or "")
+            and not row.user.email_verified
+            and by_phone.get(row.phone or "") is None
+        ):
+            # The address was typed by whoever holds that account and never confirmed: it
+            # does not say who they are, so the row would enrol a stranger.
+            err(row, "email", _("An account uses this address but has not confirmed it."))
+            row.user = None
         if row.user is not None and not permissions.person_in_reach(by, row.user, klass=klass):
             # An account can be neither created (its email or phone is taken) nor enrolled.
             err(row, "email" if row.email else "phone", _("This person is outside your area."))

@@ -135,7 +135,8 @@ def rebuild_mappings() -> None:
 @bridge_cli.command("sync-identities")
 @with_appcontext
 def sync_identities() -> None:
-    """Store the mbox_sha1sum of every user's email (after emails were changed)."""
+    """Store the mbox_sha1sum of every user's verified email; drop those of addresses no
+    longer verified."""
     added = sync_email_identities(full=True)
     db.session.commit()
     click.echo(f"{added} identity(ies) added", err=True)

@@ -5,6 +5,10 @@ An actor names a person by ``mbox``, ``mbox_sha1sum``, ``account`` or ``openid``
 implicit ones: their own email (as ``mbox``, and as ``mbox_sha1sum`` once synced into the
 table, because a hash cannot be searched backwards) and the LMS's own account
 ``{homePage: BASE_URL, name: str(user.id)}`` (the actor ``lms.statements.actor_for`` writes).
+
+The email is an identity only once verified (``User.email_verified_at``): an address a person
+typed and never confirmed names nobody, or anyone could claim what other platforms recorded
+about an address they do not own.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, delete, or_, select
 
 from lms.auth.models import Role, User
 from lms.auth.services import create_learners, create_user
@@ -76,11 +80,17 @@ def mbox_sha1(email: str) -> str:
     return hashlib.sha1(f"mailto:{email}".encode(), usedforsecurity=False).hexdigest()
 
 
+def _still_true() -> ColumnElement[bool]:
+    """SQL: a ``learner_identities`` row still names its user: one derived from the email
+    only while that email is verified (the rows follow it, this guards a stale one)."""
+    return or_(LearnerIdentity.source != IdentitySource.email, User.email_verified_at.is_not(None))
+
+
 def _by_identity(ifi: Ifi) -> User | None:
     return db.session.scalar(
         select(User)
         .join(LearnerIdentity, LearnerIdentity.user_id == User.id)
-        .where(LearnerIdentity.kind == ifi.kind, LearnerIdentity.value == ifi.value)
+        .where(LearnerIdentity.kind == ifi.kind, LearnerIdentity.value == ifi.value, _still_true())
     )
 
 
@@ -90,7 +100,9 @@ def find_user(ifi: Ifi) -> User | None:
     if user is not None:
         return user
     if ifi.kind == IdentityKind.mbox and ifi.value.startswith("mailto:"):
-        return db.session.scalar(select(User).where(User.email == ifi.value[7:]))
+        return db.session.scalar(
+            select(User).where(User.email == ifi.value[7:], User.email_verified_at.is_not(None))
+        )
     if ifi.kind == IdentityKind.account:
         home, _sep, name = ifi.value.rpartition("|")
         user_id = row_id(name)
@@ -112,7 +124,7 @@ def find_users(ifis: Iterable[Ifi]) -> dict[Ifi, User]:
         rows = db.session.execute(
             select(LearnerIdentity.kind, LearnerIdentity.value, User)
             .join(User, LearnerIdentity.user_id == User.id)
-            .where(LearnerIdentity.value.in_(values[start : start + 1000]))
+            .where(LearnerIdentity.value.in_(values[start : start + 1000]), _still_true())
         )
         for kind, value, user in rows:
             ifi = Ifi(IdentityKind(kind), value)
@@ -125,7 +137,10 @@ def find_users(ifis: Iterable[Ifi]) -> dict[Ifi, User]:
         if i.kind == IdentityKind.mbox and i.value.startswith("mailto:")
     }
     if emails:
-        for user in db.session.scalars(select(User).where(User.email.in_(list(emails)))):
+        verified = select(User).where(
+            User.email.in_(list(emails)), User.email_verified_at.is_not(None)
+        )
+        for user in db.session.scalars(verified):
             if user.email in emails:
                 found[emails[user.email]] = user
     home = base_url()
@@ -148,18 +163,22 @@ def find_users(ifis: Iterable[Ifi]) -> dict[Ifi, User]:
 
 
 def sync_email_identities(*, full: bool = False) -> int:
-    """Store the ``mbox_sha1sum`` of users' emails not stored yet; returns how many.
+    """Store the ``mbox_sha1sum`` of users' verified emails not stored yet; returns how many.
 
     Incremental by user id (new users); ``full`` also re-reads everyone, for emails that
-    changed (``flask bridge sync-identities``).
+    changed (``flask bridge sync-identities``), and drops the rows of addresses that are no
+    longer a verified email of their user. A change or a confirmation of one person's address
+    updates their row at once (:func:`on_email_identity_changed`).
     """
     cursor = read_cursor()
     since = 0 if full else cursor.email_synced_user_id
     added = 0
+    if full:
+        _drop_stale_email_rows()
     while True:
         rows = db.session.execute(
             select(User.id, User.email)
-            .where(User.id > since, User.email.is_not(None))
+            .where(User.id > since, User.email.is_not(None), User.email_verified_at.is_not(None))
             .order_by(User.id)
             .limit(EMAIL_SYNC_CHUNK)
         ).all()
@@ -191,6 +210,53 @@ def sync_email_identities(*, full: bool = False) -> int:
         cursor.email_synced_user_id = since
     db.session.flush()
     return added
+
+
+def _drop_stale_email_rows() -> None:
+    """Delete the email-derived rows that are not the SHA-1 of their user's verified email."""
+    stale = [
+        row_id
+        for row_id, value, email, verified in db.session.execute(
+            select(LearnerIdentity.id, LearnerIdentity.value, User.email, User.email_verified_at)
+            .join(User, LearnerIdentity.user_id == User.id)
+            .where(LearnerIdentity.source == IdentitySource.email)
+        )
+        if not (email and verified and value == mbox_sha1(email))
+    ]
+    for start in range(0, len(stale), EMAIL_SYNC_CHUNK):
+        db.session.execute(
+            delete(LearnerIdentity).where(
+                LearnerIdentity.id.in_(stale[start : start + EMAIL_SYNC_CHUNK])
+            )
+        )
+
+
+def on_email_identity_changed(user: User, **_kwargs: Any) -> None:
+    """``email_identity_changed``: the person's email-derived identity follows their address:
+    the old one's row goes, a verified one's ``mbox_sha1sum`` is stored (unless the hash names
+    someone else already: an identity names one person)."""
+    db.session.execute(
+        delete(LearnerIdentity).where(
+            LearnerIdentity.user_id == user.id, LearnerIdentity.source == IdentitySource.email
+        )
+    )
+    if user.email and user.email_verified_at is not None:
+        value = mbox_sha1(user.email)
+        taken = db.session.scalar(
+            select(LearnerIdentity.id).where(
+                LearnerIdentity.kind == IdentityKind.mbox_sha1sum, LearnerIdentity.value == value
+            )
+        )
+        if taken is None:
+            db.session.add(
+                LearnerIdentity(
+                    user_id=user.id,
+                    kind=IdentityKind.mbox_sha1sum,
+                    value=value,
+                    source=IdentitySource.email,
+                )
+            )
+    db.session.flush()
 
 
 def link_identity(
@@ -255,12 +321,13 @@ def identities_of(user: User) -> list[dict[str, Any]]:
             "implicit": True,
         }
     ]
-    if user.email:
+    verified = user.email if user.email and user.email_verified_at is not None else None
+    if verified:
         out.append(
             {
                 "id": None,
                 "kind": "mbox",
-                "value": f"mailto:{user.email}",
+                "value": f"mailto:{verified}",
                 "source": "email",
                 "implicit": True,
             }
@@ -271,6 +338,10 @@ def identities_of(user: User) -> list[dict[str, Any]]:
         .order_by(LearnerIdentity.id)
     )
     for row in rows:
+        if row.source == IdentitySource.email and (
+            verified is None or row.value != mbox_sha1(verified)
+        ):
+            continue  # derived from an address that is no longer a verified one of theirs
         out.append(
             {
                 "id": row.id,

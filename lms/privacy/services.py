@@ -239,6 +239,7 @@ def pseudonymise(user: User) -> None:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # not the approver's language
         user.full_name = _("Deleted user #%(id)s", id=user.id)
     user.email = f"user-{user.id}@{DELETED_DOMAIN}"
+    user.email_verified_at = None
     user.phone = None
     user.birth_date = None
     user.password_hash = None

@@ -107,3 +107,20 @@ def test_a_burst_of_wrong_reset_codes_checks_no_more_than_the_tries_left(
         assert row is not None
         assert row.revoked_at is not None
         assert row.failed_tries == access.MAX_CODE_TRIES
+
+
+def test_one_confirmation_link_pressed_at_once_confirms_once(live_api: LiveApi) -> None:
+    with live_api.data() as db:
+        user = make_user(f"{fresh('xacnhan')}@example.vn")
+        user.email_verified_at = None
+        db.session.flush()
+        code, _row = access._new_code(
+            user, CodePurpose.email, CodeChannel.email, ttl=timedelta(hours=1), by=None
+        )
+        user_id = user.id
+    statuses = _race(live_api, "/confirm-email", [{"code": code}] * PARALLEL)
+    assert statuses == Counter({302: 1, 422: PARALLEL - 1}), statuses
+    with live_api.data() as db:
+        confirmed = db.session.get(User, user_id)
+        assert confirmed is not None
+        assert confirmed.email_verified_at is not None

@@ -19,6 +19,9 @@ from sqlalchemy import select
 
 from lms.auth.models import Role, SsoIdentity, User
 from lms.extensions import db
+from lms.learning import identities
+from lms.learning.identities import mbox_sha1
+from lms.learning.models import IdentityKind
 from tests.conftest import free_port, serving, throwaway_app
 from tests.factories import make_unit, make_user
 from tests.oidc.server import oidc_provider, provider_setting
@@ -32,6 +35,14 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
         "unit_code": "SSO-XA",
     },
     "gia": {"email": "hoa@example.vn", "email_verified": False, "name": "Kẻ Giả"},
+    "vy": {"email": "vy@so.gov.vn", "email_verified": True, "name": "Đỗ Thị Vy"},
+    "bich": {
+        "email": "bich@so.gov.vn",
+        "email_verified": True,
+        "phone_number": "+84977000888",
+        "phone_number_verified": True,
+        "name": "Lý Thị Bích",
+    },
 }
 
 
@@ -51,6 +62,8 @@ def lms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str, 
             make_unit("SSO-XA", name="Xã Một Lần")
             make_user("lan.official@so.gov.vn", roles=(Role.official,), full_name="Trần Thị Lan")
             make_user("hoa@example.vn", full_name="Nguyễn Thị Hoa")
+            bich = make_user("bich@so.gov.vn", full_name="Lý Thị Bích", phone="0977000888")
+            bich.email_verified_at = None  # she typed it herself and has not confirmed it
             db.session.commit()
         with serving(app, port) as url:
             yield app, url, issuer
@@ -129,6 +142,57 @@ def test_an_unverified_email_takes_over_no_account(lms: tuple[Flask, str, str]) 
     assert reply.status_code == 403
     assert "không có email hoặc số điện thoại đã xác minh" in reply.text
     assert browser.get(f"{url}/api/v1/me", timeout=10).status_code == 401
+
+
+def test_an_account_pre_registered_with_someone_elses_email_is_not_linked(
+    lms: tuple[Flask, str, str],
+) -> None:
+    """Pre-account hijacking: someone signs up with Vy's address and a password of theirs,
+    before Vy first signs in through the province. Her provider's verified e-mail must not
+    hand her sign-in to that account (whose password the other person knows)."""
+    app, url, _issuer = lms
+    squatter = requests.Session()
+    page = squatter.get(f"{url}/register", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    form = {
+        "login": "vy@so.gov.vn",
+        "full_name": "Kẻ Chiếm Chỗ",
+        "password": "correct horse battery",
+        "password2": "correct horse battery",
+        "consent": "1",
+    }
+    if token:
+        form["csrf_token"] = token.group(1)
+    assert squatter.post(f"{url}/register", data=form, timeout=10).status_code == 200
+    with app.app_context():
+        taken = db.session.scalar(select(User).where(User.email == "vy@so.gov.vn"))
+        assert taken is not None
+        assert taken.email_verified_at is None
+    browser, reply = sign_in(url, "vy")
+    assert reply.status_code == 409
+    assert "chưa xác nhận địa chỉ này" in reply.text
+    assert "Kẻ Chiếm Chỗ" not in reply.text  # the account is not shown
+    assert browser.get(f"{url}/api/v1/me", timeout=10).status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(SsoIdentity).where(SsoIdentity.subject == "vy")) is None
+
+
+def test_the_provider_confirms_the_address_of_the_account_it_signs_in(
+    lms: tuple[Flask, str, str],
+) -> None:
+    """Bích's account is found by her verified phone; the provider also verifies the e-mail
+    she typed herself and never confirmed: it is hers now."""
+    app, url, _issuer = lms
+    browser, _reply = sign_in(url, "bich")
+    me = browser.get(f"{url}/api/v1/me", timeout=10).json()
+    assert me["email"] == "bich@so.gov.vn"
+    assert me["email_verified_at"] is not None
+    with app.app_context():  # and the bridge knows her by it now, in its SHA-1 form too
+        found = identities.find_user(
+            identities.Ifi(IdentityKind.mbox_sha1sum, mbox_sha1(me["email"]))
+        )
+        assert found is not None
+        assert found.id == me["id"]
 
 
 def test_a_replayed_or_forged_callback_signs_nobody_in(lms: tuple[Flask, str, str]) -> None:

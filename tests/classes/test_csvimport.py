@@ -301,3 +301,26 @@ def test_the_row_limit_is_written_as_a_number_people_read(setup: dict[str, Any])
     with pytest.raises(Invalid) as refused:
         parse_rows(table)
     assert refused.value.message == "At most 10,000 rows per file."
+
+
+def test_an_address_its_account_never_confirmed_does_not_say_who_the_row_is(
+    client: FlaskClient, auth_headers, setup: dict[str, Any]
+) -> None:  # type: ignore[no-untyped-def]
+    """Someone typed the address of a person the official means for their own account: the
+    row must not enrol that stranger in the person's place."""
+    stranger = make_user("tam@example.vn", unit=setup["commune"], full_name="Kẻ Lạ")
+    stranger.email_verified_at = None
+    _db.session.commit()  # the refused import rolls back what it began
+    commune = setup["commune"].code
+    text = HEADER + f"tam@example.vn,,Phan Văn Tâm,{commune},citizen\n"
+    response = post_csv(client, auth_headers(setup["official"]), setup["klass"].code, text)
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        "rows.2.email": ["An account uses this address but has not confirmed it."]
+    }
+    assert enrollment_count(setup["klass"]) == 0
+    stranger.email_verified_at = stranger.created_at  # once it is theirs, the row is them
+    _db.session.commit()
+    response = post_csv(client, auth_headers(setup["official"]), setup["klass"].code, text)
+    assert response.status_code in {200, 201}, response.json
+    assert enrollment_count(setup["klass"]) == 1
