@@ -157,7 +157,7 @@ def readable(message: str) -> str:
         match = pattern.match(message)
         if match:
             values = {
-                k: formatting.number(int(v)) if v.isdigit() else v
+                k: formatting.number(int(v)) if re.fullmatch("[0-9]+", v) else v
                 for k, v in match.groupdict().items()
             }
             return _(template).format(**values)
