@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,6 +23,15 @@ def fresh_rate_limits(app: Flask) -> Iterator[None]:
     app.extensions["lms_ratelimit"] = MemoryStore()
     yield
     app.extensions["lms_ratelimit"] = saved
+
+
+@pytest.fixture
+def sent(app: Flask) -> Iterator[list[dict[str, Any]]]:
+    """What the memory backend sent during the test."""
+    box: list[dict[str, Any]] = []
+    app.extensions["lms_sent"] = box
+    yield box
+    app.extensions.pop("lms_sent", None)
 
 
 @pytest.fixture

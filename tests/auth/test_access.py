@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,15 +26,6 @@ from tests.factories import enrol, make_class, make_course, make_user
 
 Headers = Callable[[User], dict[str, str]]
 NEW_PASSWORD = "mat khau moi 146"
-
-
-@pytest.fixture
-def sent(app: Flask) -> Iterator[list[dict[str, Any]]]:
-    """What the memory backend sent during the test."""
-    box: list[dict[str, Any]] = []
-    app.extensions["lms_sent"] = box
-    yield box
-    app.extensions.pop("lms_sent", None)
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ them, or confirmed by a link sent to it. A person's own sign-up or change waits 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,15 +18,6 @@ from tests.auth.conftest import PASSWORD, login
 
 Headers = Callable[[User], dict[str, str]]
 LINK = re.compile(r"http://localhost/confirm-email\?code=(\S+)")
-
-
-@pytest.fixture
-def sent(app: Flask) -> Iterator[list[dict[str, Any]]]:
-    """What the memory backend sent during the test."""
-    box: list[dict[str, Any]] = []
-    app.extensions["lms_sent"] = box
-    yield box
-    app.extensions.pop("lms_sent", None)
 
 
 def _user(email: str) -> User:

@@ -128,15 +128,20 @@ def test_unauthenticated_api_write_answers_401_before_csrf(csrf_app: Flask) -> N
         }
 
 
-def test_api_write_with_a_session_cookie_still_needs_the_csrf_token(
-    app: Flask, client: FlaskClient, people: dict[str, User], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+def _login_with_the_form(client: FlaskClient) -> None:
+    """Log the admin in through the login form, CSRF token included, as a browser does."""
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
     data = {"login": "admin@example.vn", "password": PASSWORD, "csrf_token": token[1]}
     assert client.post("/login", data=data).status_code == 302
+
+
+def test_api_write_with_a_session_cookie_still_needs_the_csrf_token(
+    app: Flask, client: FlaskClient, people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    _login_with_the_form(client)
     api = client.post("/api/v1/users", json={})
     assert api.status_code == 400
     assert api.get_json()["code"] == 400
@@ -148,11 +153,7 @@ def test_a_bearer_header_does_not_lift_csrf_from_a_cookie_session(
     """Only an API call, which its token alone authenticates, skips the CSRF token: a page
     authenticated by the session cookie (ambient authority) needs it, whatever the headers."""
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    data = {"login": "admin@example.vn", "password": PASSWORD, "csrf_token": token[1]}
-    assert client.post("/login", data=data).status_code == 302
+    _login_with_the_form(client)
     bearer = {"Authorization": "Bearer not-a-token"}
     assert client.post("/logout", headers=bearer).status_code == 400
     # on the API the token is the caller, not the cookie sent along: a wrong one is a 401
