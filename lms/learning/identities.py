@@ -39,6 +39,7 @@ from lms.learning.models import (
 )
 from lms.org.services import get_unit
 from lms.statements import base_url
+from lms.xapi.sql import dialect_insert
 
 if TYPE_CHECKING:
     from lms.org.models import Unit
@@ -241,21 +242,18 @@ def on_email_identity_changed(user: User, **_kwargs: Any) -> None:
         )
     )
     if user.email and user.email_verified_at is not None:
-        value = mbox_sha1(user.email)
-        taken = db.session.scalar(
-            select(LearnerIdentity.id).where(
-                LearnerIdentity.kind == IdentityKind.mbox_sha1sum, LearnerIdentity.value == value
+        # One conditional insert, not a look-up then an add: two confirmations at once (or a
+        # platform's explicit row with the same hash) leave one row, never an IntegrityError.
+        db.session.execute(
+            dialect_insert(LearnerIdentity.__table__)
+            .values(
+                user_id=user.id,
+                kind=IdentityKind.mbox_sha1sum,
+                value=mbox_sha1(user.email),
+                source=IdentitySource.email,
             )
+            .on_conflict_do_nothing(index_elements=["kind", "value"])
         )
-        if taken is None:
-            db.session.add(
-                LearnerIdentity(
-                    user_id=user.id,
-                    kind=IdentityKind.mbox_sha1sum,
-                    value=value,
-                    source=IdentitySource.email,
-                )
-            )
     db.session.flush()
 
 

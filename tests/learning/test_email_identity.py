@@ -179,3 +179,25 @@ def _by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     assert user is not None, email
     return user
+
+
+def test_a_hash_another_person_holds_already_stays_theirs(world: World) -> None:
+    """An administrator linked the SHA-1 form of an address to one person; another account
+    then gets that address, vouched for by staff. The hash keeps naming the first person, and
+    the change goes through (one conditional insert, no duplicate-key error)."""
+    from lms.auth.services import set_email
+
+    linked = make_user("linh.khac@example.vn", unit=world.units["HP-LECHAN"], full_name="Linh")
+    other = make_user("khac@example.vn", unit=world.units["HP-LECHAN"], full_name="Khác")
+    db.session.commit()
+    ifi = identities.Ifi(IdentityKind.mbox_sha1sum, _sha1(VICTIM))
+    identities.link_identity(linked, ifi, source=IdentitySource.linked, by=None)
+    db.session.commit()
+    set_email(other, VICTIM, verified=True)
+    db.session.commit()
+    rows = db.session.scalars(
+        select(LearnerIdentity).where(LearnerIdentity.value == _sha1(VICTIM))
+    ).all()
+    assert [(r.user_id, r.source) for r in rows] == [(linked.id, IdentitySource.linked)]
+    assert identities.find_user(ifi) == linked
+    assert other.email_verified
